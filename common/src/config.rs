@@ -1,0 +1,90 @@
+//! Command-line arguments shared by the binaries (clap, with `ORRERY_*` environment
+//! fallbacks). Each binary flattens these into its own `Config` and validates at start.
+//!
+//! Secrets never come from flags: the JWT secret is read from `ORRERY_JWT_SECRET`
+//! or from a file named by `--jwt-secret-file`.
+
+use crate::names::Names;
+use std::path::PathBuf;
+
+/// Where the backing services are, and the deployment's name prefix.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServiceArgs {
+    /// NATS server URL.
+    #[arg(long, env = "ORRERY_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Redis URL.
+    #[arg(long, env = "ORRERY_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+    /// PostgreSQL URL.
+    #[arg(long, env = "ORRERY_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/orrery")]
+    pub database_url: String,
+    /// Prefix of every NATS subject and Redis key (one per deployment or test).
+    #[arg(long, env = "ORRERY_PREFIX", default_value = "orrery", value_parser = parse_prefix)]
+    pub prefix: String,
+}
+
+impl ServiceArgs {
+    pub fn names(&self) -> Names {
+        Names::new(self.prefix.clone())
+    }
+}
+
+fn parse_prefix(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        Ok(s.to_owned())
+    } else {
+        Err("a prefix is one or more of [A-Za-z0-9_-] (it becomes a NATS subject token)".into())
+    }
+}
+
+/// How tokens are verified (and, for guests, issued).
+#[derive(clap::Args, Clone, Debug)]
+pub struct AuthArgs {
+    /// File holding the HS256 secret (otherwise `ORRERY_JWT_SECRET`). Development use.
+    #[arg(long, env = "ORRERY_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// PEM public key for RS256 or ES256 tokens from your identity provider.
+    #[arg(long, env = "ORRERY_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Algorithm of the public key.
+    #[arg(long, env = "ORRERY_JWT_PUBLIC_KEY_ALG", value_enum, default_value = "rs256")]
+    pub jwt_public_key_alg: PublicKeyAlg,
+    /// Required `iss` claim.
+    #[arg(long, env = "ORRERY_JWT_ISSUER", default_value = "orrery")]
+    pub jwt_issuer: String,
+    /// Required `aud` claim.
+    #[arg(long, env = "ORRERY_JWT_AUDIENCE", default_value = "orrery")]
+    pub jwt_audience: String,
+}
+
+/// Asymmetric algorithms accepted for production tokens.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicKeyAlg {
+    Rs256,
+    Es256,
+}
+
+/// Logging and tracing.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TelemetryArgs {
+    /// Log filter (tracing-subscriber syntax), e.g. `info,orrery_worker=debug`.
+    #[arg(long, env = "ORRERY_LOG", default_value = "info")]
+    pub log: String,
+    /// Log as JSON lines.
+    #[arg(long, env = "ORRERY_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_that_would_break_subjects_are_refused() {
+        assert!(parse_prefix("orrery_t1").is_ok());
+        assert!(parse_prefix("a.b").is_err());
+        assert!(parse_prefix("").is_err());
+        assert!(parse_prefix("a b").is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! The contract between the worker and a game: what a room's simulation must offer.
+//!
+//! A game is pure: no I/O, no clock, no randomness but a seeded generator kept in its
+//! own state. The worker owns time (it calls [`Game::step`] at the room's tick rate),
+//! ownership, persistence and the network; the game owns rules, its input format and
+//! its wire encoding (keyframes and deltas are opaque bytes to everybody else).
+//! A second game plugs in by implementing [`Game`] and [`GameFactory`]; neither
+//! gateway nor worker changes.
+
+use crate::ids::PlayerId;
+use serde::{Deserialize, Serialize};
+
+/// What a room was created with. Stored with the room, handed to the game on create and restore.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSettings {
+    /// Game mode, e.g. `"arena"`; the game may vary its rules by mode.
+    pub mode: String,
+    /// Seats in the room.
+    pub max_players: u8,
+    /// Simulation steps per second.
+    pub tick_hz: u16,
+    /// Seed of the game's own random generator.
+    pub seed: u64,
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        Self { mode: "arena".into(), max_players: 5, tick_hz: 30, seed: 0 }
+    }
+}
+
+/// Where a match is in its life. Recorded in PostgreSQL when it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Phase {
+    /// Players gather.
+    Lobby,
+    /// Enough players: the match starts soon.
+    Countdown,
+    /// The match is on.
+    Running,
+    /// The match has a result; ships may still float around for a while.
+    Over,
+    /// Nothing more will happen: the room may be closed.
+    Closable,
+}
+
+impl Phase {
+    /// The name stored in `rooms.status`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Phase::Lobby => "lobby",
+            Phase::Countdown => "countdown",
+            Phase::Running => "running",
+            Phase::Over => "over",
+            Phase::Closable => "closable",
+        }
+    }
+}
+
+/// Something that happened in a match that players care about (joined, hit, killed,
+/// pickup taken, match over). Written to `match_events` in the same transaction as the
+/// durable snapshot it belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GameEvent {
+    /// Short machine-readable kind, e.g. `"killed"`.
+    pub kind: String,
+    /// The player the event is about, when there is one.
+    pub player: Option<PlayerId>,
+    /// Game-specific details, stored as JSON.
+    pub detail: serde_json::Value,
+}
+
+/// One player's line in a finished match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayerResult {
+    pub player: PlayerId,
+    /// 1 is the winner.
+    pub rank: u16,
+    pub score: i64,
+    pub kills: u32,
+}
+
+/// Why a player could not take a seat.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JoinRefused {
+    #[error("the room is full")]
+    Full,
+    #[error("the match no longer accepts players")]
+    Closed,
+}
+
+/// Why an input was not applied. A rejected input still consumes its sequence number.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputRejected {
+    #[error("input could not be decoded")]
+    Malformed,
+    #[error("input holds a value that is not finite")]
+    NotFinite,
+    #[error("player has no seat in this room")]
+    NotSeated,
+}
+
+/// A snapshot could not be restored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("snapshot cannot be restored: {0}")]
+pub struct RestoreError(pub String);
+
+/// One room's simulation, as the worker drives it.
+pub trait Game: Send + 'static {
+    /// Seat a player, or re-seat one who is already there (a reconnect): idempotent.
+    fn join(&mut self, player: PlayerId, name: &str) -> Result<(), JoinRefused>;
+    /// The player's connection dropped: keep the seat for the game's grace period.
+    fn disconnect(&mut self, player: PlayerId);
+    /// The player left for good (or was kicked).
+    fn leave(&mut self, player: PlayerId);
+    /// Apply one input (the game's own encoding). Several inputs from one player
+    /// within a tick are coalesced by the game.
+    fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected>;
+    /// Advance one tick, appending what happened to `events`.
+    fn step(&mut self, events: &mut Vec<GameEvent>);
+    /// Where the match is.
+    fn phase(&self) -> Phase;
+    /// The final ranking, once the phase is `Over` or later.
+    fn results(&self) -> Option<Vec<PlayerResult>>;
+    /// The full state as clients see it.
+    fn encode_keyframe(&self, out: &mut Vec<u8>);
+    /// What changed in the last [`Game::step`], against the state before it.
+    fn encode_delta(&self, out: &mut Vec<u8>);
+    /// Everything needed to continue exactly where this left off (generator included).
+    fn snapshot(&self) -> Vec<u8>;
+}
+
+/// Makes rooms of one game.
+pub trait GameFactory: Send + Sync + 'static {
+    /// The game's name, e.g. `"arena"`.
+    fn name(&self) -> &'static str;
+    /// A fresh room.
+    fn create(&self, settings: &RoomSettings) -> Box<dyn Game>;
+    /// A room that continues exactly from `snapshot`.
+    fn restore(&self, settings: &RoomSettings, snapshot: &[u8]) -> Result<Box<dyn Game>, RestoreError>;
+}

@@ -1,0 +1,29 @@
+//! Everything two Orrery binaries must agree on, in one place.
+//!
+//! The pure half (always built) is what a game and a client need: ids and ticks
+//! ([`ids`]), the wire protocol ([`protocol`]) and the [`game`] trait the worker runs.
+//! The `runtime` feature adds what servers need: subject and key names ([`names`]),
+//! configuration ([`config`]), JWT verification ([`auth`]), connections to the
+//! backing services ([`services`]), telemetry and the shared health/metrics
+//! endpoints ([`telemetry`], [`ops`]).
+
+pub mod game;
+pub mod ids;
+pub mod protocol;
+
+#[cfg(feature = "runtime")]
+pub mod auth;
+#[cfg(feature = "runtime")]
+pub mod config;
+#[cfg(feature = "runtime")]
+pub mod names;
+#[cfg(feature = "runtime")]
+pub mod ops;
+#[cfg(feature = "runtime")]
+pub mod services;
+#[cfg(feature = "runtime")]
+pub mod telemetry;
+#[cfg(feature = "runtime")]
+pub mod time;
+
+pub use ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};

@@ -1,0 +1,82 @@
+//! Messages between gateways and workers over NATS (see [`crate::names`] for subjects).
+//!
+//! Gateways stamp the player id on every input from the authenticated token; workers
+//! never trust a player id that came from a client. A state frame carries every
+//! seated player's last applied input sequence; each gateway picks out the one that
+//! concerns each of its sockets.
+
+use crate::ids::{Epoch, InputSeq, PlayerId, RoomId, Tick};
+use crate::protocol::client::{Frame, FrameKind};
+use serde::{Deserialize, Serialize};
+
+/// `room.<id>.input`: one input, stamped by the gateway.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputEnvelope {
+    pub player: PlayerId,
+    pub seq: InputSeq,
+    #[serde(with = "serde_bytes")]
+    pub payload: Vec<u8>,
+}
+
+/// `room.<id>.state`: one tick of a room, published by its owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateFrame {
+    pub room: RoomId,
+    pub epoch: Epoch,
+    pub tick: Tick,
+    pub kind: FrameKind,
+    /// Last applied input sequence of every seated player that has sent one.
+    pub acks: Vec<(PlayerId, InputSeq)>,
+    #[serde(with = "serde_bytes")]
+    pub payload: Vec<u8>,
+}
+
+impl StateFrame {
+    /// The frame as `player` sees it.
+    pub fn for_player(&self, player: PlayerId) -> Frame {
+        Frame {
+            room: self.room,
+            epoch: self.epoch,
+            tick: self.tick,
+            kind: self.kind,
+            ack: self.ack_of(player),
+            payload: self.payload.clone(),
+        }
+    }
+
+    /// `player`'s last applied input sequence.
+    pub fn ack_of(&self, player: PlayerId) -> Option<InputSeq> {
+        self.acks.iter().find(|(p, _)| *p == player).map(|(_, s)| *s)
+    }
+}
+
+/// `room.<id>.control`: requests from a gateway to the room's owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControlRequest {
+    /// Seat (or re-seat) a player; the reply carries a keyframe.
+    Join { player: PlayerId, name: String },
+    /// The player's socket closed (keep the seat for a grace) or they left for good.
+    Leave { player: PlayerId, reason: LeaveReason },
+    /// Send a keyframe for this player (join after a gap).
+    Resync { player: PlayerId },
+}
+
+/// Why a player is leaving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeaveReason {
+    /// The connection dropped; the player may come back.
+    Disconnected,
+    /// The player asked to leave.
+    Left,
+}
+
+/// The owner's answer on the control subject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControlReply {
+    /// Seated (or resynced): the keyframe is the room at its current tick.
+    Keyframe { tick_hz: u16, last_input: Option<InputSeq>, frame: StateFrame },
+    /// Done.
+    Ok,
+    /// The room refused.
+    Refused { reason: String },
+}
