@@ -1,1 +1,185 @@
-//! placeholder
+//! The stateless WebSocket gateway.
+//!
+//! Any gateway serves any player: it authenticates before the upgrade, learns and
+//! records the player's room in Redis, stamps the player id on every input it
+//! publishes to the room's subject, subscribes once per room it has players in and
+//! fans frames out. Game payloads are opaque bytes here: the gateway never links a game.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod metrics;
+pub mod presence;
+pub mod rooms;
+pub mod session;
+pub mod upgrade;
+
+use crate::config::{Config, ConfigError};
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::presence::Presence;
+use crate::rooms::Rooms;
+use crate::upgrade::OriginPolicy;
+use axum::routing::{get, post};
+use orrery_common::auth::{GuestIssuer, Verifier};
+use orrery_common::names::Names;
+use orrery_common::ops::Ops;
+use orrery_common::protocol::internal::{ControlReply, ControlRequest};
+use orrery_common::protocol::{decode, encode};
+use orrery_common::services::{self, ServiceError};
+use orrery_common::RoomId;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::info;
+
+/// Why the gateway could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a request or a session needs.
+pub struct App {
+    pub config: Config,
+    pub gateway_id: String,
+    pub verifier: Verifier,
+    pub guests: Option<GuestIssuer>,
+    pub origins: OriginPolicy,
+    pub nats: async_nats::Client,
+    pub names: Names,
+    pub hub: Hub,
+    pub rooms: Rooms,
+    pub presence: Presence,
+    pub metrics: Metrics,
+    /// Cancelled when the gateway starts draining: every session says goodbye.
+    pub draining: CancellationToken,
+    /// Every live session, so a drain can wait for them.
+    pub sessions: TaskTracker,
+    next_session: AtomicU64,
+}
+
+impl App {
+    pub fn next_session_id(&self) -> u64 {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Ask a room's owner, retrying while the room has none (it may be failing over)
+    /// for up to `patience`. `None` when nobody answered in time.
+    pub async fn control(&self, room: RoomId, request: &ControlRequest, patience: Duration) -> Option<ControlReply> {
+        let deadline = Instant::now() + patience;
+        let subject = self.names.room_control(room);
+        let payload = encode(request);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            let attempt = self.nats.request(subject.clone(), payload.clone().into());
+            match tokio::time::timeout(left.min(Duration::from_secs(1)), attempt).await {
+                Ok(Ok(msg)) => return decode(&msg.payload).ok(),
+                // No responders or a timeout: the room may be between owners.
+                Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50).min(left)).await,
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// A connected gateway, ready to serve.
+pub struct Gateway {
+    app: Arc<App>,
+    ops: Ops,
+}
+
+impl Gateway {
+    /// Validate the configuration and connect to NATS, Redis and PostgreSQL.
+    pub async fn connect(config: Config) -> Result<Self> {
+        config.validate()?;
+        let verifier = Verifier::from_args(&config.auth).map_err(ConfigError::from)?;
+        let guests = if config.guest_tokens {
+            GuestIssuer::from_args(&config.auth, Duration::from_secs(config.guest_token_ttl_secs)).map_err(ConfigError::from)?
+        } else {
+            None
+        };
+        let gateway_id = format!("gw-{:08x}", rand::random::<u32>());
+        let s = &config.services;
+        let nats = services::connect_nats(&s.nats_url, &gateway_id).await?;
+        let redis = services::connect_redis(&s.redis_url).await?;
+        let pg = services::connect_postgres(&s.database_url, 8).await?;
+        services::migrate(&pg).await?;
+        let registry = prometheus::Registry::new();
+        let metrics = Metrics::new(&registry);
+        let names = config.services.names();
+        let app = Arc::new(App {
+            origins: OriginPolicy::new(&config.allowed_origins),
+            hub: Hub::new(nats.clone(), names.clone(), metrics.clone()),
+            rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
+            presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
+            gateway_id,
+            verifier,
+            guests,
+            nats: nats.clone(),
+            names,
+            metrics,
+            draining: CancellationToken::new(),
+            sessions: TaskTracker::new(),
+            next_session: AtomicU64::new(1),
+            config,
+        });
+        let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
+        Ok(Self { app, ops })
+    }
+
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
+    /// The HTTP routes.
+    pub fn router(&self) -> axum::Router {
+        axum::Router::new()
+            .route("/v1/auth/guest", post(api::guest))
+            .route("/v1/rooms", post(api::create_room))
+            .route("/v1/ws", get(api::websocket))
+            .with_state(self.app.clone())
+            .merge(self.ops.clone().router())
+    }
+
+    /// Serve on `listener` until `shutdown` resolves, then drain: readiness fails at
+    /// once, every client is told to reconnect elsewhere, sockets close within the grace.
+    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let app = self.app.clone();
+        let stop_http = CancellationToken::new();
+        let server = {
+            let stop = stop_http.clone();
+            let router = self.router();
+            tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await })
+        };
+        info!(gateway = %app.gateway_id, "gateway running");
+        shutdown.await;
+        info!(gateway = %app.gateway_id, "draining");
+        self.ops.start_draining();
+        app.draining.cancel();
+        app.sessions.close();
+        if tokio::time::timeout(app.config.drain_grace(), app.sessions.wait()).await.is_err() {
+            tracing::warn!("drain grace passed with sockets still open");
+        }
+        stop_http.cancel();
+        server.await.map_err(std::io::Error::other)??;
+        info!(gateway = %app.gateway_id, "gateway stopped");
+        Ok(())
+    }
+}

@@ -1,1 +1,138 @@
-//! placeholder
+//! The tick worker: claims rooms, runs their fixed-rate simulation, publishes a frame
+//! per tick, snapshots hot (Redis) and durable (PostgreSQL), and hands rooms over
+//! safely when it dies, pauses or is told to stop.
+//!
+//! A worker is disposable: everything it knows about a room can be rebuilt from the
+//! newest snapshot, and the Redis lease plus the PostgreSQL epoch make sure at most one
+//! owner's writes count at a time (invariants I1–I7 in `docs/ARCHITECTURE.md`).
+
+pub mod claim;
+pub mod config;
+pub mod lease;
+pub mod metrics;
+pub mod renew;
+pub mod room;
+pub mod rooms;
+pub mod snapshot;
+pub mod store;
+
+use crate::config::{Config, ConfigError, Timing};
+use crate::lease::Leases;
+use crate::metrics::Metrics;
+use crate::rooms::OwnedRooms;
+use crate::snapshot::HotSnapshots;
+use crate::store::Store;
+use orrery_common::game::GameFactory;
+use orrery_common::names::Names;
+use orrery_common::ops::Ops;
+use orrery_common::services::{self, ServiceError};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+/// Why the worker could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("ops server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What every part of the worker shares.
+pub struct Shared {
+    pub worker_id: String,
+    pub capacity: usize,
+    pub timing: Timing,
+    pub names: Names,
+    pub nats: async_nats::Client,
+    pub leases: Leases,
+    pub hot: HotSnapshots,
+    pub store: Store,
+    pub metrics: Metrics,
+    pub factory: Arc<dyn GameFactory>,
+    pub owned: Arc<OwnedRooms>,
+}
+
+/// A connected worker, ready to run.
+pub struct Worker {
+    shared: Arc<Shared>,
+    ops: Ops,
+}
+
+impl Worker {
+    /// Validate the configuration, connect to NATS, Redis and PostgreSQL, apply migrations.
+    pub async fn connect(config: &Config, factory: Arc<dyn GameFactory>) -> Result<Self> {
+        config.validate()?;
+        let worker_id = config.worker_id();
+        let s = &config.services;
+        let nats = services::connect_nats(&s.nats_url, &worker_id).await?;
+        let redis = services::connect_redis(&s.redis_url).await?;
+        let pg = services::connect_postgres(&s.database_url, 16).await?;
+        services::migrate(&pg).await?;
+        let registry = prometheus::Registry::new();
+        let names = config.services.names();
+        let shared = Arc::new(Shared {
+            worker_id,
+            capacity: config.capacity,
+            timing: config.timing.clone(),
+            names: names.clone(),
+            nats: nats.clone(),
+            leases: Leases::new(redis.clone(), names.clone(), config.timing.lease_ttl()),
+            hot: HotSnapshots::new(redis.clone(), names),
+            store: Store::new(pg.clone()),
+            metrics: Metrics::new(&registry),
+            factory,
+            owned: Arc::new(OwnedRooms::default()),
+        });
+        let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
+        Ok(Self { shared, ops })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.shared.worker_id
+    }
+
+    /// The rooms owned right now (for tests and tools).
+    pub fn owned(&self) -> Arc<OwnedRooms> {
+        self.shared.owned.clone()
+    }
+
+    /// Serve ops on `listener`, claim and run rooms until `shutdown` resolves, then drain:
+    /// stop claiming, snapshot and release every room, exit within the drain grace.
+    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let shared = self.shared;
+        let stop_claiming = CancellationToken::new();
+        let stop_renewing = CancellationToken::new();
+        let stop_ops = CancellationToken::new();
+        let ops_server = {
+            let stop = stop_ops.clone();
+            let app = self.ops.clone().router::<()>();
+            tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await })
+        };
+        let claimer = tokio::spawn(claim::claim_loop(shared.clone(), stop_claiming.clone()));
+        let renewer = tokio::spawn(renew::renew_loop(shared.clone(), stop_renewing.clone()));
+        info!(worker = %shared.worker_id, capacity = shared.capacity, "worker running");
+
+        shutdown.await;
+        info!(worker = %shared.worker_id, rooms = shared.owned.len(), "draining");
+        self.ops.start_draining();
+        stop_claiming.cancel();
+        let _ = claimer.await;
+        if tokio::time::timeout(shared.timing.drain_grace(), shared.owned.drain_all()).await.is_err() {
+            tracing::warn!("drain grace passed; exiting with rooms still running (their leases will expire)");
+        }
+        stop_renewing.cancel();
+        let _ = renewer.await;
+        stop_ops.cancel();
+        ops_server.await.map_err(std::io::Error::other)??;
+        info!(worker = %shared.worker_id, "worker stopped");
+        Ok(())
+    }
+}

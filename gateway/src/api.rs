@@ -1,0 +1,128 @@
+//! The HTTP API: guest tokens, room creation, and the WebSocket endpoint's pre-upgrade checks.
+
+use crate::App;
+use crate::error::ApiError;
+use crate::upgrade;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use orrery_common::auth::Identity;
+use orrery_common::game::RoomSettings;
+use orrery_common::protocol::client::SUBPROTOCOL;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Body of `POST /v1/auth/guest` (optional).
+#[derive(Debug, Default, Deserialize)]
+pub struct GuestRequest {
+    pub name: Option<String>,
+}
+
+/// Answer of `POST /v1/auth/guest`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GuestToken {
+    pub token: String,
+    pub player: String,
+    pub name: String,
+    pub expires_in: u64,
+}
+
+/// `POST /v1/auth/guest`: a short-lived HS256 token for a new guest.
+pub async fn guest(State(app): State<Arc<App>>, body: Bytes) -> Result<Json<GuestToken>, ApiError> {
+    let issuer = app.guests.as_ref().ok_or_else(|| ApiError::NotFound("guest tokens are switched off".into()))?;
+    let req: GuestRequest = parse_optional(&body)?;
+    let name = req.name.map(|n| n.trim().chars().take(24).collect::<String>()).filter(|n| !n.is_empty());
+    let (identity, token) = issuer.issue(None, name);
+    Ok(Json(GuestToken {
+        token,
+        player: identity.player.to_string(),
+        name: identity.name,
+        expires_in: app.config.guest_token_ttl_secs,
+    }))
+}
+
+/// Body of `POST /v1/rooms` (every field optional).
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateRoom {
+    pub mode: Option<String>,
+    pub region: Option<String>,
+    pub max_players: Option<u8>,
+    pub tick_hz: Option<u16>,
+}
+
+/// Answer of `POST /v1/rooms`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CreatedRoom {
+    pub room: u64,
+}
+
+/// Tick rates a room may ask for.
+pub const TICK_HZ_RANGE: std::ops::RangeInclusive<u16> = 5..=60;
+/// Seats a room may have.
+pub const MAX_PLAYERS_RANGE: std::ops::RangeInclusive<u8> = 1..=16;
+
+/// `POST /v1/rooms`: create a room (any authenticated player may).
+pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    authenticate_http(&app, &headers)?;
+    let req: CreateRoom = parse_optional(&body)?;
+    let defaults = RoomSettings::default();
+    let settings = RoomSettings {
+        mode: req.mode.unwrap_or(defaults.mode),
+        max_players: req.max_players.unwrap_or(defaults.max_players),
+        tick_hz: req.tick_hz.unwrap_or(defaults.tick_hz),
+        seed: rand::random(),
+    };
+    if !TICK_HZ_RANGE.contains(&settings.tick_hz) {
+        return Err(ApiError::BadRequest(format!("tick_hz must be within {TICK_HZ_RANGE:?}")));
+    }
+    if !MAX_PLAYERS_RANGE.contains(&settings.max_players) {
+        return Err(ApiError::BadRequest(format!("max_players must be within {MAX_PLAYERS_RANGE:?}")));
+    }
+    if settings.mode.is_empty() || settings.mode.len() > 32 {
+        return Err(ApiError::BadRequest("mode must be 1 to 32 characters".into()));
+    }
+    let region = req.region.unwrap_or_else(|| "any".into());
+    let room = app.rooms.create(&settings, &region).await?;
+    Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get() })).into_response())
+}
+
+/// `GET /v1/ws`: origin, subprotocol and token are checked before the upgrade.
+pub async fn websocket(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+    let checked = app.origins.check(&headers).and_then(|()| upgrade::authenticate(&headers, &app.verifier));
+    let identity = checked.inspect_err(|e| record_refusal(&app, e))?;
+    let limits = app.config.limits();
+    let tracker = app.sessions.clone();
+    Ok(ws
+        .protocols([SUBPROTOCOL])
+        .max_message_size(limits.max_message_bytes as usize)
+        .max_frame_size(limits.max_message_bytes as usize)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app)))
+        .into_response())
+}
+
+fn authenticate_http(app: &App, headers: &HeaderMap) -> Result<Identity, ApiError> {
+    let token = upgrade::bearer(headers).ok_or(orrery_common::auth::AuthError::Missing)?;
+    app.verifier.verify(token).map_err(ApiError::from).inspect_err(|e| record_refusal(app, e))
+}
+
+fn record_refusal(app: &App, e: &ApiError) {
+    let reason = match e {
+        ApiError::Unauthorized(a) => a.reason(),
+        ApiError::ForbiddenOrigin(_) => "origin",
+        ApiError::BadRequest(_) => "subprotocol",
+        _ => return,
+    };
+    app.metrics.auth_failures.with_label_values(&[reason]).inc();
+}
+
+fn parse_optional<T: Default + for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}

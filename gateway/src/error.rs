@@ -1,0 +1,117 @@
+//! The one place that maps gateway errors to HTTP statuses and WebSocket close codes.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use orrery_common::auth::AuthError;
+use orrery_common::protocol::close;
+
+/// An HTTP request failed (API calls and refused upgrades).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Unauthorized(#[from] AuthError),
+    #[error("origin {0:?} is not allowed")]
+    ForbiddenOrigin(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<redis::RedisError> for ApiError {
+    fn from(e: redis::RedisError) -> Self {
+        ApiError::Internal(format!("redis: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if matches!(self, ApiError::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = serde_json::json!({ "error": self.to_string() });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+/// Why the gateway ended a WebSocket session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The client closed or left.
+    Normal,
+    /// The gateway is draining.
+    GoingAway,
+    /// A message above the size limit.
+    TooLarge,
+    /// A frame that is not a v1 `ClientMsg`.
+    Malformed,
+    /// Over the message rate.
+    RateLimited,
+    /// Kicked from the room.
+    Kicked,
+    /// Could not keep up with its frames.
+    SlowConsumer,
+    /// Silent for longer than the idle timeout.
+    IdleTimeout,
+    /// The same player connected again.
+    Replaced,
+    /// The socket failed underneath.
+    Transport,
+}
+
+impl SessionEnd {
+    /// The close code sent to the client (see `docs/protocol.md`).
+    pub fn close_code(self) -> u16 {
+        match self {
+            SessionEnd::Normal | SessionEnd::Transport => close::NORMAL,
+            SessionEnd::GoingAway => close::GOING_AWAY,
+            SessionEnd::TooLarge => close::TOO_LARGE,
+            SessionEnd::Malformed => close::MALFORMED,
+            SessionEnd::RateLimited => close::RATE_LIMITED,
+            SessionEnd::Kicked => close::KICKED,
+            SessionEnd::SlowConsumer => close::SLOW_CONSUMER,
+            SessionEnd::IdleTimeout => close::IDLE_TIMEOUT,
+            SessionEnd::Replaced => close::REPLACED,
+        }
+    }
+
+    /// The metric label and close reason text.
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionEnd::Normal => "normal",
+            SessionEnd::GoingAway => "going_away",
+            SessionEnd::TooLarge => "too_large",
+            SessionEnd::Malformed => "malformed",
+            SessionEnd::RateLimited => "rate_limited",
+            SessionEnd::Kicked => "kicked",
+            SessionEnd::SlowConsumer => "slow_consumer",
+            SessionEnd::IdleTimeout => "idle_timeout",
+            SessionEnd::Replaced => "replaced",
+            SessionEnd::Transport => "transport",
+        }
+    }
+}

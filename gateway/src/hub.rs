@@ -1,0 +1,317 @@
+//! Fan-out: one NATS subscription per room with local players, frames to their sockets.
+//!
+//! The hub keeps, per room, the highest epoch it has seen and drops frames of lower
+//! epochs (invariant I3), and per socket a cursor: the (epoch, tick) of the last frame
+//! that socket was sent. A socket only ever gets frames after its cursor, and a delta
+//! only when it applies to the cursor; anything else (a frame dropped for a slow
+//! socket, a gap) switches the socket to "needs a keyframe", which the hub fetches
+//! from the room's owner. A joining socket gets the keyframe from its join reply,
+//! then the recent frames after it, so the stream has neither duplicates nor gaps.
+
+use crate::error::SessionEnd;
+use crate::metrics::Metrics;
+use futures::StreamExt;
+use orrery_common::names::Names;
+use orrery_common::protocol::client::{FrameKind, ServerMsg};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, StateFrame};
+use orrery_common::protocol::{decode, encode};
+use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+/// A socket's id within this gateway.
+pub type SessionId = u64;
+
+/// What a session's writer sends.
+#[derive(Debug)]
+pub enum Outbound {
+    /// An encoded `ServerMsg`.
+    Message(Vec<u8>),
+    /// Close the socket with this reason.
+    Close(SessionEnd),
+}
+
+/// Frames kept per room to replay after a joining socket's keyframe.
+const RECENT_FRAMES: usize = 16;
+/// Frames dropped in a row for a socket before it is disconnected as a slow consumer.
+const MAX_DROPPED_IN_A_ROW: u32 = 90;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    /// Waiting for the keyframe of its join.
+    Joining,
+    /// Sent frames up to (epoch, tick); the next must chain from there.
+    Live(Epoch, Tick),
+    /// Missed something after (epoch, tick): only a keyframe helps. `requested` when one is on its way.
+    NeedsKeyframe { after: Option<(Epoch, Tick)>, requested: bool },
+}
+
+struct Sink {
+    player: PlayerId,
+    tx: mpsc::Sender<Outbound>,
+    /// Cancelled when the socket is dropped as a slow consumer.
+    slow: CancellationToken,
+    cursor: Cursor,
+    dropped_in_a_row: u32,
+}
+
+struct Feed {
+    sinks: HashMap<SessionId, Sink>,
+    max_epoch: Epoch,
+    latest_tick: Tick,
+    recent: VecDeque<Arc<StateFrame>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// The gateway's rooms and the sockets in them.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    nats: async_nats::Client,
+    names: Names,
+    metrics: Metrics,
+    feeds: Mutex<HashMap<RoomId, Feed>>,
+}
+
+/// What `offer` decided about one frame for one sink.
+enum Offer {
+    Sent,
+    Skipped,
+    NeedKeyframe,
+    Gone,
+}
+
+impl Hub {
+    pub fn new(nats: async_nats::Client, names: Names, metrics: Metrics) -> Self {
+        Self { inner: Arc::new(Inner { nats, names, metrics, feeds: Mutex::new(HashMap::new()) }) }
+    }
+
+    /// Add a socket to a room's fan-out (subscribing to the room if this is its first).
+    /// Frames are held back until [`Hub::deliver_keyframe`].
+    /// `slow` is cancelled if the hub gives up on the socket as a slow consumer.
+    pub async fn attach(
+        &self,
+        room: RoomId,
+        session: SessionId,
+        player: PlayerId,
+        tx: mpsc::Sender<Outbound>,
+        slow: CancellationToken,
+    ) -> Result<(), async_nats::SubscribeError> {
+        let sink = Sink { player, tx, slow, cursor: Cursor::Joining, dropped_in_a_row: 0 };
+        let needs_subscription = {
+            let mut feeds = self.inner.feeds.lock().expect("poisoned");
+            match feeds.get_mut(&room) {
+                Some(feed) => {
+                    feed.sinks.insert(session, sink);
+                    return Ok(());
+                }
+                None => Some(sink),
+            }
+        };
+        let subscriber = self.inner.nats.subscribe(self.inner.names.room_state(room)).await?;
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let feed = feeds.entry(room).or_insert_with(|| Feed {
+            sinks: HashMap::new(),
+            max_epoch: Epoch(0),
+            latest_tick: Tick(0),
+            recent: VecDeque::new(),
+            task: None,
+        });
+        feed.sinks.insert(session, needs_subscription.expect("set above"));
+        if feed.task.is_none() {
+            let hub = self.clone();
+            feed.task = Some(tokio::spawn(async move {
+                let mut subscriber = subscriber;
+                while let Some(msg) = subscriber.next().await {
+                    hub.on_frame(room, &msg.payload);
+                }
+            }));
+            self.inner.metrics.room_subscriptions.inc();
+        }
+        Ok(())
+    }
+
+    /// Remove a socket; unsubscribe from the room when it was the last one here.
+    pub fn detach(&self, room: RoomId, session: SessionId) {
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        if let Some(feed) = feeds.get_mut(&room) {
+            feed.sinks.remove(&session);
+            if feed.sinks.is_empty() {
+                if let Some(task) = feed.task.take() {
+                    task.abort();
+                }
+                feeds.remove(&room);
+                self.inner.metrics.room_subscriptions.dec();
+            }
+        }
+    }
+
+    /// The newest tick seen of `room`.
+    pub fn latest_tick(&self, room: RoomId) -> Option<Tick> {
+        self.inner.feeds.lock().expect("poisoned").get(&room).map(|f| f.latest_tick)
+    }
+
+    /// Rooms this gateway is subscribed to.
+    pub fn rooms(&self) -> Vec<RoomId> {
+        self.inner.feeds.lock().expect("poisoned").keys().copied().collect()
+    }
+
+    /// Send `session` a keyframe (from a join or resync reply), then the recent frames after it.
+    pub fn deliver_keyframe(&self, room: RoomId, session: SessionId, frame: StateFrame) {
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let Some(feed) = feeds.get_mut(&room) else { return };
+        if frame.epoch < feed.max_epoch {
+            // The owner changed since this keyframe was taken; the new one's first frame is a keyframe.
+            self.inner.metrics.stale_epoch_frames.inc();
+            if let Some(sink) = feed.sinks.get_mut(&session) {
+                sink.cursor = Cursor::NeedsKeyframe { after: None, requested: false };
+            }
+            return;
+        }
+        feed.max_epoch = feed.max_epoch.max(frame.epoch);
+        let Some(sink) = feed.sinks.get_mut(&session) else { return };
+        let after = match sink.cursor {
+            Cursor::Live(e, t) => Some((e, t)),
+            Cursor::NeedsKeyframe { after, .. } => after,
+            Cursor::Joining => None,
+        };
+        // Treat the socket as needing exactly this keyframe; `offer` skips it if the
+        // socket already has something newer.
+        sink.cursor = Cursor::NeedsKeyframe { after, requested: true };
+        let frame = Arc::new(frame);
+        if matches!(offer(sink, &frame, &self.inner.metrics), Offer::Sent) {
+            for recent in feed.recent.iter().filter(|f| f.epoch == frame.epoch && f.tick > frame.tick) {
+                if !matches!(offer(sink, recent, &self.inner.metrics), Offer::Sent) {
+                    break;
+                }
+            }
+        }
+        if let Cursor::NeedsKeyframe { requested, .. } = &mut sink.cursor {
+            // Not (fully) delivered: ask again on a later frame.
+            *requested = false;
+        }
+    }
+
+    fn on_frame(&self, room: RoomId, bytes: &[u8]) {
+        let Ok(frame) = decode::<StateFrame>(bytes) else {
+            debug!(%room, "undecodable state frame ignored");
+            return;
+        };
+        let mut resyncs = Vec::new();
+        {
+            let mut feeds = self.inner.feeds.lock().expect("poisoned");
+            let Some(feed) = feeds.get_mut(&room) else { return };
+            if frame.epoch < feed.max_epoch {
+                self.inner.metrics.stale_epoch_frames.inc();
+                return;
+            }
+            if frame.epoch > feed.max_epoch {
+                feed.max_epoch = frame.epoch;
+                feed.recent.clear();
+            }
+            feed.latest_tick = frame.tick;
+            let frame = Arc::new(frame);
+            feed.recent.push_back(frame.clone());
+            if feed.recent.len() > RECENT_FRAMES {
+                feed.recent.pop_front();
+            }
+            let mut gone = Vec::new();
+            for (id, sink) in feed.sinks.iter_mut() {
+                match offer(sink, &frame, &self.inner.metrics) {
+                    Offer::Sent | Offer::Skipped => {}
+                    Offer::Gone => gone.push(*id),
+                    Offer::NeedKeyframe => {
+                        if let Cursor::NeedsKeyframe { requested: requested @ false, .. } = &mut sink.cursor {
+                            // Ask only when the socket has room for the answer.
+                            if sink.tx.capacity() * 2 >= sink.tx.max_capacity() {
+                                *requested = true;
+                                resyncs.push((*id, sink.player));
+                            }
+                        }
+                    }
+                }
+            }
+            for id in gone {
+                feed.sinks.remove(&id);
+            }
+        }
+        for (session, player) in resyncs {
+            self.inner.metrics.resyncs.inc();
+            let hub = self.clone();
+            tokio::spawn(async move { hub.resync(room, session, player).await });
+        }
+    }
+
+    /// Fetch a keyframe for `session` from the room's owner.
+    pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) {
+        let subject = self.inner.names.room_control(room);
+        let req = encode(&ControlRequest::Resync { player });
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(2), self.inner.nats.request(subject, req.into())).await;
+        match reply.ok().and_then(Result::ok).and_then(|m| decode::<ControlReply>(&m.payload).ok()) {
+            Some(ControlReply::Keyframe { frame, .. }) => self.deliver_keyframe(room, session, frame),
+            _ => {
+                // Try again on a later frame.
+                let mut feeds = self.inner.feeds.lock().expect("poisoned");
+                if let Some(sink) = feeds.get_mut(&room).and_then(|f| f.sinks.get_mut(&session))
+                    && let Cursor::NeedsKeyframe { requested, .. } = &mut sink.cursor
+                {
+                    *requested = false;
+                }
+            }
+        }
+    }
+}
+
+/// Offer one frame to one socket, keeping its cursor honest.
+fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
+    let at = (frame.epoch, frame.tick);
+    let chains = match (sink.cursor, frame.kind) {
+        (Cursor::Joining, _) => return Offer::Skipped,
+        (Cursor::Live(e, t), _) if (e, t) >= at => return Offer::Skipped,
+        (Cursor::NeedsKeyframe { after: Some(c), .. }, _) if c >= at => return Offer::Skipped,
+        (_, FrameKind::Keyframe) => true,
+        (Cursor::Live(e, t), FrameKind::Delta { base }) => e == frame.epoch && t == base,
+        (Cursor::NeedsKeyframe { .. }, FrameKind::Delta { .. }) => false,
+    };
+    if !chains {
+        if let Cursor::Live(e, t) = sink.cursor {
+            metrics.frames_dropped.with_label_values(&["gap"]).inc();
+            sink.cursor = Cursor::NeedsKeyframe { after: Some((e, t)), requested: false };
+        }
+        return Offer::NeedKeyframe;
+    }
+    let bytes = encode(&ServerMsg::Frame(frame.for_player(sink.player)));
+    let len = bytes.len();
+    match sink.tx.try_send(Outbound::Message(bytes)) {
+        Ok(()) => {
+            metrics.messages_out.inc();
+            metrics.bytes_out.inc_by(len as u64);
+            sink.cursor = Cursor::Live(frame.epoch, frame.tick);
+            sink.dropped_in_a_row = 0;
+            Offer::Sent
+        }
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            metrics.frames_dropped.with_label_values(&["slow_consumer"]).inc();
+            sink.dropped_in_a_row += 1;
+            let after = match sink.cursor {
+                Cursor::Live(e, t) => Some((e, t)),
+                Cursor::NeedsKeyframe { after, .. } => after,
+                Cursor::Joining => None,
+            };
+            sink.cursor = Cursor::NeedsKeyframe { after, requested: false };
+            if sink.dropped_in_a_row > MAX_DROPPED_IN_A_ROW {
+                sink.slow.cancel();
+                return Offer::Gone;
+            }
+            Offer::NeedKeyframe
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+    }
+}

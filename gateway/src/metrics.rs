@@ -1,0 +1,46 @@
+//! The gateway's Prometheus metrics (`orrery_gateway_*`).
+
+use orrery_common::telemetry::{counter, counter_vec, gauge, seconds_histogram};
+use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge, Registry};
+
+/// Every metric the gateway exports.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub connections_open: IntGauge,
+    pub connects: IntCounter,
+    pub disconnects: IntCounterVec,
+    pub auth_failures: IntCounterVec,
+    pub messages_in: IntCounter,
+    pub bytes_in: IntCounter,
+    pub messages_out: IntCounter,
+    pub bytes_out: IntCounter,
+    pub frames_dropped: IntCounterVec,
+    pub stale_epoch_frames: IntCounter,
+    pub room_subscriptions: IntGauge,
+    pub joins: IntCounter,
+    pub resumes: IntCounter,
+    pub resyncs: IntCounter,
+    pub join_duration: Histogram,
+}
+
+impl Metrics {
+    pub fn new(r: &Registry) -> Self {
+        Self {
+            connections_open: gauge(r, "orrery_gateway_connections_open", "Open WebSocket connections."),
+            connects: counter(r, "orrery_gateway_connects_total", "WebSocket connections accepted."),
+            disconnects: counter_vec(r, "orrery_gateway_disconnects_total", "WebSocket connections ended, by close reason.", &["reason"]),
+            auth_failures: counter_vec(r, "orrery_gateway_auth_failures_total", "Requests refused before the upgrade, by reason.", &["reason"]),
+            messages_in: counter(r, "orrery_gateway_messages_in_total", "Messages received from clients."),
+            bytes_in: counter(r, "orrery_gateway_bytes_in_total", "Bytes received from clients."),
+            messages_out: counter(r, "orrery_gateway_messages_out_total", "Messages sent to clients."),
+            bytes_out: counter(r, "orrery_gateway_bytes_out_total", "Bytes sent to clients."),
+            frames_dropped: counter_vec(r, "orrery_gateway_frames_dropped_total", "Frames not sent to a client, by reason.", &["reason"]),
+            stale_epoch_frames: counter(r, "orrery_gateway_stale_epoch_frames_total", "Frames dropped because a newer epoch of their room was seen."),
+            room_subscriptions: gauge(r, "orrery_gateway_room_subscriptions", "Rooms this gateway is subscribed to."),
+            joins: counter(r, "orrery_gateway_joins_total", "Room joins completed."),
+            resumes: counter(r, "orrery_gateway_resumes_total", "Joins that resumed a previous session (reconnects)."),
+            resyncs: counter(r, "orrery_gateway_resyncs_total", "Keyframes fetched to repair a gap."),
+            join_duration: seconds_histogram(r, "orrery_gateway_join_duration_seconds", "Time from a join request to the keyframe sent."),
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! One player's WebSocket: read client messages, route them, write frames.
+//!
+//! The reader enforces the protocol's limits (size, rate, idle time) and closes only
+//! its own socket, with the code [`SessionEnd::close_code`] gives. The writer drains a
+//! bounded queue that the hub fills with frames; control messages to the writer
+//! (close) bypass that queue.
+
+use crate::App;
+use crate::error::SessionEnd;
+use crate::hub::{Outbound, SessionId};
+use crate::rooms::RoomStatus;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use orrery_common::auth::Identity;
+use orrery_common::protocol::client::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason};
+use orrery_common::protocol::{decode, encode};
+use orrery_common::time::now_ms;
+use orrery_common::{InputSeq, RoomId};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info_span, warn};
+
+/// How long a join waits for a room to get an owner (it may be failing over).
+const JOIN_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Serve one authenticated socket until it closes.
+pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>) {
+    let id = app.next_session_id();
+    let span = info_span!("session", session = id, player = %identity.player);
+    async move {
+        app.metrics.connects.inc();
+        app.metrics.connections_open.inc();
+        let end = Session::new(id, identity, app.clone()).serve(socket).await;
+        app.metrics.connections_open.dec();
+        app.metrics.disconnects.with_label_values(&[end.label()]).inc();
+        debug!(reason = end.label(), "session ended");
+    }
+    .instrument(span)
+    .await
+}
+
+struct Session {
+    id: SessionId,
+    identity: Identity,
+    app: Arc<App>,
+    tx: mpsc::Sender<Outbound>,
+    rx: Option<mpsc::Receiver<Outbound>>,
+    slow: CancellationToken,
+    room: Option<RoomId>,
+    bucket: TokenBucket,
+    left: bool,
+}
+
+impl Session {
+    fn new(id: SessionId, identity: Identity, app: Arc<App>) -> Self {
+        let (tx, rx) = mpsc::channel(app.config.socket_queue);
+        let limits = app.config.limits();
+        Self {
+            id,
+            identity,
+            tx,
+            rx: Some(rx),
+            slow: CancellationToken::new(),
+            room: None,
+            bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
+            left: false,
+            app,
+        }
+    }
+
+    async fn serve(mut self, socket: WebSocket) -> SessionEnd {
+        let (ws_tx, mut ws_rx) = socket.split();
+        let (close_tx, close_rx) = oneshot::channel();
+        let writer = tokio::spawn(write_loop(ws_tx, self.rx.take().expect("taken once"), close_rx));
+        let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
+        self.send(&welcome).await;
+
+        let idle = self.app.config.idle_timeout();
+        let draining = self.app.draining.clone();
+        let end = loop {
+            let next = tokio::select! {
+                biased;
+                _ = draining.cancelled() => {
+                    let go_away = ServerMsg::GoAway {
+                        reason: "gateway is shutting down".into(),
+                        reconnect_after_ms: self.app.config.reconnect_after_ms,
+                    };
+                    let _ = self.tx.try_send(Outbound::Message(encode(&go_away)));
+                    break SessionEnd::GoingAway;
+                }
+                _ = self.slow.cancelled() => break SessionEnd::SlowConsumer,
+                next = tokio::time::timeout(idle, ws_rx.next()) => next,
+            };
+            let msg = match next {
+                Err(_) => break SessionEnd::IdleTimeout,
+                Ok(None) => break SessionEnd::Transport,
+                Ok(Some(Err(e))) => break classify_read_error(e),
+                Ok(Some(Ok(msg))) => msg,
+            };
+            let bytes = match msg {
+                Message::Binary(b) => b,
+                Message::Text(_) => break SessionEnd::Malformed,
+                Message::Close(_) => break SessionEnd::Normal,
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            self.app.metrics.messages_in.inc();
+            self.app.metrics.bytes_in.inc_by(bytes.len() as u64);
+            if !self.bucket.take(Instant::now()) {
+                break SessionEnd::RateLimited;
+            }
+            let Ok(msg) = decode::<ClientMsg>(&bytes) else { break SessionEnd::Malformed };
+            if let Some(end) = self.handle(msg).await {
+                break end;
+            }
+        };
+        self.cleanup().await;
+        let _ = close_tx.send(end);
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        end
+    }
+
+    async fn handle(&mut self, msg: ClientMsg) -> Option<SessionEnd> {
+        match msg {
+            ClientMsg::Join { room, resume } => self.join(room, resume).await,
+            ClientMsg::Input { seq, payload } => self.input(seq, payload).await,
+            ClientMsg::Command { .. } => {
+                self.error(ErrorCode::Internal, "commands are not supported by this gateway yet").await;
+            }
+            ClientMsg::Resync => match self.room {
+                Some(room) => {
+                    self.app.metrics.resyncs.inc();
+                    self.app.hub.resync(room, self.id, self.identity.player).await;
+                }
+                None => self.error(ErrorCode::NotInRoom, "join a room first").await,
+            },
+            ClientMsg::Leave => {
+                if let Some(room) = self.room.take() {
+                    self.leave(room, LeaveReason::Left).await;
+                    let _ = self.app.presence.left(self.identity.player).await;
+                }
+                self.left = true;
+                return Some(SessionEnd::Normal);
+            }
+            ClientMsg::Ping { client_time_us } => {
+                let tick = self.room.and_then(|r| self.app.hub.latest_tick(r));
+                self.send(&ServerMsg::Pong { client_time_us, server_time_ms: now_ms(), tick }).await;
+            }
+        }
+        None
+    }
+
+    async fn join(&mut self, room: RoomId, resume: Option<Resume>) {
+        let started = Instant::now();
+        match self.app.rooms.status(room).await {
+            Ok(RoomStatus::Open(_)) => {}
+            Ok(RoomStatus::Closed | RoomStatus::Unknown) => {
+                return self.error(ErrorCode::RoomNotFound, &format!("room {room} does not exist or is closed")).await;
+            }
+            Err(e) => return self.error(ErrorCode::Internal, &e.to_string()).await,
+        }
+        if let Some(old) = self.room.take()
+            && old != room
+        {
+            self.leave(old, LeaveReason::Left).await;
+        }
+        let player = self.identity.player;
+        if let Err(e) = self.app.hub.attach(room, self.id, player, self.tx.clone(), self.slow.clone()).await {
+            return self.error(ErrorCode::Internal, &format!("cannot subscribe to the room: {e}")).await;
+        }
+        self.room = Some(room);
+        let request = ControlRequest::Join { player, name: self.identity.name.clone() };
+        match self.app.control(room, &request, JOIN_PATIENCE).await {
+            Some(ControlReply::Keyframe { tick_hz, last_input, frame }) => {
+                if let Err(e) = self.app.presence.seated(player, room).await {
+                    warn!(error = %e, "presence not recorded");
+                }
+                self.send(&ServerMsg::Joined { room, tick_hz, last_input }).await;
+                self.app.hub.deliver_keyframe(room, self.id, frame);
+                self.app.metrics.joins.inc();
+                if resume.is_some() {
+                    self.app.metrics.resumes.inc();
+                }
+                self.app.metrics.join_duration.observe(started.elapsed().as_secs_f64());
+            }
+            Some(ControlReply::Refused { reason }) => {
+                self.app.hub.detach(room, self.id);
+                self.room = None;
+                self.error(ErrorCode::JoinRefused, &reason).await;
+            }
+            Some(ControlReply::Ok) | None => {
+                self.app.hub.detach(room, self.id);
+                self.room = None;
+                self.error(ErrorCode::RoomUnavailable, "the room has no owner right now; try again shortly").await;
+            }
+        }
+    }
+
+    async fn input(&mut self, seq: InputSeq, payload: Vec<u8>) {
+        let Some(room) = self.room else {
+            return self.error(ErrorCode::NotInRoom, "join a room first").await;
+        };
+        let envelope = orrery_common::protocol::internal::InputEnvelope { player: self.identity.player, seq, payload };
+        if let Err(e) = self.app.nats.publish(self.app.names.room_input(room), encode(&envelope).into()).await {
+            warn!(%room, error = %e, "input not published");
+        }
+    }
+
+    async fn leave(&mut self, room: RoomId, reason: LeaveReason) {
+        self.app.hub.detach(room, self.id);
+        let request = ControlRequest::Leave { player: self.identity.player, reason };
+        let _ = self.app.control(room, &request, Duration::from_millis(500)).await;
+    }
+
+    async fn cleanup(&mut self) {
+        if let Some(room) = self.room.take() {
+            self.leave(room, LeaveReason::Disconnected).await;
+            let _ = self.app.presence.offline(self.identity.player).await;
+        }
+    }
+
+    async fn send(&self, msg: &ServerMsg) {
+        let bytes = encode(msg);
+        self.app.metrics.messages_out.inc();
+        self.app.metrics.bytes_out.inc_by(bytes.len() as u64);
+        let _ = self.tx.send(Outbound::Message(bytes)).await;
+    }
+
+    async fn error(&self, code: ErrorCode, message: &str) {
+        self.send(&ServerMsg::Error { code, message: message.to_owned() }).await;
+    }
+}
+
+/// Write queued messages until told to close; the close skips the queue.
+async fn write_loop(
+    mut ws: futures::stream::SplitSink<WebSocket, Message>,
+    mut queue: mpsc::Receiver<Outbound>,
+    mut close: oneshot::Receiver<SessionEnd>,
+) {
+    let end = loop {
+        tokio::select! {
+            biased;
+            end = &mut close => break end.unwrap_or(SessionEnd::Transport),
+            out = queue.recv() => match out {
+                Some(Outbound::Message(bytes)) => {
+                    if ws.send(Message::Binary(bytes.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Outbound::Close(end)) => break end,
+                None => break SessionEnd::Transport,
+            },
+        }
+    };
+    // Flush what is queued for a graceful end (e.g. GoAway), bounded.
+    if end == SessionEnd::GoingAway {
+        while let Ok(Outbound::Message(bytes)) = queue.try_recv() {
+            if ws.send(Message::Binary(bytes.into())).await.is_err() {
+                return;
+            }
+        }
+    }
+    let frame = CloseFrame { code: end.close_code(), reason: end.label().into() };
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.send(Message::Close(Some(frame)))).await;
+}
+
+/// A read error is either the client breaking the size limit or the transport failing.
+fn classify_read_error(e: axum::Error) -> SessionEnd {
+    match e.into_inner().downcast::<tungstenite::Error>() {
+        Ok(e) if matches!(*e, tungstenite::Error::Capacity(_)) => SessionEnd::TooLarge,
+        Ok(e) if matches!(*e, tungstenite::Error::Protocol(_)) => SessionEnd::Malformed,
+        _ => SessionEnd::Transport,
+    }
+}
+
+/// A token bucket: `rate` messages per second, bursts up to `burst`.
+#[derive(Debug)]
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Option<Instant>,
+}
+
+impl TokenBucket {
+    fn new(rate: f64, burst: f64) -> Self {
+        Self { rate, burst, tokens: burst, last: None }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        if let Some(last) = self.last {
+            self.tokens = (self.tokens + now.saturating_duration_since(last).as_secs_f64() * self.rate).min(self.burst);
+        }
+        self.last = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenBucket;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    #[test]
+    fn the_bucket_allows_a_burst_then_the_rate() {
+        let mut b = TokenBucket::new(10.0, 5.0);
+        let t0 = Instant::now();
+        assert!((0..5).all(|_| b.take(t0)));
+        assert!(!b.take(t0));
+        assert!(b.take(t0 + Duration::from_millis(100)));
+        assert!(!b.take(t0 + Duration::from_millis(100)));
+    }
+}

@@ -1,0 +1,138 @@
+//! Finding rooms without a live owner and claiming them (lease, then epoch, then restore).
+//!
+//! Every worker scans `rooms:unowned` and the expired end of `rooms:owned` each scan
+//! interval, and at once when a `rooms.new` wake-up arrives. `SET NX PX` picks one
+//! claimant; PostgreSQL then issues the epoch that fences everything it writes. The
+//! room continues from the newest snapshot, hot or durable, by (epoch, tick).
+
+use crate::lease::LeaseClock;
+use crate::room::Room;
+use crate::snapshot::RoomSnapshot;
+use crate::Shared;
+use futures::StreamExt;
+use orrery_common::{Epoch, RoomId, Tick};
+use rand::seq::SliceRandom;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Scan and claim until `stop` is cancelled.
+pub async fn claim_loop(shared: Arc<Shared>, stop: CancellationToken) {
+    let mut wakeups = match shared.nats.subscribe(shared.names.rooms_new()).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            warn!(error = %e, "cannot subscribe to wake-ups; relying on scans");
+            None
+        }
+    };
+    let mut scan = tokio::time::interval(shared.timing.scan_interval());
+    scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = scan.tick() => {}
+            Some(_) = async { match wakeups.as_mut() { Some(w) => w.next().await, None => std::future::pending().await } } => {
+                // Busier workers answer a wake-up a little later, so rooms spread out.
+                let load = shared.owned.len() as f64 / shared.capacity as f64;
+                tokio::time::sleep(Duration::from_millis((load * 20.0) as u64)).await;
+            }
+        }
+        if stop.is_cancelled() {
+            return;
+        }
+        claim_some(&shared).await;
+    }
+}
+
+async fn claim_some(shared: &Arc<Shared>) {
+    let free = shared.capacity.saturating_sub(shared.owned.len());
+    if free == 0 {
+        return;
+    }
+    let mut candidates = match shared.leases.claimable(shared.timing.claim_batch.max(1) * 2).await {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "scan for claimable rooms failed");
+            return;
+        }
+    };
+    candidates.retain(|r| !shared.owned.contains(*r));
+    candidates.shuffle(&mut rand::rng());
+    candidates.truncate(free.min(shared.timing.claim_batch.max(1)));
+    futures::future::join_all(candidates.into_iter().map(|room| claim(shared, room))).await;
+}
+
+/// Try to become the owner of `room`.
+pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
+    let token = format!("{}:{:016x}", shared.worker_id, rand::random::<u64>());
+    let sent = Instant::now();
+    match shared.leases.acquire(room, &token).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            warn!(%room, error = %e, "lease acquire failed");
+            return;
+        }
+    }
+    let clock = Arc::new(LeaseClock::new(sent, shared.timing.lease_budget()));
+    let claimed = match shared.store.claim_epoch(room, &shared.worker_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            // Closed or unknown: nothing to run.
+            let _ = shared.leases.release(room, &token, false).await;
+            let _ = shared.leases.forget(room).await;
+            return;
+        }
+        Err(e) => {
+            warn!(%room, error = %e, "epoch claim failed; giving the lease back");
+            let _ = shared.leases.release(room, &token, true).await;
+            return;
+        }
+    };
+    if let Err(e) = shared.leases.mark_owned(room).await {
+        warn!(%room, error = %e, "recording ownership failed");
+    }
+    shared.metrics.leases_acquired.inc();
+    if claimed.had_owner {
+        shared.metrics.failovers.inc();
+    }
+    let restored = match newest_snapshot(shared, room).await {
+        Ok(s) => s,
+        Err(e) => {
+            // Without its snapshot the room cannot continue correctly; let it expire and retry.
+            warn!(%room, error = %e, "cannot read snapshots; giving the lease back");
+            let _ = shared.leases.release(room, &token, true).await;
+            return;
+        }
+    };
+    let game = match &restored {
+        Some((_, snap)) => match shared.factory.restore(&claimed.settings, &snap.game) {
+            Ok(g) => g,
+            Err(e) => {
+                warn!(%room, error = %e, "snapshot cannot be restored; giving the lease back");
+                let _ = shared.leases.release(room, &token, true).await;
+                return;
+            }
+        },
+        None => shared.factory.create(&claimed.settings),
+    };
+    info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
+    let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s));
+    shared.owned.spawn(room_state, shared.clone(), sent);
+}
+
+/// The newest snapshot of `room`, hot or durable, by (epoch, tick).
+async fn newest_snapshot(shared: &Shared, room: RoomId) -> anyhow::Result<Option<(Epoch, RoomSnapshot)>> {
+    let hot = shared.hot.read(room).await?;
+    let durable = shared.store.durable_snapshot(room).await?;
+    let newest: Option<(Epoch, Tick, Vec<u8>)> = match (hot, durable) {
+        (Some(h), Some(d)) => Some(if (h.0, h.1) >= (d.0, d.1) { h } else { d }),
+        (h, d) => h.or(d),
+    };
+    match newest {
+        None => Ok(None),
+        Some((epoch, _, bytes)) => Ok(Some((epoch, RoomSnapshot::decode(&bytes)?))),
+    }
+}

@@ -1,0 +1,126 @@
+//! The worker's configuration: flags with `ORRERY_*` environment fallbacks, validated at start.
+
+use orrery_common::config::{ServiceArgs, TelemetryArgs};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// `orrery-worker` flags.
+#[derive(clap::Parser, Clone, Debug)]
+#[command(name = "orrery-worker", version, about = "Orrery tick worker: leases rooms and runs their simulation")]
+pub struct Config {
+    #[command(flatten)]
+    pub services: ServiceArgs,
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+    /// Address of `/healthz`, `/readyz`, `/metrics`.
+    #[arg(long, env = "ORRERY_WORKER_OPS_LISTEN", default_value = "0.0.0.0:9300")]
+    pub ops_listen: SocketAddr,
+    /// This worker's name in leases and `rooms.owner` (default: host name and a random suffix).
+    #[arg(long, env = "ORRERY_WORKER_ID")]
+    pub worker_id: Option<String>,
+    /// Most rooms this worker runs at once.
+    #[arg(long, env = "ORRERY_WORKER_CAPACITY", default_value_t = 1000)]
+    pub capacity: usize,
+    #[command(flatten)]
+    pub timing: Timing,
+}
+
+/// Lease, scan and drain timing.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Timing {
+    /// Lease time-to-live. A dead owner's rooms tick elsewhere within TTL + one scan interval.
+    #[arg(long, env = "ORRERY_LEASE_TTL_MS", default_value_t = 1000)]
+    pub lease_ttl_ms: u64,
+    /// Safety margin: an owner stops ticking at acquire/renew time + TTL - margin unless renewed.
+    #[arg(long, env = "ORRERY_LEASE_MARGIN_MS", default_value_t = 150)]
+    pub lease_margin_ms: u64,
+    /// How often to look for rooms without a live owner.
+    #[arg(long, env = "ORRERY_SCAN_INTERVAL_MS", default_value_t = 250)]
+    pub scan_interval_ms: u64,
+    /// Most rooms claimed per scan (spreads rooms across workers).
+    #[arg(long, env = "ORRERY_CLAIM_BATCH", default_value_t = 16)]
+    pub claim_batch: usize,
+    /// Longest a drain may take before the worker exits anyway.
+    #[arg(long, env = "ORRERY_DRAIN_GRACE_MS", default_value_t = 5000)]
+    pub drain_grace_ms: u64,
+    /// Hot snapshot (Redis) period.
+    #[arg(long, env = "ORRERY_HOT_SNAPSHOT_MS", default_value_t = 100)]
+    pub hot_snapshot_ms: u64,
+    /// Durable snapshot (PostgreSQL) period; also written at every phase change.
+    #[arg(long, env = "ORRERY_DURABLE_SNAPSHOT_MS", default_value_t = 2000)]
+    pub durable_snapshot_ms: u64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            lease_ttl_ms: 1000,
+            lease_margin_ms: 150,
+            scan_interval_ms: 250,
+            claim_batch: 16,
+            drain_grace_ms: 5000,
+            hot_snapshot_ms: 100,
+            durable_snapshot_ms: 2000,
+        }
+    }
+}
+
+impl Timing {
+    pub fn lease_ttl(&self) -> Duration {
+        Duration::from_millis(self.lease_ttl_ms)
+    }
+    /// How long after acquiring (or renewing) a lease the owner may still act.
+    pub fn lease_budget(&self) -> Duration {
+        Duration::from_millis(self.lease_ttl_ms - self.lease_margin_ms)
+    }
+    pub fn renew_interval(&self) -> Duration {
+        Duration::from_millis(self.lease_ttl_ms / 3)
+    }
+    pub fn scan_interval(&self) -> Duration {
+        Duration::from_millis(self.scan_interval_ms)
+    }
+    pub fn drain_grace(&self) -> Duration {
+        Duration::from_millis(self.drain_grace_ms)
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--lease-margin-ms ({margin}) must be less than a third of --lease-ttl-ms ({ttl}): the owner must be able to renew before its deadline")]
+    Margin { margin: u64, ttl: u64 },
+    #[error("--lease-ttl-ms must be at least 100")]
+    Ttl,
+    #[error("--capacity must be at least 1")]
+    Capacity,
+    #[error("--hot-snapshot-ms and --durable-snapshot-ms must be at least 10")]
+    Snapshot,
+}
+
+impl Config {
+    /// Check what clap cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let t = &self.timing;
+        if t.lease_ttl_ms < 100 {
+            return Err(ConfigError::Ttl);
+        }
+        if t.lease_margin_ms * 3 >= t.lease_ttl_ms {
+            return Err(ConfigError::Margin { margin: t.lease_margin_ms, ttl: t.lease_ttl_ms });
+        }
+        if self.capacity == 0 {
+            return Err(ConfigError::Capacity);
+        }
+        if t.hot_snapshot_ms < 10 || t.durable_snapshot_ms < 10 {
+            return Err(ConfigError::Snapshot);
+        }
+        Ok(())
+    }
+
+    /// The worker id, generated when not given.
+    pub fn worker_id(&self) -> String {
+        self.worker_id.clone().unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+            format!("{host}-{:08x}", rand::random::<u32>())
+        })
+    }
+}

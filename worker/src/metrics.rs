@@ -1,0 +1,56 @@
+//! The worker's Prometheus metrics (`orrery_worker_*`).
+
+use orrery_common::telemetry::{counter, gauge, seconds_histogram};
+use prometheus::{Histogram, IntCounter, IntGauge, Registry};
+
+/// Every metric the worker exports.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub tick_duration: Histogram,
+    pub tick_lateness: Histogram,
+    pub tick_overruns: IntCounter,
+    pub rooms_owned: IntGauge,
+    pub leases_acquired: IntCounter,
+    pub leases_renewed: IntCounter,
+    pub leases_lost: IntCounter,
+    pub leases_expired_by_deadline: IntCounter,
+    pub leases_released: IntCounter,
+    pub failovers: IntCounter,
+    pub restore_duration: Histogram,
+    pub snapshot_duration: Histogram,
+    pub snapshot_bytes: IntCounter,
+    pub fenced_writes: IntCounter,
+    pub frames_published: IntCounter,
+    pub frame_bytes: IntCounter,
+    pub inputs_applied: IntCounter,
+    pub inputs_rejected: IntCounter,
+}
+
+impl Metrics {
+    pub fn new(r: &Registry) -> Self {
+        Self {
+            tick_duration: seconds_histogram(r, "orrery_worker_tick_duration_seconds", "Time to step a room and publish its frame."),
+            tick_lateness: seconds_histogram(r, "orrery_worker_tick_lateness_seconds", "How late a tick started against its schedule."),
+            tick_overruns: counter(r, "orrery_worker_tick_overruns_total", "Ticks skipped because a room fell too far behind."),
+            rooms_owned: gauge(r, "orrery_worker_rooms_owned", "Rooms this worker owns."),
+            leases_acquired: counter(r, "orrery_worker_leases_acquired_total", "Room leases acquired."),
+            leases_renewed: counter(r, "orrery_worker_leases_renewed_total", "Room leases renewed."),
+            leases_lost: counter(r, "orrery_worker_leases_lost_total", "Room leases lost (renewal refused or write fenced)."),
+            leases_expired_by_deadline: counter(
+                r,
+                "orrery_worker_leases_expired_by_deadline_total",
+                "Rooms stopped because their local lease deadline passed without a renewal.",
+            ),
+            leases_released: counter(r, "orrery_worker_leases_released_total", "Room leases released on drain or close."),
+            failovers: counter(r, "orrery_worker_failovers_total", "Rooms claimed that had a previous owner."),
+            restore_duration: seconds_histogram(r, "orrery_worker_restore_duration_seconds", "Time from lease to first tick of a claimed room."),
+            snapshot_duration: seconds_histogram(r, "orrery_worker_snapshot_duration_seconds", "Time to write a snapshot."),
+            snapshot_bytes: counter(r, "orrery_worker_snapshot_bytes_total", "Bytes of snapshots written."),
+            fenced_writes: counter(r, "orrery_worker_fenced_writes_total", "Snapshot writes refused because a newer epoch owns the room."),
+            frames_published: counter(r, "orrery_worker_frames_published_total", "State frames published."),
+            frame_bytes: counter(r, "orrery_worker_frame_bytes_total", "Bytes of state frames published."),
+            inputs_applied: counter(r, "orrery_worker_inputs_applied_total", "Player inputs applied."),
+            inputs_rejected: counter(r, "orrery_worker_inputs_rejected_total", "Player inputs rejected (stale sequence or invalid)."),
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! One owned room: its fixed-rate tick loop, inputs, control requests, frames and snapshots.
+//!
+//! Each room runs in its own task, so a slow room never delays another. The loop
+//! ticks on a fixed schedule; after a stall it catches up at most
+//! [`MAX_CATCH_UP_TICKS`] ticks, then resets the schedule (counted as an overrun).
+//! Before every tick and every write it checks the lease's local deadline (I6); a
+//! refused snapshot write means a newer epoch owns the room, and the task stops at
+//! once without publishing anything more (I1, I2).
+
+use crate::lease::LeaseClock;
+use crate::snapshot::{PendingEvent, RoomSnapshot};
+use crate::store::WriteError;
+use crate::Shared;
+use futures::StreamExt;
+use orrery_common::game::{Game, GameEvent, Phase, RoomSettings};
+use orrery_common::protocol::client::FrameKind;
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
+use orrery_common::protocol::{decode, encode};
+use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Most ticks run back to back to catch up after a stall.
+pub const MAX_CATCH_UP_TICKS: u32 = 3;
+
+/// Why a room task ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Told to drain: final snapshot written, lease released.
+    Drained,
+    /// The lease was lost or its local deadline passed: nothing more was written.
+    LeaseLost,
+    /// A snapshot write was refused: a newer epoch owns the room.
+    Fenced,
+    /// The match is over and the room may close.
+    Closable,
+    /// NATS refused a subscription.
+    Failed(String),
+}
+
+/// Signals from the worker to one room.
+#[derive(Clone, Debug, Default)]
+pub struct RoomSignals {
+    /// The lease is gone: stop now, write nothing.
+    pub lost: CancellationToken,
+    /// Drain: write a final snapshot, release the lease, stop.
+    pub drain: CancellationToken,
+}
+
+/// The state of one owned room.
+pub struct Room {
+    pub id: RoomId,
+    pub epoch: Epoch,
+    pub settings: RoomSettings,
+    pub token: String,
+    pub clock: Arc<LeaseClock>,
+    game: Box<dyn Game>,
+    tick: Tick,
+    last_input: BTreeMap<PlayerId, InputSeq>,
+    queued_inputs: Vec<InputEnvelope>,
+    next_event_seq: u64,
+    pending_events: Vec<PendingEvent>,
+    step_events: Vec<GameEvent>,
+    durable_phase: Option<Phase>,
+    keyframe_next: bool,
+}
+
+impl Room {
+    /// A room about to run under `epoch`, from a fresh game or a restored snapshot.
+    pub fn new(
+        id: RoomId,
+        epoch: Epoch,
+        settings: RoomSettings,
+        token: String,
+        clock: Arc<LeaseClock>,
+        game: Box<dyn Game>,
+        restored: Option<RoomSnapshot>,
+    ) -> Self {
+        let mut room = Self {
+            id,
+            epoch,
+            settings,
+            token,
+            clock,
+            game,
+            tick: Tick(0),
+            last_input: BTreeMap::new(),
+            queued_inputs: Vec::new(),
+            next_event_seq: 1,
+            pending_events: Vec::new(),
+            step_events: Vec::new(),
+            durable_phase: None,
+            // The first frame of every epoch is a keyframe: clients may hold frames of
+            // the previous owner that this history does not contain.
+            keyframe_next: true,
+        };
+        if let Some(s) = restored {
+            room.tick = s.tick;
+            room.last_input = s.last_input.into_iter().collect();
+            room.next_event_seq = s.next_event_seq;
+            room.pending_events = s.pending_events;
+        }
+        room
+    }
+
+    pub fn tick(&self) -> Tick {
+        self.tick
+    }
+
+    /// The room, frozen now.
+    pub fn snapshot(&self) -> RoomSnapshot {
+        RoomSnapshot {
+            tick: self.tick,
+            game: self.game.snapshot(),
+            last_input: self.last_input.iter().map(|(p, s)| (*p, *s)).collect(),
+            next_event_seq: self.next_event_seq,
+            pending_events: self.pending_events.clone(),
+        }
+    }
+
+    fn acks(&self) -> Vec<(PlayerId, InputSeq)> {
+        self.last_input.iter().map(|(p, s)| (*p, *s)).collect()
+    }
+
+    fn keyframe(&self) -> StateFrame {
+        let mut payload = Vec::new();
+        self.game.encode_keyframe(&mut payload);
+        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind: FrameKind::Keyframe, acks: self.acks(), payload }
+    }
+
+    /// Apply the queued inputs in order (at most once per sequence number, I5), step the
+    /// game, and return the frame for the new tick.
+    fn step(&mut self, metrics: &crate::metrics::Metrics) -> StateFrame {
+        for input in self.queued_inputs.drain(..) {
+            let last = self.last_input.get(&input.player).copied();
+            if last.is_some_and(|l| input.seq <= l) {
+                metrics.inputs_rejected.inc();
+                continue;
+            }
+            // A rejected input still consumes its sequence number: resending it cannot help.
+            self.last_input.insert(input.player, input.seq);
+            match self.game.apply_input(input.player, &input.payload) {
+                Ok(()) => metrics.inputs_applied.inc(),
+                Err(e) => {
+                    metrics.inputs_rejected.inc();
+                    debug!(room = %self.id, player = %input.player, error = %e, "input rejected");
+                }
+            }
+        }
+        self.step_events.clear();
+        self.game.step(&mut self.step_events);
+        let base = self.tick;
+        self.tick = self.tick.next();
+        for ev in self.step_events.drain(..) {
+            self.pending_events.push(PendingEvent::new(self.next_event_seq, self.tick, ev));
+            self.next_event_seq += 1;
+        }
+        let mut payload = Vec::new();
+        let kind = if std::mem::take(&mut self.keyframe_next) {
+            self.game.encode_keyframe(&mut payload);
+            FrameKind::Keyframe
+        } else {
+            self.game.encode_delta(&mut payload);
+            FrameKind::Delta { base }
+        };
+        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), payload }
+    }
+
+    fn control(&mut self, req: ControlRequest) -> ControlReply {
+        match req {
+            ControlRequest::Join { player, name } => match self.game.join(player, &name) {
+                Ok(()) => self.keyframe_reply(player),
+                Err(e) => ControlReply::Refused { reason: e.to_string() },
+            },
+            ControlRequest::Leave { player, reason } => {
+                match reason {
+                    LeaveReason::Disconnected => self.game.disconnect(player),
+                    LeaveReason::Left => self.game.leave(player),
+                }
+                ControlReply::Ok
+            }
+            ControlRequest::Resync { player } => self.keyframe_reply(player),
+        }
+    }
+
+    fn keyframe_reply(&self, player: PlayerId) -> ControlReply {
+        ControlReply::Keyframe {
+            tick_hz: self.settings.tick_hz,
+            last_input: self.last_input.get(&player).copied(),
+            frame: self.keyframe(),
+        }
+    }
+}
+
+/// Run `room` until it is drained, loses its lease, is fenced or may close.
+pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, claimed_at: Instant) -> Exit {
+    let names = &shared.names;
+    let (mut inputs, mut control) = match (
+        shared.nats.subscribe(names.room_input(room.id)).await,
+        shared.nats.subscribe(names.room_control(room.id)).await,
+    ) {
+        (Ok(i), Ok(c)) => (i, c),
+        (Err(e), _) | (_, Err(e)) => return Exit::Failed(e.to_string()),
+    };
+    let m = &shared.metrics;
+    let period = Duration::from_secs_f64(1.0 / f64::from(room.settings.tick_hz.max(1)));
+    let hot_every = Duration::from_millis(shared.timing.hot_snapshot_ms);
+    let durable_every = Duration::from_millis(shared.timing.durable_snapshot_ms);
+    let mut next_tick = Instant::now();
+    let mut next_hot = next_tick + hot_every;
+    let mut next_durable = next_tick + durable_every;
+    let mut first = true;
+    info!(room = %room.id, epoch = %room.epoch, tick = %room.tick, "room running");
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = signals.lost.cancelled() => return Exit::LeaseLost,
+            _ = signals.drain.cancelled() => return drain(&mut room, &shared).await,
+            _ = sleep_until(next_tick) => {
+                if !room.clock.valid() {
+                    m.leases_expired_by_deadline.inc();
+                    warn!(room = %room.id, epoch = %room.epoch, "lease deadline passed without renewal: stopping");
+                    return Exit::LeaseLost;
+                }
+                let started = Instant::now();
+                m.tick_lateness.observe(started.saturating_duration_since(next_tick).as_secs_f64());
+                let frame = room.step(m);
+                let bytes = encode(&frame);
+                if !room.clock.valid() {
+                    m.leases_expired_by_deadline.inc();
+                    return Exit::LeaseLost;
+                }
+                m.frame_bytes.inc_by(bytes.len() as u64);
+                m.frames_published.inc();
+                if let Err(e) = shared.nats.publish(names.room_state(room.id), bytes.into()).await {
+                    warn!(room = %room.id, error = %e, "publishing a frame failed");
+                }
+                m.tick_duration.observe(started.elapsed().as_secs_f64());
+                if std::mem::take(&mut first) {
+                    m.restore_duration.observe(claimed_at.elapsed().as_secs_f64());
+                }
+                next_tick += period;
+                let now = Instant::now();
+                if now > next_tick + period * MAX_CATCH_UP_TICKS {
+                    m.tick_overruns.inc();
+                    next_tick = now + period;
+                }
+                let phase = room.game.phase();
+                if now >= next_durable || room.durable_phase != Some(phase) {
+                    next_durable = now + durable_every;
+                    next_hot = now + hot_every;
+                    if let Err(exit) = write_durable(&mut room, &shared, phase).await {
+                        return exit;
+                    }
+                } else if now >= next_hot {
+                    next_hot = now + hot_every;
+                    if let Err(exit) = write_hot(&mut room, &shared).await {
+                        return exit;
+                    }
+                }
+                if phase == Phase::Closable {
+                    return Exit::Closable;
+                }
+            }
+            Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
+                Ok(input) => room.queued_inputs.push(input),
+                Err(_) => m.inputs_rejected.inc(),
+            },
+            Some(msg) = control.next() => {
+                let reply = match decode::<ControlRequest>(&msg.payload) {
+                    Ok(req) => room.control(req),
+                    Err(e) => ControlReply::Refused { reason: e.to_string() },
+                };
+                if let Some(to) = msg.reply
+                    && room.clock.valid()
+                    && let Err(e) = shared.nats.publish(to, encode(&reply).into()).await
+                {
+                    warn!(room = %room.id, error = %e, "control reply failed");
+                }
+            }
+        }
+    }
+}
+
+async fn write_hot(room: &mut Room, shared: &Shared) -> Result<(), Exit> {
+    if !room.clock.valid() {
+        return Err(Exit::LeaseLost);
+    }
+    let started = Instant::now();
+    let encoded = room.snapshot().encode();
+    match shared.hot.write(room.id, &room.token, room.epoch, room.tick, &encoded).await {
+        Ok(true) => {
+            shared.metrics.snapshot_duration.observe(started.elapsed().as_secs_f64());
+            shared.metrics.snapshot_bytes.inc_by(encoded.len() as u64);
+            Ok(())
+        }
+        Ok(false) => {
+            shared.metrics.fenced_writes.inc();
+            warn!(room = %room.id, epoch = %room.epoch, "hot snapshot refused: ownership lost");
+            Err(Exit::Fenced)
+        }
+        // Redis is unreachable: keep ticking; the lease deadline decides.
+        Err(e) => {
+            warn!(room = %room.id, error = %e, "hot snapshot failed");
+            Ok(())
+        }
+    }
+}
+
+async fn write_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result<(), Exit> {
+    write_hot(room, shared).await?;
+    if !room.clock.valid() {
+        return Err(Exit::LeaseLost);
+    }
+    let started = Instant::now();
+    let snapshot = room.snapshot();
+    let encoded = snapshot.encode();
+    // The durable row carries no pending events: they are written in the same transaction.
+    let durable = RoomSnapshot { pending_events: Vec::new(), ..snapshot };
+    let durable_encoded = durable.encode();
+    match shared
+        .store
+        .write_durable(room.id, room.epoch, phase, &durable, &durable_encoded, &room.pending_events)
+        .await
+    {
+        Ok(()) => {
+            room.pending_events.clear();
+            room.durable_phase = Some(phase);
+            shared.metrics.snapshot_duration.observe(started.elapsed().as_secs_f64());
+            shared.metrics.snapshot_bytes.inc_by(encoded.len() as u64);
+            Ok(())
+        }
+        Err(WriteError::Fenced(_)) => {
+            shared.metrics.fenced_writes.inc();
+            warn!(room = %room.id, epoch = %room.epoch, "durable snapshot refused: ownership lost");
+            Err(Exit::Fenced)
+        }
+        Err(WriteError::Db(e)) => {
+            warn!(room = %room.id, error = %e, "durable snapshot failed");
+            Ok(())
+        }
+    }
+}
+
+/// Final snapshot, then hand the room back with a wake-up so a survivor claims it at once.
+async fn drain(room: &mut Room, shared: &Shared) -> Exit {
+    let phase = room.game.phase();
+    if let Err(exit) = write_durable(room, shared, phase).await {
+        return exit;
+    }
+    match shared.leases.release(room.id, &room.token, true).await {
+        Ok(true) => {
+            shared.metrics.leases_released.inc();
+            let _ = shared.store.clear_owner(room.id, room.epoch).await;
+            let _ = shared.nats.publish(shared.names.rooms_new(), room.id.to_string().into()).await;
+        }
+        Ok(false) => {}
+        Err(e) => warn!(room = %room.id, error = %e, "lease release failed; it will expire"),
+    }
+    Exit::Drained
+}

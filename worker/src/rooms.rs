@@ -1,0 +1,109 @@
+//! The rooms this worker owns right now, and the task that runs each of them.
+
+use crate::lease::LeaseClock;
+use crate::room::{self, Exit, Room, RoomSignals};
+use crate::Shared;
+use orrery_common::{Epoch, RoomId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::info;
+
+/// One owned room, as the worker's bookkeeping sees it.
+#[derive(Debug)]
+struct Owned {
+    epoch: Epoch,
+    token: String,
+    clock: Arc<LeaseClock>,
+    signals: RoomSignals,
+    task: Option<JoinHandle<Exit>>,
+}
+
+/// What the renewer needs to know about a lease.
+#[derive(Debug, Clone)]
+pub struct LeaseView {
+    pub room: RoomId,
+    pub token: String,
+    pub clock: Arc<LeaseClock>,
+    pub lost: tokio_util::sync::CancellationToken,
+}
+
+/// The rooms this worker owns.
+#[derive(Debug, Default)]
+pub struct OwnedRooms {
+    rooms: Mutex<HashMap<RoomId, Owned>>,
+}
+
+impl OwnedRooms {
+    pub fn len(&self) -> usize {
+        self.rooms.lock().expect("poisoned").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, room: RoomId) -> bool {
+        self.rooms.lock().expect("poisoned").contains_key(&room)
+    }
+
+    /// Ids of the owned rooms.
+    pub fn ids(&self) -> Vec<RoomId> {
+        self.rooms.lock().expect("poisoned").keys().copied().collect()
+    }
+
+    /// Every lease, for the renewer.
+    pub fn leases(&self) -> Vec<LeaseView> {
+        self.rooms
+            .lock()
+            .expect("poisoned")
+            .iter()
+            .map(|(room, o)| LeaseView { room: *room, token: o.token.clone(), clock: o.clock.clone(), lost: o.signals.lost.clone() })
+            .collect()
+    }
+
+    /// Start running `room`; it removes itself from the set when it ends.
+    pub fn spawn(self: &Arc<Self>, room: Room, shared: Arc<Shared>, claimed_at: Instant) {
+        let id = room.id;
+        let signals = RoomSignals::default();
+        let mut map = self.rooms.lock().expect("poisoned");
+        map.insert(
+            id,
+            Owned { epoch: room.epoch, token: room.token.clone(), clock: room.clock.clone(), signals: signals.clone(), task: None },
+        );
+        shared.metrics.rooms_owned.set(map.len() as i64);
+        let me = self.clone();
+        let epoch = room.epoch;
+        let task = tokio::spawn(async move {
+            let exit = room::run(room, shared.clone(), signals, claimed_at).await;
+            info!(room = %id, epoch = %epoch, ?exit, "room stopped");
+            if matches!(exit, Exit::LeaseLost | Exit::Fenced) {
+                shared.metrics.leases_lost.inc();
+            }
+            let mut map = me.rooms.lock().expect("poisoned");
+            if map.get(&id).is_some_and(|o| o.epoch == epoch) {
+                map.remove(&id);
+            }
+            shared.metrics.rooms_owned.set(map.len() as i64);
+            exit
+        });
+        if let Some(o) = map.get_mut(&id) {
+            o.task = Some(task);
+        }
+    }
+
+    /// Tell every room to drain and wait for them all.
+    pub async fn drain_all(&self) {
+        let tasks: Vec<JoinHandle<Exit>> = {
+            let mut map = self.rooms.lock().expect("poisoned");
+            map.values_mut()
+                .filter_map(|o| {
+                    o.signals.drain.cancel();
+                    o.task.take()
+                })
+                .collect()
+        };
+        futures::future::join_all(tasks).await;
+    }
+}

@@ -1,0 +1,110 @@
+//! What a room's snapshot holds, and the hot (Redis) copy of it.
+//!
+//! A snapshot is everything needed to continue a room exactly: the game's own
+//! snapshot, the tick, each player's last applied input sequence (invariant I5), and
+//! the match events not yet written durably — so a room restored from a hot snapshot
+//! still writes every event exactly once. Hot writes are a compare-and-set that accepts
+//! only a higher (epoch, tick) and only from the lease holder (invariant I2).
+
+use orrery_common::game::GameEvent;
+use orrery_common::names::Names;
+use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+
+/// A room, frozen between two ticks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoomSnapshot {
+    pub tick: Tick,
+    pub game: Vec<u8>,
+    pub last_input: Vec<(PlayerId, InputSeq)>,
+    /// Sequence number the next match event will get.
+    pub next_event_seq: u64,
+    /// Events since the last durable write.
+    pub pending_events: Vec<PendingEvent>,
+}
+
+impl RoomSnapshot {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("encoding into a Vec cannot fail")
+    }
+    pub fn decode(bytes: &[u8]) -> Result<Self, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
+
+/// A match event waiting for its durable write; `seq` is fixed when it happens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEvent {
+    pub seq: u64,
+    pub tick: Tick,
+    pub kind: String,
+    pub player: Option<PlayerId>,
+    pub detail_json: String,
+}
+
+impl PendingEvent {
+    pub fn new(seq: u64, tick: Tick, ev: GameEvent) -> Self {
+        Self { seq, tick, kind: ev.kind, player: ev.player, detail_json: ev.detail.to_string() }
+    }
+}
+
+/// KEYS: snapshot hash, lease. ARGV: token, epoch, tick, state.
+const HOT_CAS: &str = r"
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local cur = redis.call('HMGET', KEYS[1], 'epoch', 'tick')
+if cur[1] then
+  local ce, ct = tonumber(cur[1]), tonumber(cur[2])
+  local e, t = tonumber(ARGV[2]), tonumber(ARGV[3])
+  if ce > e or (ce == e and ct >= t) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'tick', ARGV[3], 'state', ARGV[4])
+return 1
+";
+
+/// Hot snapshots in Redis.
+#[derive(Clone)]
+pub struct HotSnapshots {
+    redis: ConnectionManager,
+    names: Names,
+    cas: redis::Script,
+}
+
+impl HotSnapshots {
+    pub fn new(redis: ConnectionManager, names: Names) -> Self {
+        Self { redis, names, cas: redis::Script::new(HOT_CAS) }
+    }
+
+    /// Write if we hold the lease and (epoch, tick) is higher than what is stored.
+    /// `Ok(false)` means refused: ownership is lost.
+    pub async fn write(&self, room: RoomId, token: &str, epoch: Epoch, tick: Tick, state: &[u8]) -> Result<bool, redis::RedisError> {
+        let mut conn = self.redis.clone();
+        let ok: i64 = self
+            .cas
+            .key(self.names.hot_snapshot(room))
+            .key(self.names.lease(room))
+            .arg(token)
+            .arg(epoch.get())
+            .arg(tick.get())
+            .arg(state)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(ok == 1)
+    }
+
+    /// The stored hot snapshot.
+    pub async fn read(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, redis::RedisError> {
+        let mut conn = self.redis.clone();
+        let (e, t, s): (Option<u64>, Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
+            .arg(self.names.hot_snapshot(room))
+            .arg("epoch")
+            .arg("tick")
+            .arg("state")
+            .query_async(&mut conn)
+            .await?;
+        Ok(match (e, t, s) {
+            (Some(e), Some(t), Some(s)) => Some((Epoch(e), Tick(t), s)),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,128 @@
+//! The worker's PostgreSQL side: epochs (fencing tokens), durable snapshots, match events.
+//!
+//! Invariant I1 lives here: the epoch is issued by `UPDATE rooms SET epoch = epoch + 1`
+//! after the Redis lease was taken, and every durable write names it. A write whose
+//! fence matches no row means another owner has claimed the room since: the caller
+//! must stop the room at once.
+
+use crate::snapshot::{PendingEvent, RoomSnapshot};
+use orrery_common::game::{Phase, RoomSettings};
+use orrery_common::{Epoch, RoomId, Tick};
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+/// A room this worker has just been given an epoch for.
+#[derive(Debug)]
+pub struct Claimed {
+    pub epoch: Epoch,
+    pub settings: RoomSettings,
+    /// Another worker owned the room before (a failover or handoff, not a first claim).
+    pub had_owner: bool,
+}
+
+/// A durable write was refused: a newer epoch owns the room.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("fenced: room {0} has moved to a newer epoch")]
+    Fenced(RoomId),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// PostgreSQL access for the worker.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pg: PgPool,
+}
+
+impl Store {
+    pub fn new(pg: PgPool) -> Self {
+        Self { pg }
+    }
+
+    /// Issue the next epoch of `room` to `worker`. `None` when the room is closed or unknown.
+    pub async fn claim_epoch(&self, room: RoomId, worker: &str) -> Result<Option<Claimed>, sqlx::Error> {
+        let row: Option<(i64, Json<RoomSettings>, bool)> = sqlx::query_as(
+            "UPDATE rooms r SET epoch = r.epoch + 1, owner = $2, updated_at = now()
+             FROM (SELECT id, owner IS NOT NULL AS had_owner FROM rooms WHERE id = $1 FOR UPDATE) old
+             WHERE r.id = old.id AND r.status <> 'closed'
+             RETURNING r.epoch, r.settings, old.had_owner",
+        )
+        .bind(room.get() as i64)
+        .bind(worker)
+        .fetch_optional(&self.pg)
+        .await?;
+        Ok(row.map(|(epoch, settings, had_owner)| Claimed { epoch: Epoch(epoch as u64), settings: settings.0, had_owner }))
+    }
+
+    /// The newest durable snapshot of `room`.
+    pub async fn durable_snapshot(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, sqlx::Error> {
+        let row: Option<(i64, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT epoch, tick, state FROM room_snapshots WHERE room = $1")
+                .bind(room.get() as i64)
+                .fetch_optional(&self.pg)
+                .await?;
+        Ok(row.map(|(e, t, s)| (Epoch(e as u64), Tick(t as u64), s)))
+    }
+
+    /// Write a durable snapshot and the events since the last one, in one transaction,
+    /// fenced by `epoch`. Events already stored (same room and seq) are not written twice.
+    pub async fn write_durable(
+        &self,
+        room: RoomId,
+        epoch: Epoch,
+        phase: Phase,
+        snapshot: &RoomSnapshot,
+        encoded: &[u8],
+        events: &[PendingEvent],
+    ) -> Result<(), WriteError> {
+        let mut tx = self.pg.begin().await?;
+        let fenced = sqlx::query("UPDATE rooms SET status = $3, updated_at = now() WHERE id = $1 AND epoch = $2 AND status <> 'closed'")
+            .bind(room.get() as i64)
+            .bind(epoch.get() as i64)
+            .bind(phase.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if fenced.rows_affected() != 1 {
+            return Err(WriteError::Fenced(room));
+        }
+        for ev in events {
+            sqlx::query(
+                "INSERT INTO match_events (room, seq, tick, epoch, kind, player, payload)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (room, seq) DO NOTHING",
+            )
+            .bind(room.get() as i64)
+            .bind(ev.seq as i64)
+            .bind(ev.tick.get() as i64)
+            .bind(epoch.get() as i64)
+            .bind(&ev.kind)
+            .bind(ev.player.map(|p| p.0))
+            .bind(&ev.detail_json)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO room_snapshots (room, epoch, tick, state) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (room) DO UPDATE SET epoch = EXCLUDED.epoch, tick = EXCLUDED.tick, state = EXCLUDED.state, written_at = now()
+             WHERE (room_snapshots.epoch, room_snapshots.tick) < (EXCLUDED.epoch, EXCLUDED.tick)",
+        )
+        .bind(room.get() as i64)
+        .bind(epoch.get() as i64)
+        .bind(snapshot.tick.get() as i64)
+        .bind(encoded)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The worker gave the room up (drain): forget the owner so the next claim is a handoff.
+    pub async fn clear_owner(&self, room: RoomId, epoch: Epoch) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE rooms SET owner = NULL WHERE id = $1 AND epoch = $2")
+            .bind(room.get() as i64)
+            .bind(epoch.get() as i64)
+            .execute(&self.pg)
+            .await?;
+        Ok(())
+    }
+}
