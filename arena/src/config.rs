@@ -1,0 +1,217 @@
+//! The arena's tunables: [`ArenaConfig`] (server rules) and [`Physics`] (the kinematic
+//! constants, which clients receive in every keyframe), their defaults for a tick rate,
+//! and the game modes.
+//!
+//! # Modes
+//!
+//! | `RoomSettings::mode` | rules |
+//! |---|---|
+//! | `"arena"` (and any unknown mode) | a countdown starts with [`ArenaConfig::min_players`] = 3 seated |
+//! | `"arena-duel"` ([`MODE_DUEL`]) | the same with `min_players` = 2: for tests, demos and 1-v-1 |
+//!
+//! # Defaults (all times are converted to ticks of `RoomSettings::tick_hz`)
+//!
+//! countdown 3 s (1 s once all `max_players` seats are taken), disconnect grace 10 s,
+//! time limit 3 min, ships float 10 s after the match is over, an empty lobby becomes
+//! closable after 2 min. Arena 1600 × 1000 units, ship speed ≤ 300 units/s, thrust kick
+//! every 0.3 s, a shot every 0.2 s, bullets 360 units/s for 3 s, 10 damage of 100 health,
+//! two black holes.
+
+use crate::fixed::SUBUNITS_PER_UNIT;
+use orrery_common::game::RoomSettings;
+use serde::{Deserialize, Serialize};
+
+/// The default mode.
+pub const MODE_ARENA: &str = "arena";
+/// The two-player mode for tests and demos.
+pub const MODE_DUEL: &str = "arena-duel";
+/// Most seats a room can have (slots are indexed by a `u8`, masks are 64 bits).
+pub const MAX_SLOTS: u8 = 32;
+
+/// Kinematic constants: everything a client needs to replay the motion of ships and
+/// bullets from the quantised state. Lengths in sub-units, speeds per tick.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Physics {
+    /// Simulation steps per second (for converting ticks to time).
+    pub tick_hz: u16,
+    /// Arena width; positions are in `0..=width`.
+    pub width: i32,
+    /// Arena height; positions are in `0..=height`.
+    pub height: i32,
+    pub ship_radius: i32,
+    /// Largest ship speed, sub-units per tick.
+    pub ship_max_speed: i32,
+    /// Velocity added by one thrust kick.
+    pub thrust_impulse: i32,
+    /// Velocity lost per tick, in 1/1024 (plus one sub-unit, so ships come to rest).
+    pub drag_q10: i32,
+    /// Angle units turned per tick per unit of quantised turn (`turn` is −127..=127).
+    pub turn_step: i32,
+    /// Ticks between two thrust kicks.
+    pub thrust_cooldown: u16,
+    /// Ticks between two shots.
+    pub fire_cooldown: u16,
+    pub bullet_speed: i32,
+    /// Largest bullet speed (black holes accelerate bullets).
+    pub bullet_max_speed: i32,
+    pub bullet_lifetime: u16,
+    pub bullet_radius: i32,
+    pub max_health: u16,
+    /// Gravity constant `G` in sub-units³/tick²: acceleration is `G / d²`.
+    pub gravity: i64,
+    /// Distances below this count as this (the clamp against infinite pull).
+    pub gravity_min_distance: i32,
+    /// Largest acceleration a black hole gives, sub-units per tick².
+    pub gravity_max_accel: i32,
+    pub pickup_radius: i32,
+}
+
+/// Everything the server's rules need. Fields are public: build one with
+/// [`ArenaConfig::for_settings`] and adjust.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArenaConfig {
+    /// Seated players needed for the countdown to start.
+    pub min_players: u8,
+    /// Seats (from `RoomSettings::max_players`, at most [`MAX_SLOTS`]).
+    pub max_players: u8,
+    pub countdown_ticks: u32,
+    /// The countdown once every seat is taken (it is shortened to this).
+    pub full_room_countdown_ticks: u32,
+    /// How long a disconnected player's ship waits for them before it is removed and
+    /// counted out.
+    pub grace_ticks: u32,
+    /// The match ends after this long even with several ships alive.
+    pub time_limit_ticks: u32,
+    /// How long ships keep floating after the match is over, before `Phase::Closable`.
+    pub float_after_over_ticks: u32,
+    /// An empty lobby becomes closable after this long.
+    pub idle_lobby_ticks: u32,
+    pub black_holes: u8,
+    /// Radius of a black hole's core: ships and bullets reaching it are destroyed.
+    pub black_hole_core_radius: i32,
+    /// Smallest distance between a spawn point and a black hole's centre.
+    pub spawn_clearance: i32,
+    pub bullet_damage: u16,
+    pub hit_score: i32,
+    pub kill_score: i32,
+    /// Ticks between pickup spawns: uniform in this inclusive range.
+    pub pickup_interval_ticks: (u32, u32),
+    pub max_pickups: u8,
+    pub health_pickup_restore: u16,
+    pub score_pickup_value: i32,
+    /// Chance in percent that a pickup is a health pack (else a score pickup).
+    pub health_pickup_percent: u8,
+    pub physics: Physics,
+}
+
+fn units(u: f64) -> i32 {
+    (u * f64::from(SUBUNITS_PER_UNIT)).round() as i32
+}
+
+impl ArenaConfig {
+    /// The defaults for `tick_hz` steps per second and `max_players` seats.
+    pub fn new(tick_hz: u16, max_players: u8) -> Self {
+        let hz = f64::from(tick_hz.max(1));
+        let ticks = |seconds: f64| (seconds * hz).round() as u32;
+        let per_tick = |units_per_s: f64| units(units_per_s / hz);
+        let per_tick2 = |units_per_s2: f64| units(units_per_s2 / (hz * hz));
+        let sub = f64::from(SUBUNITS_PER_UNIT);
+        // a = G / d²: 9e5 units³/s² pulls with 90 units/s² at 100 units.
+        let gravity = (9.0e5 * sub * sub * sub / (hz * hz)).round() as i64;
+        Self {
+            min_players: 3,
+            max_players: max_players.clamp(1, MAX_SLOTS),
+            countdown_ticks: ticks(3.0),
+            full_room_countdown_ticks: ticks(1.0),
+            grace_ticks: ticks(10.0),
+            time_limit_ticks: ticks(180.0),
+            float_after_over_ticks: ticks(10.0),
+            idle_lobby_ticks: ticks(120.0),
+            black_holes: 2,
+            black_hole_core_radius: units(28.0),
+            spawn_clearance: units(250.0),
+            bullet_damage: 10,
+            hit_score: 10,
+            kill_score: 100,
+            pickup_interval_ticks: (ticks(3.0), ticks(6.0)),
+            max_pickups: 4,
+            health_pickup_restore: 30,
+            score_pickup_value: 50,
+            health_pickup_percent: 60,
+            physics: Physics {
+                tick_hz: tick_hz.max(1),
+                width: units(1600.0),
+                height: units(1000.0),
+                ship_radius: units(16.0),
+                ship_max_speed: per_tick(300.0),
+                thrust_impulse: per_tick(70.0),
+                drag_q10: ((0.5 / hz) * 1024.0).round() as i32,
+                turn_step: ((32768.0 / hz) / 127.0).round().max(1.0) as i32,
+                thrust_cooldown: ticks(0.3).max(1) as u16,
+                fire_cooldown: ticks(0.2).max(1) as u16,
+                bullet_speed: per_tick(360.0),
+                bullet_max_speed: per_tick(600.0),
+                bullet_lifetime: ticks(3.0).max(1) as u16,
+                bullet_radius: units(3.0),
+                max_health: 100,
+                gravity,
+                gravity_min_distance: units(40.0),
+                gravity_max_accel: per_tick2(900.0),
+                pickup_radius: units(12.0),
+            },
+        }
+    }
+
+    /// The configuration a room created with `settings` uses (see the module docs for
+    /// the modes).
+    pub fn for_settings(settings: &RoomSettings) -> Self {
+        let mut config = Self::new(settings.tick_hz, settings.max_players);
+        if settings.mode == MODE_DUEL {
+            config.min_players = 2;
+        }
+        config.min_players = config.min_players.clamp(1, config.max_players);
+        config
+    }
+}
+
+impl Default for ArenaConfig {
+    fn default() -> Self {
+        Self::for_settings(&RoomSettings::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_at_30_hz() {
+        let c = ArenaConfig::default();
+        assert_eq!(c.min_players, 3);
+        assert_eq!(c.countdown_ticks, 90);
+        assert_eq!(c.grace_ticks, 300);
+        assert_eq!(c.physics.ship_max_speed, 2560);
+        assert_eq!(c.physics.fire_cooldown, 6);
+        assert!(c.physics.turn_step > 0);
+    }
+
+    #[test]
+    fn duel_mode_needs_two() {
+        let s = RoomSettings {
+            mode: MODE_DUEL.into(),
+            ..RoomSettings::default()
+        };
+        assert_eq!(ArenaConfig::for_settings(&s).min_players, 2);
+        let tiny = RoomSettings {
+            max_players: 1,
+            ..RoomSettings::default()
+        };
+        assert_eq!(ArenaConfig::for_settings(&tiny).min_players, 1);
+    }
+
+    #[test]
+    fn times_follow_the_tick_rate() {
+        assert_eq!(ArenaConfig::new(60, 5).countdown_ticks, 180);
+        assert_eq!(ArenaConfig::new(60, 5).physics.ship_max_speed, 1280);
+    }
+}

@@ -1,0 +1,101 @@
+//! [`ArenaGame`]: one room of the arena, as the worker drives it through
+//! [`orrery_common::game::Game`].
+
+use crate::config::ArenaConfig;
+use crate::snapshot;
+use crate::state::Room;
+use crate::wire::{ArenaView, keyframe};
+use crate::world::World;
+use orrery_common::PlayerId;
+use orrery_common::game::{
+    Game, GameEvent, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings,
+};
+
+/// One room of the arena.
+#[derive(Clone, Debug)]
+pub struct ArenaGame {
+    room: Room,
+    /// Where the delta's prediction is computed (not state; kept to reuse allocations).
+    scratch: World,
+}
+
+impl ArenaGame {
+    /// A fresh room for `settings` (mode, seats, tick rate and seed).
+    pub fn new(settings: &RoomSettings) -> Self {
+        Self::with_config(ArenaConfig::for_settings(settings), settings.seed)
+    }
+
+    /// A fresh room with a configuration of your own.
+    pub fn with_config(config: ArenaConfig, seed: u64) -> Self {
+        Self::from_room(Room::new(config, seed))
+    }
+
+    /// Continues exactly where [`Game::snapshot`] left off.
+    pub fn restore(snapshot: &[u8]) -> Result<Self, RestoreError> {
+        snapshot::decode(snapshot).map(Self::from_room)
+    }
+
+    fn from_room(room: Room) -> Self {
+        let scratch = room.world.clone();
+        Self { room, scratch }
+    }
+
+    /// The exact current state.
+    pub fn world(&self) -> &World {
+        &self.room.world
+    }
+
+    pub fn config(&self) -> &ArenaConfig {
+        &self.room.config
+    }
+
+    /// What a client that applied every frame so far holds.
+    pub fn view(&self) -> ArenaView {
+        ArenaView::from_world(self.room.world.clone())
+    }
+}
+
+impl Game for ArenaGame {
+    fn join(&mut self, player: PlayerId, name: &str) -> Result<(), JoinRefused> {
+        self.room.join(player, name)
+    }
+
+    fn disconnect(&mut self, player: PlayerId) {
+        self.room.disconnect(player);
+    }
+
+    fn leave(&mut self, player: PlayerId) {
+        self.room.leave(player);
+    }
+
+    fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected> {
+        self.room.apply_input(player, input)
+    }
+
+    fn step(&mut self, events: &mut Vec<GameEvent>) {
+        self.room.step(&mut self.scratch, events);
+    }
+
+    fn phase(&self) -> Phase {
+        self.room.world.phase
+    }
+
+    fn results(&self) -> Option<Vec<PlayerResult>> {
+        match self.room.world.phase {
+            Phase::Over | Phase::Closable => self.room.results.clone(),
+            _ => None,
+        }
+    }
+
+    fn encode_keyframe(&self, out: &mut Vec<u8>) {
+        keyframe::encode(&self.room.world, out);
+    }
+
+    fn encode_delta(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.room.last_delta);
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        snapshot::encode(&self.room)
+    }
+}

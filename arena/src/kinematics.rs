@@ -1,0 +1,258 @@
+//! The motion of one tick, shared by the server and every client: turning, thrust
+//! kicks, gravity, drag, the speed limit, walls, firing, bullet flight and expiry,
+//! cooldowns and the phase clock.
+//!
+//! This is a pure function of the quantised [`World`] (ships' intents included), so a
+//! client that holds the previous world replays it exactly and a delta only needs to
+//! carry what the *rules* decided (hits, deaths, pickups, phases, joins) and intent
+//! changes. Nothing here is random and nothing here scores.
+
+use crate::config::Physics;
+use crate::fixed::{Vec2, direction, isqrt};
+use crate::world::{BlackHole, Bullet, Ship, Slot, World};
+use orrery_common::game::Phase;
+
+impl World {
+    /// Advances the motion by one tick.
+    pub fn advance(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+        self.phase_ticks_left = self.phase_ticks_left.saturating_sub(1);
+        let moving = matches!(self.phase, Phase::Running | Phase::Over);
+        let firing = self.phase == Phase::Running;
+        if self.phase == Phase::Closable {
+            return;
+        }
+        let physics = &self.physics;
+        let holes = &self.black_holes;
+
+        self.bullets.retain_mut(|b| fly_bullet(b, physics, holes));
+
+        for (slot, ship) in self.ships.iter_mut().enumerate() {
+            let Some(ship) = ship.as_mut().filter(|s| s.alive) else {
+                continue;
+            };
+            steer_ship(ship, physics);
+            if moving {
+                move_ship(ship, physics, holes);
+            }
+            if firing && ship.fire && ship.fire_cooldown == 0 {
+                ship.fire_cooldown = physics.fire_cooldown;
+                self.bullets.push(spawn_bullet(
+                    ship,
+                    slot as Slot,
+                    self.next_bullet_id,
+                    physics,
+                ));
+                self.next_bullet_id = self.next_bullet_id.wrapping_add(1);
+            }
+        }
+    }
+}
+
+/// Cooldowns and the turn, which work in every phase (players may aim in the lobby).
+fn steer_ship(ship: &mut Ship, physics: &Physics) {
+    ship.thrust_cooldown = ship.thrust_cooldown.saturating_sub(1);
+    ship.fire_cooldown = ship.fire_cooldown.saturating_sub(1);
+    let turn = i32::from(ship.turn) * physics.turn_step;
+    ship.angle = ship.angle.wrapping_add(turn as u16);
+}
+
+fn move_ship(ship: &mut Ship, physics: &Physics, holes: &[BlackHole]) {
+    let mut vel = ship.vel;
+    if ship.thrust && ship.thrust_cooldown == 0 {
+        ship.thrust_cooldown = physics.thrust_cooldown;
+        vel = vel.wrapping_add(direction(ship.angle, physics.thrust_impulse));
+    }
+    vel = vel.wrapping_add(gravity(ship.pos, holes, physics));
+    vel = Vec2::new(drag(vel.x, physics.drag_q10), drag(vel.y, physics.drag_q10));
+    vel = vel.clamp_length(physics.ship_max_speed);
+    let (pos, vel) = bounce(
+        ship.pos.wrapping_add(vel),
+        vel,
+        physics.ship_radius,
+        physics,
+    );
+    ship.pos = pos;
+    ship.vel = vel;
+}
+
+/// Moves a bullet; `false` when it is gone (lifetime, wall or black-hole core).
+fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole]) -> bool {
+    bullet.ttl = bullet.ttl.saturating_sub(1);
+    if bullet.ttl == 0 {
+        return false;
+    }
+    bullet.vel = bullet
+        .vel
+        .wrapping_add(gravity(bullet.pos, holes, physics))
+        .clamp_length(physics.bullet_max_speed);
+    bullet.pos = bullet.pos.wrapping_add(bullet.vel);
+    let p = bullet.pos;
+    let inside = (0..=physics.width).contains(&p.x) && (0..=physics.height).contains(&p.y);
+    inside && !in_any_core(p, holes)
+}
+
+fn spawn_bullet(ship: &Ship, owner: Slot, id: u32, physics: &Physics) -> Bullet {
+    let muzzle = direction(ship.angle, physics.ship_radius + physics.bullet_radius + 1);
+    let vel = ship
+        .vel
+        .wrapping_add(direction(ship.angle, physics.bullet_speed))
+        .clamp_length(physics.bullet_max_speed);
+    let pos = ship.pos.wrapping_add(muzzle);
+    let pos = Vec2::new(
+        pos.x.clamp(0, physics.width),
+        pos.y.clamp(0, physics.height),
+    );
+    Bullet {
+        id,
+        owner,
+        pos,
+        vel,
+        ttl: physics.bullet_lifetime,
+    }
+}
+
+/// Whether `pos` is inside a black hole's core.
+pub fn in_any_core(pos: Vec2, holes: &[BlackHole]) -> bool {
+    holes.iter().any(|h| {
+        let r = i64::from(h.core_radius);
+        pos.distance_squared(h.pos) <= r * r
+    })
+}
+
+/// The pull of all black holes at `pos`: `G / max(d, d_min)²`, at most the clamp,
+/// toward each centre; truncated toward zero.
+fn gravity(pos: Vec2, holes: &[BlackHole], physics: &Physics) -> Vec2 {
+    let mut accel = Vec2::ZERO;
+    let min_d = i64::from(physics.gravity_min_distance);
+    for hole in holes {
+        let dx = i64::from(hole.pos.x) - i64::from(pos.x);
+        let dy = i64::from(hole.pos.y) - i64::from(pos.y);
+        let d2 = dx * dx + dy * dy;
+        if d2 == 0 {
+            continue;
+        }
+        let d = isqrt(d2 as u64) as i64;
+        let a = (physics.gravity / d2.max(min_d * min_d)).min(i64::from(physics.gravity_max_accel));
+        accel = accel.wrapping_add(Vec2::new((a * dx / d) as i32, (a * dy / d) as i32));
+    }
+    accel
+}
+
+/// Drag on one component: a fraction plus one sub-unit, never past zero.
+fn drag(v: i32, drag_q10: i32) -> i32 {
+    let loss = (i64::from(v) * i64::from(drag_q10) / 1024) as i32 + v.signum();
+    if loss.abs() >= v.abs() { 0 } else { v - loss }
+}
+
+/// Keeps a body of `radius` inside the arena, reflecting (and halving) the velocity
+/// component that hit a wall.
+fn bounce(pos: Vec2, vel: Vec2, radius: i32, physics: &Physics) -> (Vec2, Vec2) {
+    let axis = |p: i32, v: i32, max: i32| {
+        let (lo, hi) = (radius.min(max / 2), (max - radius).max(max / 2));
+        if p < lo {
+            (lo, (-v) / 2)
+        } else if p > hi {
+            (hi, (-v) / 2)
+        } else {
+            (p, v)
+        }
+    };
+    let (x, vx) = axis(pos.x, vel.x, physics.width);
+    let (y, vy) = axis(pos.y, vel.y, physics.height);
+    (Vec2::new(x, y), Vec2::new(vx, vy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ArenaConfig;
+    use orrery_common::PlayerId;
+
+    fn running_world_with_ship() -> World {
+        let config = ArenaConfig::default();
+        let mut world = World::new(config.physics.clone(), 2, Vec::new());
+        world.phase = Phase::Running;
+        let mut ship = Ship::seated(PlayerId(uuid::Uuid::from_u128(1)), "a".into(), 0);
+        ship.alive = true;
+        ship.pos = Vec2::new(world.physics.width / 2, world.physics.height / 2);
+        world.ships[0] = Some(ship);
+        world
+    }
+
+    #[test]
+    fn thrust_kicks_then_waits_for_the_cooldown() {
+        let mut world = running_world_with_ship();
+        world.ships[0].as_mut().unwrap().thrust = true;
+        world.advance();
+        let ship = world.ships[0].as_ref().unwrap();
+        assert!(ship.vel.x > 0, "kick along angle 0");
+        assert_eq!(ship.thrust_cooldown, world.physics.thrust_cooldown);
+        let speed_after_kick = ship.vel.x;
+        world.advance();
+        assert!(
+            world.ships[0].as_ref().unwrap().vel.x < speed_after_kick,
+            "drag, no second kick"
+        );
+    }
+
+    #[test]
+    fn drag_brings_ships_to_rest() {
+        let mut world = running_world_with_ship();
+        world.ships[0].as_mut().unwrap().vel = Vec2::new(2000, -1500);
+        for _ in 0..2000 {
+            world.advance();
+        }
+        assert_eq!(world.ships[0].as_ref().unwrap().vel, Vec2::ZERO);
+    }
+
+    #[test]
+    fn walls_keep_ships_inside() {
+        let mut world = running_world_with_ship();
+        let ship = world.ships[0].as_mut().unwrap();
+        ship.pos = Vec2::new(10, 10);
+        ship.vel = Vec2::new(-2000, -2000);
+        world.advance();
+        let ship = world.ships[0].as_ref().unwrap();
+        assert_eq!(
+            ship.pos,
+            Vec2::new(world.physics.ship_radius, world.physics.ship_radius)
+        );
+        assert!(ship.vel.x > 0 && ship.vel.y > 0);
+    }
+
+    #[test]
+    fn firing_spawns_bullets_that_expire() {
+        let mut world = running_world_with_ship();
+        world.ships[0].as_mut().unwrap().fire = true;
+        world.advance();
+        assert_eq!(world.bullets.len(), 1);
+        assert_eq!(world.next_bullet_id, 1);
+        world.ships[0].as_mut().unwrap().fire = false;
+        for _ in 0..world.physics.bullet_lifetime {
+            world.advance();
+        }
+        assert!(world.bullets.is_empty());
+    }
+
+    #[test]
+    fn gravity_pulls_toward_the_hole_and_is_clamped() {
+        let config = ArenaConfig::default();
+        let hole = BlackHole {
+            pos: Vec2::new(100_000, 100_000),
+            core_radius: 10,
+        };
+        let far = gravity(
+            Vec2::new(100_000 - 50_000, 100_000),
+            std::slice::from_ref(&hole),
+            &config.physics,
+        );
+        let near = gravity(
+            Vec2::new(100_000 - 20, 100_000),
+            std::slice::from_ref(&hole),
+            &config.physics,
+        );
+        assert!(far.x > 0 && far.y == 0);
+        assert!(near.x <= config.physics.gravity_max_accel && near.x > far.x);
+    }
+}
