@@ -67,7 +67,13 @@ impl Vec2 {
         if len_sq <= max * max {
             return self;
         }
-        let len = isqrt(len_sq as u64).max(1) as i64;
+        // Round the length up, so the truncated components can never exceed `max`.
+        let floor = isqrt(len_sq as u64) as i64;
+        let len = if floor * floor < len_sq {
+            floor + 1
+        } else {
+            floor
+        };
         let scale = |c: i32| (i64::from(c) * max / len) as i32;
         Vec2::new(scale(self.x), scale(self.y))
     }
@@ -184,5 +190,8 @@ mod tests {
         assert!(v.length_squared() <= 1000 * 1000);
         assert!(v.length_squared() > 990 * 990);
         assert_eq!(Vec2::new(3, 4).clamp_length(10), Vec2::new(3, 4));
+        // The length's square root rounds down; the clamp must still hold.
+        let v = Vec2::new(-11, 5121).clamp_length(5120);
+        assert!(v.length_squared() <= 5120 * 5120, "{v:?}");
     }
 }

@@ -49,9 +49,10 @@ impl ArenaGame {
         &self.room.config
     }
 
-    /// What a client that applied every frame so far holds.
+    /// What a client that applied every frame so far holds: the world as of the end
+    /// of the last step (joins and leaves since then show in the next delta).
     pub fn view(&self) -> ArenaView {
-        ArenaView::from_world(self.room.world.clone())
+        ArenaView::from_world(self.room.sent.clone())
     }
 }
 
@@ -87,8 +88,10 @@ impl Game for ArenaGame {
         }
     }
 
+    /// The world as of the last step (the tick the frame is stamped with), so that the
+    /// next delta applies to it even when players joined or left since.
     fn encode_keyframe(&self, out: &mut Vec<u8>) {
-        keyframe::encode(&self.room.world, out);
+        keyframe::encode(&self.room.sent, out);
     }
 
     fn encode_delta(&self, out: &mut Vec<u8>) {
