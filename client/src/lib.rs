@@ -1,1 +1,35 @@
-//! placeholder
+//! The Rust client SDK for Orrery, and the pieces `orrery-bot` is built from.
+//!
+//! - [`http`]: guest tokens and room creation over the gateway's HTTP API.
+//! - [`connection`]: one authenticated WebSocket speaking protocol v1: join, inputs with
+//!   sequence numbers, frames with gap detection.
+//! - [`bot`]: a scripted player of the space arena.
+
+pub mod bot;
+pub mod connection;
+pub mod http;
+
+pub use connection::{Connection, Event, Joined};
+
+/// What can go wrong talking to a gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("HTTP request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the gateway answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("WebSocket failed: {0}")]
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("the gateway refused the connection with HTTP {0}")]
+    Refused(u16),
+    #[error("the server sent something this client cannot read: {0}")]
+    Protocol(String),
+    #[error("the connection closed (code {code}: {reason})")]
+    Closed { code: u16, reason: String },
+    #[error("the server refused: {0}")]
+    Server(String),
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask`: the project's development tasks.
+//!
+//! - `cargo xtask up`: make sure NATS, Redis and PostgreSQL answer, then run 2 workers,
+//!   2 gateways and a few bots; Ctrl-C stops everything cleanly.
+//! - `cargo xtask test`: make sure the services answer, then run every test.
+//! - `cargo xtask services`: only make sure the services answer.
+
+mod children;
+mod services;
+mod test;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Orrery development tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run the whole system locally: 2 workers, 2 gateways, bots.
+    Up(up::UpArgs),
+    /// Run every test against the real services.
+    Test(test::TestArgs),
+    /// Make sure NATS (with JetStream), Redis and PostgreSQL answer; start them if not.
+    Services,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Up(args) => up::run(args),
+        Task::Test(args) => test::run(args),
+        Task::Services => services::ensure().map(|_| ()),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}

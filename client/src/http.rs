@@ -1,0 +1,59 @@
+//! The gateway's HTTP API from the client side: guest tokens and room creation.
+
+use crate::{Error, Result};
+use orrery_common::RoomId;
+use serde::Deserialize;
+use serde_json::json;
+
+/// A guest token and who it names.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GuestToken {
+    pub token: String,
+    pub player: String,
+    pub name: String,
+    pub expires_in: u64,
+}
+
+/// HTTP calls against one gateway (`http://host:port`).
+#[derive(Clone, Debug)]
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: impl Into<String>) -> Self {
+        Self { base: base.into().trim_end_matches('/').to_owned(), http: reqwest::Client::new() }
+    }
+
+    /// The WebSocket URL of this gateway.
+    pub fn ws_url(&self) -> String {
+        format!("{}/v1/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    /// `POST /v1/auth/guest`.
+    pub async fn guest(&self, name: Option<&str>) -> Result<GuestToken> {
+        let resp = self.http.post(format!("{}/v1/auth/guest", self.base)).json(&json!({ "name": name })).send().await?;
+        Ok(checked(resp).await?.json().await?)
+    }
+
+    /// `POST /v1/rooms` with the given settings (`mode`, `max_players`, `tick_hz`, `region`).
+    pub async fn create_room(&self, token: &str, settings: serde_json::Value) -> Result<RoomId> {
+        #[derive(Deserialize)]
+        struct Created {
+            room: u64,
+        }
+        let resp = self.http.post(format!("{}/v1/rooms", self.base)).bearer_auth(token).json(&settings).send().await?;
+        let created: Created = checked(resp).await?.json().await?;
+        Ok(RoomId(created.room))
+    }
+}
+
+async fn checked(resp: reqwest::Response) -> Result<reqwest::Response> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap_or_default();
+    Err(Error::Status { status, body })
+}

@@ -1,0 +1,105 @@
+//! Test 3: refused before the upgrade — no token, bad signature, expired, wrong audience,
+//! `alg: none`, an HS256 token keyed with the RS256 public key, a foreign `Origin`.
+
+use crate::support::{Env, SECRET};
+use orrery_common::auth::{Claims, sign_hs256};
+use orrery_common::PlayerId;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Try to open a WebSocket; the HTTP status of the answer (101 when upgraded).
+async fn attempt(url: &str, token: Option<&str>, origin: Option<&str>, subprotocol: bool) -> u16 {
+    let mut req = url.into_client_request().unwrap();
+    let h = req.headers_mut();
+    if subprotocol {
+        h.insert("Sec-WebSocket-Protocol", "orrery.v1".parse().unwrap());
+    }
+    if let Some(t) = token {
+        h.insert("Authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    if let Some(o) = origin {
+        h.insert("Origin", o.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((_, resp)) => resp.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("unexpected connect error: {e}"),
+    }
+}
+
+fn claims(exp_from_now: i64, aud: &str) -> Claims {
+    let now = orrery_common::time::now_ms() as i64 / 1000;
+    Claims {
+        sub: PlayerId::random().to_string(),
+        exp: (now + exp_from_now) as u64,
+        iat: now as u64,
+        aud: aud.into(),
+        iss: "orrery".into(),
+        name: None,
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn bad_tokens_and_foreign_origins_are_refused_before_the_upgrade() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let url = gw.ws_url();
+    let good = sign_hs256(SECRET.as_bytes(), &claims(600, "orrery"));
+
+    assert_eq!(attempt(&url, Some(&good), None, true).await, 101, "a good token without Origin (native client) is accepted");
+    assert_eq!(attempt(&url, Some(&good), Some("http://localhost:8080"), true).await, 101, "an allowed Origin is accepted");
+    assert_eq!(attempt(&url, Some(&good), Some("https://evil.example"), true).await, 403, "a foreign Origin is refused");
+    assert_eq!(attempt(&url, Some(&good), None, false).await, 400, "the orrery.v1 subprotocol is required");
+    assert_eq!(attempt(&url, None, None, true).await, 401, "no token");
+    let forged = sign_hs256(b"not-the-secret-not-the-secret-xx", &claims(600, "orrery"));
+    assert_eq!(attempt(&url, Some(&forged), None, true).await, 401, "bad signature");
+    let expired = sign_hs256(SECRET.as_bytes(), &claims(-3600, "orrery"));
+    assert_eq!(attempt(&url, Some(&expired), None, true).await, 401, "expired");
+    let wrong_aud = sign_hs256(SECRET.as_bytes(), &claims(600, "someone-else"));
+    assert_eq!(attempt(&url, Some(&wrong_aud), None, true).await, 401, "wrong audience");
+    let none = format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"JWT"}"#),
+        b64(serde_json::to_string(&claims(600, "orrery")).unwrap().as_bytes())
+    );
+    assert_eq!(attempt(&url, Some(&none), None, true).await, 401, "alg: none");
+
+    // The browser form: the token as a second subprotocol.
+    let mut req = url.as_str().into_client_request().unwrap();
+    req.headers_mut().insert("Sec-WebSocket-Protocol", format!("orrery.v1, orrery.token.{good}").parse().unwrap());
+    let (_, resp_ok) = tokio_tungstenite::connect_async(req).await.expect("token subprotocol accepted");
+    assert_eq!(resp_ok.headers().get("Sec-WebSocket-Protocol").unwrap(), "orrery.v1");
+
+    gw.stop().await;
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn with_an_rs256_key_an_hs256_token_keyed_by_the_public_key_is_refused() {
+    let env = Env::new().await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let public = format!("{fixtures}/rs256-public.pem");
+    let gw = env
+        .gateway_with(&["--jwt-public-key-file", &public, "--jwt-public-key-alg", "rs256", "--guest-tokens", "false"])
+        .await;
+    let url = gw.ws_url();
+    let pem = std::fs::read(&public).unwrap();
+    let confused = sign_hs256(&pem, &claims(600, "orrery"));
+    assert_eq!(attempt(&url, Some(&confused), None, true).await, 401, "HS256 signed with the public key");
+
+    let private = std::fs::read(format!("{fixtures}/rs256-private.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&private).unwrap();
+    let real = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims(600, "orrery"), &key).unwrap();
+    assert_eq!(attempt(&url, Some(&real), None, true).await, 101, "a real RS256 token is accepted");
+    let expired = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims(-3600, "orrery"), &key).unwrap();
+    assert_eq!(attempt(&url, Some(&expired), None, true).await, 401, "an expired RS256 token");
+
+    let guest = reqwest::Client::new().post(format!("http://{}/v1/auth/guest", gw.addr)).send().await.unwrap();
+    assert_eq!(guest.status().as_u16(), 404, "guest tokens can be switched off");
+    gw.stop().await;
+    env.cleanup().await;
+}

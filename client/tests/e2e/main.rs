@@ -1,0 +1,7 @@
+//! End-to-end tests against real NATS, Redis and PostgreSQL: gateways, workers and SDK
+//! clients in one process, each test isolated by its own prefix and database.
+
+mod auth;
+mod malformed;
+mod ownership;
+mod support;

@@ -1,0 +1,52 @@
+//! Test 2: two workers and 20 rooms — every room is owned by exactly one worker and
+//! ticks at 30 Hz.
+
+use crate::support::{Env, eventually};
+use futures::StreamExt;
+use orrery_common::protocol::decode;
+use orrery_common::protocol::internal::StateFrame;
+use orrery_common::{RoomId, Tick};
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+#[tokio::test]
+async fn twenty_rooms_two_workers_one_owner_each_at_thirty_hertz() {
+    let env = Env::new().await;
+    let a = env.worker().await;
+    let b = env.worker().await;
+    let gw = env.gateway().await;
+    let mut rooms = Vec::new();
+    for _ in 0..20 {
+        rooms.push(gw.room(serde_json::json!({})).await);
+    }
+    eventually(10, "all 20 rooms owned", || a.owned.len() + b.owned.len() == 20).await;
+    let owned_a: HashSet<RoomId> = a.owned.ids().into_iter().collect();
+    let owned_b: HashSet<RoomId> = b.owned.ids().into_iter().collect();
+    assert!(owned_a.is_disjoint(&owned_b), "a room owned twice: {:?}", owned_a.intersection(&owned_b).collect::<Vec<_>>());
+    assert_eq!(owned_a.union(&owned_b).copied().collect::<HashSet<_>>(), rooms.iter().copied().collect());
+    assert!(!owned_a.is_empty() && !owned_b.is_empty(), "rooms spread over both workers: {} / {}", owned_a.len(), owned_b.len());
+
+    // Watch every room's frames for two seconds.
+    let nats = async_nats::connect(&env.nats_url).await.unwrap();
+    let mut sub = nats.subscribe(format!("{}.room.*.state", env.prefix)).await.unwrap();
+    let mut first: BTreeMap<RoomId, (Tick, tokio::time::Instant)> = BTreeMap::new();
+    let mut last: BTreeMap<RoomId, (Tick, tokio::time::Instant)> = BTreeMap::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(Some(msg)) = tokio::time::timeout_at(until, sub.next()).await {
+        let frame: StateFrame = decode(&msg.payload).unwrap();
+        let now = tokio::time::Instant::now();
+        first.entry(frame.room).or_insert((frame.tick, now));
+        last.insert(frame.room, (frame.tick, now));
+    }
+    assert_eq!(first.len(), 20, "every room publishes frames");
+    for (room, (t0, at0)) in &first {
+        let (t1, at1) = last[room];
+        let secs = (at1 - *at0).as_secs_f64();
+        let rate = (t1.get() - t0.get()) as f64 / secs;
+        assert!((25.0..=35.0).contains(&rate), "room {room} ticked at {rate:.1} Hz");
+    }
+    gw.stop().await;
+    a.stop().await;
+    b.stop().await;
+    env.cleanup().await;
+}

@@ -1,0 +1,187 @@
+//! A private Orrery per test: its own NATS subject prefix, Redis key prefix and
+//! PostgreSQL database, with gateways and workers running in this process against the
+//! real services, each on a port-0 listener.
+
+use orrery_client::Connection;
+use orrery_client::http::Api;
+use orrery_common::RoomId;
+use orrery_gateway::Gateway;
+use orrery_worker::Worker;
+use orrery_worker::rooms::OwnedRooms;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret";
+
+fn service_url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+/// One isolated deployment.
+pub struct Env {
+    pub prefix: String,
+    pub database: String,
+    pub database_url: String,
+    pub nats_url: String,
+    pub redis_url: String,
+    admin_url: String,
+    pub dir: PathBuf,
+}
+
+impl Env {
+    pub async fn new() -> Env {
+        let prefix = format!("t{:016x}", rand::random::<u64>());
+        let pg = service_url("ORRERY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432");
+        let admin_url = format!("{pg}/postgres");
+        let database = format!("orrery_{prefix}");
+        let admin = sqlx::PgPool::connect(&admin_url).await.expect("PostgreSQL must be running (cargo xtask test starts it)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.expect("create test database");
+        admin.close().await;
+        let dir = std::env::temp_dir().join(&prefix);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("jwt-secret"), SECRET).unwrap();
+        Env {
+            database_url: format!("{pg}/{database}"),
+            database,
+            nats_url: service_url("ORRERY_TEST_NATS", "nats://127.0.0.1:4222"),
+            redis_url: service_url("ORRERY_TEST_REDIS", "redis://127.0.0.1:6379"),
+            admin_url,
+            prefix,
+            dir,
+        }
+    }
+
+    /// Flags every binary shares: where the services are, and this test's prefix.
+    pub fn service_args(&self) -> Vec<String> {
+        [
+            "--nats-url", &self.nats_url,
+            "--redis-url", &self.redis_url,
+            "--database-url", &self.database_url,
+            "--prefix", &self.prefix,
+            "--log", "warn",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A gateway with the test secret and any extra flags.
+    pub async fn gateway_with(&self, extra: &[&str]) -> GatewayHandle {
+        let mut args = vec!["orrery-gateway".to_string()];
+        args.extend(self.service_args());
+        if !extra.contains(&"--jwt-public-key-file") {
+            args.extend(["--jwt-secret-file".to_string(), self.dir.join("jwt-secret").display().to_string()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let config = <orrery_gateway::config::Config as clap::Parser>::try_parse_from(args).expect("valid gateway flags");
+        let gateway = Gateway::connect(config).await.expect("gateway connects");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            gateway.run(listener, async { let _ = stopped.await; }).await.expect("gateway runs");
+        });
+        GatewayHandle { addr, stop: Some(stop), task }
+    }
+
+    pub async fn gateway(&self) -> GatewayHandle {
+        self.gateway_with(&[]).await
+    }
+
+    /// A worker with this test's prefix and any extra flags.
+    pub async fn worker_with(&self, extra: &[&str]) -> WorkerHandle {
+        let mut args = vec!["orrery-worker".to_string()];
+        args.extend(self.service_args());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let config = <orrery_worker::config::Config as clap::Parser>::try_parse_from(args).expect("valid worker flags");
+        let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory::default())).await.expect("worker connects");
+        let id = worker.id().to_owned();
+        let owned = worker.owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ops = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            worker.run(listener, async { let _ = stopped.await; }).await.expect("worker runs");
+        });
+        WorkerHandle { id, owned, ops, stop: Some(stop), task }
+    }
+
+    pub async fn worker(&self) -> WorkerHandle {
+        self.worker_with(&[]).await
+    }
+
+    /// Drop the database (best effort: tests that fail leave it for inspection).
+    pub async fn cleanup(self) {
+        if let Ok(admin) = sqlx::PgPool::connect(&self.admin_url).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&admin).await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct GatewayHandle {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: JoinHandle<()>,
+}
+
+impl GatewayHandle {
+    pub fn api(&self) -> Api {
+        Api::new(format!("http://{}", self.addr))
+    }
+
+    pub fn ws_url(&self) -> String {
+        self.api().ws_url()
+    }
+
+    /// A guest connected through this gateway.
+    pub async fn guest(&self, name: &str) -> Connection {
+        let token = self.api().guest(Some(name)).await.expect("guest token").token;
+        Connection::connect(&self.ws_url(), &token).await.expect("connects")
+    }
+
+    /// Create a room with the given JSON settings.
+    pub async fn room(&self, settings: serde_json::Value) -> RoomId {
+        let token = self.api().guest(Some("host")).await.unwrap().token;
+        self.api().create_room(&token, settings).await.expect("room created")
+    }
+
+    /// Drain and stop.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+#[allow(dead_code)]
+pub struct WorkerHandle {
+    pub id: String,
+    pub owned: Arc<OwnedRooms>,
+    pub ops: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Drain and stop.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// Wait until `check` holds, polling, or panic with `what` after `secs`.
+pub async fn eventually<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F) {
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !check() {
+        assert!(tokio::time::Instant::now() < until, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,53 @@
+//! `cargo xtask test`: make sure the services answer, run every test of the workspace,
+//! then the system smoke test (`up` with bots for a few seconds, on spare ports).
+
+use crate::services;
+use crate::up::{self, UpArgs};
+use anyhow::bail;
+use std::process::Command;
+
+#[derive(clap::Args, Debug)]
+pub struct TestArgs {
+    /// Skip the `cargo xtask up` smoke test.
+    #[arg(long)]
+    pub no_smoke: bool,
+    /// Extra arguments for the test runner (after `--`).
+    #[arg(last = true)]
+    pub rest: Vec<String>,
+}
+
+fn has_nextest() -> bool {
+    Command::new(env!("CARGO")).args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
+}
+
+pub fn run(args: TestArgs) -> anyhow::Result<()> {
+    println!("Checking services…");
+    services::ensure()?;
+    let mut cmd = Command::new(env!("CARGO"));
+    if has_nextest() {
+        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    cmd.args(&args.rest).current_dir(crate::root());
+    let status = cmd.status()?;
+    if !status.success() {
+        bail!("tests failed");
+    }
+    if !args.no_smoke {
+        println!("\nSmoke test: cargo xtask up with bots for a few seconds…");
+        up::run(UpArgs {
+            gateways: 2,
+            workers: 2,
+            bots: 3,
+            gateway_port: 18080,
+            worker_port: 19300,
+            prefix: format!("smoke{}", std::process::id()),
+            database: "orrery_smoke".into(),
+            duration_secs: Some(8),
+            no_build: false,
+        })?;
+        println!("smoke: 1 passed, 0 failed");
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `cargo xtask up`: the whole system on this machine — 2 workers, 2 gateways and bots
+//! against local NATS, Redis and PostgreSQL — until Ctrl-C (or `--duration-secs`).
+
+use crate::children::{Proc, wait_ready};
+use crate::services;
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The development secret `up` uses when `ORRERY_JWT_SECRET` is not set. Never deploy it.
+const DEV_SECRET: &str = "orrery-dev-secret-do-not-deploy-0123456789";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct UpArgs {
+    /// Gateways to run (ports from --gateway-port up).
+    #[arg(long, default_value_t = 2)]
+    pub gateways: u16,
+    /// Workers to run (ops ports from --worker-port up).
+    #[arg(long, default_value_t = 2)]
+    pub workers: u16,
+    /// Bots playing in a room.
+    #[arg(long, default_value_t = 5)]
+    pub bots: usize,
+    #[arg(long, default_value_t = 8080)]
+    pub gateway_port: u16,
+    #[arg(long, default_value_t = 9300)]
+    pub worker_port: u16,
+    /// NATS subject / Redis key prefix.
+    #[arg(long, default_value = "orrery")]
+    pub prefix: String,
+    /// PostgreSQL database (created if missing).
+    #[arg(long, default_value = "orrery")]
+    pub database: String,
+    /// Stop by itself after this many seconds, and fail unless the bots played.
+    #[arg(long)]
+    pub duration_secs: Option<u64>,
+    /// Use the binaries already built.
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target")).join("debug")
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    println!("Checking services…");
+    let services = services::ensure()?;
+    services::create_database(&services, &args.database)?;
+    if !args.no_build {
+        println!("Building…");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--bins", "-p", "orrery-gateway", "-p", "orrery-worker", "-p", "orrery-client"])
+            .current_dir(crate::root())
+            .status()?;
+        if !status.success() {
+            bail!("build failed");
+        }
+    }
+    let bin = target_dir();
+    let logs = crate::root().join(".orrery").join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let secret = std::env::var("ORRERY_JWT_SECRET").unwrap_or_else(|_| DEV_SECRET.to_owned());
+    let common = |cmd: &mut Command| {
+        cmd.env("ORRERY_NATS_URL", &services.nats_url)
+            .env("ORRERY_REDIS_URL", &services.redis_url)
+            .env("ORRERY_DATABASE_URL", format!("{}/{}", services.postgres_url, args.database))
+            .env("ORRERY_PREFIX", &args.prefix)
+            .env("ORRERY_JWT_SECRET", &secret);
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+
+    let mut servers: Vec<Proc> = Vec::new();
+    let result = (|| -> anyhow::Result<Option<Proc>> {
+        for i in 0..args.workers {
+            let port = args.worker_port + i;
+            let mut cmd = Command::new(bin.join("orrery-worker"));
+            common(&mut cmd);
+            cmd.args(["--ops-listen", &format!("127.0.0.1:{port}"), "--worker-id", &format!("worker-{i}")]);
+            let mut p = Proc::spawn(&format!("worker-{i}"), cmd, &logs)?;
+            wait_ready(&mut p, port, Duration::from_secs(30))?;
+            servers.push(p);
+        }
+        for i in 0..args.gateways {
+            let port = args.gateway_port + i;
+            let mut cmd = Command::new(bin.join("orrery-gateway"));
+            common(&mut cmd);
+            cmd.args(["--listen", &format!("127.0.0.1:{port}")]);
+            let mut p = Proc::spawn(&format!("gateway-{i}"), cmd, &logs)?;
+            wait_ready(&mut p, port, Duration::from_secs(30))?;
+            servers.push(p);
+        }
+        let gateways: Vec<String> = (0..args.gateways).map(|i| format!("http://127.0.0.1:{}", args.gateway_port + i)).collect();
+        let bots = if args.bots > 0 {
+            let mut cmd = Command::new(bin.join("orrery-bot"));
+            cmd.args(["--gateway", &gateways.join(","), "--bots", &args.bots.to_string()]);
+            cmd.args(["--duration-secs", &args.duration_secs.map_or(86_400, |d| d.saturating_sub(2).max(1)).to_string()]);
+            Some(Proc::spawn("bots", cmd, &logs)?)
+        } else {
+            None
+        };
+        Ok(bots)
+    })();
+    let mut bots = match result {
+        Ok(b) => b,
+        Err(e) => {
+            for p in servers.iter_mut().rev() {
+                p.stop(Duration::from_secs(10));
+            }
+            return Err(e);
+        }
+    };
+
+    println!("\nOrrery is up (prefix {:?}, database {:?}):", args.prefix, args.database);
+    for i in 0..args.gateways {
+        let port = args.gateway_port + i;
+        println!("  gateway-{i}  http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/v1/ws, /metrics, /readyz)");
+    }
+    for i in 0..args.workers {
+        println!("  worker-{i}   http://127.0.0.1:{}/metrics", args.worker_port + i);
+    }
+    if bots.is_some() {
+        println!("  bots       {} playing", args.bots);
+    }
+    println!("  logs       {}", logs.display());
+    println!("Ctrl-C stops everything.\n");
+
+    let deadline = args.duration_secs.map(|d| Instant::now() + Duration::from_secs(d));
+    let mut failure = None;
+    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
+        if let Some(p) = servers.iter_mut().find_map(|p| p.exited().map(|s| (p.name.clone(), s))) {
+            failure = Some(format!("{} exited unexpectedly with {}", p.0, p.1));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    println!("Stopping…");
+    let mut bots_ok = true;
+    if let Some(b) = bots.as_mut() {
+        bots_ok = match args.duration_secs {
+            Some(_) => b.wait(Duration::from_secs(15)).is_some_and(|s| s.success()),
+            None => {
+                b.stop(Duration::from_secs(5));
+                true
+            }
+        };
+        if !bots_ok {
+            b.stop(Duration::from_secs(1));
+        }
+        print!("{}", std::fs::read_to_string(&b.log).unwrap_or_default());
+    }
+    let mut clean = true;
+    // Gateways first (they tell clients to go), then workers (they hand rooms back).
+    for p in servers.iter_mut().rev() {
+        let ok = p.stop(Duration::from_secs(15));
+        println!("  {:<10} {}", p.name, if ok { "stopped cleanly" } else { "did not stop cleanly" });
+        clean &= ok;
+    }
+    if let Some(f) = failure {
+        bail!("{f}");
+    }
+    if !bots_ok {
+        bail!("the bots did not finish cleanly; see {}", logs.join("bots.log").display());
+    }
+    if !clean {
+        bail!("not every process stopped cleanly; see {}", logs.display());
+    }
+    Ok(())
+}
