@@ -154,10 +154,10 @@ mod tests {
 
     #[test]
     fn sine_table_matches_libm() {
-        for i in 0..SINE_TABLE_LEN {
+        for (i, entry) in SINE_TABLE.iter().enumerate() {
             let x = std::f64::consts::TAU * i as f64 / SINE_TABLE_LEN as f64;
             let expected = (x.sin() * f64::from(TRIG_ONE)).round() as i32;
-            assert!((SINE_TABLE[i] - expected).abs() <= 1, "entry {i}");
+            assert!((entry - expected).abs() <= 1, "entry {i}");
         }
         assert_eq!(sin_q14(0), 0);
         assert_eq!(cos_q14(0), TRIG_ONE);
