@@ -93,3 +93,128 @@ impl Room {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::ArenaConfig;
+    use crate::events::{ArenaEvent, KillCause};
+    use crate::fixed::Vec2;
+    use crate::state::Room;
+    use crate::world::Bullet;
+    use orrery_common::PlayerId;
+    use orrery_common::game::Phase;
+
+    fn running_duel() -> Room {
+        let mut config = ArenaConfig::default();
+        config.min_players = 2;
+        config.countdown_ticks = 1;
+        let mut room = Room::new(config, 3);
+        for n in 1..=2 {
+            room.join(PlayerId(uuid::Uuid::from_u128(n)), "p").unwrap();
+        }
+        let mut scratch = room.world.clone();
+        for _ in 0..3 {
+            room.step(&mut scratch, &mut Vec::new());
+        }
+        assert_eq!(room.world.phase, Phase::Running);
+        room.pending_events.clear();
+        room
+    }
+
+    fn bullet_at(pos: Vec2) -> Bullet {
+        Bullet {
+            id: 77,
+            owner: 0,
+            pos,
+            vel: Vec2::ZERO,
+            ttl: 10,
+        }
+    }
+
+    #[test]
+    fn a_hit_damages_and_scores_and_the_last_hit_kills() {
+        let mut room = running_duel();
+        let target = room.world.ships[1].as_ref().unwrap().pos;
+        room.world.bullets.push(bullet_at(target));
+        room.resolve_hits();
+        assert!(room.world.bullets.is_empty(), "the bullet is spent");
+        let victim = room.world.ships[1].as_ref().unwrap();
+        assert_eq!(victim.health, 90);
+        assert_eq!(room.world.ships[0].as_ref().unwrap().score, 10);
+        assert!(matches!(
+            room.pending_events[0],
+            ArenaEvent::Hit {
+                damage: 10,
+                health: 90,
+                ..
+            }
+        ));
+
+        room.world.ships[1].as_mut().unwrap().health = 10;
+        room.world.bullets.push(bullet_at(target));
+        room.resolve_hits();
+        let victim = room.world.ships[1].as_ref().unwrap();
+        assert!(!victim.alive && victim.health == 0);
+        let killer = room.world.ships[0].as_ref().unwrap();
+        assert_eq!((killer.kills, killer.score), (1, 10 + 10 + 100));
+        assert!(room.pending_events.iter().any(|e| matches!(
+            e,
+            ArenaEvent::Killed {
+                cause: KillCause::Bullet,
+                ..
+            }
+        )));
+        assert_eq!(room.standings[1].out_at, Some(room.world.tick));
+    }
+
+    #[test]
+    fn own_bullets_do_not_hit() {
+        let mut room = running_duel();
+        let own = room.world.ships[0].as_ref().unwrap().pos;
+        room.world.bullets.push(bullet_at(own));
+        room.resolve_hits();
+        assert_eq!(room.world.bullets.len(), 1);
+        assert_eq!(room.world.ships[0].as_ref().unwrap().health, 100);
+    }
+
+    #[test]
+    fn a_black_hole_core_destroys_a_ship() {
+        let mut room = running_duel();
+        let core = room.world.black_holes[0].pos;
+        room.world.ships[0].as_mut().unwrap().pos = core;
+        room.resolve_black_hole_cores();
+        assert!(!room.world.ships[0].as_ref().unwrap().alive);
+        assert!(room.world.ships[1].as_ref().unwrap().alive);
+        assert!(room.pending_events.iter().any(|e| matches!(
+            e,
+            ArenaEvent::Killed {
+                killer: None,
+                cause: KillCause::BlackHole,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn pickups_heal_up_to_the_maximum_and_score() {
+        use crate::world::{Pickup, PickupKind};
+        let mut room = running_duel();
+        let at = room.world.ships[0].as_ref().unwrap().pos;
+        room.world.ships[0].as_mut().unwrap().health = 90;
+        room.world.pickups.push(Pickup {
+            id: 1,
+            kind: PickupKind::Health,
+            pos: at,
+        });
+        room.world.pickups.push(Pickup {
+            id: 2,
+            kind: PickupKind::Score,
+            pos: at,
+        });
+        room.take_pickups();
+        assert!(room.world.pickups.is_empty(), "despawned when taken");
+        let ship = room.world.ships[0].as_ref().unwrap();
+        assert_eq!((ship.health, ship.score), (100, 50));
+        assert_eq!(room.pending_events.len(), 2);
+    }
+}
