@@ -36,8 +36,8 @@ pub enum Exit {
     LeaseLost,
     /// A snapshot write was refused: a newer epoch owns the room.
     Fenced,
-    /// The match is over and the room may close.
-    Closable,
+    /// The match is over: results written, room closed, lease released.
+    Closed,
     /// NATS refused a subscription.
     Failed(String),
 }
@@ -264,7 +264,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                     }
                 }
                 if phase == Phase::Closable {
-                    return Exit::Closable;
+                    return close(&mut room, &shared).await;
                 }
             }
             Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
@@ -323,9 +323,10 @@ async fn write_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result
     // The durable row carries no pending events: they are written in the same transaction.
     let durable = RoomSnapshot { pending_events: Vec::new(), ..snapshot };
     let durable_encoded = durable.encode();
+    let results = matches!(phase, Phase::Over | Phase::Closable).then(|| room.game.results()).flatten();
     match shared
         .store
-        .write_durable(room.id, room.epoch, phase, &durable, &durable_encoded, &room.pending_events)
+        .write_durable(room.id, room.epoch, phase, &durable, &durable_encoded, &room.pending_events, results.as_deref())
         .await
     {
         Ok(()) => {
@@ -345,6 +346,33 @@ async fn write_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result
             Ok(())
         }
     }
+}
+
+/// The match is finished and its final snapshot, events and results are written:
+/// close the room for good and leave nothing of it in Redis.
+async fn close(room: &mut Room, shared: &Shared) -> Exit {
+    match shared.store.close_room(room.id, room.epoch).await {
+        Ok(()) => {}
+        Err(WriteError::Fenced(_)) => {
+            shared.metrics.fenced_writes.inc();
+            return Exit::Fenced;
+        }
+        Err(WriteError::Db(e)) => {
+            // The lease will expire and the next owner closes it from the snapshot.
+            warn!(room = %room.id, error = %e, "closing the room failed");
+            return Exit::LeaseLost;
+        }
+    }
+    if let Err(e) = shared.leases.release(room.id, &room.token, false).await {
+        warn!(room = %room.id, error = %e, "lease release failed; it will expire");
+    }
+    if let Err(e) = shared.hot.delete(room.id).await {
+        warn!(room = %room.id, error = %e, "hot snapshot not deleted");
+    }
+    let _ = shared.leases.forget(room.id).await;
+    shared.metrics.leases_released.inc();
+    shared.metrics.rooms_closed.inc();
+    Exit::Closed
 }
 
 /// Final snapshot, then hand the room back with a wake-up so a survivor claims it at once.

@@ -92,6 +92,12 @@ impl HotSnapshots {
         Ok(ok == 1)
     }
 
+    /// Remove the hot snapshot of a closed room.
+    pub async fn delete(&self, room: RoomId) -> Result<(), redis::RedisError> {
+        let mut conn = self.redis.clone();
+        redis::cmd("DEL").arg(self.names.hot_snapshot(room)).query_async(&mut conn).await
+    }
+
     /// The stored hot snapshot.
     pub async fn read(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, redis::RedisError> {
         let mut conn = self.redis.clone();

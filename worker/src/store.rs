@@ -6,7 +6,7 @@
 //! must stop the room at once.
 
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use orrery_common::game::{Phase, RoomSettings};
+use orrery_common::game::{Phase, PlayerResult, RoomSettings};
 use orrery_common::{Epoch, RoomId, Tick};
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -75,6 +75,7 @@ impl Store {
         snapshot: &RoomSnapshot,
         encoded: &[u8],
         events: &[PendingEvent],
+        results: Option<&[PlayerResult]>,
     ) -> Result<(), WriteError> {
         let mut tx = self.pg.begin().await?;
         let fenced = sqlx::query("UPDATE rooms SET status = $3, updated_at = now() WHERE id = $1 AND epoch = $2 AND status <> 'closed'")
@@ -101,6 +102,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for r in results.unwrap_or_default() {
+            sqlx::query(
+                "INSERT INTO match_results (room, player, rank, score, kills) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (room, player) DO NOTHING",
+            )
+            .bind(room.get() as i64)
+            .bind(r.player.0)
+            .bind(i32::from(r.rank))
+            .bind(r.score)
+            .bind(r.kills as i32)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO room_snapshots (room, epoch, tick, state) VALUES ($1, $2, $3, $4)
              ON CONFLICT (room) DO UPDATE SET epoch = EXCLUDED.epoch, tick = EXCLUDED.tick, state = EXCLUDED.state, written_at = now()
@@ -113,6 +127,22 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// The match is finished: mark the room closed (fenced by `epoch`) so nobody claims it again.
+    pub async fn close_room(&self, room: RoomId, epoch: Epoch) -> Result<(), WriteError> {
+        let done = sqlx::query(
+            "UPDATE rooms SET status = 'closed', closed_at = now(), owner = NULL, updated_at = now()
+             WHERE id = $1 AND epoch = $2 AND status <> 'closed'",
+        )
+        .bind(room.get() as i64)
+        .bind(epoch.get() as i64)
+        .execute(&self.pg)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(WriteError::Fenced(room));
+        }
         Ok(())
     }
 

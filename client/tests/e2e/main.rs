@@ -4,4 +4,5 @@
 mod auth;
 mod malformed;
 mod ownership;
+mod play;
 mod support;
