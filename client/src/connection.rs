@@ -51,6 +51,7 @@ pub struct Connection {
     next_seq: InputSeq,
     cursor: Option<(Epoch, Tick)>,
     bytes_in: u64,
+    wire_bytes_in: u64,
 }
 
 impl Connection {
@@ -66,7 +67,7 @@ impl Connection {
             Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => return Err(Error::Refused(resp.status().as_u16())),
             Err(e) => return Err(e.into()),
         };
-        let mut conn = Self { ws, player: PlayerId(uuid::Uuid::nil()), limits: Limits::default(), next_seq: InputSeq(1), cursor: None, bytes_in: 0 };
+        let mut conn = Self { ws, player: PlayerId(uuid::Uuid::nil()), limits: Limits::default(), next_seq: InputSeq(1), cursor: None, bytes_in: 0, wire_bytes_in: 0 };
         match tokio::time::timeout(Duration::from_secs(5), conn.next_event()).await {
             Ok(Ok(Event::Message(ServerMsg::Welcome { player, limits, .. }))) => {
                 conn.player = player;
@@ -95,6 +96,12 @@ impl Connection {
     /// Bytes received so far (WebSocket payloads).
     pub fn bytes_in(&self) -> u64 {
         self.bytes_in
+    }
+
+    /// Bytes received so far including WebSocket framing (a server frame's header is 2
+    /// bytes below 126 bytes of payload, 4 below 64 KiB, 10 above).
+    pub fn wire_bytes_in(&self) -> u64 {
+        self.wire_bytes_in
     }
 
     /// The sequence number the next input will carry.
@@ -157,6 +164,7 @@ impl Connection {
             match msg {
                 Message::Binary(bytes) => {
                     self.bytes_in += bytes.len() as u64;
+                    self.wire_bytes_in += bytes.len() as u64 + ws_header_len(bytes.len());
                     let msg: ServerMsg = decode(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
                     return Ok(match msg {
                         ServerMsg::Frame(frame) => self.accept_frame(frame).await?,
@@ -193,5 +201,14 @@ impl Connection {
     pub async fn close(mut self) -> Result<()> {
         self.ws.close(None).await?;
         Ok(())
+    }
+}
+
+/// The length of an unmasked (server to client) WebSocket frame header.
+fn ws_header_len(payload: usize) -> u64 {
+    match payload {
+        0..=125 => 2,
+        126..=65535 => 4,
+        _ => 10,
     }
 }
