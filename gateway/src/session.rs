@@ -45,6 +45,8 @@ pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>) {
 
 struct Session {
     id: SessionId,
+    /// Names this socket to room owners (random, so unique across gateways).
+    nonce: u64,
     identity: Identity,
     app: Arc<App>,
     tx: mpsc::Sender<Outbound>,
@@ -61,6 +63,7 @@ impl Session {
         let limits = app.config.limits();
         Self {
             id,
+            nonce: rand::random(),
             identity,
             tx,
             rx: Some(rx),
@@ -172,7 +175,7 @@ impl Session {
             return self.error(ErrorCode::Internal, &format!("cannot subscribe to the room: {e}")).await;
         }
         self.room = Some(room);
-        let request = ControlRequest::Join { player, name: self.identity.name.clone() };
+        let request = ControlRequest::Join { player, name: self.identity.name.clone(), session: self.nonce };
         match self.app.control(room, &request, JOIN_PATIENCE).await {
             Some(ControlReply::Keyframe { tick_hz, last_input, frame }) => {
                 if let Err(e) = self.app.presence.seated(player, room).await {
@@ -211,7 +214,7 @@ impl Session {
 
     async fn leave(&mut self, room: RoomId, reason: LeaveReason) {
         self.app.hub.detach(room, self.id);
-        let request = ControlRequest::Leave { player: self.identity.player, reason };
+        let request = ControlRequest::Leave { player: self.identity.player, reason, session: self.nonce };
         let _ = self.app.control(room, &request, Duration::from_millis(500)).await;
     }
 

@@ -37,6 +37,9 @@ pub struct Timing {
     /// How often to look for rooms without a live owner.
     #[arg(long, env = "ORRERY_SCAN_INTERVAL_MS", default_value_t = 250)]
     pub scan_interval_ms: u64,
+    /// How often live rooms without a lease are re-queued (after Redis lost its data).
+    #[arg(long, env = "ORRERY_RECONCILE_INTERVAL_MS", default_value_t = 5000)]
+    pub reconcile_interval_ms: u64,
     /// Most rooms claimed per scan (spreads rooms across workers).
     #[arg(long, env = "ORRERY_CLAIM_BATCH", default_value_t = 16)]
     pub claim_batch: usize,
@@ -57,6 +60,7 @@ impl Default for Timing {
             lease_ttl_ms: 1000,
             lease_margin_ms: 150,
             scan_interval_ms: 250,
+            reconcile_interval_ms: 5000,
             claim_batch: 16,
             drain_grace_ms: 5000,
             hot_snapshot_ms: 100,
@@ -78,6 +82,9 @@ impl Timing {
     }
     pub fn scan_interval(&self) -> Duration {
         Duration::from_millis(self.scan_interval_ms)
+    }
+    pub fn reconcile_interval(&self) -> Duration {
+        Duration::from_millis(self.reconcile_interval_ms.max(100))
     }
     pub fn drain_grace(&self) -> Duration {
         Duration::from_millis(self.drain_grace_ms)

@@ -29,6 +29,9 @@ pub struct Leases {
 }
 
 /// Extend each lease the caller still holds; answer 1 per renewed lease, 0 per lost one.
+/// A lease that no longer exists at all (Redis restarted and lost it) is taken again:
+/// nobody else holds it, and the PostgreSQL epoch still fences every write, so the
+/// owner keeps its rooms instead of stopping all of them.
 /// KEYS: lease keys..., owned zset. ARGV: tokens..., rooms..., ttl ms, expiry ms.
 const RENEW: &str = r"
 local n = #KEYS - 1
@@ -37,8 +40,13 @@ local ttl = ARGV[2 * n + 1]
 local expiry = ARGV[2 * n + 2]
 local out = {}
 for i = 1, n do
-  if redis.call('GET', KEYS[i]) == ARGV[i] then
+  local holder = redis.call('GET', KEYS[i])
+  if holder == ARGV[i] then
     redis.call('PEXPIRE', KEYS[i], ttl)
+  elseif holder == false then
+    redis.call('SET', KEYS[i], ARGV[i], 'PX', ttl)
+  end
+  if holder == ARGV[i] or holder == false then
     redis.call('ZADD', owned, expiry, ARGV[n + i])
     out[i] = 1
   else
@@ -105,6 +113,29 @@ impl Leases {
             .ignore()
             .query_async::<()>(&mut conn)
             .await
+    }
+
+    /// Of `rooms`, those with no lease at all and not waiting for an owner.
+    pub async fn orphans(&self, rooms: &[RoomId]) -> RedisResult<Vec<RoomId>> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for room in rooms {
+            pipe.exists(self.names.lease(*room)).sismember(self.names.rooms_unowned(), room.get());
+        }
+        let mut conn = self.redis.clone();
+        let flags: Vec<bool> = pipe.query_async(&mut conn).await?;
+        Ok(rooms.iter().zip(flags.chunks(2)).filter(|(_, f)| !f[0] && !f[1]).map(|(r, _)| *r).collect())
+    }
+
+    /// Put rooms back in the waiting set.
+    pub async fn requeue(&self, rooms: &[RoomId]) -> RedisResult<()> {
+        if rooms.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.redis.clone();
+        redis::cmd("SADD").arg(self.names.rooms_unowned()).arg(rooms.iter().map(|r| r.get()).collect::<Vec<_>>()).query_async(&mut conn).await
     }
 
     /// Forget a room that no longer exists (closed or deleted) from the waiting set.

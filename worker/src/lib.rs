@@ -10,6 +10,7 @@ pub mod claim;
 pub mod config;
 pub mod lease;
 pub mod metrics;
+pub mod reconcile;
 pub mod renew;
 pub mod room;
 pub mod rooms;
@@ -85,7 +86,7 @@ impl Worker {
             names: names.clone(),
             nats: nats.clone(),
             leases: Leases::new(redis.clone(), names.clone(), config.timing.lease_ttl()),
-            hot: HotSnapshots::new(redis.clone(), names),
+            hot: HotSnapshots::new(redis.clone(), names, config.timing.lease_ttl()),
             store: Store::new(pg.clone()),
             metrics: Metrics::new(&registry),
             factory,
@@ -118,6 +119,7 @@ impl Worker {
         };
         let claimer = tokio::spawn(claim::claim_loop(shared.clone(), stop_claiming.clone()));
         let renewer = tokio::spawn(renew::renew_loop(shared.clone(), stop_renewing.clone()));
+        let reconciler = tokio::spawn(reconcile::reconcile_loop(shared.clone(), stop_claiming.clone(), shared.timing.reconcile_interval()));
         info!(worker = %shared.worker_id, capacity = shared.capacity, "worker running");
 
         shutdown.await;
@@ -125,6 +127,7 @@ impl Worker {
         self.ops.start_draining();
         stop_claiming.cancel();
         let _ = claimer.await;
+        let _ = reconciler.await;
         if tokio::time::timeout(shared.timing.drain_grace(), shared.owned.drain_all()).await.is_err() {
             tracing::warn!("drain grace passed; exiting with rooms still running (their leases will expire)");
         }

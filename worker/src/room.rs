@@ -61,6 +61,8 @@ pub struct Room {
     game: Box<dyn Game>,
     tick: Tick,
     last_input: BTreeMap<PlayerId, InputSeq>,
+    /// The socket each player joined through most recently.
+    sessions: BTreeMap<PlayerId, u64>,
     queued_inputs: Vec<InputEnvelope>,
     next_event_seq: u64,
     pending_events: Vec<PendingEvent>,
@@ -89,6 +91,7 @@ impl Room {
             game,
             tick: Tick(0),
             last_input: BTreeMap::new(),
+            sessions: BTreeMap::new(),
             queued_inputs: Vec::new(),
             next_event_seq: 1,
             pending_events: Vec::new(),
@@ -172,11 +175,20 @@ impl Room {
 
     fn control(&mut self, req: ControlRequest) -> ControlReply {
         match req {
-            ControlRequest::Join { player, name } => match self.game.join(player, &name) {
-                Ok(()) => self.keyframe_reply(player),
+            ControlRequest::Join { player, name, session } => match self.game.join(player, &name) {
+                Ok(()) => {
+                    self.sessions.insert(player, session);
+                    self.keyframe_reply(player)
+                }
                 Err(e) => ControlReply::Refused { reason: e.to_string() },
             },
-            ControlRequest::Leave { player, reason } => {
+            ControlRequest::Leave { player, reason, session } => {
+                // A socket that closes after the player reconnected elsewhere says nothing
+                // about the player.
+                if self.sessions.get(&player).is_some_and(|s| *s != session) {
+                    return ControlReply::Ok;
+                }
+                self.sessions.remove(&player);
                 match reason {
                     LeaveReason::Disconnected => self.game.disconnect(player),
                     LeaveReason::Left => self.game.leave(player),
@@ -391,4 +403,66 @@ async fn drain(room: &mut Room, shared: &Shared) -> Exit {
         Err(e) => warn!(room = %room.id, error = %e, "lease release failed; it will expire"),
     }
     Exit::Drained
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+    use orrery_arena::{ArenaFactory, ArenaView, Intent, encode_intent};
+    use orrery_common::game::GameFactory;
+
+    fn room() -> (Room, Metrics) {
+        let settings = RoomSettings { mode: "arena-duel".into(), ..RoomSettings::default() };
+        let game = ArenaFactory::default().create(&settings);
+        let clock = Arc::new(LeaseClock::new(Instant::now(), Duration::from_secs(60)));
+        let room = Room::new(RoomId(1), Epoch(1), settings, "token".into(), clock, game, None);
+        (room, Metrics::new(&prometheus::Registry::new()))
+    }
+
+    fn connected(room: &Room, player: PlayerId) -> bool {
+        let view = ArenaView::from_keyframe(&room.keyframe().payload).unwrap();
+        view.ship_of(player).expect("seated").connected()
+    }
+
+    #[test]
+    fn a_late_leave_from_an_older_socket_does_not_disconnect_the_player() {
+        let (mut room, _) = room();
+        let p = PlayerId::random();
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 2 });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 1 });
+        let mut events = Vec::new();
+        room.game.step(&mut events);
+        assert!(connected(&room, p), "the old socket's leave was ignored");
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 2 });
+        room.game.step(&mut events);
+        assert!(!connected(&room, p), "the current socket's leave counts");
+    }
+
+    #[test]
+    fn an_input_is_applied_at_most_once_and_in_order() {
+        let (mut room, metrics) = room();
+        let p = PlayerId::random();
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
+        let input = |seq| InputEnvelope { player: p, seq: InputSeq(seq), payload: encode_intent(&Intent { turn: 1.0, ..Intent::default() }) };
+        room.queued_inputs.extend([input(1), input(2), input(2), input(1)]);
+        let frame = room.step(&metrics);
+        room.queued_inputs.extend([input(2), input(3)]);
+        let next = room.step(&metrics);
+        assert_eq!(metrics.inputs_applied.get(), 3, "seq 1, 2 and 3 once each");
+        assert_eq!(metrics.inputs_rejected.get(), 3, "the repeats of 1 and 2 are dropped");
+        assert_eq!(frame.ack_of(p), Some(InputSeq(2)));
+        assert_eq!(next.ack_of(p), Some(InputSeq(3)));
+        assert_eq!(room.snapshot().last_input, vec![(p, InputSeq(3))], "the last applied sequence is in the snapshot");
+    }
+
+    #[test]
+    fn the_first_frame_of_an_epoch_is_a_keyframe_then_deltas_chain() {
+        let (mut room, metrics) = room();
+        let first = room.step(&metrics);
+        let second = room.step(&metrics);
+        assert_eq!(first.kind, FrameKind::Keyframe);
+        assert_eq!(second.kind, FrameKind::Delta { base: first.tick });
+    }
 }

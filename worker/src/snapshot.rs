@@ -49,9 +49,17 @@ impl PendingEvent {
     }
 }
 
-/// KEYS: snapshot hash, lease. ARGV: token, epoch, tick, state.
+/// KEYS: snapshot hash, lease. ARGV: token, epoch, tick, state, lease ttl ms.
+/// Only the lease holder writes. A lease that vanished (Redis lost its data) is taken
+/// again: the caller checked its local deadline first, so it is not a paused owner
+/// whose lease expired, and PostgreSQL's epoch still fences its durable writes.
 const HOT_CAS: &str = r"
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder == false then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[5])
+elseif holder ~= ARGV[1] then
+  return 0
+end
 local cur = redis.call('HMGET', KEYS[1], 'epoch', 'tick')
 if cur[1] then
   local ce, ct = tonumber(cur[1]), tonumber(cur[2])
@@ -67,12 +75,13 @@ return 1
 pub struct HotSnapshots {
     redis: ConnectionManager,
     names: Names,
+    lease_ttl: std::time::Duration,
     cas: redis::Script,
 }
 
 impl HotSnapshots {
-    pub fn new(redis: ConnectionManager, names: Names) -> Self {
-        Self { redis, names, cas: redis::Script::new(HOT_CAS) }
+    pub fn new(redis: ConnectionManager, names: Names, lease_ttl: std::time::Duration) -> Self {
+        Self { redis, names, lease_ttl, cas: redis::Script::new(HOT_CAS) }
     }
 
     /// Write if we hold the lease and (epoch, tick) is higher than what is stored.
@@ -87,6 +96,7 @@ impl HotSnapshots {
             .arg(epoch.get())
             .arg(tick.get())
             .arg(state)
+            .arg(self.lease_ttl.as_millis() as u64)
             .invoke_async(&mut conn)
             .await?;
         Ok(ok == 1)

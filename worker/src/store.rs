@@ -146,6 +146,15 @@ impl Store {
         Ok(())
     }
 
+    /// Rooms that are not closed (at most `limit`, oldest first).
+    pub async fn live_rooms(&self, limit: i64) -> Result<Vec<RoomId>, sqlx::Error> {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM rooms WHERE status <> 'closed' ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pg)
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| RoomId(id as u64)).collect())
+    }
+
     /// The worker gave the room up (drain): forget the owner so the next claim is a handoff.
     pub async fn clear_owner(&self, room: RoomId, epoch: Epoch) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE rooms SET owner = NULL WHERE id = $1 AND epoch = $2")

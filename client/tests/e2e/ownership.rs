@@ -50,3 +50,34 @@ async fn twenty_rooms_two_workers_one_owner_each_at_thirty_hertz() {
     b.stop().await;
     env.cleanup().await;
 }
+
+/// Redis keeps nothing on disk here: after it loses its data, owners keep their rooms
+/// (renewal takes a vanished lease again) and rooms that were waiting are found again
+/// from PostgreSQL.
+#[tokio::test]
+async fn rooms_survive_redis_forgetting_their_leases() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let waiting = gw.room(serde_json::json!({})).await;
+    let redis_client = redis::Client::open(env.redis_url.as_str()).unwrap();
+    let mut redis = redis_client.get_multiplexed_async_connection().await.unwrap();
+    // Redis forgets the waiting room before any worker saw it.
+    let _: () = redis::cmd("DEL").arg(format!("{}:rooms:unowned", env.prefix)).query_async(&mut redis).await.unwrap();
+
+    let worker = env.worker_with(&["--reconcile-interval-ms", "200"]).await;
+    eventually(10, "the forgotten room is claimed after reconciling", || worker.owned.contains(waiting)).await;
+
+    // Now Redis forgets the lease of a running room: its owner keeps it, same epoch.
+    let lease = format!("{}:lease:room:{waiting}", env.prefix);
+    let holder: Option<String> = redis::cmd("GET").arg(&lease).query_async(&mut redis).await.unwrap();
+    assert!(holder.is_some());
+    let _: () = redis::cmd("DEL").arg(&lease).query_async(&mut redis).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again: Option<String> = redis::cmd("GET").arg(&lease).query_async(&mut redis).await.unwrap();
+    assert_eq!(again, holder, "the owner took its vanished lease again");
+    assert!(worker.owned.contains(waiting), "and kept running the room");
+
+    gw.stop().await;
+    worker.stop().await;
+    env.cleanup().await;
+}

@@ -53,10 +53,11 @@ impl StateFrame {
 /// `room.<id>.control`: requests from a gateway to the room's owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ControlRequest {
-    /// Seat (or re-seat) a player; the reply carries a keyframe.
-    Join { player: PlayerId, name: String },
+    /// Seat (or re-seat) a player; the reply carries a keyframe. `session` names the
+    /// socket (random per connection), so a late `Leave` of an older socket is ignored.
+    Join { player: PlayerId, name: String, session: u64 },
     /// The player's socket closed (keep the seat for a grace) or they left for good.
-    Leave { player: PlayerId, reason: LeaveReason },
+    Leave { player: PlayerId, reason: LeaveReason, session: u64 },
     /// Send a keyframe for this player (join after a gap).
     Resync { player: PlayerId },
 }
