@@ -50,6 +50,8 @@ impl PendingEvent {
 }
 
 /// KEYS: snapshot hash, lease. ARGV: token, epoch, tick, state, lease ttl ms.
+/// Answers 1 written, 2 nothing newer (the same owner wrote this (epoch, tick) already),
+/// 0 refused: another holder, or a newer epoch has written.
 /// Only the lease holder writes. A lease that vanished (Redis lost its data) is taken
 /// again: the caller checked its local deadline first, so it is not a paused owner
 /// whose lease expired, and PostgreSQL's epoch still fences its durable writes.
@@ -64,7 +66,8 @@ local cur = redis.call('HMGET', KEYS[1], 'epoch', 'tick')
 if cur[1] then
   local ce, ct = tonumber(cur[1]), tonumber(cur[2])
   local e, t = tonumber(ARGV[2]), tonumber(ARGV[3])
-  if ce > e or (ce == e and ct >= t) then return 0 end
+  if ce > e then return 0 end
+  if ce == e and ct >= t then return 2 end
 end
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'tick', ARGV[3], 'state', ARGV[4])
 return 1
@@ -85,7 +88,8 @@ impl HotSnapshots {
     }
 
     /// Write if we hold the lease and (epoch, tick) is higher than what is stored.
-    /// `Ok(false)` means refused: ownership is lost.
+    /// `Ok(false)` means refused: ownership is lost. Writing the same (epoch, tick)
+    /// again is not a loss (a drain right after a periodic write does it).
     pub async fn write(&self, room: RoomId, token: &str, epoch: Epoch, tick: Tick, state: &[u8]) -> Result<bool, redis::RedisError> {
         let mut conn = self.redis.clone();
         let ok: i64 = self
@@ -99,7 +103,7 @@ impl HotSnapshots {
             .arg(self.lease_ttl.as_millis() as u64)
             .invoke_async(&mut conn)
             .await?;
-        Ok(ok == 1)
+        Ok(ok != 0)
     }
 
     /// Remove the hot snapshot of a closed room.
