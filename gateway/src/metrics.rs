@@ -21,11 +21,12 @@ pub struct Metrics {
     pub resumes: IntCounter,
     pub resyncs: IntCounter,
     pub join_duration: Histogram,
+    pub resume_duration: Histogram,
 }
 
 impl Metrics {
     pub fn new(r: &Registry) -> Self {
-        Self {
+        let m = Self {
             connections_open: gauge(r, "orrery_gateway_connections_open", "Open WebSocket connections."),
             connects: counter(r, "orrery_gateway_connects_total", "WebSocket connections accepted."),
             disconnects: counter_vec(r, "orrery_gateway_disconnects_total", "WebSocket connections ended, by close reason.", &["reason"]),
@@ -41,6 +42,16 @@ impl Metrics {
             resumes: counter(r, "orrery_gateway_resumes_total", "Joins that resumed a previous session (reconnects)."),
             resyncs: counter(r, "orrery_gateway_resyncs_total", "Keyframes fetched to repair a gap."),
             join_duration: seconds_histogram(r, "orrery_gateway_join_duration_seconds", "Time from a join request to the keyframe sent."),
+            resume_duration: seconds_histogram(
+                r,
+                "orrery_gateway_resume_duration_seconds",
+                "Time from a resuming join (a reconnect) to the keyframe sent.",
+            ),
+        };
+        // Export every known drop reason from the start, so a healthy gateway shows 0, not nothing.
+        for reason in ["gap", "slow_consumer"] {
+            m.frames_dropped.with_label_values(&[reason]);
         }
+        m
     }
 }

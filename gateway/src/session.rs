@@ -186,6 +186,7 @@ impl Session {
                 self.app.metrics.joins.inc();
                 if resume.is_some() {
                     self.app.metrics.resumes.inc();
+                    self.app.metrics.resume_duration.observe(started.elapsed().as_secs_f64());
                 }
                 self.app.metrics.join_duration.observe(started.elapsed().as_secs_f64());
             }

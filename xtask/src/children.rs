@@ -1,4 +1,5 @@
-//! Child processes started by `up`: logs to files, readiness probes, ordered SIGTERM.
+//! Child processes started by `up` and `ops-check`: logs to files, readiness probes, ordered
+//! SIGTERM, and the plain HTTP GET both use to talk to them.
 
 use anyhow::bail;
 use nix::sys::signal::{Signal, kill};
@@ -48,6 +49,12 @@ impl Proc {
         false
     }
 
+    /// SIGKILL now (a crash, for failover drills), and reap it.
+    pub fn kill_now(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Wait for it to exit by itself.
     pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let until = Instant::now() + limit;
@@ -86,4 +93,18 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut head = [0u8; 16];
     s.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1: the status code and the body (the server closes the
+/// connection after an HTTP/1.0 answer, so the body is everything after the head).
+pub fn http_get(port: u16, path_and_query: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text.get(9..12)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    Some((status, body))
 }

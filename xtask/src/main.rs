@@ -4,10 +4,17 @@
 //!   2 gateways and a few bots; Ctrl-C stops everything cleanly.
 //! - `cargo xtask test`: make sure the services answer, then run every test.
 //! - `cargo xtask services`: only make sure the services answer.
+//! - `cargo xtask ops-check`: the Helm chart lints, the alert rules pass their tests, and every
+//!   dashboard query returns data from a real Prometheus scraping the system while bots play.
 
+mod alerts;
 mod children;
+mod helm_lint;
+mod observability;
+mod ops_check;
 mod services;
 mod test;
+mod tools;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +34,8 @@ enum Task {
     Test(test::TestArgs),
     /// Make sure NATS (with JetStream), Redis and PostgreSQL answer; start them if not.
     Services,
+    /// Lint the Helm chart, test the alert rules, check the dashboards against live metrics.
+    OpsCheck,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         Task::Up(args) => up::run(args),
         Task::Test(args) => test::run(args),
         Task::Services => services::ensure().map(|_| ()),
+        Task::OpsCheck => ops_check::run(),
     }
 }
 

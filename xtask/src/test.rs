@@ -1,5 +1,6 @@
 //! `cargo xtask test`: make sure the services answer, run every test of the workspace,
-//! then the system smoke test (`up` with bots for a few seconds, on spare ports).
+//! then the system smoke test (`up` with bots for a few seconds, on spare ports), then the
+//! operations checks (`cargo xtask ops-check`).
 
 use crate::services;
 use crate::up::{self, UpArgs};
@@ -11,6 +12,9 @@ pub struct TestArgs {
     /// Skip the `cargo xtask up` smoke test.
     #[arg(long)]
     pub no_smoke: bool,
+    /// Skip the operations checks (Helm chart, alert rules, dashboards against Prometheus).
+    #[arg(long)]
+    pub no_ops_check: bool,
     /// Extra arguments for the test runner (after `--`).
     #[arg(last = true)]
     pub rest: Vec<String>,
@@ -48,6 +52,9 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
             no_build: false,
         })?;
         println!("smoke: 1 passed, 0 failed");
+    }
+    if !args.no_ops_check {
+        crate::ops_check::run()?;
     }
     Ok(())
 }

@@ -42,8 +42,63 @@ pub struct UpArgs {
     pub no_build: bool,
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target")).join("debug")
+}
+
+/// Build the gateway, worker and bot binaries (debug).
+pub fn build() -> anyhow::Result<()> {
+    println!("Building…");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--bins", "-p", "orrery-gateway", "-p", "orrery-worker", "-p", "orrery-client"])
+        .current_dir(crate::root())
+        .status()?;
+    if !status.success() {
+        bail!("build failed");
+    }
+    Ok(())
+}
+
+/// The environment every server gets: service URLs, database, prefix, JWT secret.
+pub fn server_env(services: &services::Services, database: &str, prefix: &str) -> Vec<(String, String)> {
+    let secret = std::env::var("ORRERY_JWT_SECRET").unwrap_or_else(|_| DEV_SECRET.to_owned());
+    vec![
+        ("ORRERY_NATS_URL".into(), services.nats_url.clone()),
+        ("ORRERY_REDIS_URL".into(), services.redis_url.clone()),
+        ("ORRERY_DATABASE_URL".into(), format!("{}/{database}", services.postgres_url)),
+        ("ORRERY_PREFIX".into(), prefix.to_owned()),
+        ("ORRERY_JWT_SECRET".into(), secret),
+    ]
+}
+
+/// Start `workers.0` workers (ops ports from `workers.1`), then `gateways.0` gateways (ports
+/// from `gateways.1`), each waited on until ready, pushing each onto `servers` as it starts
+/// (so the caller can stop what started when a later one fails).
+pub fn start_servers(
+    servers: &mut Vec<Proc>,
+    env: &[(String, String)],
+    logs: &std::path::Path,
+    workers: (u16, u16),
+    gateways: (u16, u16),
+) -> anyhow::Result<()> {
+    let bin = target_dir();
+    for i in 0..workers.0 {
+        let port = workers.1 + i;
+        let mut cmd = Command::new(bin.join("orrery-worker"));
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
+        cmd.args(["--ops-listen", &format!("127.0.0.1:{port}"), "--worker-id", &format!("worker-{i}")]);
+        servers.push(Proc::spawn(&format!("worker-{i}"), cmd, logs)?);
+        wait_ready(servers.last_mut().expect("just pushed"), port, Duration::from_secs(30))?;
+    }
+    for i in 0..gateways.0 {
+        let port = gateways.1 + i;
+        let mut cmd = Command::new(bin.join("orrery-gateway"));
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
+        cmd.args(["--listen", &format!("127.0.0.1:{port}")]);
+        servers.push(Proc::spawn(&format!("gateway-{i}"), cmd, logs)?);
+        wait_ready(servers.last_mut().expect("just pushed"), port, Duration::from_secs(30))?;
+    }
+    Ok(())
 }
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -51,26 +106,12 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let services = services::ensure()?;
     services::create_database(&services, &args.database)?;
     if !args.no_build {
-        println!("Building…");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--bins", "-p", "orrery-gateway", "-p", "orrery-worker", "-p", "orrery-client"])
-            .current_dir(crate::root())
-            .status()?;
-        if !status.success() {
-            bail!("build failed");
-        }
+        build()?;
     }
     let bin = target_dir();
     let logs = crate::root().join(".orrery").join("logs");
     std::fs::create_dir_all(&logs)?;
-    let secret = std::env::var("ORRERY_JWT_SECRET").unwrap_or_else(|_| DEV_SECRET.to_owned());
-    let common = |cmd: &mut Command| {
-        cmd.env("ORRERY_NATS_URL", &services.nats_url)
-            .env("ORRERY_REDIS_URL", &services.redis_url)
-            .env("ORRERY_DATABASE_URL", format!("{}/{}", services.postgres_url, args.database))
-            .env("ORRERY_PREFIX", &args.prefix)
-            .env("ORRERY_JWT_SECRET", &secret);
-    };
+    let env = server_env(&services, &args.database, &args.prefix);
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -78,24 +119,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let mut servers: Vec<Proc> = Vec::new();
     let result = (|| -> anyhow::Result<Option<Proc>> {
-        for i in 0..args.workers {
-            let port = args.worker_port + i;
-            let mut cmd = Command::new(bin.join("orrery-worker"));
-            common(&mut cmd);
-            cmd.args(["--ops-listen", &format!("127.0.0.1:{port}"), "--worker-id", &format!("worker-{i}")]);
-            let mut p = Proc::spawn(&format!("worker-{i}"), cmd, &logs)?;
-            wait_ready(&mut p, port, Duration::from_secs(30))?;
-            servers.push(p);
-        }
-        for i in 0..args.gateways {
-            let port = args.gateway_port + i;
-            let mut cmd = Command::new(bin.join("orrery-gateway"));
-            common(&mut cmd);
-            cmd.args(["--listen", &format!("127.0.0.1:{port}")]);
-            let mut p = Proc::spawn(&format!("gateway-{i}"), cmd, &logs)?;
-            wait_ready(&mut p, port, Duration::from_secs(30))?;
-            servers.push(p);
-        }
+        start_servers(&mut servers, &env, &logs, (args.workers, args.worker_port), (args.gateways, args.gateway_port))?;
         let gateways: Vec<String> = (0..args.gateways).map(|i| format!("http://127.0.0.1:{}", args.gateway_port + i)).collect();
         let bots = if args.bots > 0 {
             let mut cmd = Command::new(bin.join("orrery-bot"));

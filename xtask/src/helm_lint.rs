@@ -1,0 +1,94 @@
+//! The Helm chart check: `helm/orrery` lints without errors (Helm's own library, through
+//! `helm/lint.py`) with its default values and with `values-production.yaml`; values that
+//! cannot work are refused; the dashboards and alert rules it ships are the checked-in ones.
+
+use crate::tools;
+use std::path::Path;
+use std::process::Command;
+
+/// One lint run: the values applied on top of the defaults, and whether Helm must accept them.
+struct Case {
+    name: &'static str,
+    args: Vec<String>,
+    accept: bool,
+}
+
+pub fn run() -> anyhow::Result<()> {
+    println!("\nHelm chart: lint with Helm's library (helm-sdkpy)…");
+    let root = crate::root();
+    let chart = root.join("helm/orrery");
+    let python = tools::helm_python()?;
+    let json = |s: &str| vec!["--set-json".to_owned(), s.to_owned()];
+    let cases = [
+        Case { name: "default values", args: vec![], accept: true },
+        Case { name: "values-production.yaml", args: vec![chart.join("values-production.yaml").display().to_string()], accept: true },
+        Case {
+            name: "everything optional enabled",
+            args: json(
+                r#"{"gateway":{"ingress":{"enabled":true},"autoscaling":{"enabled":false}},"metrics":{"serviceMonitor":{"enabled":true},"prometheusRule":{"enabled":true},"dashboards":{"enabled":true}},"secrets":{"jwtSecret":"0123456789abcdef0123456789abcdef","natsUrl":"nats://u:p@nats:4222"}}"#,
+            ),
+            accept: true,
+        },
+        Case {
+            name: "refuses worker grace <= drain grace",
+            args: json(r#"{"worker":{"terminationGracePeriodSeconds":5}}"#),
+            accept: false,
+        },
+        Case {
+            name: "refuses gateway grace <= preStop + drain",
+            args: json(r#"{"gateway":{"terminationGracePeriodSeconds":10}}"#),
+            accept: false,
+        },
+        Case { name: "refuses lease margin >= TTL/3 ", args: json(r#"{"worker":{"timing":{"leaseMarginMs":400}}}"#), accept: false },
+        Case { name: "schema refuses capacity 0", args: json(r#"{"worker":{"capacity":0}}"#), accept: false },
+        Case { name: "schema refuses a short JWT secret", args: json(r#"{"secrets":{"jwtSecret":"short"}}"#), accept: false },
+    ];
+    let (mut passed, mut failed) = (0, 0);
+    for case in &cases {
+        let out = Command::new(&python).arg(root.join("helm/lint.py")).arg(&chart).args(&case.args).output()?;
+        let accepted = out.status.success();
+        let ok = accepted == case.accept;
+        let verdict = if accepted { "accepted" } else { "refused" };
+        println!("  {} {:<45} {verdict}", if ok { "ok  " } else { "FAIL" }, case.name);
+        if !ok || !accepted {
+            for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
+                if line.contains("ERROR") || line.contains("Error") || !ok {
+                    println!("         {line}");
+                }
+            }
+        }
+        if ok { passed += 1 } else { failed += 1 }
+    }
+    // The chart ships copies (Helm cannot read files outside the chart): they must be identical.
+    let mut copies = vec![("alerts/orrery.rules.yaml".to_owned(), "helm/orrery/files/alerts/orrery.rules.yaml".to_owned())];
+    for d in json_files(&root.join("dashboards"))? {
+        copies.push((format!("dashboards/{d}"), format!("helm/orrery/files/dashboards/{d}")));
+    }
+    for d in json_files(&root.join("helm/orrery/files/dashboards"))? {
+        if !root.join("dashboards").join(&d).exists() {
+            copies.push((format!("dashboards/{d}"), format!("helm/orrery/files/dashboards/{d}")));
+        }
+    }
+    for (src, copy) in &copies {
+        let same = std::fs::read(root.join(src)).ok().is_some_and(|a| std::fs::read(root.join(copy)).ok().is_some_and(|b| a == b));
+        println!("  {} {copy} is {src}", if same { "ok  " } else { "FAIL" });
+        if same { passed += 1 } else { failed += 1 }
+    }
+    if failed > 0 {
+        println!(
+            "  (copy with: cp dashboards/*.json helm/orrery/files/dashboards/ && cp alerts/orrery.rules.yaml helm/orrery/files/alerts/)"
+        );
+    }
+    println!("helm: {passed} passed, {failed} failed");
+    if failed > 0 {
+        anyhow::bail!("the Helm chart check failed");
+    }
+    Ok(())
+}
+
+fn json_files(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir)?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json")).collect();
+    names.sort();
+    Ok(names)
+}
