@@ -8,6 +8,7 @@
 //!   dashboard query returns data from a real Prometheus scraping the system while bots play.
 
 mod alerts;
+mod chaos;
 mod children;
 mod helm_lint;
 mod observability;
@@ -36,6 +37,12 @@ enum Task {
     Services,
     /// Lint the Helm chart, test the alert rules, check the dashboards against live metrics.
     OpsCheck,
+    /// Kill, pause and restart real processes and check that no match is lost.
+    Chaos {
+        /// Arguments for `orrery-chaos` (e.g. `--quick`, `--scenarios kill,zombie`, `--rooms 50`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         Task::Test(args) => test::run(args),
         Task::Services => services::ensure().map(|_| ()),
         Task::OpsCheck => ops_check::run(),
+        Task::Chaos { args } => chaos::run(&args),
     }
 }
 

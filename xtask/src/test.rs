@@ -1,6 +1,6 @@
 //! `cargo xtask test`: make sure the services answer, run every test of the workspace,
-//! then the system smoke test (`up` with bots for a few seconds, on spare ports), then the
-//! operations checks (`cargo xtask ops-check`).
+//! then the system smoke test (`up` with bots for a few seconds, on spare ports), the short
+//! chaos run (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
 
 use crate::services;
 use crate::up::{self, UpArgs};
@@ -12,6 +12,9 @@ pub struct TestArgs {
     /// Skip the `cargo xtask up` smoke test.
     #[arg(long)]
     pub no_smoke: bool,
+    /// Skip the short chaos run (kill, zombie, drain).
+    #[arg(long)]
+    pub no_chaos: bool,
     /// Skip the operations checks (Helm chart, alert rules, dashboards against Prometheus).
     #[arg(long)]
     pub no_ops_check: bool,
@@ -52,6 +55,10 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
             no_build: false,
         })?;
         println!("smoke: 1 passed, 0 failed");
+    }
+    if !args.no_chaos {
+        println!("\nChaos (short): kill -9, a zombie past its lease, a drain…");
+        crate::chaos::run(&["--quick".to_string()])?;
     }
     if !args.no_ops_check {
         crate::ops_check::run()?;

@@ -46,11 +46,11 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target")).join("debug")
 }
 
-/// Build the gateway, worker and bot binaries (debug).
+/// Build the gateway, worker, bot and chaos binaries (debug).
 pub fn build() -> anyhow::Result<()> {
     println!("Building…");
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--bins", "-p", "orrery-gateway", "-p", "orrery-worker", "-p", "orrery-client"])
+        .args(["build", "--bins", "-p", "orrery-gateway", "-p", "orrery-worker", "-p", "orrery-client", "-p", "orrery-chaos"])
         .current_dir(crate::root())
         .status()?;
     if !status.success() {
