@@ -58,7 +58,7 @@ async fn claim_some(shared: &Arc<Shared>) {
             return;
         }
     };
-    candidates.retain(|r| !shared.owned.contains(*r));
+    candidates.retain(|r| !shared.owned.contains(*r) && !shared.owned.recently_shed(*r));
     candidates.shuffle(&mut rand::rng());
     candidates.truncate(free.min(shared.timing.claim_batch.max(1)));
     futures::future::join_all(candidates.into_iter().map(|room| claim(shared, room))).await;

@@ -14,6 +14,7 @@ pub mod reconcile;
 pub mod renew;
 pub mod room;
 pub mod rooms;
+pub mod shed;
 pub mod snapshot;
 pub mod store;
 
@@ -114,7 +115,7 @@ impl Worker {
         let stop_ops = CancellationToken::new();
         let ops_server = {
             let stop = stop_ops.clone();
-            let app = self.ops.clone().router::<()>();
+            let app = self.ops.clone().router::<()>().merge(shed::router(shared.clone()));
             tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await })
         };
         let claimer = tokio::spawn(claim::claim_loop(shared.clone(), stop_claiming.clone()));

@@ -29,10 +29,15 @@ pub struct LeaseView {
     pub lost: tokio_util::sync::CancellationToken,
 }
 
+/// How long a worker leaves a room it shed to the others.
+const SHED_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The rooms this worker owns.
 #[derive(Debug, Default)]
 pub struct OwnedRooms {
     rooms: Mutex<HashMap<RoomId, Owned>>,
+    /// Rooms handed away to shed load, and when.
+    shed: Mutex<HashMap<RoomId, Instant>>,
 }
 
 impl OwnedRooms {
@@ -91,6 +96,26 @@ impl OwnedRooms {
         if let Some(o) = map.get_mut(&id) {
             o.task = Some(task);
         }
+    }
+
+    /// Hand `count` rooms to other workers (drain them: final snapshot, release with a
+    /// wake-up) and leave them alone for a while. Returns the rooms shed.
+    pub fn shed(&self, count: usize) -> Vec<RoomId> {
+        let map = self.rooms.lock().expect("poisoned");
+        let chosen: Vec<RoomId> = map.iter().filter(|(_, o)| !o.signals.drain.is_cancelled()).map(|(r, _)| *r).take(count).collect();
+        let mut shed = self.shed.lock().expect("poisoned");
+        let now = Instant::now();
+        shed.retain(|_, at| now.duration_since(*at) < SHED_COOLDOWN);
+        for room in &chosen {
+            shed.insert(*room, now);
+            map[room].signals.drain.cancel();
+        }
+        chosen
+    }
+
+    /// This worker shed `room` recently and should not claim it back yet.
+    pub fn recently_shed(&self, room: RoomId) -> bool {
+        self.shed.lock().expect("poisoned").get(&room).is_some_and(|at| at.elapsed() < SHED_COOLDOWN)
     }
 
     /// Tell every room to drain and wait for them all.

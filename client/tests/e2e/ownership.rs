@@ -81,3 +81,35 @@ async fn rooms_survive_redis_forgetting_their_leases() {
     worker.stop().await;
     env.cleanup().await;
 }
+
+/// A worker claims no more than its capacity, and hands rooms over when told to shed load.
+#[tokio::test]
+async fn capacity_is_respected_and_a_worker_can_shed_rooms() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let a = env.worker_with(&["--capacity", "3"]).await;
+    for _ in 0..5 {
+        gw.room(serde_json::json!({})).await;
+    }
+    eventually(10, "a fills its capacity", || a.owned.len() == 3).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(a.owned.len(), 3, "never above its capacity");
+
+    let b = env.worker().await;
+    eventually(10, "b takes the rest", || b.owned.len() == 2).await;
+
+    let shed: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/v1/shed?rooms=2", a.ops))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shed["shed"].as_array().unwrap().len(), 2);
+    eventually(10, "b takes the shed rooms", || a.owned.len() == 1 && b.owned.len() == 4).await;
+    gw.stop().await;
+    a.stop().await;
+    b.stop().await;
+    env.cleanup().await;
+}
