@@ -118,6 +118,22 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
         },
         None => shared.factory.create(&claimed.settings),
     };
+    // Reading the epoch and the snapshots may have eaten much of the lease (a loaded
+    // machine, a slow database): renew once more so the room starts with a full budget,
+    // instead of starting past its deadline and stopping at once.
+    let renew_sent = Instant::now();
+    match shared.leases.renew(&[(room, token.clone())]).await {
+        Ok(still) if still == [true] => clock.extend(renew_sent, shared.timing.lease_budget()),
+        Ok(_) => {
+            warn!(%room, "lease taken by another worker while claiming");
+            return;
+        }
+        Err(e) => {
+            warn!(%room, error = %e, "lease renewal failed while claiming; giving the lease back");
+            let _ = shared.leases.release(room, &token, true).await;
+            return;
+        }
+    }
     info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
     let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s));
     shared.owned.spawn(room_state, shared.clone(), sent);
