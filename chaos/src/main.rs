@@ -31,7 +31,7 @@ struct Args {
     workers: usize,
     #[arg(long, default_value_t = 2)]
     gateways: usize,
-    /// The short version for the test suite: 10 rooms, kill, zombie and term.
+    /// The short version for the test suite: 10 rooms; kill, zombie, term and a gateway kill.
     #[arg(long)]
     quick: bool,
     /// PostgreSQL server URL (a database per scenario is created in it).
@@ -46,11 +46,11 @@ async fn main() -> anyhow::Result<()> {
         args.rooms = args.rooms.min(10);
         args.players_per_room = 1;
         if args.scenarios.is_empty() {
-            args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Term];
+            args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Term, Fault::GatewayKill];
         }
     }
     if args.scenarios.is_empty() {
-        args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Blip, Fault::Term, Fault::NatsRestart, Fault::RedisRestart];
+        args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Blip, Fault::Term, Fault::GatewayKill, Fault::NatsRestart, Fault::RedisRestart];
     }
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().expect("a binary lives in a folder").to_path_buf();
@@ -82,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
                 if !out.rto.is_empty() {
                     println!("  RTO (fault to first frame of the new epoch): {}", summary(&out.rto));
                     println!("  RPO (simulation rolled back): {}", summary(&out.rpo));
+                }
+                if !out.reconnects.is_empty() {
+                    println!("  player reconnects (socket lost to joined again): {}", summary(&out.reconnects));
                 }
                 if !out.longest_gap.is_empty() {
                     println!("  longest gap between two frames of an affected room: {}", summary(&out.longest_gap));

@@ -1,13 +1,14 @@
-//! The players of a chaos run: SDK clients that wander (turn and thrust, never fire, so
-//! matches last), and report what they received — duplicates or frames of an older
-//! epoch after a newer one, gaps, undecodable frames, acks that went backwards within an
-//! epoch — and whether they are still seated at the end.
+//! The players of a chaos run: SDK sessions (reconnecting through any gateway) that
+//! wander (turn and thrust, never fire, so matches last) and report what they received —
+//! duplicates or frames of an older epoch after a newer one, gaps, undecodable frames,
+//! acks that went backwards within an epoch, how long their reconnects took, inputs
+//! never acknowledged — and whether they are still seated at the end.
 
 use orrery_arena::{ArenaView, Intent, encode_intent};
 use orrery_client::http::Api;
-use orrery_client::{Connection, Event};
+use orrery_client::session::{Session, SessionConfig, SessionEvent};
 use orrery_common::protocol::client::FrameKind;
-use orrery_common::{Epoch, InputSeq, RoomId};
+use orrery_common::{Epoch, InputSeq, PlayerId, RoomId};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -23,39 +24,52 @@ pub struct PlayerReport {
     pub decode_errors: u64,
     pub ack_regressions: u64,
     pub epochs: BTreeSet<Epoch>,
+    /// Time from losing the connection to joining again, per reconnect.
+    pub reconnects: Vec<Duration>,
+    /// Inputs the room never acknowledged (after a final wait).
+    pub unacked_at_end: usize,
     pub seated_at_end: bool,
     pub error: Option<String>,
 }
 
-/// Play in `room` through `gateway` until `stop` turns true.
-pub async fn play(gateway: String, room: RoomId, seed: u64, mut stop: watch::Receiver<bool>) -> PlayerReport {
+/// Play in `room` through `gateways` (the first one first) until `stop` turns true.
+pub async fn play(gateways: Vec<String>, room: RoomId, seed: u64, mut stop: watch::Receiver<bool>) -> PlayerReport {
     let mut report = PlayerReport { room, ..PlayerReport::default() };
-    if let Err(e) = run(&gateway, room, seed, &mut stop, &mut report).await {
+    if let Err(e) = run(gateways, room, seed, &mut stop, &mut report).await {
         report.error = Some(format!("{e:#}"));
     }
     report
 }
 
-async fn run(gateway: &str, room: RoomId, seed: u64, stop: &mut watch::Receiver<bool>, report: &mut PlayerReport) -> anyhow::Result<()> {
-    let api = Api::new(gateway);
-    let token = api.guest(Some(&format!("chaos-{seed}"))).await?.token;
-    let mut conn = Connection::connect(&api.ws_url(), &token).await?;
-    conn.join(room).await?;
-    let me = conn.player();
+async fn run(gateways: Vec<String>, room: RoomId, seed: u64, stop: &mut watch::Receiver<bool>, report: &mut PlayerReport) -> anyhow::Result<()> {
+    let api = Api::new(gateways[0].clone());
+    let guest = api.guest(Some(&format!("chaos-{seed}"))).await?;
+    let me: PlayerId = guest.player.parse()?;
+    let urls = gateways.iter().map(|g| Api::new(g.clone()).ws_url()).collect();
+    let mut session = Session::start(SessionConfig::new(urls, guest.token, room)).await?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut view: Option<ArenaView> = None;
     let mut last_ack: Option<(Epoch, InputSeq)> = None;
     let mut think = tokio::time::interval(Duration::from_millis(200));
+    let mut stopping: Option<tokio::time::Instant> = None;
     loop {
+        if let Some(since) = stopping
+            && (session.unacked() == 0 || since.elapsed() > Duration::from_secs(3))
+        {
+            break;
+        }
         tokio::select! {
-            _ = stop.changed() => break,
-            _ = think.tick() => {
+            _ = stop.changed(), if stopping.is_none() => stopping = Some(tokio::time::Instant::now()),
+            _ = think.tick(), if stopping.is_none() => {
                 let intent = Intent { turn: rng.random_range(-1.0..=1.0), thrust: rng.random_bool(0.3), fire: false };
-                conn.send_input(encode_intent(&intent)).await?;
+                session.send_input(encode_intent(&intent)).await;
             }
-            event = conn.next_event() => match event? {
-                Event::Frame(frame) => {
+            event = session.next_event() => match event? {
+                SessionEvent::Frame(frame) => {
                     report.frames += 1;
+                    if report.epochs.last().is_some_and(|e| frame.epoch < *e) {
+                        report.duplicates += 1;
+                    }
                     report.epochs.insert(frame.epoch);
                     let applied = match frame.kind {
                         FrameKind::Keyframe => ArenaView::from_keyframe(&frame.payload).map(|v| view = Some(v)),
@@ -71,14 +85,17 @@ async fn run(gateway: &str, room: RoomId, seed: u64, stop: &mut watch::Receiver<
                         last_ack = Some((frame.epoch, ack));
                     }
                 }
-                Event::Duplicate { .. } => report.duplicates += 1,
-                Event::Gap { .. } => report.gaps += 1,
-                Event::Closed { code, reason } => anyhow::bail!("socket closed: {code} {reason}"),
-                Event::Message(_) => {}
+                SessionEvent::Gap => report.gaps += 1,
+                SessionEvent::Resumed { after, .. } => {
+                    if report.frames > 0 {
+                        report.reconnects.push(after);
+                    }
+                }
+                SessionEvent::Message(_) => {}
             }
         }
     }
+    report.unacked_at_end = session.unacked();
     report.seated_at_end = view.as_ref().and_then(|v| v.ship_of(me)).is_some();
-    let _ = conn.close().await;
     Ok(())
 }

@@ -26,6 +26,8 @@ pub enum Fault {
     Blip,
     /// `SIGTERM` it: drain and hand over.
     Term,
+    /// `kill -9` a gateway: its players resume through the other one.
+    GatewayKill,
     /// Restart NATS.
     NatsRestart,
     /// Restart Redis (it keeps nothing: every lease and hot snapshot is gone).
@@ -59,6 +61,8 @@ pub struct Outcome {
     pub rpo: Vec<Duration>,
     /// Per affected room: the longest time between two frames around the fault.
     pub longest_gap: Vec<Duration>,
+    /// Per player that had to reconnect: losing the socket to joining again.
+    pub reconnects: Vec<Duration>,
     pub checks: Vec<Check>,
 }
 
@@ -101,8 +105,10 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
     let mut seats = Vec::new();
     for (i, room) in rooms.iter().enumerate() {
         for j in 0..size.players_per_room {
-            let gateway = gateways[(i + j) % gateways.len()].clone();
-            seats.push(tokio::spawn(players::play(gateway, *room, (i * 100 + j) as u64, stop_rx.clone())));
+            // Each player starts on one gateway and knows them all.
+            let mut order = gateways.clone();
+            order.rotate_left((i + j) % gateways.len());
+            seats.push(tokio::spawn(players::play(order, *room, (i * 100 + j) as u64, stop_rx.clone())));
         }
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -131,6 +137,7 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
             tokio::time::sleep(pause).await;
             cluster.workers[victim].signal(Signal::SIGCONT)?;
         }
+        Fault::GatewayKill => cluster.gateways[0].signal(Signal::SIGKILL)?,
         Fault::NatsRestart => cluster.nats.restart().await?,
         Fault::RedisRestart => cluster.redis.restart().await?,
     }
@@ -233,6 +240,17 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
     out.check("I1/I2: epochs and committed (epoch, tick) never went down", violations.is_empty(), violations.join("; "));
     let _ = before;
 
+    out.reconnects = reports.iter().flat_map(|r| r.reconnects.iter().copied()).collect();
+    if fault == Fault::GatewayKill {
+        let expected = rooms.len() * size.players_per_room / gateways.len();
+        out.check(
+            "players of the killed gateway resumed through the other one",
+            out.reconnects.len() >= expected,
+            format!("{} of about {expected} players reconnected", out.reconnects.len()),
+        );
+    }
+    let unacked: usize = reports.iter().map(|r| r.unacked_at_end).sum();
+    out.check("I5: no input was left unacknowledged (resent after a resume, applied once)", unacked == 0, format!("{unacked} unacked"));
     let bad: Vec<String> = reports
         .iter()
         .filter(|r| r.duplicates > 0 || r.decode_errors > 0 || r.ack_regressions > 0 || r.error.is_some() || !r.seated_at_end || r.frames == 0)

@@ -104,6 +104,12 @@ impl Connection {
         self.wire_bytes_in
     }
 
+    /// Resume from (epoch, tick): the next join asks to continue after it, and frames at
+    /// or before it are reported as duplicates.
+    pub fn resume_from(&mut self, cursor: Option<(Epoch, Tick)>) {
+        self.cursor = cursor;
+    }
+
     /// The sequence number the next input will carry.
     pub fn next_seq(&self) -> InputSeq {
         self.next_seq
@@ -182,7 +188,9 @@ impl Connection {
     }
 
     async fn accept_frame(&mut self, frame: Frame) -> Result<Event> {
-        if self.cursor.is_some_and(|c| (frame.epoch, frame.tick) <= c) {
+        let at = (frame.epoch, frame.tick);
+        let rejoin_keyframe = frame.kind == FrameKind::Keyframe && self.cursor == Some(at);
+        if self.cursor.is_some_and(|c| at <= c) && !rejoin_keyframe {
             return Ok(Event::Duplicate { epoch: frame.epoch, tick: frame.tick });
         }
         let applies = match frame.kind {

@@ -3,11 +3,14 @@
 //! - [`http`]: guest tokens and room creation over the gateway's HTTP API.
 //! - [`connection`]: one authenticated WebSocket speaking protocol v1: join, inputs with
 //!   sequence numbers, frames with gap detection.
+//! - [`session`]: a session that survives its connection: backoff, jitter, circuit
+//!   breaker, resume, unacked inputs resent.
 //! - [`bot`]: a scripted player of the space arena.
 
 pub mod bot;
 pub mod connection;
 pub mod http;
+pub mod session;
 
 pub use connection::{Connection, Event, Joined};
 
