@@ -315,3 +315,64 @@ fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
         Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(tick: u64, kind: FrameKind) -> StateFrame {
+        StateFrame { room: RoomId(1), epoch: Epoch(1), tick: Tick(tick), kind, acks: vec![], payload: vec![1, 2, 3] }
+    }
+
+    fn delta(tick: u64) -> StateFrame {
+        frame(tick, FrameKind::Delta { base: Tick(tick - 1) })
+    }
+
+    #[test]
+    fn a_slow_socket_loses_frames_not_memory_then_gets_a_keyframe_or_is_dropped() {
+        let metrics = Metrics::new(&prometheus::Registry::new());
+        let (tx, mut rx) = mpsc::channel(4);
+        let slow = CancellationToken::new();
+        let mut sink = Sink { player: PlayerId::random(), tx, slow: slow.clone(), cursor: Cursor::Live(Epoch(1), Tick(10)), dropped_in_a_row: 0 };
+
+        // The queue holds 4 frames; the 5th is dropped, never queued or waited for.
+        for t in 11..=14 {
+            assert!(matches!(offer(&mut sink, &delta(t), &metrics), Offer::Sent));
+        }
+        assert!(matches!(offer(&mut sink, &delta(15), &metrics), Offer::NeedKeyframe));
+        assert_eq!(metrics.frames_dropped.with_label_values(&["slow_consumer"]).get(), 1);
+        // Deltas no longer apply to what it has: it needs a keyframe.
+        assert!(matches!(offer(&mut sink, &delta(16), &metrics), Offer::NeedKeyframe));
+
+        // It catches up (reads its queue); the next keyframe goes through and deltas chain again.
+        while rx.try_recv().is_ok() {}
+        assert!(matches!(offer(&mut sink, &frame(17, FrameKind::Keyframe), &metrics), Offer::Sent));
+        assert!(matches!(offer(&mut sink, &delta(18), &metrics), Offer::Sent));
+        assert_eq!(sink.cursor, Cursor::Live(Epoch(1), Tick(18)));
+
+        // A socket that never catches up is given up on, and its session is told.
+        let mut t = 19;
+        let gone = loop {
+            match offer(&mut sink, &frame(t, FrameKind::Keyframe), &metrics) {
+                Offer::Gone => break true,
+                _ if t > 200 => break false,
+                _ => t += 1,
+            }
+        };
+        assert!(gone && slow.is_cancelled(), "dropped as a slow consumer after {} frames", t - 19);
+    }
+
+    #[test]
+    fn frames_at_or_before_the_cursor_and_older_epochs_are_never_sent() {
+        let metrics = Metrics::new(&prometheus::Registry::new());
+        let (tx, _rx) = mpsc::channel(16);
+        let mut sink = Sink { player: PlayerId::random(), tx, slow: CancellationToken::new(), cursor: Cursor::Live(Epoch(2), Tick(5)), dropped_in_a_row: 0 };
+        assert!(matches!(offer(&mut sink, &frame(5, FrameKind::Keyframe), &metrics), Offer::Skipped));
+        let mut old = frame(9, FrameKind::Keyframe);
+        old.epoch = Epoch(1);
+        assert!(matches!(offer(&mut sink, &old, &metrics), Offer::Skipped), "(1, 9) is before (2, 5)");
+        let mut newer = frame(3, FrameKind::Keyframe);
+        newer.epoch = Epoch(3);
+        assert!(matches!(offer(&mut sink, &newer, &metrics), Offer::Sent), "a new epoch's keyframe goes through");
+    }
+}

@@ -5,4 +5,5 @@ mod auth;
 mod malformed;
 mod ownership;
 mod play;
+mod resume;
 mod support;
