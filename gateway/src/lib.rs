@@ -9,7 +9,9 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod hub;
+pub mod matchmaking;
 pub mod metrics;
+pub mod moderation;
 pub mod presence;
 pub mod rooms;
 pub mod session;
@@ -17,6 +19,7 @@ pub mod upgrade;
 
 use crate::config::{Config, ConfigError};
 use crate::hub::Hub;
+use crate::matchmaking::Matchmaker;
 use crate::metrics::Metrics;
 use crate::presence::Presence;
 use crate::rooms::Rooms;
@@ -64,6 +67,7 @@ pub struct App {
     pub hub: Hub,
     pub rooms: Rooms,
     pub presence: Presence,
+    pub matchmaker: Arc<Matchmaker>,
     pub metrics: Metrics,
     /// Cancelled when the gateway starts draining: every session says goodbye.
     pub draining: CancellationToken,
@@ -129,6 +133,13 @@ impl Gateway {
             hub: Hub::new(nats.clone(), names.clone(), metrics.clone()),
             rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
+            matchmaker: Arc::new(Matchmaker::new(
+                redis.clone(),
+                pg.clone(),
+                nats.clone(),
+                names.clone(),
+                config.matchmaking.clone(),
+            )),
             gateway_id,
             verifier,
             guests,
@@ -154,6 +165,11 @@ impl Gateway {
             .route("/v1/auth/guest", post(api::guest))
             .route("/v1/rooms", post(api::create_room))
             .route("/v1/ws", get(api::websocket))
+            .route("/v1/rooms/{room}/kick", post(moderation::kick))
+            .route(
+                "/v1/matchmaking",
+                post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel),
+            )
             .with_state(self.app.clone())
             .merge(self.ops.clone().router())
     }
@@ -168,8 +184,11 @@ impl Gateway {
             let router = self.router();
             tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await })
         };
+        let stop_background = CancellationToken::new();
+        app.matchmaker.spawn_stepper(stop_background.clone());
         info!(gateway = %app.gateway_id, "gateway running");
         shutdown.await;
+        stop_background.cancel();
         info!(gateway = %app.gateway_id, "draining");
         self.ops.start_draining();
         app.draining.cancel();

@@ -80,3 +80,12 @@ pub enum ControlReply {
     /// The room refused.
     Refused { reason: String },
 }
+
+/// `player.<id>.events`: what a gateway tells the gateway serving a player.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlayerEvent {
+    /// The matchmaker placed the player in `room`.
+    Placed { room: RoomId },
+    /// The room's creator kicked the player from `room`.
+    Kicked { room: RoomId },
+}
