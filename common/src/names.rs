@@ -116,6 +116,10 @@ impl Names {
     pub fn mm_room(&self, room: RoomId) -> String {
         format!("{}:mm:room:{room}", self.prefix)
     }
+    /// Counter that orders tickets queued within the same millisecond.
+    pub fn mm_seq(&self) -> String {
+        format!("{}:mm:seq", self.prefix)
+    }
     /// LIST of pre-created room ids of one mode, popped by the placement script.
     pub fn mm_pool(&self, mode: &str) -> String {
         format!("{}:mm:pool:{mode}", self.prefix)

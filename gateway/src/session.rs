@@ -206,14 +206,14 @@ impl Session {
         None
     }
 
-    /// Placed by the matchmaker (or sent back to a live match): join the room.
+    /// Placed by the matchmaker (or sent back to a live match): join the room, unless
+    /// this socket is already in it.
     async fn matched(&mut self, room: RoomId) {
         self.queued = false;
-        if self.room == Some(room) {
-            return;
-        }
         self.send(&ServerMsg::Matched { room }).await;
-        self.join(room, None).await;
+        if self.room != Some(room) {
+            self.join(room, None).await;
+        }
     }
 
     async fn player_event(&mut self, event: PlayerEvent) -> Option<SessionEnd> {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod malformed;
+mod matchmaking;
 mod ownership;
 mod play;
 mod support;

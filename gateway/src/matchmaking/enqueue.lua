@@ -18,7 +18,9 @@ local tk = mm .. ':ticket:' .. tid
 redis.call('HSET', tk, 'mode', ARGV[2], 'region', ARGV[3], 'rating', ARGV[4], 'since', ARGV[5],
   'size', #members, 'members', table.concat(members, ','))
 redis.call('PEXPIRE', tk, ARGV[7])
-redis.call('ZADD', mm .. ':queue:' .. ARGV[2], ARGV[5], tid)
+-- Oldest first, strictly: the arrival order breaks ties within a millisecond.
+local seq = redis.call('INCR', mm .. ':seq') % 1000
+redis.call('ZADD', mm .. ':queue:' .. ARGV[2], tonumber(ARGV[5]) * 1000 + seq, tid)
 for _, m in ipairs(members) do
   local pk = P .. ':player:' .. m
   redis.call('HSET', pk, 'ticket', tid)

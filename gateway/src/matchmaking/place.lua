@@ -5,7 +5,7 @@
 -- Returns {pool length, starved (1 when the pool ran dry), then per room:
 --          room, new (1|0), comma-separated players placed in it by this step}.
 --
--- Tickets are taken oldest first. A ticket's rating window is
+-- Tickets are taken oldest first (queue score: enqueue ms * 1000 + arrival sequence). A ticket's rating window is
 -- `window + widen * seconds waited`; its region preference relaxes after `relax` ms
 -- (region 'any' never constrains). A ticket that fits nowhere is skipped, never blocks.
 -- A: each ticket goes to the fullest compatible open room with enough free seats.
