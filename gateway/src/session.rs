@@ -291,6 +291,10 @@ impl Session {
     }
 
     async fn leave(&mut self, room: RoomId, reason: LeaveReason) {
+        if !self.app.hub.is_attached(room, self.id) {
+            // The room closed (or never seated us): nobody to tell.
+            return;
+        }
         self.app.hub.detach(room, self.id);
         let request = ControlRequest::Leave { player: self.identity.player, reason };
         let _ = self.app.control(room, &request, Duration::from_millis(500)).await;
@@ -339,8 +343,8 @@ async fn write_loop(
             },
         }
     };
-    // Flush what is queued for a graceful end (e.g. GoAway), bounded.
-    if end == SessionEnd::GoingAway {
+    // Flush what is queued for a graceful end (GoAway, Kicked), bounded.
+    if matches!(end, SessionEnd::GoingAway | SessionEnd::Kicked) {
         while let Ok(Outbound::Message(bytes)) = queue.try_recv() {
             if ws.send(Message::Binary(bytes.into())).await.is_err() {
                 return;

@@ -370,6 +370,7 @@ async fn close(room: &mut Room, shared: &Shared) -> Exit {
         warn!(room = %room.id, error = %e, "hot snapshot not deleted");
     }
     let _ = shared.leases.forget(room.id).await;
+    crate::closing::after_close(shared, room.id, &room.game.results().unwrap_or_default()).await;
     shared.metrics.leases_released.inc();
     shared.metrics.rooms_closed.inc();
     Exit::Closed

@@ -248,7 +248,7 @@ async fn region_and_rating_group_players_and_relax_with_waiting() {
 }
 
 /// Read events until `Matched` and `Joined` for `room` (or fail).
-async fn expect_matched(conn: &mut Connection, within: Duration) -> RoomId {
+pub async fn expect_matched(conn: &mut Connection, within: Duration) -> RoomId {
     let deadline = Instant::now() + within;
     let mut matched = None;
     loop {
