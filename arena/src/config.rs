@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `"arena"` (and any unknown mode) | a countdown starts with [`ArenaConfig::min_players`] = 3 seated |
 //! | `"arena-duel"` ([`MODE_DUEL`]) | the same with `min_players` = 2: for tests, demos and 1-v-1 |
+//! | `"arena-blitz"` ([`MODE_BLITZ`]) | `min_players` = 2, 1 s countdown, 15 s time limit, 2 s float: whole matches in seconds (tests, demos) |
 //!
 //! # Defaults (all times are converted to ticks of `RoomSettings::tick_hz`)
 //!
@@ -25,6 +26,8 @@ use serde::{Deserialize, Serialize};
 pub const MODE_ARENA: &str = "arena";
 /// The two-player mode for tests and demos.
 pub const MODE_DUEL: &str = "arena-duel";
+/// Short matches for tests and demos.
+pub const MODE_BLITZ: &str = "arena-blitz";
 /// Most seats a room can have (slots are indexed by a `u8`, masks are 64 bits).
 pub const MAX_SLOTS: u8 = 32;
 
@@ -168,6 +171,14 @@ impl ArenaConfig {
         let mut config = Self::new(settings.tick_hz, settings.max_players);
         if settings.mode == MODE_DUEL {
             config.min_players = 2;
+        }
+        if settings.mode == MODE_BLITZ {
+            let ticks = |seconds: f64| (seconds * f64::from(settings.tick_hz.max(1))).round() as u32;
+            config.min_players = 2;
+            config.countdown_ticks = ticks(1.0);
+            config.full_room_countdown_ticks = ticks(1.0);
+            config.time_limit_ticks = ticks(15.0);
+            config.float_after_over_ticks = ticks(2.0);
         }
         config.min_players = config.min_players.clamp(1, config.max_players);
         config

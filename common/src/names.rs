@@ -43,6 +43,15 @@ impl Names {
     pub fn rooms_new(&self) -> String {
         format!("{}.rooms.new", self.prefix)
     }
+    /// Worker -> every gateway: a room closed for good (payload: the room id in decimal).
+    pub fn rooms_closed(&self) -> String {
+        format!("{}.rooms.closed", self.prefix)
+    }
+    /// Any gateway -> the gateway serving a player: placed in a room, kicked
+    /// ([`crate::protocol::internal::PlayerEvent`]).
+    pub fn player_events(&self, player: PlayerId) -> String {
+        format!("{}.player.{player}.events", self.prefix)
+    }
 
     // ---- Redis keys ----
 
@@ -70,6 +79,51 @@ impl Names {
     pub fn leaderboard(&self) -> String {
         format!("{}:leaderboard", self.prefix)
     }
+    /// SET of rooms whose results are already counted in [`Names::leaderboard`]
+    /// (makes the live update idempotent).
+    pub fn leaderboard_applied(&self) -> String {
+        format!("{}:leaderboard:applied", self.prefix)
+    }
+    /// SET of the players placed or seated in a room (cleared when the room closes).
+    pub fn room_players(&self, room: RoomId) -> String {
+        format!("{}:room:{room}:players", self.prefix)
+    }
+    /// SET of the players kicked from a room (PostgreSQL `room_bans` is the truth).
+    pub fn room_banned(&self, room: RoomId) -> String {
+        format!("{}:room:{room}:banned", self.prefix)
+    }
+
+    // ---- Matchmaking (Redis) ----
+
+    /// The common start of every matchmaking key (the placement script builds the
+    /// per-mode and per-ticket keys below from it).
+    pub fn mm_prefix(&self) -> String {
+        format!("{}:mm", self.prefix)
+    }
+    /// ZSET ticket -> enqueue time (ms): the queue of one mode, oldest first.
+    pub fn mm_queue(&self, mode: &str) -> String {
+        format!("{}:mm:queue:{mode}", self.prefix)
+    }
+    /// HASH of one ticket (a player or a party): mode, region, rating, since, size, members.
+    pub fn mm_ticket(&self, ticket: &str) -> String {
+        format!("{}:mm:ticket:{ticket}", self.prefix)
+    }
+    /// ZSET room -> players placed: the open rooms of one mode, fullest first.
+    pub fn mm_open(&self, mode: &str) -> String {
+        format!("{}:mm:open:{mode}", self.prefix)
+    }
+    /// HASH of a matchmade room: mode, region, rating range, count, max, open until.
+    pub fn mm_room(&self, room: RoomId) -> String {
+        format!("{}:mm:room:{room}", self.prefix)
+    }
+    /// Counter that orders tickets queued within the same millisecond.
+    pub fn mm_seq(&self) -> String {
+        format!("{}:mm:seq", self.prefix)
+    }
+    /// LIST of pre-created room ids of one mode, popped by the placement script.
+    pub fn mm_pool(&self, mode: &str) -> String {
+        format!("{}:mm:pool:{mode}", self.prefix)
+    }
 }
 
 impl Default for Names {
@@ -91,6 +145,12 @@ mod tests {
         assert_eq!(n.rooms_new(), "orrery.rooms.new");
         assert_eq!(n.lease(RoomId(7)), "orrery:lease:room:7");
         assert_eq!(n.hot_snapshot(RoomId(7)), "orrery:snap:room:7");
+        assert_eq!(n.rooms_closed(), "orrery.rooms.closed");
+        assert_eq!(n.mm_queue("arena"), format!("{}:queue:arena", n.mm_prefix()));
+        assert_eq!(n.mm_ticket("x"), format!("{}:ticket:x", n.mm_prefix()));
+        assert_eq!(n.mm_open("arena"), format!("{}:open:arena", n.mm_prefix()));
+        assert_eq!(n.mm_room(RoomId(7)), format!("{}:room:7", n.mm_prefix()));
+        assert_eq!(n.mm_pool("arena"), format!("{}:pool:arena", n.mm_prefix()));
     }
 
     #[test]

@@ -51,12 +51,16 @@ pub struct CreateRoom {
     pub region: Option<String>,
     pub max_players: Option<u8>,
     pub tick_hz: Option<u16>,
+    /// A private room: joined with its invite code only.
+    pub private: Option<bool>,
 }
 
 /// Answer of `POST /v1/rooms`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CreatedRoom {
     pub room: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_code: Option<String>,
 }
 
 /// Tick rates a room may ask for.
@@ -66,7 +70,7 @@ pub const MAX_PLAYERS_RANGE: std::ops::RangeInclusive<u8> = 1..=16;
 
 /// `POST /v1/rooms`: create a room (any authenticated player may).
 pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    authenticate_http(&app, &headers)?;
+    let identity = authenticate_http(&app, &headers)?;
     let req: CreateRoom = parse_optional(&body)?;
     let defaults = RoomSettings::default();
     let settings = RoomSettings {
@@ -85,8 +89,8 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
         return Err(ApiError::BadRequest("mode must be 1 to 32 characters".into()));
     }
     let region = req.region.unwrap_or_else(|| "any".into());
-    let room = app.rooms.create(&settings, &region).await?;
-    Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get() })).into_response())
+    let (room, invite_code) = app.rooms.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
+    Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get(), invite_code })).into_response())
 }
 
 /// `GET /v1/ws`: origin, subprotocol and token are checked before the upgrade.
@@ -105,7 +109,7 @@ pub async fn websocket(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebS
         .into_response())
 }
 
-fn authenticate_http(app: &App, headers: &HeaderMap) -> Result<Identity, ApiError> {
+pub(crate) fn authenticate_http(app: &App, headers: &HeaderMap) -> Result<Identity, ApiError> {
     let token = upgrade::bearer(headers).ok_or(orrery_common::auth::AuthError::Missing)?;
     app.verifier.verify(token).map_err(ApiError::from).inspect_err(|e| record_refusal(app, e))
 }
@@ -120,7 +124,7 @@ fn record_refusal(app: &App, e: &ApiError) {
     app.metrics.auth_failures.with_label_values(&[reason]).inc();
 }
 
-fn parse_optional<T: Default + for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_optional<T: Default + for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

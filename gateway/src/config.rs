@@ -54,6 +54,46 @@ pub struct Config {
     /// Delay a client is told to wait before reconnecting elsewhere on drain.
     #[arg(long, env = "ORRERY_RECONNECT_AFTER_MS", default_value_t = 100)]
     pub reconnect_after_ms: u32,
+    #[command(flatten)]
+    pub matchmaking: MatchmakingArgs,
+}
+
+/// Matchmaking rules (see `docs/MATCHMAKING.md`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct MatchmakingArgs {
+    /// Modes players may queue for, with their room sizes: `mode=min-max`, comma separated.
+    /// `min` must be the game's own minimum for the mode (arena 3, arena-duel 2).
+    #[arg(long, env = "ORRERY_MM_MODES", value_delimiter = ',', default_value = "arena=3-5,arena-duel=2-4")]
+    pub mm_modes: Vec<String>,
+    /// A ticket's region preference relaxes (any region will do) after this wait.
+    #[arg(long, env = "ORRERY_MM_REGION_RELAX_MS", default_value_t = 10_000)]
+    pub mm_region_relax_ms: u64,
+    /// Rating window of a fresh ticket: the ratings in a room spread at most this much.
+    #[arg(long, env = "ORRERY_MM_RATING_WINDOW", default_value_t = 100)]
+    pub mm_rating_window: u32,
+    /// How much a ticket's rating window widens per second of waiting.
+    #[arg(long, env = "ORRERY_MM_RATING_WIDEN_PER_SEC", default_value_t = 50)]
+    pub mm_rating_widen_per_sec: u32,
+    /// Each gateway runs a placement step per mode at least this often (and at once after
+    /// a ticket is queued), so waiting-time relaxations take effect.
+    #[arg(long, env = "ORRERY_MM_STEP_MS", default_value_t = 200)]
+    pub mm_step_ms: u64,
+    /// Oldest tickets a placement step looks at.
+    #[arg(long, env = "ORRERY_MM_SCAN", default_value_t = 1000)]
+    pub mm_scan: u32,
+    /// How long after its creation a matchmade room still takes late joiners. Keep it
+    /// below the game's countdown (arena: 3 s) so they are seated before the start.
+    #[arg(long, env = "ORRERY_MM_FILL_WINDOW_MS", default_value_t = 2000)]
+    pub mm_fill_window_ms: u64,
+    /// A ticket not placed within this time is dropped (HTTP clients refresh it by polling).
+    #[arg(long, env = "ORRERY_MM_TICKET_TTL_SECS", default_value_t = 300)]
+    pub mm_ticket_ttl_secs: u64,
+    /// Pre-created room ids kept per mode for the placement step.
+    #[arg(long, env = "ORRERY_MM_POOL", default_value_t = 32)]
+    pub mm_pool: u32,
+    /// Tick rate of matchmade rooms.
+    #[arg(long, env = "ORRERY_MM_TICK_HZ", default_value_t = 30)]
+    pub mm_tick_hz: u16,
 }
 
 /// A configuration that cannot work.
@@ -67,6 +107,10 @@ pub enum ConfigError {
     Queue,
     #[error(transparent)]
     Keys(#[from] orrery_common::auth::KeyError),
+    #[error("--mm-modes: {0}")]
+    Modes(String),
+    #[error("--mm-step-ms must be between 10 and 10000, --mm-scan at least 1, --mm-pool at least 1, --mm-tick-hz within 5..=60")]
+    Matchmaking,
 }
 
 impl Config {
@@ -82,6 +126,11 @@ impl Config {
             return Err(ConfigError::Queue);
         }
         orrery_common::auth::Verifier::from_args(&self.auth)?;
+        crate::matchmaking::parse_modes(&self.matchmaking.mm_modes).map_err(ConfigError::Modes)?;
+        let m = &self.matchmaking;
+        if !(10..=10_000).contains(&m.mm_step_ms) || m.mm_scan == 0 || m.mm_pool == 0 || !(5..=60).contains(&m.mm_tick_hz) {
+            return Err(ConfigError::Matchmaking);
+        }
         Ok(())
     }
 

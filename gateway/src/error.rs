@@ -19,6 +19,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -31,6 +35,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -45,6 +51,31 @@ impl From<sqlx::Error> for ApiError {
 impl From<redis::RedisError> for ApiError {
     fn from(e: redis::RedisError) -> Self {
         ApiError::Internal(format!("redis: {e}"))
+    }
+}
+
+impl From<crate::matchmaking::MatchmakingError> for ApiError {
+    fn from(e: crate::matchmaking::MatchmakingError) -> Self {
+        use crate::matchmaking::MatchmakingError as M;
+        match e {
+            M::UnknownMode(_) | M::BadRegion | M::PartyTooLarge(_) => ApiError::BadRequest(e.to_string()),
+            M::MemberBusy(_) => ApiError::Conflict(e.to_string()),
+            M::Redis(_) | M::Db(_) | M::Script(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// The code a WebSocket client gets for the same failure (`ServerMsg::Error`).
+    pub fn error_code(&self) -> orrery_common::protocol::client::ErrorCode {
+        use orrery_common::protocol::client::ErrorCode;
+        match self {
+            ApiError::BadRequest(_) | ApiError::Conflict(_) => ErrorCode::QueueRefused,
+            ApiError::NotFound(_) => ErrorCode::RoomNotFound,
+            ApiError::Forbidden(_) => ErrorCode::JoinRefused,
+            ApiError::Unavailable(_) => ErrorCode::RoomUnavailable,
+            _ => ErrorCode::Internal,
+        }
     }
 }
 

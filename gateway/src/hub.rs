@@ -153,6 +153,28 @@ impl Hub {
         }
     }
 
+    /// The room closed for good: tell its sockets and drop the subscription.
+    /// Returns how many sockets were told.
+    pub fn close_room(&self, room: RoomId) -> usize {
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let Some(mut feed) = feeds.remove(&room) else { return 0 };
+        if let Some(task) = feed.task.take() {
+            task.abort();
+        }
+        self.inner.metrics.room_subscriptions.dec();
+        let bytes = encode(&ServerMsg::RoomClosed { room });
+        for sink in feed.sinks.values() {
+            // The final word, even when the queue is full of frames.
+            let _ = sink.tx.try_send(Outbound::Message(bytes.clone()));
+        }
+        feed.sinks.len()
+    }
+
+    /// Whether `session` is (still) attached to `room`.
+    pub fn is_attached(&self, room: RoomId, session: SessionId) -> bool {
+        self.inner.feeds.lock().expect("poisoned").get(&room).is_some_and(|f| f.sinks.contains_key(&session))
+    }
+
     /// The newest tick seen of `room`.
     pub fn latest_tick(&self, room: RoomId) -> Option<Tick> {
         self.inner.feeds.lock().expect("poisoned").get(&room).map(|f| f.latest_tick)

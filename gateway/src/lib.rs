@@ -9,7 +9,10 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod hub;
+pub mod leaderboard;
+pub mod matchmaking;
 pub mod metrics;
+pub mod moderation;
 pub mod presence;
 pub mod rooms;
 pub mod session;
@@ -17,6 +20,8 @@ pub mod upgrade;
 
 use crate::config::{Config, ConfigError};
 use crate::hub::Hub;
+use crate::leaderboard::Leaderboard;
+use crate::matchmaking::Matchmaker;
 use crate::metrics::Metrics;
 use crate::presence::Presence;
 use crate::rooms::Rooms;
@@ -64,6 +69,8 @@ pub struct App {
     pub hub: Hub,
     pub rooms: Rooms,
     pub presence: Presence,
+    pub matchmaker: Arc<Matchmaker>,
+    pub leaderboard: Leaderboard,
     pub metrics: Metrics,
     /// Cancelled when the gateway starts draining: every session says goodbye.
     pub draining: CancellationToken,
@@ -129,6 +136,14 @@ impl Gateway {
             hub: Hub::new(nats.clone(), names.clone(), metrics.clone()),
             rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
+            leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),
+            matchmaker: Arc::new(Matchmaker::new(
+                redis.clone(),
+                pg.clone(),
+                nats.clone(),
+                names.clone(),
+                config.matchmaking.clone(),
+            )),
             gateway_id,
             verifier,
             guests,
@@ -154,6 +169,13 @@ impl Gateway {
             .route("/v1/auth/guest", post(api::guest))
             .route("/v1/rooms", post(api::create_room))
             .route("/v1/ws", get(api::websocket))
+            .route("/v1/rooms/{room}/kick", post(moderation::kick))
+            .route("/v1/leaderboard", get(leaderboard::top))
+            .route("/v1/players/{id}", get(leaderboard::player))
+            .route(
+                "/v1/matchmaking",
+                post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel),
+            )
             .with_state(self.app.clone())
             .merge(self.ops.clone().router())
     }
@@ -168,8 +190,15 @@ impl Gateway {
             let router = self.router();
             tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await })
         };
+        let stop_background = CancellationToken::new();
+        app.matchmaker.spawn_stepper(stop_background.clone());
+        spawn_closed_listener(app.clone(), stop_background.clone()).await;
+        if let Err(e) = app.leaderboard.rebuild_if_missing().await {
+            tracing::warn!(error = %e, "leaderboard not rebuilt at start");
+        }
         info!(gateway = %app.gateway_id, "gateway running");
         shutdown.await;
+        stop_background.cancel();
         info!(gateway = %app.gateway_id, "draining");
         self.ops.start_draining();
         app.draining.cancel();
@@ -182,4 +211,31 @@ impl Gateway {
         info!(gateway = %app.gateway_id, "gateway stopped");
         Ok(())
     }
+}
+
+/// Rooms closing for good (`rooms.closed`): drop the subscription, tell the clients,
+/// and repeat the idempotent Redis clean-up (in case the worker could not).
+async fn spawn_closed_listener(app: Arc<App>, stop: CancellationToken) {
+    use futures::StreamExt;
+    let mut closed = match app.nats.subscribe(app.names.rooms_closed()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot subscribe to room closings");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        loop {
+            let msg = tokio::select! {
+                _ = stop.cancelled() => return,
+                msg = closed.next() => match msg { Some(m) => m, None => return },
+            };
+            let Some(room) = std::str::from_utf8(&msg.payload).ok().and_then(|s| s.parse::<RoomId>().ok()) else { continue };
+            let sockets = app.hub.close_room(room);
+            tracing::debug!(%room, sockets, "room closed");
+            if let Err(e) = app.leaderboard.room_closed(room).await {
+                tracing::warn!(%room, error = %e, "clean-up of a closed room failed");
+            }
+        }
+    });
 }

@@ -30,8 +30,18 @@ impl Presence {
             .ignore()
             .expire(&key, PRESENCE_TTL_SECS as i64)
             .ignore()
+            // The room's member set: closing the room clears `room` in every member's hash.
+            .sadd(self.names.room_players(room), player.to_string())
+            .ignore()
             .query_async(&mut conn)
             .await
+    }
+
+    /// The player is still connected: push the presence TTL back.
+    pub async fn touch(&self, player: PlayerId) -> redis::RedisResult<()> {
+        let mut conn = self.redis.clone();
+        let key = self.names.player(player);
+        redis::pipe().expire(&key, PRESENCE_TTL_SECS as i64).ignore().hset(&key, "online", "1").ignore().query_async(&mut conn).await
     }
 
     /// The player's socket closed; the seat is kept (the room decides for how long).

@@ -1,8 +1,12 @@
 //! Creating rooms and looking them up: a row in PostgreSQL, a place in Redis's waiting
 //! set, and a wake-up on NATS so a worker claims it at once.
+//!
+//! Private rooms get an invite code; only their creator and players who came with the
+//! code may join. A room's creator may kick a player, who is then refused on every
+//! later join of that room (`room_bans` in PostgreSQL).
 
 use crate::error::ApiError;
-use orrery_common::RoomId;
+use orrery_common::{PlayerId, RoomId};
 use orrery_common::game::RoomSettings;
 use orrery_common::names::Names;
 use redis::aio::ConnectionManager;
@@ -31,22 +35,121 @@ impl Rooms {
         Self { pg, redis, nats, names }
     }
 
-    /// Create a room and ask the workers to claim it.
-    pub async fn create(&self, settings: &RoomSettings, region: &str) -> Result<RoomId, ApiError> {
-        let (id,): (i64,) = sqlx::query_as("INSERT INTO rooms (mode, region, settings) VALUES ($1, $2, $3) RETURNING id")
+    /// Create a room and ask the workers to claim it. A private room gets an invite code.
+    pub async fn create(
+        &self,
+        settings: &RoomSettings,
+        region: &str,
+        creator: PlayerId,
+        private: bool,
+    ) -> Result<(RoomId, Option<String>), ApiError> {
+        let mut attempts = 0;
+        let (id, code) = loop {
+            let code = private.then(invite_code);
+            let row: Result<(i64,), sqlx::Error> = sqlx::query_as(
+                "INSERT INTO rooms (mode, region, settings, creator, private, invite_code) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
             .bind(&settings.mode)
             .bind(region)
             .bind(Json(settings))
+            .bind(creator.0)
+            .bind(private)
+            .bind(&code)
             .fetch_one(&self.pg)
-            .await?;
+            .await;
+            match row {
+                Ok((id,)) => break (id, code),
+                // An invite code collision: draw another.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() && attempts < 5 => attempts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
         let room = RoomId(id as u64);
         let mut redis = self.redis.clone();
+        if private {
+            redis::cmd("SADD").arg(self.names.room_players(room)).arg(creator.to_string()).query_async::<()>(&mut redis).await?;
+        }
         redis::cmd("SADD").arg(self.names.rooms_unowned()).arg(room.get()).query_async::<()>(&mut redis).await?;
         if let Err(e) = self.nats.publish(self.names.rooms_new(), room.to_string().into()).await {
             // The workers' periodic scan still finds it.
             tracing::warn!(%room, error = %e, "room wake-up not published");
         }
+        Ok((room, code))
+    }
+
+    /// The room an invite code opens; the player may then join it.
+    pub async fn by_code(&self, code: &str, player: PlayerId) -> Result<RoomId, ApiError> {
+        let code = code.trim().to_ascii_uppercase();
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM rooms WHERE invite_code = $1")
+            .bind(&code)
+            .fetch_optional(&self.pg)
+            .await?;
+        let Some((id, status)) = row.filter(|(_, s)| s != "closed") else {
+            return Err(ApiError::NotFound("no open room has this invite code".into()));
+        };
+        let room = RoomId(id as u64);
+        let _ = status;
+        let mut redis = self.redis.clone();
+        redis::cmd("SADD").arg(self.names.room_players(room)).arg(player.to_string()).query_async::<()>(&mut redis).await?;
         Ok(room)
+    }
+
+    /// Whether `player` may take a seat in `room`: not kicked from it, and invited when
+    /// it is private. An unknown room passes (the join reports it).
+    pub async fn may_join(&self, room: RoomId, player: PlayerId) -> Result<(), ApiError> {
+        let row: Option<(bool, Option<uuid::Uuid>, bool)> = sqlx::query_as(
+            "SELECT r.private, r.creator, EXISTS (SELECT 1 FROM room_bans b WHERE b.room = r.id AND b.player = $2)
+             FROM rooms r WHERE r.id = $1",
+        )
+        .bind(room.get() as i64)
+        .bind(player.0)
+        .fetch_optional(&self.pg)
+        .await?;
+        let Some((private, creator, banned)) = row else { return Ok(()) };
+        if banned {
+            return Err(ApiError::Forbidden(format!("you were removed from room {room} and may not rejoin it")));
+        }
+        if private && creator != Some(player.0) {
+            let mut redis = self.redis.clone();
+            let invited: bool =
+                redis::cmd("SISMEMBER").arg(self.names.room_players(room)).arg(player.to_string()).query_async(&mut redis).await?;
+            if !invited {
+                return Err(ApiError::Forbidden(format!("room {room} is private: join it with its invite code")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ban `player` from `room` on behalf of `by`, who must be its creator. The caller
+    /// then takes the player's seat away and tells their gateway.
+    pub async fn ban(&self, room: RoomId, by: PlayerId, player: PlayerId) -> Result<(), ApiError> {
+        let row: Option<(Option<uuid::Uuid>,)> =
+            sqlx::query_as("SELECT creator FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_optional(&self.pg).await?;
+        match row {
+            None => return Err(ApiError::NotFound(format!("room {room} does not exist"))),
+            Some((creator,)) if creator != Some(by.0) => {
+                return Err(ApiError::Forbidden("only the room's creator may kick players".into()));
+            }
+            Some(_) if by == player => return Err(ApiError::BadRequest("the creator cannot kick themself".into())),
+            Some(_) => {}
+        }
+        sqlx::query("INSERT INTO room_bans (room, player, banned_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(room.get() as i64)
+            .bind(player.0)
+            .bind(by.0)
+            .execute(&self.pg)
+            .await?;
+        let mut redis = self.redis.clone();
+        redis::Script::new(
+            "redis.call('SREM', KEYS[1], ARGV[1]) if redis.call('HGET', KEYS[2], 'room') == ARGV[2] then redis.call('HDEL', KEYS[2], 'room') end return 1",
+        )
+        .key(self.names.room_players(room))
+        .key(self.names.player(player))
+        .arg(player.to_string())
+        .arg(room.get())
+        .invoke_async::<i64>(&mut redis)
+        .await?;
+        Ok(())
     }
 
     /// Whether `room` exists and is not closed.
@@ -60,5 +163,22 @@ impl Rooms {
             Some((s,)) if s == "closed" => RoomStatus::Closed,
             Some((s,)) => RoomStatus::Open(s),
         })
+    }
+}
+
+/// Eight characters from an alphabet without look-alikes (no 0/O, 1/I/L).
+fn invite_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    (0..8).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn invite_codes_use_the_alphabet() {
+        let c = super::invite_code();
+        assert_eq!(c.len(), 8);
+        assert!(c.chars().all(|c| c.is_ascii_uppercase() || ('2'..='9').contains(&c)));
+        assert!(!c.contains('O') && !c.contains('I') && !c.contains('L'));
     }
 }

@@ -13,7 +13,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 use orrery_common::auth::Identity;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg};
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason};
+use crate::matchmaking::QueueOutcome;
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason, PlayerEvent};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::time::now_ms;
 use orrery_common::{InputSeq, RoomId};
@@ -26,6 +27,8 @@ use tracing::{Instrument, debug, info_span, warn};
 
 /// How long a join waits for a room to get an owner (it may be failing over).
 const JOIN_PATIENCE: Duration = Duration::from_secs(5);
+/// Presence (`player:<id>`) is refreshed on pings at most this often while connected.
+const PRESENCE_REFRESH: Duration = Duration::from_secs(60);
 
 /// Serve one authenticated socket until it closes.
 pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>) {
@@ -55,6 +58,10 @@ struct Session {
     room: Option<RoomId>,
     bucket: TokenBucket,
     left: bool,
+    /// This socket put the player in the matchmaking queue (cancelled when it closes).
+    queued: bool,
+    /// When presence was last refreshed.
+    touched: Instant,
 }
 
 impl Session {
@@ -63,7 +70,7 @@ impl Session {
         let limits = app.config.limits();
         Self {
             id,
-            nonce: rand::random(),
+            nonce: rand::random::<u64>() | 1,
             identity,
             tx,
             rx: Some(rx),
@@ -71,6 +78,8 @@ impl Session {
             room: None,
             bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
             left: false,
+            queued: false,
+            touched: Instant::now(),
             app,
         }
     }
@@ -81,6 +90,14 @@ impl Session {
         let writer = tokio::spawn(write_loop(ws_tx, self.rx.take().expect("taken once"), close_rx));
         let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
         self.send(&welcome).await;
+        // Placements and kicks for this player, whichever gateway decided them.
+        let mut events = match self.app.nats.subscribe(self.app.names.player_events(self.identity.player)).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                warn!(error = %e, "cannot subscribe to player events");
+                None
+            }
+        };
 
         let idle = self.app.config.idle_timeout();
         let draining = self.app.draining.clone();
@@ -96,6 +113,13 @@ impl Session {
                     break SessionEnd::GoingAway;
                 }
                 _ = self.slow.cancelled() => break SessionEnd::SlowConsumer,
+                Some(event) = async { match events.as_mut() { Some(e) => e.next().await, None => std::future::pending().await } } => {
+                    match decode::<PlayerEvent>(&event.payload) {
+                        Ok(event) => if let Some(end) = self.player_event(event).await { break end },
+                        Err(_) => debug!("undecodable player event ignored"),
+                    }
+                    continue;
+                }
                 next = tokio::time::timeout(idle, ws_rx.next()) => next,
             };
             let msg = match next {
@@ -151,6 +175,60 @@ impl Session {
             ClientMsg::Ping { client_time_us } => {
                 let tick = self.room.and_then(|r| self.app.hub.latest_tick(r));
                 self.send(&ServerMsg::Pong { client_time_us, server_time_ms: now_ms(), tick }).await;
+                if self.touched.elapsed() >= PRESENCE_REFRESH {
+                    self.touched = Instant::now();
+                    let _ = self.app.presence.touch(self.identity.player).await;
+                }
+            }
+            ClientMsg::Queue { mode, region, party } => {
+                let req = crate::matchmaking::QueueRequest { mode, region, party };
+                match self.app.matchmaker.enqueue(self.identity.player, &req).await {
+                    Ok(QueueOutcome::Queued { ticket }) => {
+                        self.queued = true;
+                        self.send(&ServerMsg::Queued { ticket }).await;
+                    }
+                    Ok(QueueOutcome::InRoom { room }) => self.matched(room).await,
+                    Err(e) => {
+                        let e = crate::error::ApiError::from(e);
+                        self.error(e.error_code(), &e.to_string()).await;
+                    }
+                }
+            }
+            ClientMsg::LeaveQueue => {
+                self.queued = false;
+                match self.app.matchmaker.cancel(self.identity.player).await {
+                    Ok(_) => self.send(&ServerMsg::QueueLeft).await,
+                    Err(e) => self.error(ErrorCode::Internal, &e.to_string()).await,
+                }
+            }
+            ClientMsg::JoinByCode { code } => match self.app.rooms.by_code(&code, self.identity.player).await {
+                Ok(room) => self.join(room, None).await,
+                Err(e) => self.error(e.error_code(), &e.to_string()).await,
+            },
+        }
+        None
+    }
+
+    /// Placed by the matchmaker (or sent back to a live match): join the room, unless
+    /// this socket is already in it.
+    async fn matched(&mut self, room: RoomId) {
+        self.queued = false;
+        self.send(&ServerMsg::Matched { room }).await;
+        if self.room != Some(room) {
+            self.join(room, None).await;
+        }
+    }
+
+    async fn player_event(&mut self, event: PlayerEvent) -> Option<SessionEnd> {
+        match event {
+            PlayerEvent::Placed { room } => self.matched(room).await,
+            PlayerEvent::Kicked { room } => {
+                if self.room == Some(room) {
+                    self.app.hub.detach(room, self.id);
+                    self.room = None;
+                }
+                self.send(&ServerMsg::Kicked { room }).await;
+                return Some(SessionEnd::Kicked);
             }
         }
         None
@@ -158,6 +236,9 @@ impl Session {
 
     async fn join(&mut self, room: RoomId, resume: Option<Resume>) {
         let started = Instant::now();
+        if let Err(e) = self.app.rooms.may_join(room, self.identity.player).await {
+            return self.error(e.error_code(), &e.to_string()).await;
+        }
         match self.app.rooms.status(room).await {
             Ok(RoomStatus::Open(_)) => {}
             Ok(RoomStatus::Closed | RoomStatus::Unknown) => {
@@ -214,12 +295,19 @@ impl Session {
     }
 
     async fn leave(&mut self, room: RoomId, reason: LeaveReason) {
+        if !self.app.hub.is_attached(room, self.id) {
+            // The room closed (or never seated us): nobody to tell.
+            return;
+        }
         self.app.hub.detach(room, self.id);
         let request = ControlRequest::Leave { player: self.identity.player, reason, session: self.nonce };
         let _ = self.app.control(room, &request, Duration::from_millis(500)).await;
     }
 
     async fn cleanup(&mut self) {
+        if self.queued {
+            let _ = self.app.matchmaker.cancel(self.identity.player).await;
+        }
         if let Some(room) = self.room.take() {
             self.leave(room, LeaveReason::Disconnected).await;
             let _ = self.app.presence.offline(self.identity.player).await;
@@ -259,8 +347,8 @@ async fn write_loop(
             },
         }
     };
-    // Flush what is queued for a graceful end (e.g. GoAway), bounded.
-    if end == SessionEnd::GoingAway {
+    // Flush what is queued for a graceful end (GoAway, Kicked), bounded.
+    if matches!(end, SessionEnd::GoingAway | SessionEnd::Kicked) {
         while let Ok(Outbound::Message(bytes)) = queue.try_recv() {
             if ws.send(Message::Binary(bytes.into())).await.is_err() {
                 return;

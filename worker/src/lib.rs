@@ -7,6 +7,7 @@
 //! owner's writes count at a time (invariants I1–I7 in `docs/ARCHITECTURE.md`).
 
 pub mod claim;
+pub mod closing;
 pub mod config;
 pub mod lease;
 pub mod metrics;

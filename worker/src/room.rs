@@ -14,7 +14,7 @@ use crate::Shared;
 use futures::StreamExt;
 use orrery_common::game::{Game, GameEvent, Phase, RoomSettings};
 use orrery_common::protocol::client::FrameKind;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
+use orrery_common::protocol::internal::{ANY_SESSION, ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
 use std::collections::BTreeMap;
@@ -185,7 +185,7 @@ impl Room {
             ControlRequest::Leave { player, reason, session } => {
                 // A socket that closes after the player reconnected elsewhere says nothing
                 // about the player.
-                if self.sessions.get(&player).is_some_and(|s| *s != session) {
+                if session != ANY_SESSION && self.sessions.get(&player).is_some_and(|s| *s != session) {
                     return ControlReply::Ok;
                 }
                 self.sessions.remove(&player);
@@ -382,6 +382,7 @@ async fn close(room: &mut Room, shared: &Shared) -> Exit {
         warn!(room = %room.id, error = %e, "hot snapshot not deleted");
     }
     let _ = shared.leases.forget(room.id).await;
+    crate::closing::after_close(shared, room.id, &room.game.results().unwrap_or_default()).await;
     shared.metrics.leases_released.inc();
     shared.metrics.rooms_closed.inc();
     Exit::Closed

@@ -107,6 +107,11 @@ impl HotSnapshots {
     }
 
     /// Remove the hot snapshot of a closed room.
+    /// The Redis connection (shared, reconnecting), for clean-ups.
+    pub fn connection(&self) -> ConnectionManager {
+        self.redis.clone()
+    }
+
     pub async fn delete(&self, room: RoomId) -> Result<(), redis::RedisError> {
         let mut conn = self.redis.clone();
         redis::cmd("DEL").arg(self.names.hot_snapshot(room)).query_async(&mut conn).await

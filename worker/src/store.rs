@@ -146,9 +146,10 @@ impl Store {
         Ok(())
     }
 
-    /// Rooms that are not closed (at most `limit`, oldest first).
+    /// Rooms that should be running (at most `limit`, oldest first): not closed, and not
+    /// waiting in the matchmaker's pool (a pooled room runs only once it is placed).
     pub async fn live_rooms(&self, limit: i64) -> Result<Vec<RoomId>, sqlx::Error> {
-        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM rooms WHERE status <> 'closed' ORDER BY id LIMIT $1")
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM rooms WHERE status NOT IN ('closed', 'pooled') ORDER BY id LIMIT $1")
             .bind(limit)
             .fetch_all(&self.pg)
             .await?;

@@ -2,8 +2,12 @@
 //! clients in one process, each test isolated by its own prefix and database.
 
 mod auth;
+mod leaderboard;
+mod lifecycle;
 mod malformed;
+mod matchmaking;
 mod ownership;
+mod private_rooms;
 mod play;
 mod resume;
 mod support;

@@ -39,6 +39,14 @@ pub enum ClientMsg {
     Leave,
     /// Clock sync and liveness; answered with [`ServerMsg::Pong`].
     Ping { client_time_us: u64 },
+    /// Find me a match: answered with [`ServerMsg::Queued`], later [`ServerMsg::Matched`]
+    /// (the gateway then joins the room for the client), or an error. `party` lists the
+    /// other members placed together with the sender (empty for a solo player).
+    Queue { mode: String, region: String, party: Vec<PlayerId> },
+    /// Leave the matchmaking queue (answered with [`ServerMsg::QueueLeft`]).
+    LeaveQueue,
+    /// Join a private room by its invite code.
+    JoinByCode { code: String },
 }
 
 /// Where a reconnecting client was: the last frame it applied.
@@ -66,6 +74,17 @@ pub enum ServerMsg {
     Error { code: ErrorCode, message: String },
     /// This gateway is going away: reconnect (to any gateway) after the delay.
     GoAway { reason: String, reconnect_after_ms: u32 },
+    /// In the matchmaking queue under `ticket`.
+    Queued { ticket: String },
+    /// Placed in `room` (or sent back to the live match the player is in); a
+    /// [`ServerMsg::Joined`] follows.
+    Matched { room: RoomId },
+    /// No longer in the matchmaking queue.
+    QueueLeft,
+    /// The room closed for good; no more frames will come.
+    RoomClosed { room: RoomId },
+    /// The room's creator removed this player; joining the room again is refused.
+    Kicked { room: RoomId },
 }
 
 /// One tick of a room as one client sees it.
@@ -109,6 +128,8 @@ pub enum ErrorCode {
     NotInRoom,
     /// Something on our side failed.
     Internal,
+    /// The matchmaking request was refused (unknown mode, party too large, a member busy).
+    QueueRefused,
 }
 
 /// The limits this gateway enforces (part of the protocol, see `close`).
@@ -139,6 +160,8 @@ mod tests {
             ClientMsg::Join { room: RoomId(7), resume: Some(Resume { epoch: Epoch(2), tick: Tick(99) }) },
             ClientMsg::Input { seq: InputSeq(5), payload: vec![1, 2, 3] },
             ClientMsg::Ping { client_time_us: 123 },
+            ClientMsg::Queue { mode: "arena".into(), region: "eu".into(), party: vec![PlayerId::random()] },
+            ClientMsg::JoinByCode { code: "ABCD2345".into() },
         ];
         for m in msgs {
             assert_eq!(decode::<ClientMsg>(&encode(&m)).unwrap(), m);

@@ -50,6 +50,10 @@ impl StateFrame {
     }
 }
 
+/// The `session` of a `Leave` that applies whichever socket the player is on (a kick).
+/// Sockets never use it.
+pub const ANY_SESSION: u64 = 0;
+
 /// `room.<id>.control`: requests from a gateway to the room's owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ControlRequest {
@@ -80,4 +84,13 @@ pub enum ControlReply {
     Ok,
     /// The room refused.
     Refused { reason: String },
+}
+
+/// `player.<id>.events`: what a gateway tells the gateway serving a player.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlayerEvent {
+    /// The matchmaker placed the player in `room`.
+    Placed { room: RoomId },
+    /// The room's creator kicked the player from `room`.
+    Kicked { room: RoomId },
 }

@@ -1,0 +1,58 @@
+//! Room moderation: `POST /v1/rooms/{room}/kick` with `{"player": "<uuid>"}`.
+//!
+//! Only the room's creator may kick. The ban is recorded first (PostgreSQL
+//! `room_bans`, so every later join of that room is refused by any gateway), then the
+//! player's seat is taken away by the room's owner (a `Leave`), and the gateway serving
+//! the player is told (`player.<id>.events`), which sends `ServerMsg::Kicked` and
+//! closes the socket with close code 4003.
+
+use crate::App;
+use crate::api::authenticate_http;
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use orrery_common::protocol::encode;
+use orrery_common::protocol::internal::{ANY_SESSION, ControlRequest, LeaveReason, PlayerEvent};
+use orrery_common::{PlayerId, RoomId};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Body of a kick.
+#[derive(Debug, Deserialize)]
+pub struct Kick {
+    pub player: PlayerId,
+}
+
+/// `POST /v1/rooms/{room}/kick`.
+pub async fn kick(
+    State(app): State<Arc<App>>,
+    Path(room): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let identity = authenticate_http(&app, &headers)?;
+    let req: Kick = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let room = RoomId(room);
+    app.rooms.ban(room, identity.player, req.player).await?;
+    let leave = ControlRequest::Leave {
+        player: req.player,
+        reason: LeaveReason::Left,
+        session: ANY_SESSION,
+    };
+    let removed = app
+        .control(room, &leave, Duration::from_secs(2))
+        .await
+        .is_some();
+    let event = encode(&PlayerEvent::Kicked { room });
+    app.nats
+        .publish(app.names.player_events(req.player), event.into())
+        .await
+        .map_err(|e| ApiError::Internal(format!("nats: {e}")))?;
+    Ok(Json(
+        serde_json::json!({ "kicked": req.player, "room": room, "seat_removed": removed }),
+    ))
+}
