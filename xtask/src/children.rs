@@ -26,6 +26,11 @@ impl Proc {
         Ok(Self { name: name.to_owned(), log, child })
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Exited already? With its status.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()

@@ -8,6 +8,7 @@
 //!   dashboard query returns data from a real Prometheus scraping the system while bots play.
 
 mod alerts;
+mod bench_snapshots;
 mod chaos;
 mod children;
 mod helm_lint;
@@ -37,6 +38,8 @@ enum Task {
     Services,
     /// Lint the Helm chart, test the alert rules, check the dashboards against live metrics.
     OpsCheck,
+    /// Measure what snapshots cost a worker running 1,000 rooms.
+    BenchSnapshots(bench_snapshots::BenchArgs),
     /// Kill, pause and restart real processes and check that no match is lost.
     Chaos {
         /// Arguments for `orrery-chaos` (e.g. `--quick`, `--scenarios kill,zombie`, `--rooms 50`).
@@ -52,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         Task::Services => services::ensure().map(|_| ()),
         Task::OpsCheck => ops_check::run(),
         Task::Chaos { args } => chaos::run(&args),
+        Task::BenchSnapshots(args) => bench_snapshots::run(args),
     }
 }
 
