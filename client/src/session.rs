@@ -78,6 +78,7 @@ pub struct Session {
     unacked: VecDeque<(InputSeq, Vec<u8>)>,
     failures: VecDeque<Instant>,
     lost_at: Option<Instant>,
+    duplicates: u64,
 }
 
 impl Session {
@@ -92,6 +93,7 @@ impl Session {
             unacked: VecDeque::new(),
             failures: VecDeque::new(),
             lost_at: None,
+            duplicates: 0,
         };
         s.reconnect().await?;
         Ok(s)
@@ -100,6 +102,11 @@ impl Session {
     /// The last frame applied.
     pub fn cursor(&self) -> Option<(Epoch, Tick)> {
         self.cursor
+    }
+
+    /// Frames the server sent at or before the cursor (the resume contract says none).
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
     }
 
     /// Inputs sent but not yet acknowledged by the room.
@@ -144,7 +151,10 @@ impl Session {
                 }
                 Ok(Event::Gap { .. }) => return Ok(SessionEvent::Gap),
                 // The connection cursor already filtered it; nothing to apply.
-                Ok(Event::Duplicate { .. }) => continue,
+                Ok(Event::Duplicate { .. }) => {
+                    self.duplicates += 1;
+                    continue;
+                }
                 Ok(Event::Message(ServerMsg::GoAway { reconnect_after_ms, .. })) => {
                     tokio::time::sleep(Duration::from_millis(u64::from(reconnect_after_ms))).await;
                     self.gateway = (self.gateway + 1) % self.config.gateways.len();

@@ -42,7 +42,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut cores = Vec::new();
     for (label, extra) in [("with snapshots", vec![]), ("without snapshots", vec!["--hot-snapshot-ms", "3600000", "--durable-snapshot-ms", "3600000"])] {
         let database = "orrery_bench_snapshots";
-        let prefix = format!("bsnap{}", std::process::id());
+        let prefix = format!("bsnap{}x{}", std::process::id(), cores.len());
         recreate_database(&services, database)?;
         let mut cmd = Command::new(&bin);
         for (k, v) in up::server_env(&services, database, &prefix) {

@@ -151,10 +151,15 @@ impl GatewayHandle {
 
     /// Drain and stop.
     pub async fn stop(mut self) {
+        self.begin_stop();
+        let _ = self.task.await;
+    }
+
+    /// Start draining without waiting for it.
+    pub fn begin_stop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let _ = self.task.await;
     }
 }
 
