@@ -69,6 +69,8 @@ pub enum ArenaEvent {
         reason: OverReason,
         ranking: Vec<PlayerResult>,
     },
+    /// A player's emote (the arena's one command).
+    Emote { player: PlayerId, emote: u8 },
 }
 
 impl ArenaEvent {
@@ -125,6 +127,7 @@ impl ArenaEvent {
                     json!({ "by": killer, "cause": cause }),
                 )
             }
+            ArenaEvent::Emote { player, emote } => ("emote", Some(*player), json!({ "emote": emote })),
             ArenaEvent::Pickup {
                 player,
                 kind,

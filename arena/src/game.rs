@@ -8,6 +8,7 @@ use crate::wire::{ArenaView, keyframe};
 use crate::world::World;
 use orrery_common::PlayerId;
 use orrery_common::game::{
+    CommandRejected,
     Game, GameEvent, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings,
 };
 
@@ -71,6 +72,17 @@ impl Game for ArenaGame {
 
     fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected> {
         self.room.apply_input(player, input)
+    }
+
+    fn command(&mut self, player: PlayerId, command: &[u8]) -> Result<(), CommandRejected> {
+        let command = crate::input::decode_command(command).map_err(CommandRejected)?;
+        if self.room.world.slot_of(player).is_none() {
+            return Err(CommandRejected("no seat in this room".into()));
+        }
+        match command {
+            crate::input::ArenaCommand::Emote(emote) => self.room.pending_events.push(crate::events::ArenaEvent::Emote { player, emote }),
+        }
+        Ok(())
     }
 
     fn step(&mut self, events: &mut Vec<GameEvent>) {

@@ -24,6 +24,33 @@ pub fn encode_intent(intent: &Intent) -> Vec<u8> {
     postcard::to_allocvec(intent).expect("an Intent always serialises")
 }
 
+/// The arena's commands: acknowledged, applied at most once (see `Game::command`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArenaCommand {
+    /// Show emote number `0..=15` above the ship; recorded as an `emote` match event.
+    Emote(u8),
+}
+
+/// The most emotes there are.
+pub const EMOTES: u8 = 16;
+
+/// The bytes of a command as `Game::command` expects them (postcard).
+pub fn encode_command(command: &ArenaCommand) -> Vec<u8> {
+    postcard::to_allocvec(command).expect("an ArenaCommand always serialises")
+}
+
+/// Decodes and validates a command.
+pub fn decode_command(bytes: &[u8]) -> Result<ArenaCommand, String> {
+    let (command, rest) = postcard::take_from_bytes::<ArenaCommand>(bytes).map_err(|_| "undecodable command".to_string())?;
+    if !rest.is_empty() {
+        return Err("trailing bytes after the command".into());
+    }
+    match command {
+        ArenaCommand::Emote(e) if e >= EMOTES => Err(format!("no emote {e}: there are {EMOTES}")),
+        c => Ok(c),
+    }
+}
+
 /// Decodes and validates an input.
 pub fn decode_intent(bytes: &[u8]) -> Result<Intent, InputRejected> {
     let (intent, rest) =

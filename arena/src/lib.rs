@@ -50,5 +50,5 @@ pub mod world;
 pub use config::{ArenaConfig, MODE_ARENA, MODE_BLITZ, MODE_DUEL, Physics};
 pub use factory::ArenaFactory;
 pub use game::ArenaGame;
-pub use input::{Intent, decode_intent, encode_intent};
+pub use input::{ArenaCommand, Intent, decode_command, decode_intent, encode_command, encode_intent};
 pub use wire::{ArenaView, DecodeError, ShipView};

@@ -100,6 +100,11 @@ pub enum InputRejected {
     NotSeated,
 }
 
+/// Why a command was refused (sent back to the client in its acknowledgement).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandRejected(pub String);
+
 /// A snapshot could not be restored.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("snapshot cannot be restored: {0}")]
@@ -116,6 +121,12 @@ pub trait Game: Send + 'static {
     /// Apply one input (the game's own encoding). Several inputs from one player
     /// within a tick are coalesced by the game.
     fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected>;
+    /// Apply a command (the game's own encoding). The worker makes sure each one is
+    /// applied at most once; a game that takes no commands refuses them all.
+    fn command(&mut self, player: PlayerId, command: &[u8]) -> Result<(), CommandRejected> {
+        let _ = (player, command);
+        Err(CommandRejected("this game takes no commands".into()))
+    }
     /// Advance one tick, appending what happened to `events`.
     fn step(&mut self, events: &mut Vec<GameEvent>);
     /// Where the match is.

@@ -17,7 +17,7 @@ use crate::matchmaking::QueueOutcome;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason, PlayerEvent};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::time::now_ms;
-use orrery_common::{InputSeq, RoomId};
+use orrery_common::{ClientMsgId, InputSeq, RoomId};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -147,6 +147,10 @@ impl Session {
         self.cleanup().await;
         let _ = close_tx.send(end);
         let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        // Finish the close handshake: read (and drop) what the client still sends until it
+        // closes too, bounded. Closing with unread data makes the kernel reset the
+        // connection, and the client could lose our close frame and its code.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async { while let Some(Ok(_)) = ws_rx.next().await {} }).await;
         end
     }
 
@@ -154,9 +158,7 @@ impl Session {
         match msg {
             ClientMsg::Join { room, resume } => self.join(room, resume).await,
             ClientMsg::Input { seq, payload } => self.input(seq, payload).await,
-            ClientMsg::Command { .. } => {
-                self.error(ErrorCode::Internal, "commands are not supported by this gateway yet").await;
-            }
+            ClientMsg::Command { id, payload } => self.command(id, payload).await,
             ClientMsg::Resync => match self.room {
                 Some(room) => {
                     self.app.metrics.resyncs.inc();
@@ -276,7 +278,7 @@ impl Session {
                 self.room = None;
                 self.error(ErrorCode::JoinRefused, &reason).await;
             }
-            Some(ControlReply::Ok) | None => {
+            Some(ControlReply::Ok | ControlReply::CommandAck { .. }) | None => {
                 self.app.hub.detach(room, self.id);
                 self.room = None;
                 self.error(ErrorCode::RoomUnavailable, "the room has no owner right now; try again shortly").await;
@@ -291,6 +293,19 @@ impl Session {
         let envelope = orrery_common::protocol::internal::InputEnvelope { player: self.identity.player, seq, payload };
         if let Err(e) = self.app.nats.publish(self.app.names.room_input(room), encode(&envelope).into()).await {
             warn!(%room, error = %e, "input not published");
+        }
+    }
+
+    /// Forward a command to the room's owner and acknowledge it on this socket.
+    async fn command(&mut self, id: ClientMsgId, payload: Vec<u8>) {
+        let Some(room) = self.room else {
+            return self.error(ErrorCode::NotInRoom, "join a room first").await;
+        };
+        let request = ControlRequest::Command { player: self.identity.player, id, payload };
+        match self.app.control(room, &request, Duration::from_secs(2)).await {
+            Some(ControlReply::CommandAck { outcome }) => self.send(&ServerMsg::CommandAck { id, outcome }).await,
+            // No answer: the client resends; the room applies it at most once.
+            _ => self.error(ErrorCode::RoomUnavailable, "the room did not answer; resend the command").await,
         }
     }
 

@@ -16,13 +16,17 @@ use orrery_common::game::{Game, GameEvent, Phase, RoomSettings};
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ANY_SESSION, ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
 use orrery_common::protocol::{decode, encode};
-use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
-use std::collections::BTreeMap;
+use orrery_common::protocol::client::CommandOutcome;
+use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
+
+/// Commands remembered per player for acknowledging resends.
+pub const COMMANDS_REMEMBERED: usize = 64;
 
 /// Most ticks run back to back to catch up after a stall.
 pub const MAX_CATCH_UP_TICKS: u32 = 3;
@@ -63,6 +67,8 @@ pub struct Room {
     last_input: BTreeMap<PlayerId, InputSeq>,
     /// The socket each player joined through most recently.
     sessions: BTreeMap<PlayerId, u64>,
+    /// Each player's recent commands and their outcomes (at most [`COMMANDS_REMEMBERED`]).
+    commands: BTreeMap<PlayerId, VecDeque<(ClientMsgId, CommandOutcome)>>,
     queued_inputs: Vec<InputEnvelope>,
     next_event_seq: u64,
     pending_events: Vec<PendingEvent>,
@@ -92,6 +98,7 @@ impl Room {
             tick: Tick(0),
             last_input: BTreeMap::new(),
             sessions: BTreeMap::new(),
+            commands: BTreeMap::new(),
             queued_inputs: Vec::new(),
             next_event_seq: 1,
             pending_events: Vec::new(),
@@ -106,6 +113,7 @@ impl Room {
             room.last_input = s.last_input.into_iter().collect();
             room.next_event_seq = s.next_event_seq;
             room.pending_events = s.pending_events;
+            room.commands = s.commands.into_iter().map(|(p, c)| (p, c.into_iter().collect())).collect();
         }
         room
     }
@@ -122,6 +130,7 @@ impl Room {
             last_input: self.last_input.iter().map(|(p, s)| (*p, *s)).collect(),
             next_event_seq: self.next_event_seq,
             pending_events: self.pending_events.clone(),
+            commands: self.commands.iter().map(|(p, c)| (*p, c.iter().cloned().collect())).collect(),
         }
     }
 
@@ -196,7 +205,25 @@ impl Room {
                 ControlReply::Ok
             }
             ControlRequest::Resync { player } => self.keyframe_reply(player),
+            ControlRequest::Command { player, id, payload } => ControlReply::CommandAck { outcome: self.command(player, id, &payload) },
         }
+    }
+
+    /// Apply a command at most once: a known id gets its first outcome again.
+    fn command(&mut self, player: PlayerId, id: ClientMsgId, payload: &[u8]) -> CommandOutcome {
+        let log = self.commands.entry(player).or_default();
+        if let Some((_, outcome)) = log.iter().find(|(seen, _)| *seen == id) {
+            return outcome.clone();
+        }
+        let outcome = match self.game.command(player, payload) {
+            Ok(()) => CommandOutcome::Accepted,
+            Err(e) => CommandOutcome::Rejected { reason: e.to_string() },
+        };
+        log.push_back((id, outcome.clone()));
+        if log.len() > COMMANDS_REMEMBERED {
+            log.pop_front();
+        }
+        outcome
     }
 
     fn keyframe_reply(&self, player: PlayerId) -> ControlReply {

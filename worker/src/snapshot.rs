@@ -8,7 +8,8 @@
 
 use orrery_common::game::GameEvent;
 use orrery_common::names::Names;
-use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
+use orrery_common::protocol::client::CommandOutcome;
+use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,9 @@ pub struct RoomSnapshot {
     pub next_event_seq: u64,
     /// Events since the last durable write.
     pub pending_events: Vec<PendingEvent>,
+    /// Each player's recent command ids and their outcomes, so a resent command is
+    /// acknowledged again, not applied again — also after a failover.
+    pub commands: Vec<(PlayerId, Vec<(ClientMsgId, CommandOutcome)>)>,
 }
 
 impl RoomSnapshot {

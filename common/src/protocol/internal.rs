@@ -5,8 +5,8 @@
 //! seated player's last applied input sequence; each gateway picks out the one that
 //! concerns each of its sockets.
 
-use crate::ids::{Epoch, InputSeq, PlayerId, RoomId, Tick};
-use crate::protocol::client::{Frame, FrameKind};
+use crate::ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use crate::protocol::client::{CommandOutcome, Frame, FrameKind};
 use serde::{Deserialize, Serialize};
 
 /// `room.<id>.input`: one input, stamped by the gateway.
@@ -64,6 +64,13 @@ pub enum ControlRequest {
     Leave { player: PlayerId, reason: LeaveReason, session: u64 },
     /// Send a keyframe for this player (join after a gap).
     Resync { player: PlayerId },
+    /// Apply a command at most once per (player, id); the reply carries its outcome.
+    Command {
+        player: PlayerId,
+        id: ClientMsgId,
+        #[serde(with = "serde_bytes")]
+        payload: Vec<u8>,
+    },
 }
 
 /// Why a player is leaving.
@@ -84,6 +91,8 @@ pub enum ControlReply {
     Ok,
     /// The room refused.
     Refused { reason: String },
+    /// What became of a command (the same answer again for a resent one).
+    CommandAck { outcome: CommandOutcome },
 }
 
 /// `player.<id>.events`: what a gateway tells the gateway serving a player.
