@@ -120,7 +120,7 @@ impl Gateway {
         };
         let gateway_id = format!("gw-{:08x}", rand::random::<u32>());
         let s = &config.services;
-        let nats = services::connect_nats(&s.nats_url, &gateway_id).await?;
+        let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &gateway_id).await?;
         let redis = services::connect_redis(&s.redis_url).await?;
         let pg = services::connect_postgres(&s.database_url, 8).await?;
         services::migrate(&pg).await?;

@@ -73,7 +73,7 @@ impl Worker {
         config.validate()?;
         let worker_id = config.worker_id();
         let s = &config.services;
-        let nats = services::connect_nats(&s.nats_url, &worker_id).await?;
+        let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &worker_id).await?;
         let redis = services::connect_redis(&s.redis_url).await?;
         let pg = services::connect_postgres(&s.database_url, 16).await?;
         services::migrate(&pg).await?;
