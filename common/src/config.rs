@@ -2,7 +2,8 @@
 //! fallbacks). Each binary flattens these into its own `Config` and validates at start.
 //!
 //! Secrets never come from flags: the JWT secret is read from `ORRERY_JWT_SECRET`
-//! or from a file named by `--jwt-secret-file`.
+//! or from a file named by `--jwt-secret-file`, NATS credentials from the file named by
+//! `--nats-credentials-file`.
 
 use crate::names::Names;
 use std::path::PathBuf;
@@ -13,6 +14,10 @@ pub struct ServiceArgs {
     /// NATS server URL.
     #[arg(long, env = "ORRERY_NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
+    /// NATS credentials file (`.creds`: a user JWT and its NKey seed), for servers using
+    /// decentralized authentication. Optional.
+    #[arg(long, env = "ORRERY_NATS_CREDENTIALS_FILE")]
+    pub nats_credentials_file: Option<PathBuf>,
     /// Redis URL.
     #[arg(long, env = "ORRERY_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
@@ -79,6 +84,21 @@ pub struct TelemetryArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        services: ServiceArgs,
+    }
+
+    #[test]
+    fn the_nats_credentials_file_is_optional() {
+        use clap::Parser;
+        let none = Cli::try_parse_from(["t"]).unwrap();
+        assert_eq!(none.services.nats_credentials_file, None);
+        let some = Cli::try_parse_from(["t", "--nats-credentials-file", "/etc/orrery/nats/nats.creds"]).unwrap();
+        assert_eq!(some.services.nats_credentials_file, Some(PathBuf::from("/etc/orrery/nats/nats.creds")));
+    }
 
     #[test]
     fn prefixes_that_would_break_subjects_are_refused() {

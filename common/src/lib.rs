@@ -5,7 +5,7 @@
 //! The `runtime` feature adds what servers need: subject and key names ([`names`]),
 //! configuration ([`config`]), JWT verification ([`auth`]), connections to the
 //! backing services ([`services`]), telemetry and the shared health/metrics
-//! endpoints ([`telemetry`], [`ops`]).
+//! endpoints ([`telemetry`], [`ops`]), and trace context in NATS headers ([`trace_context`]).
 
 pub mod game;
 pub mod ids;
@@ -27,5 +27,7 @@ pub mod services;
 pub mod telemetry;
 #[cfg(feature = "runtime")]
 pub mod time;
+#[cfg(feature = "runtime")]
+pub mod trace_context;
 
 pub use ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};

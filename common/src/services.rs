@@ -3,6 +3,7 @@
 //! Each connect function names the service and the address in its error, so a
 //! binary that cannot start says exactly what it could not reach.
 
+use std::path::Path;
 use std::time::Duration;
 
 /// The migrations in `migrations/`, embedded at build time.
@@ -13,6 +14,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 pub enum ServiceError {
     #[error("cannot connect to NATS at {url}: {message}")]
     Nats { url: String, message: String },
+    #[error("cannot use the NATS credentials file {}: {message}", path.display())]
+    NatsCredentials { path: std::path::PathBuf, message: String },
     #[error("cannot connect to Redis at {url}: {source}")]
     Redis { url: String, source: redis::RedisError },
     #[error("cannot connect to PostgreSQL at {url}: {source}")]
@@ -21,11 +24,18 @@ pub enum ServiceError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Connect to NATS. The first connection must succeed (a clear error at start beats a
-/// process that waits silently); after it, the client reconnects by itself and
-/// `/readyz` reports the state.
-pub async fn connect_nats(url: &str, name: &str) -> Result<async_nats::Client, ServiceError> {
-    async_nats::ConnectOptions::new()
+/// Connect to NATS, with the credentials file when one is given. The first connection
+/// must succeed (a clear error at start beats a process that waits silently); after it,
+/// the client reconnects by itself and `/readyz` reports the state.
+pub async fn connect_nats(url: &str, credentials: Option<&Path>, name: &str) -> Result<async_nats::Client, ServiceError> {
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(path) = credentials {
+        // Read here rather than with `credentials_file`, so the message names the file once.
+        let err = |e: std::io::Error| ServiceError::NatsCredentials { path: path.to_owned(), message: e.to_string() };
+        let contents = tokio::fs::read_to_string(path).await.map_err(err)?;
+        options = options.credentials(&contents).map_err(err)?;
+    }
+    options
         .name(name)
         .connection_timeout(Duration::from_secs(3))
         .max_reconnects(None)
@@ -77,6 +87,27 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_nats_credentials_file_is_named_in_the_error() {
+        let path = std::env::temp_dir().join(format!("orrery-missing-{:x}.creds", std::process::id()));
+        let err = connect_nats("nats://127.0.0.1:1", Some(&path), "test").await.expect_err("no such file");
+        assert!(matches!(err, ServiceError::NatsCredentials { .. }), "{err}");
+        let message = err.to_string();
+        assert!(message.contains(&path.display().to_string()), "the message names the file: {message}");
+        assert!(message.starts_with("cannot use the NATS credentials file"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_credentials_file_without_credentials_is_named_in_the_error() {
+        let path = std::env::temp_dir().join(format!("orrery-garbage-{:x}.creds", std::process::id()));
+        std::fs::write(&path, "not a creds file").unwrap();
+        let err = connect_nats("nats://127.0.0.1:1", Some(&path), "test").await.expect_err("no JWT in it");
+        let _ = std::fs::remove_file(&path);
+        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");

@@ -13,7 +13,9 @@ use orrery_common::auth::Identity;
 use orrery_common::game::RoomSettings;
 use orrery_common::protocol::client::SUBPROTOCOL;
 use serde::{Deserialize, Serialize};
+use orrery_common::trace_context::Link;
 use std::sync::Arc;
+use tracing::field::Empty;
 
 /// Body of `POST /v1/auth/guest` (optional).
 #[derive(Debug, Default, Deserialize)]
@@ -95,8 +97,18 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
 
 /// `GET /v1/ws`: origin, subprotocol and token are checked before the upgrade.
 pub async fn websocket(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
-    let checked = app.origins.check(&headers).and_then(|()| upgrade::authenticate(&headers, &app.verifier));
-    let identity = checked.inspect_err(|e| record_refusal(&app, e))?;
+    connect(app, &headers, ws)
+}
+
+/// The `connect` span: one per upgrade request, with `authenticate` inside it. The
+/// session keeps a link to it, so each of its joins (a trace of its own) points back here.
+#[tracing::instrument(name = "connect", skip_all, fields(gateway = %app.gateway_id, player = Empty, otel.status_code = Empty))]
+fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+    let identity = authenticate_ws(&app, headers).inspect_err(|_| {
+        tracing::Span::current().record("otel.status_code", "error");
+    })?;
+    tracing::Span::current().record("player", tracing::field::display(identity.player));
+    let connect = Link::current();
     let limits = app.config.limits();
     let tracker = app.sessions.clone();
     Ok(ws
@@ -105,16 +117,27 @@ pub async fn websocket(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebS
         .max_frame_size(limits.max_message_bytes as usize)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app)))
+        .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app, connect)))
         .into_response())
 }
 
+#[tracing::instrument(name = "authenticate", skip_all, fields(refused = Empty, otel.status_code = Empty))]
+fn authenticate_ws(app: &App, headers: &HeaderMap) -> Result<Identity, ApiError> {
+    let checked = app.origins.check(headers).and_then(|()| upgrade::authenticate(headers, &app.verifier));
+    checked.inspect_err(|e| record_refusal(app, e))
+}
+
+#[tracing::instrument(name = "authenticate", skip_all, fields(refused = Empty, otel.status_code = Empty))]
 pub(crate) fn authenticate_http(app: &App, headers: &HeaderMap) -> Result<Identity, ApiError> {
     let token = upgrade::bearer(headers).ok_or(orrery_common::auth::AuthError::Missing)?;
     app.verifier.verify(token).map_err(ApiError::from).inspect_err(|e| record_refusal(app, e))
 }
 
+/// Count a refused request; inside an `authenticate` span, mark it failed with the reason.
 fn record_refusal(app: &App, e: &ApiError) {
+    let span = tracing::Span::current();
+    span.record("otel.status_code", "error");
+    span.record("refused", tracing::field::display(e));
     let reason = match e {
         ApiError::Unauthorized(a) => a.reason(),
         ApiError::ForbiddenOrigin(_) => "origin",

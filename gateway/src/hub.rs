@@ -15,6 +15,7 @@ use orrery_common::names::Names;
 use orrery_common::protocol::client::{FrameKind, ServerMsg};
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, StateFrame};
 use orrery_common::protocol::{decode, encode};
+use orrery_common::trace_context;
 use orrery_common::{Epoch, PlayerId, RoomId, Tick};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -271,11 +272,14 @@ impl Hub {
         }
     }
 
-    /// Fetch a keyframe for `session` from the room's owner.
+    /// Fetch a keyframe for `session` from the room's owner (a `resync` trace: the
+    /// owner's span continues it through the request's headers).
+    #[tracing::instrument(name = "resync", skip(self, room, player), fields(%room, %player))]
     pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) {
         let subject = self.inner.names.room_control(room);
         let req = encode(&ControlRequest::Resync { player });
-        let reply = tokio::time::timeout(std::time::Duration::from_secs(2), self.inner.nats.request(subject, req.into())).await;
+        let request = self.inner.nats.request_with_headers(subject, trace_context::headers(), req.into());
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(2), request).await;
         match reply.ok().and_then(Result::ok).and_then(|m| decode::<ControlReply>(&m.payload).ok()) {
             Some(ControlReply::Keyframe { frame, .. }) => self.deliver_keyframe(room, session, frame),
             _ => {

@@ -33,6 +33,7 @@ use orrery_common::ops::Ops;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::services::{self, ServiceError};
+use orrery_common::trace_context;
 use orrery_common::RoomId;
 use std::future::Future;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{Instrument, info};
 
 /// Why the gateway could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -85,17 +86,19 @@ impl App {
     }
 
     /// Ask a room's owner, retrying while the room has none (it may be failing over)
-    /// for up to `patience`. `None` when nobody answered in time.
+    /// for up to `patience`. `None` when nobody answered in time. The request carries
+    /// the current span's trace context, so the owner's span joins the same trace.
     pub async fn control(&self, room: RoomId, request: &ControlRequest, patience: Duration) -> Option<ControlReply> {
         let deadline = Instant::now() + patience;
         let subject = self.names.room_control(room);
         let payload = encode(request);
+        let headers = trace_context::headers();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return None;
             }
-            let attempt = self.nats.request(subject.clone(), payload.clone().into());
+            let attempt = self.nats.request_with_headers(subject.clone(), headers.clone(), payload.clone().into());
             match tokio::time::timeout(left.min(Duration::from_secs(1)), attempt).await {
                 Ok(Ok(msg)) => return decode(&msg.payload).ok(),
                 // No responders or a timeout: the room may be between owners.
@@ -124,7 +127,7 @@ impl Gateway {
         };
         let gateway_id = format!("gw-{:08x}", rand::random::<u32>());
         let s = &config.services;
-        let nats = services::connect_nats(&s.nats_url, &gateway_id).await?;
+        let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &gateway_id).await?;
         let redis = services::connect_redis(&s.redis_url).await?;
         let pg = services::connect_postgres(&s.database_url, 8).await?;
         services::migrate(&pg).await?;
@@ -199,13 +202,18 @@ impl Gateway {
         info!(gateway = %app.gateway_id, "gateway running");
         shutdown.await;
         stop_background.cancel();
-        info!(gateway = %app.gateway_id, "draining");
-        self.ops.start_draining();
-        app.draining.cancel();
-        app.sessions.close();
-        if tokio::time::timeout(app.config.drain_grace(), app.sessions.wait()).await.is_err() {
-            tracing::warn!("drain grace passed with sockets still open");
+        let drain = tracing::info_span!("drain", gateway = %app.gateway_id, sockets = app.sessions.len());
+        async {
+            info!(gateway = %app.gateway_id, "draining");
+            self.ops.start_draining();
+            app.draining.cancel();
+            app.sessions.close();
+            if tokio::time::timeout(app.config.drain_grace(), app.sessions.wait()).await.is_err() {
+                tracing::warn!("drain grace passed with sockets still open");
+            }
         }
+        .instrument(drain)
+        .await;
         stop_http.cancel();
         server.await.map_err(std::io::Error::other)??;
         info!(gateway = %app.gateway_id, "gateway stopped");

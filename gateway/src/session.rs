@@ -23,21 +23,27 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, debug, info_span, warn};
+use orrery_common::trace_context::Link;
+use tracing::field::Empty;
+use tracing::{Instrument, Span, debug, info_span, warn};
 
 /// How long a join waits for a room to get an owner (it may be failing over).
 const JOIN_PATIENCE: Duration = Duration::from_secs(5);
 /// Presence (`player:<id>`) is refreshed on pings at most this often while connected.
 const PRESENCE_REFRESH: Duration = Duration::from_secs(60);
 
-/// Serve one authenticated socket until it closes.
-pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>) {
+/// Serve one authenticated socket until it closes. `connect` is the span of its
+/// upgrade request: each join and leave links to it.
+///
+/// The `session` span gives log lines their context but is not exported (a socket can
+/// live for hours), so each `join`, `leave` and `resync` is the root of its own trace.
+pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>, connect: Link) {
     let id = app.next_session_id();
     let span = info_span!("session", session = id, player = %identity.player);
     async move {
         app.metrics.connects.inc();
         app.metrics.connections_open.inc();
-        let end = Session::new(id, identity, app.clone()).serve(socket).await;
+        let end = Session::new(id, identity, app.clone(), connect).serve(socket).await;
         app.metrics.connections_open.dec();
         app.metrics.disconnects.with_label_values(&[end.label()]).inc();
         debug!(reason = end.label(), "session ended");
@@ -62,10 +68,11 @@ struct Session {
     queued: bool,
     /// When presence was last refreshed.
     touched: Instant,
+    connect: Link,
 }
 
 impl Session {
-    fn new(id: SessionId, identity: Identity, app: Arc<App>) -> Self {
+    fn new(id: SessionId, identity: Identity, app: Arc<App>, connect: Link) -> Self {
         let (tx, rx) = mpsc::channel(app.config.socket_queue);
         let limits = app.config.limits();
         Self {
@@ -80,6 +87,7 @@ impl Session {
             left: false,
             queued: false,
             touched: Instant::now(),
+            connect,
             app,
         }
     }
@@ -236,7 +244,15 @@ impl Session {
         None
     }
 
+    /// The `join` span: the root of one trace that the room's owner continues (its
+    /// context travels in the control request's NATS headers).
     async fn join(&mut self, room: RoomId, resume: Option<Resume>) {
+        let span = info_span!("join", %room, player = %self.identity.player, resume = resume.is_some(), outcome = Empty);
+        self.connect.add_to(&span);
+        self.join_traced(room, resume).instrument(span).await
+    }
+
+    async fn join_traced(&mut self, room: RoomId, resume: Option<Resume>) {
         let started = Instant::now();
         if let Err(e) = self.app.rooms.may_join(room, self.identity.player).await {
             return self.error(e.error_code(), &e.to_string()).await;
@@ -272,13 +288,16 @@ impl Session {
                     self.app.metrics.resume_duration.observe(started.elapsed().as_secs_f64());
                 }
                 self.app.metrics.join_duration.observe(started.elapsed().as_secs_f64());
+                Span::current().record("outcome", "joined");
             }
             Some(ControlReply::Refused { reason }) => {
+                Span::current().record("outcome", "refused");
                 self.app.hub.detach(room, self.id);
                 self.room = None;
                 self.error(ErrorCode::JoinRefused, &reason).await;
             }
             Some(ControlReply::Ok | ControlReply::CommandAck { .. }) | None => {
+                Span::current().record("outcome", "unavailable");
                 self.app.hub.detach(room, self.id);
                 self.room = None;
                 self.error(ErrorCode::RoomUnavailable, "the room has no owner right now; try again shortly").await;
@@ -314,9 +333,11 @@ impl Session {
             // The room closed (or never seated us): nobody to tell.
             return;
         }
+        let span = info_span!("leave", %room, player = %self.identity.player, reason = ?reason);
+        self.connect.add_to(&span);
         self.app.hub.detach(room, self.id);
         let request = ControlRequest::Leave { player: self.identity.player, reason, session: self.nonce };
-        let _ = self.app.control(room, &request, Duration::from_millis(500)).await;
+        let _ = self.app.control(room, &request, Duration::from_millis(500)).instrument(span).await;
     }
 
     async fn cleanup(&mut self) {

@@ -10,13 +10,16 @@ use crate::room::Room;
 use crate::snapshot::RoomSnapshot;
 use crate::Shared;
 use futures::StreamExt;
+use anyhow::Context as _;
+use orrery_common::game::{Game, RoomSettings};
 use orrery_common::{Epoch, RoomId, Tick};
 use rand::seq::SliceRandom;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::field::Empty;
+use tracing::{Span, info, warn};
 
 /// Scan and claim until `stop` is cancelled.
 pub async fn claim_loop(shared: Arc<Shared>, stop: CancellationToken) {
@@ -64,13 +67,18 @@ async fn claim_some(shared: &Arc<Shared>) {
     futures::future::join_all(candidates.into_iter().map(|room| claim(shared, room))).await;
 }
 
-/// Try to become the owner of `room`.
+/// Try to become the owner of `room` (the `claim` span; `restore` inside it).
+#[tracing::instrument(name = "claim", skip(shared, room), fields(%room, worker = %shared.worker_id, epoch = Empty, failover = Empty, outcome = Empty))]
 pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
+    let span = Span::current();
     let token = format!("{}:{:016x}", shared.worker_id, rand::random::<u64>());
     let sent = Instant::now();
     match shared.leases.acquire(room, &token).await {
         Ok(true) => {}
-        Ok(false) => return,
+        Ok(false) => {
+            span.record("outcome", "lease_taken");
+            return;
+        }
         Err(e) => {
             warn!(%room, error = %e, "lease acquire failed");
             return;
@@ -81,6 +89,7 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
         Ok(Some(c)) => c,
         Ok(None) => {
             // Closed or unknown: nothing to run.
+            span.record("outcome", "closed");
             let _ = shared.leases.release(room, &token, false).await;
             let _ = shared.leases.forget(room).await;
             return;
@@ -98,25 +107,17 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
     if claimed.had_owner {
         shared.metrics.failovers.inc();
     }
-    let restored = match newest_snapshot(shared, room).await {
-        Ok(s) => s,
+    span.record("epoch", tracing::field::display(claimed.epoch));
+    span.record("failover", claimed.had_owner);
+    let (restored, game) = match restore(shared, room, &claimed.settings).await {
+        Ok(r) => r,
         Err(e) => {
             // Without its snapshot the room cannot continue correctly; let it expire and retry.
-            warn!(%room, error = %e, "cannot read snapshots; giving the lease back");
+            warn!(%room, error = %e, "cannot restore the room; giving the lease back");
+            span.record("outcome", "restore_failed");
             let _ = shared.leases.release(room, &token, true).await;
             return;
         }
-    };
-    let game = match &restored {
-        Some((_, snap)) => match shared.factory.restore(&claimed.settings, &snap.game) {
-            Ok(g) => g,
-            Err(e) => {
-                warn!(%room, error = %e, "snapshot cannot be restored; giving the lease back");
-                let _ = shared.leases.release(room, &token, true).await;
-                return;
-            }
-        },
-        None => shared.factory.create(&claimed.settings),
     };
     // Reading the epoch and the snapshots may have eaten much of the lease (a loaded
     // machine, a slow database): renew once more so the room starts with a full budget,
@@ -126,6 +127,7 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
         Ok(still) if still == [true] => clock.extend(renew_sent, shared.timing.lease_budget()),
         Ok(_) => {
             warn!(%room, "lease taken by another worker while claiming");
+            span.record("outcome", "lease_taken");
             return;
         }
         Err(e) => {
@@ -134,13 +136,34 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
             return;
         }
     }
+    span.record("outcome", "claimed");
     info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
     let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s));
     shared.owned.spawn(room_state, shared.clone(), sent);
 }
 
+/// The snapshot a room continues from, with the epoch that wrote it.
+type Restored = Option<(Epoch, RoomSnapshot)>;
+
+/// The `restore` span: read the newest snapshot and rebuild the game from it (or start
+/// a fresh game when the room has none).
+#[tracing::instrument(name = "restore", skip(shared, room, settings), fields(%room, from_epoch = Empty, from_tick = Empty))]
+async fn restore(shared: &Shared, room: RoomId, settings: &RoomSettings) -> anyhow::Result<(Restored, Box<dyn Game>)> {
+    let restored = newest_snapshot(shared, room).await.context("cannot read snapshots")?;
+    let game = match &restored {
+        Some((epoch, snap)) => {
+            let span = Span::current();
+            span.record("from_epoch", epoch.get());
+            span.record("from_tick", snap.tick.get());
+            shared.factory.restore(settings, &snap.game).map_err(|e| anyhow::anyhow!("snapshot cannot be restored: {e}"))?
+        }
+        None => shared.factory.create(settings),
+    };
+    Ok((restored, game))
+}
+
 /// The newest snapshot of `room`, hot or durable, by (epoch, tick).
-async fn newest_snapshot(shared: &Shared, room: RoomId) -> anyhow::Result<Option<(Epoch, RoomSnapshot)>> {
+async fn newest_snapshot(shared: &Shared, room: RoomId) -> anyhow::Result<Restored> {
     let hot = shared.hot.read(room).await?;
     let durable = shared.store.durable_snapshot(room).await?;
     let newest: Option<(Epoch, Tick, Vec<u8>)> = match (hot, durable) {

@@ -33,7 +33,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{Instrument, info};
 
 /// Why the worker could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +75,7 @@ impl Worker {
         config.validate()?;
         let worker_id = config.worker_id();
         let s = &config.services;
-        let nats = services::connect_nats(&s.nats_url, &worker_id).await?;
+        let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &worker_id).await?;
         let redis = services::connect_redis(&s.redis_url).await?;
         let pg = services::connect_postgres(&s.database_url, 16).await?;
         services::migrate(&pg).await?;
@@ -125,14 +125,19 @@ impl Worker {
         info!(worker = %shared.worker_id, capacity = shared.capacity, "worker running");
 
         shutdown.await;
-        info!(worker = %shared.worker_id, rooms = shared.owned.len(), "draining");
-        self.ops.start_draining();
-        stop_claiming.cancel();
-        let _ = claimer.await;
-        let _ = reconciler.await;
-        if tokio::time::timeout(shared.timing.drain_grace(), shared.owned.drain_all()).await.is_err() {
-            tracing::warn!("drain grace passed; exiting with rooms still running (their leases will expire)");
+        let drain = tracing::info_span!("drain", worker = %shared.worker_id, rooms = shared.owned.len());
+        async {
+            info!(worker = %shared.worker_id, rooms = shared.owned.len(), "draining");
+            self.ops.start_draining();
+            stop_claiming.cancel();
+            let _ = claimer.await;
+            let _ = reconciler.await;
+            if tokio::time::timeout(shared.timing.drain_grace(), shared.owned.drain_all()).await.is_err() {
+                tracing::warn!("drain grace passed; exiting with rooms still running (their leases will expire)");
+            }
         }
+        .instrument(drain)
+        .await;
         stop_renewing.cancel();
         let _ = renewer.await;
         stop_ops.cancel();

@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("orrery-worker: {e}");
         std::process::exit(2);
     }
-    let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory::default())).await?;
+    let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await?;
     let listener = tokio::net::TcpListener::bind(config.ops_listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.ops_listen))?;

@@ -17,13 +17,15 @@ use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ANY_SESSION, ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::protocol::client::CommandOutcome;
+use orrery_common::trace_context;
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::field::Empty;
+use tracing::{Instrument, Span, debug, info, info_span, warn};
 
 /// Commands remembered per player for acknowledging resends.
 pub const COMMANDS_REMEMBERED: usize = 64;
@@ -53,6 +55,9 @@ pub struct RoomSignals {
     pub lost: CancellationToken,
     /// Drain: write a final snapshot, release the lease, stop.
     pub drain: CancellationToken,
+    /// The worker's `drain` span, set before `drain` is cancelled: the room's own
+    /// `drain` span is its child, so one worker drain is one trace.
+    pub drain_span: Arc<OnceLock<Span>>,
 }
 
 /// The state of one owned room.
@@ -259,7 +264,10 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
         tokio::select! {
             biased;
             _ = signals.lost.cancelled() => return Exit::LeaseLost,
-            _ = signals.drain.cancelled() => return drain(&mut room, &shared).await,
+            _ = signals.drain.cancelled() => {
+                let span = info_span!(parent: signals.drain_span.get().and_then(Span::id), "drain", room = %room.id, epoch = %room.epoch, tick = %room.tick);
+                return drain(&mut room, &shared).instrument(span).await;
+            }
             _ = sleep_until(next_tick) => {
                 if !room.clock.valid() {
                     m.leases_expired_by_deadline.inc();
@@ -311,18 +319,54 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 Err(_) => m.inputs_rejected.inc(),
             },
             Some(msg) = control.next() => {
-                let reply = match decode::<ControlRequest>(&msg.payload) {
-                    Ok(req) => room.control(req),
-                    Err(e) => ControlReply::Refused { reason: e.to_string() },
-                };
-                if let Some(to) = msg.reply
-                    && room.clock.valid()
-                    && let Err(e) = shared.nats.publish(to, encode(&reply).into()).await
-                {
-                    warn!(room = %room.id, error = %e, "control reply failed");
+                let request = decode::<ControlRequest>(&msg.payload);
+                // A span per control request (joins are rare; ticks get none), continuing
+                // the trace of the gateway that asked.
+                let span = control_span(&room, request.as_ref().ok());
+                trace_context::set_parent(&span, msg.headers.as_ref());
+                async {
+                    let reply = match request {
+                        Ok(req) => room.control(req),
+                        Err(e) => ControlReply::Refused { reason: e.to_string() },
+                    };
+                    Span::current().record("outcome", reply_outcome(&reply));
+                    if let Some(to) = msg.reply
+                        && room.clock.valid()
+                        && let Err(e) = shared.nats.publish(to, encode(&reply).into()).await
+                    {
+                        warn!(room = %room.id, error = %e, "control reply failed");
+                    }
                 }
+                .instrument(span)
+                .await;
             }
         }
+    }
+}
+
+/// The span for one control request, named after it (`join`, `leave`, `resync`).
+fn control_span(room: &Room, request: Option<&ControlRequest>) -> Span {
+    match request {
+        Some(ControlRequest::Join { player, .. }) => {
+            info_span!("join", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
+        }
+        Some(ControlRequest::Leave { player, .. }) => {
+            info_span!("leave", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
+        }
+        Some(ControlRequest::Resync { player }) => {
+            info_span!("resync", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
+        }
+        // Commands are gameplay, not lifecycle: no span of their own.
+        Some(ControlRequest::Command { .. }) | None => Span::none(),
+    }
+}
+
+fn reply_outcome(reply: &ControlReply) -> &'static str {
+    match reply {
+        ControlReply::Keyframe { .. } => "keyframe",
+        ControlReply::Ok => "ok",
+        ControlReply::Refused { .. } => "refused",
+        ControlReply::CommandAck { .. } => "command_ack",
     }
 }
 
@@ -442,7 +486,7 @@ mod tests {
 
     fn room() -> (Room, Metrics) {
         let settings = RoomSettings { mode: "arena-duel".into(), ..RoomSettings::default() };
-        let game = ArenaFactory::default().create(&settings);
+        let game = ArenaFactory.create(&settings);
         let clock = Arc::new(LeaseClock::new(Instant::now(), Duration::from_secs(60)));
         let room = Room::new(RoomId(1), Epoch(1), settings, "token".into(), clock, game, None);
         (room, Metrics::new(&prometheus::Registry::new()))

@@ -118,12 +118,14 @@ impl OwnedRooms {
         self.shed.lock().expect("poisoned").get(&room).is_some_and(|at| at.elapsed() < SHED_COOLDOWN)
     }
 
-    /// Tell every room to drain and wait for them all.
+    /// Tell every room to drain and wait for them all. Each room's `drain` span is a
+    /// child of the current span.
     pub async fn drain_all(&self) {
         let tasks: Vec<JoinHandle<Exit>> = {
             let mut map = self.rooms.lock().expect("poisoned");
             map.values_mut()
                 .filter_map(|o| {
+                    let _ = o.signals.drain_span.set(tracing::Span::current());
                     o.signals.drain.cancel();
                     o.task.take()
                 })

@@ -67,6 +67,7 @@ impl Store {
 
     /// Write a durable snapshot and the events since the last one, in one transaction,
     /// fenced by `epoch`. Events already stored (same room and seq) are not written twice.
+    #[allow(clippy::too_many_arguments)] // one transaction's inputs, each named at the call site
     pub async fn write_durable(
         &self,
         room: RoomId,

@@ -30,6 +30,11 @@ pub fn run() -> anyhow::Result<()> {
             accept: true,
         },
         Case {
+            name: "NATS credentials file and IdP public key",
+            args: json(r#"{"nats":{"credentialsSecret":"orrery-nats"},"auth":{"publicKey":{"enabled":true,"secretName":"idp-key"}}}"#),
+            accept: true,
+        },
+        Case {
             name: "refuses worker grace <= drain grace",
             args: json(r#"{"worker":{"terminationGracePeriodSeconds":5}}"#),
             accept: false,

@@ -97,7 +97,7 @@ impl Env {
         args.extend(self.service_args());
         args.extend(extra.iter().map(|s| s.to_string()));
         let config = <orrery_worker::config::Config as clap::Parser>::try_parse_from(args).expect("valid worker flags");
-        let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory::default())).await.expect("worker connects");
+        let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await.expect("worker connects");
         let id = worker.id().to_owned();
         let owned = worker.owned();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

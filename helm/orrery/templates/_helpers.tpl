@@ -76,6 +76,31 @@ app.kubernetes.io/component: {{ .component }}
       key: {{ .Values.secrets.keys.natsUrl }}
       optional: true
 {{- end }}
+{{- if .Values.nats.credentialsSecret }}
+- name: ORRERY_NATS_CREDENTIALS_FILE
+  value: /etc/orrery/nats/nats.creds
+{{- end }}
+{{- end -}}
+
+{{/* The NATS credentials file's volume mount (empty without nats.credentialsSecret). */}}
+{{- define "orrery.natsCredentialsMount" -}}
+{{- if .Values.nats.credentialsSecret -}}
+- name: nats-credentials
+  mountPath: /etc/orrery/nats
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{/* The NATS credentials file's volume: the Secret's key, as nats.creds. */}}
+{{- define "orrery.natsCredentialsVolume" -}}
+{{- if .Values.nats.credentialsSecret -}}
+- name: nats-credentials
+  secret:
+    secretName: {{ .Values.nats.credentialsSecret | quote }}
+    items:
+      - key: {{ .Values.nats.credentialsKey | quote }}
+        path: nats.creds
+{{- end -}}
 {{- end -}}
 
 {{/* Refuse settings that cannot work, before anything is deployed. */}}
