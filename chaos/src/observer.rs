@@ -46,7 +46,7 @@ impl Observer {
                 }
             }
         });
-        let pg = sqlx::PgPool::connect(database_url).await?;
+        let pg = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(database_url).await?;
         let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url)?).await?;
         let sampler = tokio::spawn(sample(pg, redis, prefix.to_owned(), violations.clone()));
         Ok(Self { timeline, violations, tasks: vec![watch_frames, sampler] })

@@ -87,7 +87,7 @@ pub async fn run(fault: Fault, setup: &Setup, size: &Size) -> anyhow::Result<Out
 
 async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Result<Outcome> {
     let observer = Observer::start(&cluster.nats_url, &cluster.redis_url, &cluster.database_url, &cluster.prefix).await?;
-    let pg = sqlx::PgPool::connect(&cluster.database_url).await?;
+    let pg = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&cluster.database_url).await?;
     let gateways = cluster.gateway_urls();
     let api = Api::new(gateways[0].clone());
     let token = api.guest(Some("chaos-host")).await?.token;

@@ -157,7 +157,6 @@ impl Session {
                 }
                 Ok(Event::Message(ServerMsg::GoAway { reconnect_after_ms, .. })) => {
                     tokio::time::sleep(Duration::from_millis(u64::from(reconnect_after_ms))).await;
-                    self.gateway = (self.gateway + 1) % self.config.gateways.len();
                     self.drop_connection();
                 }
                 Ok(Event::Message(m)) => return Ok(SessionEvent::Message(m)),
@@ -166,9 +165,12 @@ impl Session {
         }
     }
 
+    /// The connection is gone: the next attempt goes to the next gateway at once (the one
+    /// that failed is the least likely to answer).
     fn drop_connection(&mut self) {
         self.conn = None;
         self.lost_at.get_or_insert_with(Instant::now);
+        self.gateway = (self.gateway + 1) % self.config.gateways.len();
     }
 
     /// Connect (rotating gateways), join with the cursor, resend what is unacked.

@@ -18,6 +18,9 @@ pub struct Config {
     /// This worker's name in leases and `rooms.owner` (default: host name and a random suffix).
     #[arg(long, env = "ORRERY_WORKER_ID")]
     pub worker_id: Option<String>,
+    /// PostgreSQL connections (durable snapshots, claims). Mind the server's max_connections.
+    #[arg(long, env = "ORRERY_WORKER_PG_POOL", default_value_t = 8)]
+    pub pg_pool: u32,
     /// Most rooms this worker runs at once.
     #[arg(long, env = "ORRERY_WORKER_CAPACITY", default_value_t = 1000)]
     pub capacity: usize,

@@ -77,7 +77,7 @@ impl Worker {
         let s = &config.services;
         let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &worker_id).await?;
         let redis = services::connect_redis(&s.redis_url).await?;
-        let pg = services::connect_postgres(&s.database_url, 16).await?;
+        let pg = services::connect_postgres(&s.database_url, config.pg_pool.max(1)).await?;
         services::migrate(&pg).await?;
         let registry = prometheus::Registry::new();
         let names = config.services.names();
