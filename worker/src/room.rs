@@ -114,6 +114,9 @@ impl Room {
             keyframe_next: true,
         };
         if let Some(s) = restored {
+            // A restored room is already carried by its snapshots: its first durable write
+            // waits for the regular period instead of stalling the hand-off's first ticks.
+            room.durable_phase = Some(room.game.phase());
             room.tick = s.tick;
             room.last_input = s.last_input.into_iter().collect();
             room.next_event_seq = s.next_event_seq;
@@ -401,22 +404,10 @@ async fn write_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result
         return Err(Exit::LeaseLost);
     }
     let started = Instant::now();
-    let snapshot = room.snapshot();
-    let encoded = snapshot.encode();
-    // The durable row carries no pending events: they are written in the same transaction.
-    let durable = RoomSnapshot { pending_events: Vec::new(), ..snapshot };
-    let durable_encoded = durable.encode();
-    let results = matches!(phase, Phase::Over | Phase::Closable).then(|| room.game.results()).flatten();
-    match shared
-        .store
-        .write_durable(room.id, room.epoch, phase, &durable, &durable_encoded, &room.pending_events, results.as_deref())
-        .await
-    {
-        Ok(()) => {
-            room.pending_events.clear();
-            room.durable_phase = Some(phase);
+    match store_durable(room, shared, phase).await {
+        Ok(bytes) => {
             shared.metrics.snapshot_duration.observe(started.elapsed().as_secs_f64());
-            shared.metrics.snapshot_bytes.inc_by(encoded.len() as u64);
+            shared.metrics.snapshot_bytes.inc_by(bytes as u64);
             Ok(())
         }
         Err(WriteError::Fenced(_)) => {
@@ -429,6 +420,22 @@ async fn write_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result
             Ok(())
         }
     }
+}
+
+/// The durable write itself: snapshot, the events since the last one and, once the match
+/// is over, its results, in one transaction fenced by the epoch. Returns the bytes written.
+async fn store_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result<usize, WriteError> {
+    // The durable row carries no pending events: they are written in the same transaction.
+    let durable = RoomSnapshot { pending_events: Vec::new(), ..room.snapshot() };
+    let encoded = durable.encode();
+    let results = matches!(phase, Phase::Over | Phase::Closable).then(|| room.game.results()).flatten();
+    shared
+        .store
+        .write_durable(room.id, room.epoch, phase, &durable, &encoded, &room.pending_events, results.as_deref())
+        .await?;
+    room.pending_events.clear();
+    room.durable_phase = Some(phase);
+    Ok(encoded.len())
 }
 
 /// The match is finished and its final snapshot, events and results are written:
@@ -461,18 +468,27 @@ async fn close(room: &mut Room, shared: &Shared) -> Exit {
 
 /// Final snapshot, then hand the room back with a wake-up so a survivor claims it at once.
 async fn drain(room: &mut Room, shared: &Shared) -> Exit {
-    let phase = room.game.phase();
-    if let Err(exit) = write_durable(room, shared, phase).await {
+    // The hot snapshot is the hand-off: it carries the events not yet durable, and the
+    // next owner writes a durable snapshot at its first tick. So release first and write
+    // durably after, off the critical path; that write is fenced by the epoch, so losing
+    // the race to the next owner's claim is harmless.
+    if let Err(exit) = write_hot(room, shared).await {
         return exit;
     }
     match shared.leases.release(room.id, &room.token, true).await {
         Ok(true) => {
             shared.metrics.leases_released.inc();
-            let _ = shared.store.clear_owner(room.id, room.epoch).await;
             let _ = shared.nats.publish(shared.names.rooms_new(), room.id.to_string().into()).await;
+            let _ = shared.store.clear_owner(room.id, room.epoch).await;
         }
-        Ok(false) => {}
+        Ok(false) => return Exit::LeaseLost,
         Err(e) => warn!(room = %room.id, error = %e, "lease release failed; it will expire"),
+    }
+    // Durable-only (a hot write would take the released lease back). Fenced means the next
+    // owner claimed first; it writes its own durable snapshot from the hot one.
+    let phase = room.game.phase();
+    if let Err(WriteError::Db(e)) = store_durable(room, shared, phase).await {
+        warn!(room = %room.id, error = %e, "final durable snapshot failed; the hot one carries the room");
     }
     Exit::Drained
 }
