@@ -20,10 +20,7 @@ use std::hint::black_box;
 /// The snapshot of the scenario and the bots' players.
 fn scenario() -> (Vec<u8>, Vec<orrery_common::PlayerId>) {
     for seed in 0..200 {
-        let settings = RoomSettings {
-            seed,
-            ..RoomSettings::default()
-        };
+        let settings = RoomSettings { seed, ..RoomSettings::default() };
         let mut config = ArenaConfig::for_settings(&settings);
         config.bullet_damage = 0;
         config.pickup_interval_ticks = (30, 60);
@@ -55,36 +52,26 @@ fn scenario() -> (Vec<u8>, Vec<orrery_common::PlayerId>) {
 
 fn tick(c: &mut Criterion) {
     let (snapshot, players) = scenario();
-    let inputs: Vec<Vec<u8>> = (0..players.len())
-        .map(|i| {
-            encode_intent(&Intent {
-                turn: i as f32 / 5.0 - 0.4,
-                thrust: true,
-                fire: true,
-            })
-        })
-        .collect();
-    c.bench_function(
-        "arena tick: 5 ships, 60 bullets, 2 black holes, 4 pickups, inputs + step + delta",
-        |b| {
-            let mut events = Vec::new();
-            let mut delta = Vec::with_capacity(256);
-            b.iter_batched_ref(
-                || ArenaGame::restore(&snapshot).expect("scenario restores"),
-                |game| {
-                    for (player, input) in players.iter().zip(&inputs) {
-                        let _ = game.apply_input(*player, input);
-                    }
-                    events.clear();
-                    game.step(&mut events);
-                    delta.clear();
-                    game.encode_delta(&mut delta);
-                    black_box(delta.len())
-                },
-                BatchSize::SmallInput,
-            );
-        },
-    );
+    let inputs: Vec<Vec<u8>> =
+        (0..players.len()).map(|i| encode_intent(&Intent { turn: i as f32 / 5.0 - 0.4, thrust: true, fire: true })).collect();
+    c.bench_function("arena tick: 5 ships, 60 bullets, 2 black holes, 4 pickups, inputs + step + delta", |b| {
+        let mut events = Vec::new();
+        let mut delta = Vec::with_capacity(256);
+        b.iter_batched_ref(
+            || ArenaGame::restore(&snapshot).expect("scenario restores"),
+            |game| {
+                for (player, input) in players.iter().zip(&inputs) {
+                    let _ = game.apply_input(*player, input);
+                }
+                events.clear();
+                game.step(&mut events);
+                delta.clear();
+                game.encode_delta(&mut delta);
+                black_box(delta.len())
+            },
+            BatchSize::SmallInput,
+        );
+    });
 }
 
 criterion_group!(benches, tick);

@@ -11,17 +11,9 @@ use orrery_common::game::RoomSettings;
 const FRAME_OVERHEAD: usize = 16;
 
 fn main() {
-    let settings = RoomSettings {
-        mode: "arena".into(),
-        max_players: 5,
-        tick_hz: 30,
-        seed: 42,
-    };
+    let settings = RoomSettings { mode: "arena".into(), max_players: 5, tick_hz: 30, seed: 42 };
     let ticks = 60 * u64::from(settings.tick_hz);
-    println!(
-        "5 bots, {ticks} ticks at {} Hz, seed {}",
-        settings.tick_hz, settings.seed
-    );
+    println!("5 bots, {ticks} ticks at {} Hz, seed {}", settings.tick_hz, settings.seed);
     for style in [BotStyle::Steady, BotStyle::Jittery] {
         let r = measure_payload(&settings, 5, style, ticks);
         println!(

@@ -31,27 +31,9 @@ pub struct ScriptedBots {
 impl ScriptedBots {
     /// `count` bots with player ids derived from `seed`.
     pub fn new(count: usize, seed: u64, style: BotStyle) -> Self {
-        let players = (0..count)
-            .map(|i| {
-                PlayerId(uuid::Uuid::from_u128(
-                    (u128::from(seed) << 32) | (i as u128 + 1),
-                ))
-            })
-            .collect();
-        let intents = vec![
-            Intent {
-                turn: 0.0,
-                thrust: true,
-                fire: true
-            };
-            count
-        ];
-        Self {
-            rng: RoomRng::from_seed(seed),
-            players,
-            intents,
-            style,
-        }
+        let players = (0..count).map(|i| PlayerId(uuid::Uuid::from_u128((u128::from(seed) << 32) | (i as u128 + 1)))).collect();
+        let intents = vec![Intent { turn: 0.0, thrust: true, fire: true }; count];
+        Self { rng: RoomRng::from_seed(seed), players, intents, style }
     }
 
     pub fn players(&self) -> &[PlayerId] {
@@ -112,20 +94,12 @@ impl PayloadReport {
 
 /// Runs `bots` bots in a fresh room of `settings` for `ticks` steps (joining at tick 0)
 /// and measures every tick's keyframe, delta and JSON size.
-pub fn measure_payload(
-    settings: &orrery_common::game::RoomSettings,
-    bots: usize,
-    style: BotStyle,
-    ticks: u64,
-) -> PayloadReport {
+pub fn measure_payload(settings: &orrery_common::game::RoomSettings, bots: usize, style: BotStyle, ticks: u64) -> PayloadReport {
     use orrery_common::game::Phase;
     let mut game = crate::ArenaGame::new(settings);
     let mut script = ScriptedBots::new(bots, settings.seed, style);
     script.join_all(&mut game);
-    let mut report = PayloadReport {
-        ticks,
-        ..PayloadReport::default()
-    };
+    let mut report = PayloadReport { ticks, ..PayloadReport::default() };
     let (mut keyframes, mut deltas, mut running, mut json) = (0usize, 0usize, 0usize, 0usize);
     let mut buf = Vec::new();
     for _ in 0..ticks {

@@ -208,15 +208,9 @@ mod tests {
 
     #[test]
     fn duel_mode_needs_two() {
-        let s = RoomSettings {
-            mode: MODE_DUEL.into(),
-            ..RoomSettings::default()
-        };
+        let s = RoomSettings { mode: MODE_DUEL.into(), ..RoomSettings::default() };
         assert_eq!(ArenaConfig::for_settings(&s).min_players, 2);
-        let tiny = RoomSettings {
-            max_players: 1,
-            ..RoomSettings::default()
-        };
+        let tiny = RoomSettings { max_players: 1, ..RoomSettings::default() };
         assert_eq!(ArenaConfig::for_settings(&tiny).min_players, 1);
     }
 

@@ -70,79 +70,43 @@ pub enum ArenaEvent {
         ranking: Vec<PlayerResult>,
     },
     /// A player's emote (the arena's one command).
-    Emote { player: PlayerId, emote: u8 },
+    Emote {
+        player: PlayerId,
+        emote: u8,
+    },
 }
 
 impl ArenaEvent {
     /// The form the worker records: kind, the player it is about, JSON detail.
     pub fn to_game_event(&self) -> GameEvent {
         let (kind, player, detail) = match self {
-            ArenaEvent::Joined {
-                player,
-                slot,
-                name,
-                reconnect,
-            } => (
-                "joined",
-                Some(*player),
-                json!({ "slot": slot, "name": name, "reconnect": reconnect }),
-            ),
-            ArenaEvent::Left {
-                player,
-                slot,
-                reason,
-            } => {
+            ArenaEvent::Joined { player, slot, name, reconnect } => {
+                ("joined", Some(*player), json!({ "slot": slot, "name": name, "reconnect": reconnect }))
+            }
+            ArenaEvent::Left { player, slot, reason } => {
                 let reason = match reason {
                     LeaveReason::Left => "left",
                     LeaveReason::TimedOut => "timed_out",
                 };
-                (
-                    "left",
-                    Some(*player),
-                    json!({ "slot": slot, "reason": reason }),
-                )
+                ("left", Some(*player), json!({ "slot": slot, "reason": reason }))
             }
-            ArenaEvent::Hit {
-                shooter,
-                target,
-                damage,
-                health,
-            } => (
-                "hit",
-                Some(*target),
-                json!({ "by": shooter, "damage": damage, "health": health }),
-            ),
-            ArenaEvent::Killed {
-                killer,
-                victim,
-                cause,
-            } => {
+            ArenaEvent::Hit { shooter, target, damage, health } => {
+                ("hit", Some(*target), json!({ "by": shooter, "damage": damage, "health": health }))
+            }
+            ArenaEvent::Killed { killer, victim, cause } => {
                 let cause = match cause {
                     KillCause::Bullet => "bullet",
                     KillCause::BlackHole => "black_hole",
                 };
-                (
-                    "killed",
-                    Some(*victim),
-                    json!({ "by": killer, "cause": cause }),
-                )
+                ("killed", Some(*victim), json!({ "by": killer, "cause": cause }))
             }
             ArenaEvent::Emote { player, emote } => ("emote", Some(*player), json!({ "emote": emote })),
-            ArenaEvent::Pickup {
-                player,
-                kind,
-                health,
-                score,
-            } => {
+            ArenaEvent::Pickup { player, kind, health, score } => {
                 let kind = match kind {
                     PickupKind::Health => "health",
                     PickupKind::Score => "score",
                 };
-                (
-                    "pickup",
-                    Some(*player),
-                    json!({ "kind": kind, "health": health, "score": score }),
-                )
+                ("pickup", Some(*player), json!({ "kind": kind, "health": health, "score": score }))
             }
             ArenaEvent::MatchOver { reason, ranking } => {
                 let reason = match reason {
@@ -151,18 +115,10 @@ impl ArenaEvent {
                     OverReason::TimeLimit => "time_limit",
                 };
                 let winner = ranking.first().map(|r| r.player);
-                (
-                    "match_over",
-                    winner,
-                    json!({ "reason": reason, "ranking": ranking }),
-                )
+                ("match_over", winner, json!({ "reason": reason, "ranking": ranking }))
             }
         };
-        GameEvent {
-            kind: kind.into(),
-            player,
-            detail,
-        }
+        GameEvent { kind: kind.into(), player, detail }
     }
 }
 
@@ -173,17 +129,8 @@ mod tests {
     #[test]
     fn match_over_names_the_winner_and_ranking() {
         let p = PlayerId(uuid::Uuid::from_u128(9));
-        let ranking = vec![PlayerResult {
-            player: p,
-            rank: 1,
-            score: 120,
-            kills: 1,
-        }];
-        let e = ArenaEvent::MatchOver {
-            reason: OverReason::LastAlive,
-            ranking,
-        }
-        .to_game_event();
+        let ranking = vec![PlayerResult { player: p, rank: 1, score: 120, kills: 1 }];
+        let e = ArenaEvent::MatchOver { reason: OverReason::LastAlive, ranking }.to_game_event();
         assert_eq!(e.kind, "match_over");
         assert_eq!(e.player, Some(p));
         assert_eq!(e.detail["ranking"][0]["rank"], 1);

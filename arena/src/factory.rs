@@ -19,11 +19,7 @@ impl GameFactory for ArenaFactory {
 
     /// The configuration comes from the snapshot (the room continues under the rules it
     /// started with), not from `settings`.
-    fn restore(
-        &self,
-        _settings: &RoomSettings,
-        snapshot: &[u8],
-    ) -> Result<Box<dyn Game>, RestoreError> {
+    fn restore(&self, _settings: &RoomSettings, snapshot: &[u8]) -> Result<Box<dyn Game>, RestoreError> {
         Ok(Box::new(ArenaGame::restore(snapshot)?))
     }
 }

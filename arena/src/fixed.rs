@@ -69,11 +69,7 @@ impl Vec2 {
         }
         // Round the length up, so the truncated components can never exceed `max`.
         let floor = isqrt(len_sq as u64) as i64;
-        let len = if floor * floor < len_sq {
-            floor + 1
-        } else {
-            floor
-        };
+        let len = if floor * floor < len_sq { floor + 1 } else { floor };
         let scale = |c: i32| (i64::from(c) * max / len) as i32;
         Vec2::new(scale(self.x), scale(self.y))
     }
@@ -115,11 +111,7 @@ const fn build_sine_table() -> [i32; SINE_TABLE_LEN] {
             x -= 2.0 * pi;
         }
         let s = sine_taylor(x) * (TRIG_ONE as f64);
-        table[i] = if s >= 0.0 {
-            (s + 0.5) as i32
-        } else {
-            (s - 0.5) as i32
-        };
+        table[i] = if s >= 0.0 { (s + 0.5) as i32 } else { (s - 0.5) as i32 };
         i += 1;
     }
     table
@@ -166,19 +158,7 @@ mod tests {
 
     #[test]
     fn isqrt_is_exact() {
-        for v in [
-            0u64,
-            1,
-            2,
-            3,
-            4,
-            15,
-            16,
-            17,
-            1 << 40,
-            (1 << 40) + 1,
-            u32::MAX as u64 * 7,
-        ] {
+        for v in [0u64, 1, 2, 3, 4, 15, 16, 17, 1 << 40, (1 << 40) + 1, u32::MAX as u64 * 7] {
             let r = isqrt(v);
             assert!(r * r <= v && (r + 1) * (r + 1) > v, "{v}");
         }

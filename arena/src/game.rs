@@ -7,10 +7,7 @@ use crate::state::Room;
 use crate::wire::{ArenaView, keyframe};
 use crate::world::World;
 use orrery_common::PlayerId;
-use orrery_common::game::{
-    CommandRejected,
-    Game, GameEvent, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings,
-};
+use orrery_common::game::{CommandRejected, Game, GameEvent, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings};
 
 /// One room of the arena.
 #[derive(Clone, Debug)]

@@ -53,8 +53,7 @@ pub fn decode_command(bytes: &[u8]) -> Result<ArenaCommand, String> {
 
 /// Decodes and validates an input.
 pub fn decode_intent(bytes: &[u8]) -> Result<Intent, InputRejected> {
-    let (intent, rest) =
-        postcard::take_from_bytes::<Intent>(bytes).map_err(|_| InputRejected::Malformed)?;
+    let (intent, rest) = postcard::take_from_bytes::<Intent>(bytes).map_err(|_| InputRejected::Malformed)?;
     if !rest.is_empty() {
         return Err(InputRejected::Malformed);
     }
@@ -66,11 +65,7 @@ pub fn decode_intent(bytes: &[u8]) -> Result<Intent, InputRejected> {
 
 /// The turn as the simulation keeps it: −127..=127.
 pub fn quantise_turn(turn: f32) -> i8 {
-    if turn.is_finite() {
-        (turn.clamp(-1.0, 1.0) * 127.0).round() as i8
-    } else {
-        0
-    }
+    if turn.is_finite() { (turn.clamp(-1.0, 1.0) * 127.0).round() as i8 } else { 0 }
 }
 
 /// A seat's input between two ticks.
@@ -106,29 +101,18 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let i = Intent {
-            turn: -0.5,
-            thrust: true,
-            fire: false,
-        };
+        let i = Intent { turn: -0.5, thrust: true, fire: false };
         assert_eq!(decode_intent(&encode_intent(&i)), Ok(i));
     }
 
     #[test]
     fn rejects_non_finite_and_garbage() {
         for turn in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            let bytes = encode_intent(&Intent {
-                turn,
-                thrust: false,
-                fire: false,
-            });
+            let bytes = encode_intent(&Intent { turn, thrust: false, fire: false });
             assert_eq!(decode_intent(&bytes), Err(InputRejected::NotFinite));
         }
         assert_eq!(decode_intent(&[]), Err(InputRejected::Malformed));
-        assert_eq!(
-            decode_intent(&[0, 0, 0, 0, 7, 0]),
-            Err(InputRejected::Malformed)
-        );
+        assert_eq!(decode_intent(&[0, 0, 0, 0, 7, 0]), Err(InputRejected::Malformed));
         let mut long = encode_intent(&Intent::default());
         long.push(0);
         assert_eq!(decode_intent(&long), Err(InputRejected::Malformed));
@@ -144,21 +128,9 @@ mod tests {
     #[test]
     fn coalescing_keeps_latest_and_ors_fire() {
         let mut p = PendingIntent::default();
-        p.push(&Intent {
-            turn: 1.0,
-            thrust: true,
-            fire: true,
-        });
-        p.push(&Intent {
-            turn: -1.0,
-            thrust: false,
-            fire: false,
-        });
+        p.push(&Intent { turn: 1.0, thrust: true, fire: true });
+        p.push(&Intent { turn: -1.0, thrust: false, fire: false });
         assert_eq!(p.take_for_tick(), (-127, false, true));
-        assert_eq!(
-            p.take_for_tick(),
-            (-127, false, false),
-            "the tap fired once"
-        );
+        assert_eq!(p.take_for_tick(), (-127, false, false), "the tap fired once");
     }
 }

@@ -37,12 +37,7 @@ impl World {
             }
             if firing && ship.fire && ship.fire_cooldown == 0 {
                 ship.fire_cooldown = physics.fire_cooldown;
-                self.bullets.push(spawn_bullet(
-                    ship,
-                    slot as Slot,
-                    self.next_bullet_id,
-                    physics,
-                ));
+                self.bullets.push(spawn_bullet(ship, slot as Slot, self.next_bullet_id, physics));
                 self.next_bullet_id = self.next_bullet_id.wrapping_add(1);
             }
         }
@@ -66,12 +61,7 @@ fn move_ship(ship: &mut Ship, physics: &Physics, holes: &[BlackHole]) {
     vel = vel.wrapping_add(gravity(ship.pos, holes, physics));
     vel = Vec2::new(drag(vel.x, physics.drag_q10), drag(vel.y, physics.drag_q10));
     vel = vel.clamp_length(physics.ship_max_speed);
-    let (pos, vel) = bounce(
-        ship.pos.wrapping_add(vel),
-        vel,
-        physics.ship_radius,
-        physics,
-    );
+    let (pos, vel) = bounce(ship.pos.wrapping_add(vel), vel, physics.ship_radius, physics);
     ship.pos = pos;
     ship.vel = vel;
 }
@@ -82,10 +72,7 @@ fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole]) -> bo
     if bullet.ttl == 0 {
         return false;
     }
-    bullet.vel = bullet
-        .vel
-        .wrapping_add(gravity(bullet.pos, holes, physics))
-        .clamp_length(physics.bullet_max_speed);
+    bullet.vel = bullet.vel.wrapping_add(gravity(bullet.pos, holes, physics)).clamp_length(physics.bullet_max_speed);
     bullet.pos = bullet.pos.wrapping_add(bullet.vel);
     let p = bullet.pos;
     let inside = (0..=physics.width).contains(&p.x) && (0..=physics.height).contains(&p.y);
@@ -94,22 +81,10 @@ fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole]) -> bo
 
 fn spawn_bullet(ship: &Ship, owner: Slot, id: u32, physics: &Physics) -> Bullet {
     let muzzle = direction(ship.angle, physics.ship_radius + physics.bullet_radius + 1);
-    let vel = ship
-        .vel
-        .wrapping_add(direction(ship.angle, physics.bullet_speed))
-        .clamp_length(physics.bullet_max_speed);
+    let vel = ship.vel.wrapping_add(direction(ship.angle, physics.bullet_speed)).clamp_length(physics.bullet_max_speed);
     let pos = ship.pos.wrapping_add(muzzle);
-    let pos = Vec2::new(
-        pos.x.clamp(0, physics.width),
-        pos.y.clamp(0, physics.height),
-    );
-    Bullet {
-        id,
-        owner,
-        pos,
-        vel,
-        ttl: physics.bullet_lifetime,
-    }
+    let pos = Vec2::new(pos.x.clamp(0, physics.width), pos.y.clamp(0, physics.height));
+    Bullet { id, owner, pos, vel, ttl: physics.bullet_lifetime }
 }
 
 /// Whether `pos` is inside a black hole's core.
@@ -190,10 +165,7 @@ mod tests {
         assert_eq!(ship.thrust_cooldown, world.physics.thrust_cooldown);
         let speed_after_kick = ship.vel.x;
         world.advance();
-        assert!(
-            world.ships[0].as_ref().unwrap().vel.x < speed_after_kick,
-            "drag, no second kick"
-        );
+        assert!(world.ships[0].as_ref().unwrap().vel.x < speed_after_kick, "drag, no second kick");
     }
 
     #[test]
@@ -214,10 +186,7 @@ mod tests {
         ship.vel = Vec2::new(-2000, -2000);
         world.advance();
         let ship = world.ships[0].as_ref().unwrap();
-        assert_eq!(
-            ship.pos,
-            Vec2::new(world.physics.ship_radius, world.physics.ship_radius)
-        );
+        assert_eq!(ship.pos, Vec2::new(world.physics.ship_radius, world.physics.ship_radius));
         assert!(ship.vel.x > 0 && ship.vel.y > 0);
     }
 
@@ -238,20 +207,9 @@ mod tests {
     #[test]
     fn gravity_pulls_toward_the_hole_and_is_clamped() {
         let config = ArenaConfig::default();
-        let hole = BlackHole {
-            pos: Vec2::new(100_000, 100_000),
-            core_radius: 10,
-        };
-        let far = gravity(
-            Vec2::new(100_000 - 50_000, 100_000),
-            std::slice::from_ref(&hole),
-            &config.physics,
-        );
-        let near = gravity(
-            Vec2::new(100_000 - 20, 100_000),
-            std::slice::from_ref(&hole),
-            &config.physics,
-        );
+        let hole = BlackHole { pos: Vec2::new(100_000, 100_000), core_radius: 10 };
+        let far = gravity(Vec2::new(100_000 - 50_000, 100_000), std::slice::from_ref(&hole), &config.physics);
+        let near = gravity(Vec2::new(100_000 - 20, 100_000), std::slice::from_ref(&hole), &config.physics);
         assert!(far.x > 0 && far.y == 0);
         assert!(near.x <= config.physics.gravity_max_accel && near.x > far.x);
     }

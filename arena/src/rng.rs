@@ -40,11 +40,7 @@ impl RoomRng {
     }
 
     fn state(&self) -> RngState {
-        RngState {
-            seed: self.0.get_seed(),
-            stream: self.0.get_stream(),
-            word_pos: self.0.get_word_pos(),
-        }
+        RngState { seed: self.0.get_seed(), stream: self.0.get_stream(), word_pos: self.0.get_word_pos() }
     }
 }
 

@@ -15,29 +15,19 @@ pub fn encode(room: &Room) -> Vec<u8> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Room, RestoreError> {
-    let (&format, body) = bytes
-        .split_first()
-        .ok_or_else(|| RestoreError("empty snapshot".into()))?;
+    let (&format, body) = bytes.split_first().ok_or_else(|| RestoreError("empty snapshot".into()))?;
     if format != SNAPSHOT_FORMAT {
         return Err(RestoreError(format!("unknown snapshot format {format}")));
     }
-    let (room, rest) =
-        postcard::take_from_bytes::<Room>(body).map_err(|e| RestoreError(e.to_string()))?;
+    let (room, rest) = postcard::take_from_bytes::<Room>(body).map_err(|e| RestoreError(e.to_string()))?;
     if !rest.is_empty() {
         return Err(RestoreError("bytes after the snapshot".into()));
     }
     let seats = usize::from(room.config.max_players);
-    if room.seats.len() != seats
-        || room.world.ships.len() != seats
-        || room.sent.ships.len() != seats
-    {
+    if room.seats.len() != seats || room.world.ships.len() != seats || room.sent.ships.len() != seats {
         return Err(RestoreError("seat counts disagree".into()));
     }
-    room.world
-        .validate()
-        .map_err(|e| RestoreError(e.to_string()))?;
-    room.sent
-        .validate()
-        .map_err(|e| RestoreError(e.to_string()))?;
+    room.world.validate().map_err(|e| RestoreError(e.to_string()))?;
+    room.sent.validate().map_err(|e| RestoreError(e.to_string()))?;
     Ok(room)
 }

@@ -154,17 +154,12 @@ impl World {
 
     /// The ships that are seated, with their slots.
     pub fn seated(&self) -> impl Iterator<Item = (Slot, &Ship)> {
-        self.ships
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (i as Slot, s)))
+        self.ships.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as Slot, s)))
     }
 
     /// The slot of `player`'s ship.
     pub fn slot_of(&self, player: PlayerId) -> Option<Slot> {
-        self.seated()
-            .find(|(_, s)| s.player == player)
-            .map(|(slot, _)| slot)
+        self.seated().find(|(_, s)| s.player == player).map(|(slot, _)| slot)
     }
 
     /// Seated ships.
@@ -194,18 +189,11 @@ impl World {
     pub fn validate(&self) -> Result<(), DecodeError> {
         let p = &self.physics;
         let check = |ok: bool, what: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(DecodeError::OutOfBounds(what))
-            }
+            if ok { Ok(()) } else { Err(DecodeError::OutOfBounds(what)) }
         };
         let small = |v: i32| (0..=MAX_SPEED_COMPONENT).contains(&v);
         check(p.tick_hz > 0, "tick rate")?;
-        check(
-            (1..=MAX_COORD).contains(&p.width) && (1..=MAX_COORD).contains(&p.height),
-            "arena size",
-        )?;
+        check((1..=MAX_COORD).contains(&p.width) && (1..=MAX_COORD).contains(&p.height), "arena size")?;
         for v in [
             p.ship_radius,
             p.ship_max_speed,
@@ -218,15 +206,9 @@ impl World {
         ] {
             check(small(v), "physics constant")?;
         }
-        check(
-            (0..=1024).contains(&p.drag_q10) && (0..=1024).contains(&p.turn_step),
-            "drag or turn",
-        )?;
+        check((0..=1024).contains(&p.drag_q10) && (0..=1024).contains(&p.turn_step), "drag or turn")?;
         check((0..=1 << 52).contains(&p.gravity), "gravity")?;
-        check(
-            (1..=MAX_COORD).contains(&p.gravity_min_distance),
-            "gravity clamp",
-        )?;
+        check((1..=MAX_COORD).contains(&p.gravity_min_distance), "gravity clamp")?;
         check(self.ships.len() <= usize::from(MAX_SLOTS), "seats")?;
         check(self.bullets.len() <= MAX_BULLETS, "bullets")?;
         check(self.pickups.len() <= MAX_PICKUPS, "pickups")?;
@@ -236,10 +218,7 @@ impl World {
         for ship in self.ships.iter().flatten() {
             check(inside(ship.pos) && speed(ship.vel), "ship")?;
             check(ship.health <= p.max_health, "ship health")?;
-            check(
-                ship.name.len() <= MAX_NAME_BYTES && ship.colour <= 0xFF_FFFF,
-                "ship identity",
-            )?;
+            check(ship.name.len() <= MAX_NAME_BYTES && ship.colour <= 0xFF_FFFF, "ship identity")?;
         }
         for b in &self.bullets {
             check(inside(b.pos) && speed(b.vel), "bullet")?;

@@ -20,15 +20,7 @@ enum Op {
 }
 
 fn any_turn() -> impl Strategy<Value = f32> {
-    prop_oneof![
-        -1.0f32..=1.0,
-        Just(f32::NAN),
-        Just(f32::INFINITY),
-        Just(f32::NEG_INFINITY),
-        Just(f32::MAX),
-        Just(-1e30),
-        any::<f32>(),
-    ]
+    prop_oneof![-1.0f32..=1.0, Just(f32::NAN), Just(f32::INFINITY), Just(f32::NEG_INFINITY), Just(f32::MAX), Just(-1e30), any::<f32>(),]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -51,11 +43,7 @@ fn apply(game: &mut ArenaGame, op: &Op, mut on_step: impl FnMut(&ArenaGame)) {
         Op::Leave(p) => game.leave(player(u128::from(*p))),
         Op::Disconnect(p) => game.disconnect(player(u128::from(*p))),
         Op::Input(p, turn, thrust, fire) => {
-            let bytes = encode_intent(&Intent {
-                turn: *turn,
-                thrust: *thrust,
-                fire: *fire,
-            });
+            let bytes = encode_intent(&Intent { turn: *turn, thrust: *thrust, fire: *fire });
             let _ = game.apply_input(player(u128::from(*p)), &bytes);
         }
         Op::Garbage(p, bytes) => {
@@ -74,9 +62,7 @@ fn assert_in_bounds(game: &ArenaGame) {
     let world = game.world();
     let p = &world.physics;
     world.validate().expect("valid world");
-    let inside = |v: orrery_arena::fixed::Vec2| {
-        (0..=p.width).contains(&v.x) && (0..=p.height).contains(&v.y)
-    };
+    let inside = |v: orrery_arena::fixed::Vec2| (0..=p.width).contains(&v.x) && (0..=p.height).contains(&v.y);
     for ship in world.ships.iter().flatten() {
         assert!(inside(ship.pos), "{ship:?}");
         let max = i64::from(p.ship_max_speed);

@@ -26,10 +26,7 @@ fn countdown_needs_min_players_and_then_runs() {
 
 #[test]
 fn a_full_room_counts_down_faster_and_a_leave_goes_back_to_the_lobby() {
-    let settings = RoomSettings {
-        max_players: 3,
-        ..RoomSettings::default()
-    };
+    let settings = RoomSettings { max_players: 3, ..RoomSettings::default() };
     let mut game = ArenaGame::new(&settings);
     for i in 1..=3 {
         game.join(player(i), "x").unwrap();
@@ -44,10 +41,7 @@ fn a_full_room_counts_down_faster_and_a_leave_goes_back_to_the_lobby() {
 
 #[test]
 fn duel_mode_starts_with_two() {
-    let settings = RoomSettings {
-        mode: MODE_DUEL.into(),
-        ..RoomSettings::default()
-    };
+    let settings = RoomSettings { mode: MODE_DUEL.into(), ..RoomSettings::default() };
     let mut game = ArenaGame::new(&settings);
     game.join(player(1), "a").unwrap();
     game.join(player(2), "b").unwrap();
@@ -62,29 +56,19 @@ fn late_joiners_are_refused_but_reconnects_are_reseated_intact() {
     steps(&mut game, 5);
     game.disconnect(player(2));
     step(&mut game);
-    let before = game
-        .view()
-        .ship_of(player(2))
-        .map(|s| (s.ship.health, s.ship.score, s.slot));
+    let before = game.view().ship_of(player(2)).map(|s| (s.ship.health, s.ship.score, s.slot));
     assert!(!game.view().ship_of(player(2)).unwrap().connected());
     steps(&mut game, 10);
     game.join(player(2), "ignored").unwrap();
     let events = step(&mut game);
-    assert!(
-        events
-            .iter()
-            .any(|e| e.kind == "joined" && e.detail["reconnect"] == true)
-    );
+    assert!(events.iter().any(|e| e.kind == "joined" && e.detail["reconnect"] == true));
     let view = game.view();
     let ship = view.ship_of(player(2)).expect("re-seated");
     assert!(ship.connected());
     assert_eq!(Some((ship.ship.health, ship.ship.score, ship.slot)), before);
     assert_eq!(ship.name(), "p2");
     game.join(player(2), "again").unwrap();
-    assert!(
-        step(&mut game).iter().all(|e| e.kind != "joined"),
-        "idempotent"
-    );
+    assert!(step(&mut game).iter().all(|e| e.kind != "joined"), "idempotent");
 }
 
 #[test]
@@ -94,18 +78,11 @@ fn the_grace_runs_out_and_the_player_is_counted_out() {
     let events = steps(&mut game, 19);
     assert!(!kinds(&events).contains(&"left"));
     let events = steps(&mut game, 2);
-    let left = events
-        .iter()
-        .find(|e| e.kind == "left")
-        .expect("counted out");
+    let left = events.iter().find(|e| e.kind == "left").expect("counted out");
     assert_eq!(left.player, Some(player(3)));
     assert_eq!(left.detail["reason"], "timed_out");
     assert!(game.view().ship_of(player(3)).is_none());
-    assert_eq!(
-        game.join(player(3), "back"),
-        Err(JoinRefused::Closed),
-        "too late"
-    );
+    assert_eq!(game.join(player(3), "back"), Err(JoinRefused::Closed), "too late");
 }
 
 #[test]
@@ -115,10 +92,7 @@ fn the_last_ship_alive_wins_and_the_room_closes_after_the_float() {
     game.leave(player(1));
     let events = step(&mut game);
     assert_eq!(kinds(&events), ["left"]);
-    assert!(
-        game.view().ship_of(player(1)).is_none(),
-        "leave removes at once"
-    );
+    assert!(game.view().ship_of(player(1)).is_none(), "leave removes at once");
     steps(&mut game, 3);
     game.disconnect(player(2));
     let mut events = Vec::new();
@@ -129,10 +103,7 @@ fn the_last_ship_alive_wins_and_the_room_closes_after_the_float() {
         events.extend(step(&mut game));
     }
     assert_eq!(game.phase(), Phase::Over);
-    let over = events
-        .iter()
-        .find(|e| e.kind == "match_over")
-        .expect("match over");
+    let over = events.iter().find(|e| e.kind == "match_over").expect("match over");
     assert_eq!(over.player, Some(player(3)));
     let results = game.results().expect("results once over");
     let ranked: Vec<_> = results.iter().map(|r| (r.player, r.rank)).collect();
@@ -153,10 +124,7 @@ fn the_time_limit_ends_a_match_with_survivors_ranked_by_score() {
     game.join(player(1), "a").unwrap();
     game.join(player(2), "b").unwrap();
     let events = steps(&mut game, 12 + 40);
-    let over = events
-        .iter()
-        .find(|e| e.kind == "match_over")
-        .expect("time limit");
+    let over = events.iter().find(|e| e.kind == "match_over").expect("time limit");
     assert_eq!(over.detail["reason"], "time_limit");
     assert_eq!(game.results().unwrap().len(), 2);
 }
@@ -164,28 +132,11 @@ fn the_time_limit_ends_a_match_with_survivors_ranked_by_score() {
 #[test]
 fn inputs_are_validated() {
     let mut game = running_game(2, 5);
-    let ok = encode_intent(&Intent {
-        turn: 0.5,
-        thrust: true,
-        fire: true,
-    });
-    assert_eq!(
-        game.apply_input(player(7), &ok),
-        Err(InputRejected::NotSeated)
-    );
-    assert_eq!(
-        game.apply_input(player(1), b"\xff"),
-        Err(InputRejected::Malformed)
-    );
-    let nan = encode_intent(&Intent {
-        turn: f32::NAN,
-        thrust: false,
-        fire: false,
-    });
-    assert_eq!(
-        game.apply_input(player(1), &nan),
-        Err(InputRejected::NotFinite)
-    );
+    let ok = encode_intent(&Intent { turn: 0.5, thrust: true, fire: true });
+    assert_eq!(game.apply_input(player(7), &ok), Err(InputRejected::NotSeated));
+    assert_eq!(game.apply_input(player(1), b"\xff"), Err(InputRejected::Malformed));
+    let nan = encode_intent(&Intent { turn: f32::NAN, thrust: false, fire: false });
+    assert_eq!(game.apply_input(player(1), &nan), Err(InputRejected::NotFinite));
     assert_eq!(game.apply_input(player(1), &ok), Ok(()));
     step(&mut game);
     let view = game.view();
@@ -221,11 +172,7 @@ fn same_seed_same_inputs_same_bytes_and_another_seed_differs() {
     let run = |seed| {
         let mut game = running_game(3, seed);
         for t in 0..300 {
-            let intent = Intent {
-                turn: ((t % 7) as f32 - 3.0) / 3.0,
-                thrust: t % 3 == 0,
-                fire: t % 2 == 0,
-            };
+            let intent = Intent { turn: ((t % 7) as f32 - 3.0) / 3.0, thrust: t % 3 == 0, fire: t % 2 == 0 };
             for p in 1..=3 {
                 let _ = game.apply_input(player(p), &encode_intent(&intent));
             }

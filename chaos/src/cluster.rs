@@ -75,13 +75,7 @@ impl Proc {
 
 fn start(program: &Path, args: &[String], log: &Path) -> anyhow::Result<Child> {
     let file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
-    Ok(Command::new(program)
-        .args(args)
-        .stdout(file.try_clone()?)
-        .stderr(file)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?)
+    Ok(Command::new(program).args(args).stdout(file.try_clone()?).stderr(file).stdin(Stdio::null()).kill_on_drop(true).spawn()?)
 }
 
 /// The running deployment.
@@ -231,7 +225,8 @@ impl Cluster {
         self.nats.stop(Duration::from_secs(2)).await;
         self.redis.stop(Duration::from_secs(2)).await;
         if let Ok(admin) = sqlx::PgPool::connect(&self.admin_url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&admin).await;
+            let _ =
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&admin).await;
         }
     }
 }

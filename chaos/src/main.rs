@@ -50,7 +50,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     if args.scenarios.is_empty() {
-        args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Blip, Fault::Term, Fault::GatewayKill, Fault::NatsRestart, Fault::RedisRestart];
+        args.scenarios =
+            vec![Fault::Kill, Fault::Zombie, Fault::Blip, Fault::Term, Fault::GatewayKill, Fault::NatsRestart, Fault::RedisRestart];
     }
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().expect("a binary lives in a folder").to_path_buf();
@@ -90,7 +91,12 @@ async fn main() -> anyhow::Result<()> {
                     println!("  longest gap between two frames of an affected room: {}", summary(&out.longest_gap));
                 }
                 for c in &out.checks {
-                    println!("  [{}] {}{}", if c.ok { "ok" } else { "FAIL" }, c.name, if c.detail.is_empty() { String::new() } else { format!(" — {}", c.detail) });
+                    println!(
+                        "  [{}] {}{}",
+                        if c.ok { "ok" } else { "FAIL" },
+                        c.name,
+                        if c.detail.is_empty() { String::new() } else { format!(" — {}", c.detail) }
+                    );
                 }
                 if out.passed() {
                     passed += 1;

@@ -84,15 +84,14 @@ async fn sample(pg: sqlx::PgPool, mut redis: redis::aio::ConnectionManager, pref
     let mut every = tokio::time::interval(Duration::from_millis(100));
     loop {
         every.tick().await;
-        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = match sqlx::query_as(
-            "SELECT r.id, r.epoch, s.epoch, s.tick FROM rooms r LEFT JOIN room_snapshots s ON s.room = r.id",
-        )
-        .fetch_all(&pg)
-        .await
-        {
-            Ok(rows) => rows,
-            Err(_) => continue,
-        };
+        let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> =
+            match sqlx::query_as("SELECT r.id, r.epoch, s.epoch, s.tick FROM rooms r LEFT JOIN room_snapshots s ON s.room = r.id")
+                .fetch_all(&pg)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(_) => continue,
+            };
         let mut pipe = redis::pipe();
         for (id, ..) in &rows {
             pipe.cmd("HMGET").arg(format!("{prefix}:snap:room:{id}")).arg("epoch").arg("tick");

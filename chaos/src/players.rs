@@ -41,7 +41,13 @@ pub async fn play(gateways: Vec<String>, room: RoomId, seed: u64, mut stop: watc
     report
 }
 
-async fn run(gateways: Vec<String>, room: RoomId, seed: u64, stop: &mut watch::Receiver<bool>, report: &mut PlayerReport) -> anyhow::Result<()> {
+async fn run(
+    gateways: Vec<String>,
+    room: RoomId,
+    seed: u64,
+    stop: &mut watch::Receiver<bool>,
+    report: &mut PlayerReport,
+) -> anyhow::Result<()> {
     let api = Api::new(gateways[0].clone());
     let guest = api.guest(Some(&format!("chaos-{seed}"))).await?;
     let me: PlayerId = guest.player.parse()?;

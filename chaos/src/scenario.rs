@@ -253,7 +253,9 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
     out.check("I5: no input was left unacknowledged (resent after a resume, applied once)", unacked == 0, format!("{unacked} unacked"));
     let bad: Vec<String> = reports
         .iter()
-        .filter(|r| r.duplicates > 0 || r.decode_errors > 0 || r.ack_regressions > 0 || r.error.is_some() || !r.seated_at_end || r.frames == 0)
+        .filter(|r| {
+            r.duplicates > 0 || r.decode_errors > 0 || r.ack_regressions > 0 || r.error.is_some() || !r.seated_at_end || r.frames == 0
+        })
         .map(|r| format!("room {}: {r:?}", r.room))
         .collect();
     out.check(
@@ -291,10 +293,8 @@ fn zombie_frames(timeline: &Timeline, affected: &[(RoomId, Epoch)]) -> usize {
 async fn check_events(pg: &sqlx::PgPool, rooms: &[RoomId]) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     for room in rooms {
-        let events: Vec<(i64, i64)> = sqlx::query_as("SELECT seq, tick FROM match_events WHERE room = $1 ORDER BY seq")
-            .bind(room.get() as i64)
-            .fetch_all(pg)
-            .await?;
+        let events: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT seq, tick FROM match_events WHERE room = $1 ORDER BY seq").bind(room.get() as i64).fetch_all(pg).await?;
         for (i, (seq, _)) in events.iter().enumerate() {
             if *seq != i as i64 + 1 {
                 problems.push(format!("room {room}: event {} has seq {seq}", i + 1));
@@ -304,11 +304,16 @@ async fn check_events(pg: &sqlx::PgPool, rooms: &[RoomId]) -> anyhow::Result<Vec
         if events.windows(2).any(|w| w[1].1 < w[0].1) {
             problems.push(format!("room {room}: event ticks go backwards"));
         }
-        let snap: Option<(Vec<u8>,)> = sqlx::query_as("SELECT state FROM room_snapshots WHERE room = $1").bind(room.get() as i64).fetch_optional(pg).await?;
+        let snap: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT state FROM room_snapshots WHERE room = $1").bind(room.get() as i64).fetch_optional(pg).await?;
         if let Some((state,)) = snap {
             let snap = RoomSnapshot::decode(&state)?;
             if snap.next_event_seq != events.len() as u64 + 1 {
-                problems.push(format!("room {room}: log holds {} events, the durable snapshot expects {}", events.len(), snap.next_event_seq - 1));
+                problems.push(format!(
+                    "room {room}: log holds {} events, the durable snapshot expects {}",
+                    events.len(),
+                    snap.next_event_seq - 1
+                ));
             }
         }
     }

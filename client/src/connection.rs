@@ -8,7 +8,7 @@
 
 use crate::{Error, Result};
 use futures::{SinkExt, StreamExt};
-use orrery_common::protocol::client::{ClientMsg, Frame, FrameKind, Limits, Resume, ServerMsg, SUBPROTOCOL};
+use orrery_common::protocol::client::{ClientMsg, Frame, FrameKind, Limits, Resume, SUBPROTOCOL, ServerMsg};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
 use std::time::Duration;
@@ -60,14 +60,23 @@ impl Connection {
         let mut request = ws_url.into_client_request()?;
         let headers = request.headers_mut();
         headers.insert("Sec-WebSocket-Protocol", SUBPROTOCOL.parse().expect("valid header"));
-        headers.insert("Authorization", format!("Bearer {token}").parse().map_err(|_| Error::Protocol("token is not a valid header".into()))?);
+        headers
+            .insert("Authorization", format!("Bearer {token}").parse().map_err(|_| Error::Protocol("token is not a valid header".into()))?);
         let config = WebSocketConfig::default().max_message_size(Some(1 << 20));
         let (ws, _) = match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
             Ok(ok) => ok,
             Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => return Err(Error::Refused(resp.status().as_u16())),
             Err(e) => return Err(e.into()),
         };
-        let mut conn = Self { ws, player: PlayerId(uuid::Uuid::nil()), limits: Limits::default(), next_seq: InputSeq(1), cursor: None, bytes_in: 0, wire_bytes_in: 0 };
+        let mut conn = Self {
+            ws,
+            player: PlayerId(uuid::Uuid::nil()),
+            limits: Limits::default(),
+            next_seq: InputSeq(1),
+            cursor: None,
+            bytes_in: 0,
+            wire_bytes_in: 0,
+        };
         match tokio::time::timeout(Duration::from_secs(5), conn.next_event()).await {
             Ok(Ok(Event::Message(ServerMsg::Welcome { player, limits, .. }))) => {
                 conn.player = player;

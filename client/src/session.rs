@@ -8,8 +8,8 @@
 //! [`SessionError::CircuitOpen`] after `breaker_failures` failed attempts within
 //! `breaker_window`, so a client never retries forever against a dead service.
 
-use crate::connection::{Connection, Event};
 use crate::Error;
+use crate::connection::{Connection, Event};
 use orrery_common::protocol::client::{ClientMsg, Frame, ServerMsg};
 use orrery_common::{Epoch, InputSeq, RoomId, Tick};
 use rand::Rng;

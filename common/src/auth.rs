@@ -95,10 +95,7 @@ pub struct Verifier {
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier")
-            .field("hs256", &self.hs256.is_some())
-            .field("public", &self.public.as_ref().map(|(a, _)| *a))
-            .finish()
+        f.debug_struct("Verifier").field("hs256", &self.hs256.is_some()).field("public", &self.public.as_ref().map(|(a, _)| *a)).finish()
     }
 }
 
@@ -129,12 +126,7 @@ impl Verifier {
         if hs256_secret.is_some_and(|s| s.len() < 32) {
             return Err(KeyError::ShortSecret);
         }
-        Ok(Self {
-            hs256: hs256_secret.map(DecodingKey::from_secret),
-            public,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
-        })
+        Ok(Self { hs256: hs256_secret.map(DecodingKey::from_secret), public, issuer: issuer.to_owned(), audience: audience.to_owned() })
     }
 
     /// Check a token and return who it names.
@@ -233,8 +225,8 @@ impl GuestIssuer {
             iss: self.issuer.clone(),
             name: Some(name.clone()),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
-            .expect("HS256 encoding with a secret cannot fail");
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key).expect("HS256 encoding with a secret cannot fail");
         (Identity { player, name }, token)
     }
 }

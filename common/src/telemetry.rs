@@ -82,11 +82,7 @@ pub fn init_with_otlp_endpoint(service: &'static str, args: &TelemetryArgs, endp
 
 fn install(service: &'static str, args: &TelemetryArgs, otlp: Option<Otlp>) -> Result<Telemetry, TelemetryError> {
     let filter = EnvFilter::try_new(&args.log).map_err(|e| TelemetryError::Filter(args.log.clone(), e.to_string()))?;
-    let fmt = if args.log_json {
-        tracing_subscriber::fmt::layer().json().boxed()
-    } else {
-        tracing_subscriber::fmt::layer().boxed()
-    };
+    let fmt = if args.log_json { tracing_subscriber::fmt::layer().json().boxed() } else { tracing_subscriber::fmt::layer().boxed() };
     // The log filter governs log lines only: `--log warn` does not switch traces off.
     let fmt = fmt.with_filter(filter);
     let (otel, provider) = match otlp {
@@ -94,11 +90,7 @@ fn install(service: &'static str, args: &TelemetryArgs, otlp: Option<Otlp>) -> R
             let provider = tracer_provider(service, otlp)?;
             // Decided per callsite from static metadata, so a filtered-out span or event costs nothing.
             let exported = tracing_subscriber::filter::filter_fn(|meta| {
-                if meta.is_span() {
-                    TRACED_SPANS.contains(&meta.name())
-                } else {
-                    *meta.level() <= tracing::Level::INFO
-                }
+                if meta.is_span() { TRACED_SPANS.contains(&meta.name()) } else { *meta.level() <= tracing::Level::INFO }
             });
             let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer(service)).with_filter(exported);
             opentelemetry::global::set_tracer_provider(provider.clone());
@@ -123,15 +115,11 @@ fn tracer_provider(service: &'static str, otlp: Otlp) -> Result<opentelemetry_sd
     // blocks a tokio worker.
     let exporter = builder.build().map_err(|e| TelemetryError::Otlp(e.to_string()))?;
     let resource = opentelemetry_sdk::Resource::builder().with_service_name(service).build();
-    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource)
-        .build())
+    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
 }
 
 /// Buckets for durations measured in seconds, from 50 µs to 2.5 s.
-pub const SECONDS_BUCKETS: &[f64] =
-    &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+pub const SECONDS_BUCKETS: &[f64] = &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 /// Register a metric on `registry`, panicking on a programming error (duplicate name).
 pub fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &prometheus::Registry, metric: M) -> M {

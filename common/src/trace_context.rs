@@ -44,17 +44,13 @@ pub fn headers() -> HeaderMap {
 /// Write `span`'s trace context into `headers`.
 pub fn inject(span: &tracing::Span, headers: &mut HeaderMap) {
     let cx = span.context();
-    opentelemetry::global::get_text_map_propagator(|p| {
-        p.inject_context(&cx, &mut HeaderInjector(headers))
-    });
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HeaderInjector(headers)));
 }
 
 /// The trace context a message carries (an empty context when it carries none).
 pub fn extract(headers: Option<&HeaderMap>) -> opentelemetry::Context {
     match headers {
-        Some(h) => {
-            opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(h)))
-        }
+        Some(h) => opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(h))),
         None => opentelemetry::Context::new(),
     }
 }
@@ -78,13 +74,7 @@ impl Link {
     /// The current span, as a link target.
     pub fn current() -> Self {
         use opentelemetry::trace::TraceContextExt as _;
-        Self(
-            tracing::Span::current()
-                .context()
-                .span()
-                .span_context()
-                .clone(),
-        )
+        Self(tracing::Span::current().context().span().span_context().clone())
     }
 
     /// Link `span` to this one (nothing when either is not exported).
@@ -97,9 +87,7 @@ impl Link {
 mod tests {
     use super::*;
     use opentelemetry::propagation::TextMapPropagator;
-    use opentelemetry::trace::{
-        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-    };
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::propagation::TraceContextPropagator;
 
     #[test]
@@ -115,19 +103,10 @@ mod tests {
         let propagator = TraceContextPropagator::new();
         let mut headers = HeaderMap::new();
         propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
-        assert_eq!(
-            headers.get("traceparent").map(|v| v.as_str()),
-            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-        );
+        assert_eq!(headers.get("traceparent").map(|v| v.as_str()), Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
         let got = propagator.extract(&HeaderExtractor(&headers));
         assert_eq!(got.span().span_context().trace_id(), sent.trace_id());
         assert_eq!(got.span().span_context().span_id(), sent.span_id());
-        assert!(
-            !propagator
-                .extract(&HeaderExtractor(&HeaderMap::new()))
-                .span()
-                .span_context()
-                .is_valid()
-        );
+        assert!(!propagator.extract(&HeaderExtractor(&HeaderMap::new())).span().span_context().is_valid());
     }
 }

@@ -32,22 +32,14 @@ struct Scenario {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000);
+    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let args = Args::parse_from(["bench"]).mm;
     let url = std::env::var("ORRERY_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let client = redis::Client::open(url.as_str())?;
     let mut conn = client.get_multiplexed_async_connection().await?;
     let limits = ModeLimits { min: 3, max: 5 };
     let scenarios = [
-        Scenario {
-            name: "one bucket (same region, same rating)",
-            regions: &["eu"],
-            rating_spread: 0,
-            party_every: 0,
-        },
+        Scenario { name: "one bucket (same region, same rating)", regions: &["eu"], rating_spread: 0, party_every: 0 },
         Scenario {
             name: "4 regions, ratings 900-1100, every 10th a party of 2",
             regions: &["eu", "us", "ap", "sa"],
@@ -55,10 +47,7 @@ async fn main() -> anyhow::Result<()> {
             party_every: 10,
         },
     ];
-    println!(
-        "tickets per scenario: {n}; scan {} tickets per step",
-        args.mm_scan
-    );
+    println!("tickets per scenario: {n}; scan {} tickets per step", args.mm_scan);
     for s in &scenarios {
         let names = Names::new(format!("bench{}", std::process::id()));
         let enqueue = redis::Script::new(ENQUEUE_LUA);
@@ -66,11 +55,7 @@ async fn main() -> anyhow::Result<()> {
         // A pool with an id for every possible room.
         let pool: Vec<u64> = (1..=(n as u64 / 3 + 1)).collect();
         for chunk in pool.chunks(10_000) {
-            redis::cmd("RPUSH")
-                .arg(names.mm_pool("arena"))
-                .arg(chunk)
-                .query_async::<()>(&mut conn)
-                .await?;
+            redis::cmd("RPUSH").arg(names.mm_pool("arena")).arg(chunk).query_async::<()>(&mut conn).await?;
         }
         let now = orrery_common::time::now_ms();
         let started = Instant::now();
@@ -79,28 +64,17 @@ async fn main() -> anyhow::Result<()> {
             let mut pipe = redis::pipe();
             for &i in chunk {
                 let region = s.regions[i % s.regions.len()];
-                let rating = 1000 + (i as u32 * 7919 % (s.rating_spread + 1)) as i64
-                    - i64::from(s.rating_spread / 2);
+                let rating = 1000 + (i as u32 * 7919 % (s.rating_spread + 1)) as i64 - i64::from(s.rating_spread / 2);
                 let members: Vec<String> = if s.party_every > 0 && i % s.party_every == 0 {
-                    vec![
-                        PlayerId::random().to_string(),
-                        PlayerId::random().to_string(),
-                    ]
+                    vec![PlayerId::random().to_string(), PlayerId::random().to_string()]
                 } else {
                     vec![PlayerId::random().to_string()]
                 };
                 players += members.len();
                 // Pipelined EVALSHA (the script is loaded first).
-                pipe.cmd("EVALSHA")
-                    .arg(enqueue.get_hash())
-                    .arg(0)
-                    .arg(inv_args(&names, region, rating, now, &members));
+                pipe.cmd("EVALSHA").arg(enqueue.get_hash()).arg(0).arg(inv_args(&names, region, rating, now, &members));
             }
-            let _ = redis::cmd("SCRIPT")
-                .arg("LOAD")
-                .arg(ENQUEUE_LUA)
-                .query_async::<String>(&mut conn)
-                .await?;
+            let _ = redis::cmd("SCRIPT").arg("LOAD").arg(ENQUEUE_LUA).query_async::<String>(&mut conn).await?;
             pipe.query_async::<()>(&mut conn).await?;
         }
         let enqueue_time = started.elapsed();
@@ -111,8 +85,7 @@ async fn main() -> anyhow::Result<()> {
         loop {
             let t = Instant::now();
             // Time as if the tickets had waited 100 ms.
-            let out =
-                place_with(&place, &mut conn, &names, "arena", limits, &args, now + 100).await?;
+            let out = place_with(&place, &mut conn, &names, "arena", limits, &args, now + 100).await?;
             step_time += t.elapsed();
             steps += 1;
             let got = out.players_placed();
@@ -133,15 +106,9 @@ async fn main() -> anyhow::Result<()> {
             step_time.as_secs_f64() * 1000.0 / steps as f64
         );
         // Clean up this prefix.
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", names.prefix()))
-            .query_async(&mut conn)
-            .await?;
+        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", names.prefix())).query_async(&mut conn).await?;
         for chunk in keys.chunks(1000) {
-            redis::cmd("DEL")
-                .arg(chunk)
-                .query_async::<()>(&mut conn)
-                .await?;
+            redis::cmd("DEL").arg(chunk).query_async::<()>(&mut conn).await?;
         }
     }
     Ok(())

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use orrery_common::auth::Identity;
 use orrery_common::game::RoomSettings;
 use orrery_common::protocol::client::SUBPROTOCOL;
-use serde::{Deserialize, Serialize};
 use orrery_common::trace_context::Link;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tracing::field::Empty;
 
@@ -38,12 +38,7 @@ pub async fn guest(State(app): State<Arc<App>>, body: Bytes) -> Result<Json<Gues
     let req: GuestRequest = parse_optional(&body)?;
     let name = req.name.map(|n| n.trim().chars().take(24).collect::<String>()).filter(|n| !n.is_empty());
     let (identity, token) = issuer.issue(None, name);
-    Ok(Json(GuestToken {
-        token,
-        player: identity.player.to_string(),
-        name: identity.name,
-        expires_in: app.config.guest_token_ttl_secs,
-    }))
+    Ok(Json(GuestToken { token, player: identity.player.to_string(), name: identity.name, expires_in: app.config.guest_token_ttl_secs }))
 }
 
 /// Body of `POST /v1/rooms` (every field optional).

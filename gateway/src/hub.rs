@@ -359,7 +359,8 @@ mod tests {
         let metrics = Metrics::new(&prometheus::Registry::new());
         let (tx, mut rx) = mpsc::channel(4);
         let slow = CancellationToken::new();
-        let mut sink = Sink { player: PlayerId::random(), tx, slow: slow.clone(), cursor: Cursor::Live(Epoch(1), Tick(10)), dropped_in_a_row: 0 };
+        let mut sink =
+            Sink { player: PlayerId::random(), tx, slow: slow.clone(), cursor: Cursor::Live(Epoch(1), Tick(10)), dropped_in_a_row: 0 };
 
         // The queue holds 4 frames; the 5th is dropped, never queued or waited for.
         for t in 11..=14 {
@@ -392,7 +393,13 @@ mod tests {
     fn frames_at_or_before_the_cursor_and_older_epochs_are_never_sent() {
         let metrics = Metrics::new(&prometheus::Registry::new());
         let (tx, _rx) = mpsc::channel(16);
-        let mut sink = Sink { player: PlayerId::random(), tx, slow: CancellationToken::new(), cursor: Cursor::Live(Epoch(2), Tick(5)), dropped_in_a_row: 0 };
+        let mut sink = Sink {
+            player: PlayerId::random(),
+            tx,
+            slow: CancellationToken::new(),
+            cursor: Cursor::Live(Epoch(2), Tick(5)),
+            dropped_in_a_row: 0,
+        };
         assert!(matches!(offer(&mut sink, &frame(5, FrameKind::Keyframe), &metrics), Offer::Skipped));
         let mut old = frame(9, FrameKind::Keyframe);
         old.epoch = Epoch(1);

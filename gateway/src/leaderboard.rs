@@ -64,63 +64,35 @@ impl Leaderboard {
         rows.into_iter()
             .enumerate()
             .map(|(i, (p, s))| {
-                let player = p
-                    .parse()
-                    .map_err(|_| ApiError::Internal(format!("leaderboard member {p:?}")))?;
-                Ok(Entry {
-                    rank: i as u64 + 1,
-                    player,
-                    score: s as i64,
-                })
+                let player = p.parse().map_err(|_| ApiError::Internal(format!("leaderboard member {p:?}")))?;
+                Ok(Entry { rank: i as u64 + 1, player, score: s as i64 })
             })
             .collect()
     }
 
     /// A player's rank (live board) and totals (PostgreSQL).
     pub async fn player(&self, player: PlayerId) -> Result<PlayerStats, ApiError> {
-        let row: Option<(i64, i64, i64, i64)> =
-            sqlx::query_as("SELECT games, wins, kills, score FROM player_stats WHERE player = $1")
-                .bind(player.0)
-                .fetch_optional(&self.pg)
-                .await?;
+        let row: Option<(i64, i64, i64, i64)> = sqlx::query_as("SELECT games, wins, kills, score FROM player_stats WHERE player = $1")
+            .bind(player.0)
+            .fetch_optional(&self.pg)
+            .await?;
         let (games, wins, kills, score) = row.unwrap_or_default();
         let mut conn = self.redis.clone();
-        let rank: Option<u64> = redis::cmd("ZREVRANK")
-            .arg(self.names.leaderboard())
-            .arg(player.to_string())
-            .query_async(&mut conn)
-            .await?;
-        Ok(PlayerStats {
-            player,
-            rank: rank.map(|r| r + 1),
-            score,
-            games,
-            wins,
-            kills,
-        })
+        let rank: Option<u64> = redis::cmd("ZREVRANK").arg(self.names.leaderboard()).arg(player.to_string()).query_async(&mut conn).await?;
+        Ok(PlayerStats { player, rank: rank.map(|r| r + 1), score, games, wins, kills })
     }
 
     /// Replace the live board by what PostgreSQL says (built aside, then renamed in).
     pub async fn rebuild(&self) -> Result<usize, ApiError> {
-        let totals: Vec<(uuid::Uuid, i64)> =
-            sqlx::query_as("SELECT player, score FROM player_stats")
-                .fetch_all(&self.pg)
-                .await?;
-        let rooms: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT room FROM match_results")
-            .fetch_all(&self.pg)
-            .await?;
+        let totals: Vec<(uuid::Uuid, i64)> = sqlx::query_as("SELECT player, score FROM player_stats").fetch_all(&self.pg).await?;
+        let rooms: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT room FROM match_results").fetch_all(&self.pg).await?;
         let (board, applied) = (self.names.leaderboard(), self.names.leaderboard_applied());
         let (board_tmp, applied_tmp) = (format!("{board}:rebuild"), format!("{applied}:rebuild"));
         let mut conn = self.redis.clone();
         let mut pipe = redis::pipe();
-        pipe.atomic()
-            .del(&board_tmp)
-            .ignore()
-            .del(&applied_tmp)
-            .ignore();
+        pipe.atomic().del(&board_tmp).ignore().del(&applied_tmp).ignore();
         for chunk in totals.chunks(1000) {
-            let members: Vec<(i64, String)> =
-                chunk.iter().map(|(p, s)| (*s, p.to_string())).collect();
+            let members: Vec<(i64, String)> = chunk.iter().map(|(p, s)| (*s, p.to_string())).collect();
             pipe.zadd_multiple(&board_tmp, &members).ignore();
         }
         for chunk in rooms.chunks(1000) {
@@ -144,10 +116,7 @@ impl Leaderboard {
     /// Rebuild when the live board is missing (a fresh or flushed Redis).
     pub async fn rebuild_if_missing(&self) -> Result<(), ApiError> {
         let mut conn = self.redis.clone();
-        let exists: bool = redis::cmd("EXISTS")
-            .arg(self.names.leaderboard())
-            .query_async(&mut conn)
-            .await?;
+        let exists: bool = redis::cmd("EXISTS").arg(self.names.leaderboard()).query_async(&mut conn).await?;
         if !exists {
             self.rebuild().await?;
         }
@@ -156,19 +125,13 @@ impl Leaderboard {
 
     /// A room closed: count its results (from PostgreSQL; once) and forget its keys.
     pub async fn room_closed(&self, room: RoomId) -> Result<(), ApiError> {
-        let rows: Vec<(uuid::Uuid, i32, i64, i32)> =
-            sqlx::query_as("SELECT player, rank, score, kills FROM match_results WHERE room = $1")
-                .bind(room.get() as i64)
-                .fetch_all(&self.pg)
-                .await?;
+        let rows: Vec<(uuid::Uuid, i32, i64, i32)> = sqlx::query_as("SELECT player, rank, score, kills FROM match_results WHERE room = $1")
+            .bind(room.get() as i64)
+            .fetch_all(&self.pg)
+            .await?;
         let results: Vec<PlayerResult> = rows
             .into_iter()
-            .map(|(p, rank, score, kills)| PlayerResult {
-                player: PlayerId(p),
-                rank: rank as u16,
-                score,
-                kills: kills as u32,
-            })
+            .map(|(p, rank, score, kills)| PlayerResult { player: PlayerId(p), rank: rank as u16, score, kills: kills as u32 })
             .collect();
         let mut conn = self.redis.clone();
         orrery_common::lifecycle::forget_room(&mut conn, &self.names, room, &results).await?;
@@ -183,10 +146,7 @@ pub struct TopQuery {
 }
 
 /// `GET /v1/leaderboard?limit=N`.
-pub async fn top(
-    State(app): State<Arc<App>>,
-    Query(q): Query<TopQuery>,
-) -> Result<Json<Vec<Entry>>, ApiError> {
+pub async fn top(State(app): State<Arc<App>>, Query(q): Query<TopQuery>) -> Result<Json<Vec<Entry>>, ApiError> {
     let limit = q.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be within 1..=100".into()));
@@ -195,12 +155,7 @@ pub async fn top(
 }
 
 /// `GET /v1/players/{id}`.
-pub async fn player(
-    State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-) -> Result<Json<PlayerStats>, ApiError> {
-    let player: PlayerId = id
-        .parse()
-        .map_err(|_| ApiError::BadRequest("a player id is a UUID".into()))?;
+pub async fn player(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<PlayerStats>, ApiError> {
+    let player: PlayerId = id.parse().map_err(|_| ApiError::BadRequest("a player id is a UUID".into()))?;
     Ok(Json(app.leaderboard.player(player).await?))
 }

@@ -27,6 +27,7 @@ use crate::presence::Presence;
 use crate::rooms::Rooms;
 use crate::upgrade::OriginPolicy;
 use axum::routing::{get, post};
+use orrery_common::RoomId;
 use orrery_common::auth::{GuestIssuer, Verifier};
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
@@ -34,7 +35,6 @@ use orrery_common::protocol::internal::{ControlReply, ControlRequest};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::services::{self, ServiceError};
 use orrery_common::trace_context;
-use orrery_common::RoomId;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -140,13 +140,7 @@ impl Gateway {
             rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
             leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),
-            matchmaker: Arc::new(Matchmaker::new(
-                redis.clone(),
-                pg.clone(),
-                nats.clone(),
-                names.clone(),
-                config.matchmaking.clone(),
-            )),
+            matchmaker: Arc::new(Matchmaker::new(redis.clone(), pg.clone(), nats.clone(), names.clone(), config.matchmaking.clone())),
             gateway_id,
             verifier,
             guests,
@@ -175,10 +169,7 @@ impl Gateway {
             .route("/v1/rooms/{room}/kick", post(moderation::kick))
             .route("/v1/leaderboard", get(leaderboard::top))
             .route("/v1/players/{id}", get(leaderboard::player))
-            .route(
-                "/v1/matchmaking",
-                post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel),
-            )
+            .route("/v1/matchmaking", post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel))
             .with_state(self.app.clone())
             .merge(self.ops.clone().router())
     }

@@ -34,25 +34,12 @@ pub async fn kick(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
-    let req: Kick = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let req: Kick = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
     let room = RoomId(room);
     app.rooms.ban(room, identity.player, req.player).await?;
-    let leave = ControlRequest::Leave {
-        player: req.player,
-        reason: LeaveReason::Left,
-        session: ANY_SESSION,
-    };
-    let removed = app
-        .control(room, &leave, Duration::from_secs(2))
-        .await
-        .is_some();
+    let leave = ControlRequest::Leave { player: req.player, reason: LeaveReason::Left, session: ANY_SESSION };
+    let removed = app.control(room, &leave, Duration::from_secs(2)).await.is_some();
     let event = encode(&PlayerEvent::Kicked { room });
-    app.nats
-        .publish(app.names.player_events(req.player), event.into())
-        .await
-        .map_err(|e| ApiError::Internal(format!("nats: {e}")))?;
-    Ok(Json(
-        serde_json::json!({ "kicked": req.player, "room": room, "seat_removed": removed }),
-    ))
+    app.nats.publish(app.names.player_events(req.player), event.into()).await.map_err(|e| ApiError::Internal(format!("nats: {e}")))?;
+    Ok(Json(serde_json::json!({ "kicked": req.player, "room": room, "seat_removed": removed })))
 }

@@ -6,9 +6,9 @@
 //! later join of that room (`room_bans` in PostgreSQL).
 
 use crate::error::ApiError;
-use orrery_common::{PlayerId, RoomId};
 use orrery_common::game::RoomSettings;
 use orrery_common::names::Names;
+use orrery_common::{PlayerId, RoomId};
 use redis::aio::ConnectionManager;
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -80,10 +80,8 @@ impl Rooms {
     /// The room an invite code opens; the player may then join it.
     pub async fn by_code(&self, code: &str, player: PlayerId) -> Result<RoomId, ApiError> {
         let code = code.trim().to_ascii_uppercase();
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM rooms WHERE invite_code = $1")
-            .bind(&code)
-            .fetch_optional(&self.pg)
-            .await?;
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, status FROM rooms WHERE invite_code = $1").bind(&code).fetch_optional(&self.pg).await?;
         let Some((id, status)) = row.filter(|(_, s)| s != "closed") else {
             return Err(ApiError::NotFound("no open room has this invite code".into()));
         };
@@ -154,10 +152,8 @@ impl Rooms {
 
     /// Whether `room` exists and is not closed.
     pub async fn status(&self, room: RoomId) -> Result<RoomStatus, ApiError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT status FROM rooms WHERE id = $1")
-            .bind(room.get() as i64)
-            .fetch_optional(&self.pg)
-            .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_optional(&self.pg).await?;
         Ok(match row {
             None => RoomStatus::Unknown,
             Some((s,)) if s == "closed" => RoomStatus::Closed,

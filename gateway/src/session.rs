@@ -8,22 +8,22 @@
 use crate::App;
 use crate::error::SessionEnd;
 use crate::hub::{Outbound, SessionId};
+use crate::matchmaking::QueueOutcome;
 use crate::rooms::RoomStatus;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 use orrery_common::auth::Identity;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg};
-use crate::matchmaking::QueueOutcome;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason, PlayerEvent};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::time::now_ms;
+use orrery_common::trace_context::Link;
 use orrery_common::{ClientMsgId, InputSeq, RoomId};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use orrery_common::trace_context::Link;
 use tracing::field::Empty;
 use tracing::{Instrument, Span, debug, info_span, warn};
 

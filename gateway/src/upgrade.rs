@@ -36,19 +36,13 @@ impl OriginPolicy {
 
 /// Check the subprotocol and the token; return who is connecting.
 pub fn authenticate(headers: &HeaderMap, verifier: &Verifier) -> Result<Identity, ApiError> {
-    let offered: Vec<&str> = headers
-        .get_all(SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
+    let offered: Vec<&str> =
+        headers.get_all(SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).collect();
     if !offered.contains(&SUBPROTOCOL) {
         return Err(ApiError::BadRequest(format!("the WebSocket subprotocol {SUBPROTOCOL:?} is required")));
     }
-    let token = bearer(headers)
-        .or_else(|| offered.iter().find_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX)))
-        .ok_or(AuthError::Missing)?;
+    let token =
+        bearer(headers).or_else(|| offered.iter().find_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))).ok_or(AuthError::Missing)?;
     Ok(verifier.verify(token)?)
 }
 

@@ -127,24 +127,9 @@ mod tests {
 
     #[test]
     fn only_local_gateways_are_accepted() {
-        assert!(
-            parse(&[
-                "--gateways",
-                "http://127.0.0.1:48080,http://localhost:48081"
-            ])
-            .validate()
-            .is_ok()
-        );
-        assert!(
-            parse(&["--gateways", "http://example.com:80"])
-                .validate()
-                .is_err()
-        );
-        assert!(
-            parse(&["--gateways", "https://127.0.0.1:1"])
-                .validate()
-                .is_err()
-        );
+        assert!(parse(&["--gateways", "http://127.0.0.1:48080,http://localhost:48081"]).validate().is_ok());
+        assert!(parse(&["--gateways", "http://example.com:80"]).validate().is_err());
+        assert!(parse(&["--gateways", "https://127.0.0.1:1"]).validate().is_err());
     }
 
     #[test]

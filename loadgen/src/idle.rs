@@ -19,21 +19,10 @@ pub const SETTLE: Duration = Duration::from_secs(3);
 pub async fn hold(index: usize, ctx: Ctx) {
     let shared = ctx.shared.clone();
     let api = &ctx.apis[index % ctx.apis.len()];
-    let permit = ctx
-        .setup
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("the setup semaphore is never closed");
+    let permit = ctx.setup.clone().acquire_owned().await.expect("the setup semaphore is never closed");
     let opened = timeout_at(ctx.hard_end, async {
-        let token = api
-            .guest(Some(&format!("idle-{index}")))
-            .await
-            .map_err(|_| "guest")?
-            .token;
-        Connection::connect(&api.ws_url(), &token)
-            .await
-            .map_err(|_| "connect")
+        let token = api.guest(Some(&format!("idle-{index}"))).await.map_err(|_| "guest")?.token;
+        Connection::connect(&api.ws_url(), &token).await.map_err(|_| "connect")
     })
     .await;
     drop(permit);

@@ -35,14 +35,11 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     args.validate()?;
     raise_open_files(args.players as u64 * 2 + 256)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = runtime.block_on(run(args.clone()))?;
     print!("{}", report.text());
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("writing {}", path.display()))?;
         println!("\nJSON report: {}", path.display());
     }
     if report.players.joined == 0 {
@@ -71,9 +68,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     let args = Arc::new(args);
     let shared = Arc::new(Shared::new(Duration::from_secs(args.duration_secs)));
     let apis: Arc<Vec<Api>> = Arc::new(args.gateways.iter().map(|g| Api::new(g.clone())).collect());
-    let hard_end = Instant::now()
-        + Duration::from_secs(args.setup_timeout_secs + args.warmup_secs + args.duration_secs)
-        + DRAIN;
+    let hard_end = Instant::now() + Duration::from_secs(args.setup_timeout_secs + args.warmup_secs + args.duration_secs) + DRAIN;
     let ctx = Ctx {
         args: args.clone(),
         apis: apis.clone(),
@@ -83,8 +78,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let progress = (!args.no_progress)
-        .then(|| tokio::spawn(progress::run(shared.clone(), args.players, stop_rx)));
+    let progress = (!args.no_progress).then(|| tokio::spawn(progress::run(shared.clone(), args.players, stop_rx)));
 
     let before = idle::sample_all(&args.gateway_pid);
     let mut tasks = Vec::with_capacity(args.players);
@@ -95,10 +89,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     } else {
         let rooms = create_rooms(&args, &apis).await?;
         for i in 0..args.players {
-            let plan = Plan {
-                index: i,
-                room: rooms[i / args.per_room],
-            };
+            let plan = Plan { index: i, room: rooms[i / args.per_room] };
             tasks.push(tokio::spawn(player::run(plan, ctx.clone())));
         }
     }
@@ -142,20 +133,12 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
             before
                 .iter()
                 .filter_map(|b| {
-                    later.iter().find(|a| a.pid == b.pid).map(|a| {
-                        (
-                            b.pid,
-                            (a.rss_bytes as f64 - b.rss_bytes as f64) / held.max(1) as f64,
-                        )
-                    })
+                    later.iter().find(|a| a.pid == b.pid).map(|a| (b.pid, (a.rss_bytes as f64 - b.rss_bytes as f64) / held.max(1) as f64))
                 })
                 .collect()
         };
-        idle_report = Some(report::Idle {
-            connections: held,
-            bytes_per_connection: per(&after),
-            bytes_per_connection_at_end: per(&at_end),
-        });
+        idle_report =
+            Some(report::Idle { connections: held, bytes_per_connection: per(&after), bytes_per_connection_at_end: per(&at_end) });
         (gw_before, gw_after) = (before, after);
     } else {
         gw_before = idle::sample_all(&args.gateway_pid);
@@ -164,15 +147,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     }
     let sockets_open_at_end = near_end.await.unwrap_or(0);
     let wall = (Instant::now() - start).as_secs_f64();
-    let gateways = gw_before
-        .iter()
-        .filter_map(|b| {
-            gw_after
-                .iter()
-                .find(|a| a.pid == b.pid)
-                .map(|a| procfs::delta(b, a, wall))
-        })
-        .collect();
+    let gateways = gw_before.iter().filter_map(|b| gw_after.iter().find(|a| a.pid == b.pid).map(|a| procfs::delta(b, a, wall))).collect();
 
     let drain_until = Instant::now() + DRAIN;
     for t in tasks {
@@ -184,24 +159,14 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     if let Some(p) = progress {
         let _ = p.await;
     }
-    Ok(report::Report::build(
-        &args,
-        &shared,
-        gateways,
-        idle_report,
-        sockets_open_at_end,
-    ))
+    Ok(report::Report::build(&args, &shared, gateways, idle_report, sockets_open_at_end))
 }
 
 /// One room per `per_room` players, created round-robin over the gateways.
 async fn create_rooms(args: &Args, apis: &[Api]) -> anyhow::Result<Vec<RoomId>> {
     use futures::StreamExt;
     let count = args.players.div_ceil(args.per_room);
-    let host = apis[0]
-        .guest(Some("lg-host"))
-        .await
-        .context("getting a guest token to create rooms")?
-        .token;
+    let host = apis[0].guest(Some("lg-host")).await.context("getting a guest token to create rooms")?.token;
     let settings = serde_json::json!({ "mode": args.mode, "max_players": args.per_room.max(1) });
     let rooms: Vec<_> = futures::stream::iter(0..count)
         .map(|i| {
@@ -211,8 +176,5 @@ async fn create_rooms(args: &Args, apis: &[Api]) -> anyhow::Result<Vec<RoomId>> 
         .buffered(16)
         .collect()
         .await;
-    rooms
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .context("creating rooms")
+    rooms.into_iter().collect::<Result<Vec<_>, _>>().context("creating rooms")
 }

@@ -43,9 +43,7 @@ pub struct Ctx {
 impl Ctx {
     /// When playing stops: the end of the window once it started, else the hard end.
     pub fn end(&self) -> Instant {
-        self.shared
-            .window()
-            .map_or(self.hard_end, |w| w.1.min(self.hard_end))
+        self.shared.window().map_or(self.hard_end, |w| w.1.min(self.hard_end))
     }
 }
 
@@ -68,13 +66,9 @@ pub fn client_header_len(payload: usize) -> u64 {
 /// Why a connect + join failed, as an error kind (`fatal`: retrying cannot help).
 fn failure_kind(stage: &str, e: &Error) -> (String, bool) {
     match e {
-        Error::Server(m) if m.starts_with("RoomNotFound") => {
-            (format!("{stage}_room_not_found"), true)
-        }
+        Error::Server(m) if m.starts_with("RoomNotFound") => (format!("{stage}_room_not_found"), true),
         Error::Server(m) if m.starts_with("JoinRefused") => (format!("{stage}_join_refused"), true),
-        Error::Server(m) if m.starts_with("RoomUnavailable") => {
-            (format!("{stage}_room_unavailable"), false)
-        }
+        Error::Server(m) if m.starts_with("RoomUnavailable") => (format!("{stage}_room_unavailable"), false),
         Error::Refused(code) => (format!("{stage}_http_{code}"), *code == 401 || *code == 403),
         Error::Timeout(what) => (format!("{stage}_timeout_{}", what.to_lowercase()), false),
         Error::Closed { code, .. } => (format!("{stage}_closed_{code}"), false),
@@ -83,14 +77,8 @@ fn failure_kind(stage: &str, e: &Error) -> (String, bool) {
     }
 }
 
-async fn connect_and_join(
-    api: &Api,
-    token: &str,
-    room: RoomId,
-) -> Result<(Connection, Joined), (&'static str, Error)> {
-    let mut conn = Connection::connect(&api.ws_url(), token)
-        .await
-        .map_err(|e| ("connect", e))?;
+async fn connect_and_join(api: &Api, token: &str, room: RoomId) -> Result<(Connection, Joined), (&'static str, Error)> {
+    let mut conn = Connection::connect(&api.ws_url(), token).await.map_err(|e| ("connect", e))?;
     let joined = conn.join(room).await.map_err(|e| ("join", e))?;
     Ok((conn, joined))
 }
@@ -99,22 +87,15 @@ async fn connect_and_join(
 pub async fn run(plan: Plan, ctx: Ctx) {
     let shared = ctx.shared.clone();
     let first = plan.index % ctx.apis.len();
-    let permit = ctx
-        .setup
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("the setup semaphore is never closed");
+    let permit = ctx.setup.clone().acquire_owned().await.expect("the setup semaphore is never closed");
     let api = &ctx.apis[first];
-    let token = match timeout_at(ctx.hard_end, api.guest(Some(&format!("lg-{}", plan.index)))).await
-    {
+    let token = match timeout_at(ctx.hard_end, api.guest(Some(&format!("lg-{}", plan.index)))).await {
         Ok(Ok(t)) => t.token,
         Ok(Err(e)) => return setup_failed(&shared, failure_kind("guest", &e).0),
         Err(_) => return setup_failed(&shared, "guest_timeout".into()),
     };
     let deadline = (Instant::now() + ATTEMPT_TIMEOUT).min(ctx.hard_end);
-    let (conn, joined) = match timeout_at(deadline, connect_and_join(api, &token, plan.room)).await
-    {
+    let (conn, joined) = match timeout_at(deadline, connect_and_join(api, &token, plan.room)).await {
         Ok(Ok(ok)) => ok,
         Ok(Err((stage, e))) => return setup_failed(&shared, failure_kind(stage, &e).0),
         Err(_) => return setup_failed(&shared, "setup_timeout".into()),
@@ -156,14 +137,9 @@ struct Player {
 
 impl Player {
     fn new(plan: Plan, ctx: Ctx, token: String, gateway: usize, tick_hz: u16) -> Self {
-        let seed = ctx
-            .args
-            .seed
-            .wrapping_mul(1_000_003)
-            .wrapping_add(plan.index as u64);
+        let seed = ctx.args.seed.wrapping_mul(1_000_003).wrapping_add(plan.index as u64);
         let mut rng = StdRng::seed_from_u64(seed);
-        let first_input = Instant::now()
-            + Duration::from_millis(rng.random_range(0..=ctx.args.input_interval_ms));
+        let first_input = Instant::now() + Duration::from_millis(rng.random_range(0..=ctx.args.input_interval_ms));
         Self {
             plan,
             ctx,
@@ -229,11 +205,7 @@ impl Player {
         };
         let payload = encode_intent(&intent);
         let seq = conn.next_seq();
-        let size = encode(&ClientMsg::Input {
-            seq,
-            payload: payload.clone(),
-        })
-        .len();
+        let size = encode(&ClientMsg::Input { seq, payload: payload.clone() }).len();
         let gap = self.ctx.args.input_interval_ms as f64 * self.rng.random_range(0.5..1.5);
         self.next_input = Instant::now() + Duration::from_secs_f64(gap / 1e3);
         let sent = Instant::now();
@@ -265,11 +237,7 @@ impl Player {
     fn on_event(&mut self, event: orrery_client::Result<Event>) -> Option<String> {
         match event {
             Ok(Event::Frame(frame)) => {
-                self.on_frame(
-                    frame.epoch.get(),
-                    frame.tick.get(),
-                    frame.ack.map(|a| a.get()),
-                );
+                self.on_frame(frame.epoch.get(), frame.tick.get(), frame.ack.map(|a| a.get()));
                 None
             }
             Ok(Event::Gap { .. }) => {
@@ -305,10 +273,7 @@ impl Player {
         if let Some(since) = self.reconnecting_since.take()
             && measuring
         {
-            shared.record(|h| {
-                h.reconnect_us
-                    .saturating_record((now - since).as_micros() as u64)
-            });
+            shared.record(|h| h.reconnect_us.saturating_record((now - since).as_micros() as u64));
         }
         let settled = self.frames_on_socket > SETTLE_FRAMES;
         if let Some((e, t, at)) = self.last_frame
@@ -337,10 +302,7 @@ impl Player {
             if !(shared.measuring(sent) && measuring) {
                 continue;
             }
-            shared.record(|h| {
-                h.ack_total_us
-                    .saturating_record((now - sent).as_micros() as u64)
-            });
+            shared.record(|h| h.ack_total_us.saturating_record((now - sent).as_micros() as u64));
             if let Some(f) = fitted {
                 self.acks.push(now_us - f, f - sent_us);
             } else {
@@ -357,8 +319,7 @@ impl Player {
             Some(split) => {
                 shared.add_bias(split.bias_us);
                 shared.record(|h| {
-                    h.min_round_trip_us
-                        .saturating_record(split.round_trip_us as u64);
+                    h.min_round_trip_us.saturating_record(split.round_trip_us as u64);
                     for &(pipeline, wait) in &split.per_input {
                         h.ack_pipeline_us.saturating_record(pipeline as u64);
                         h.ack_tick_wait_us.saturating_record(wait as u64);
@@ -387,12 +348,7 @@ impl Player {
             self.gateway = (self.gateway + 1) % self.ctx.apis.len();
             let api = self.ctx.apis[self.gateway].clone();
             let deadline = (Instant::now() + ATTEMPT_TIMEOUT).min(end);
-            match timeout_at(
-                deadline,
-                connect_and_join(&api, &self.token, self.plan.room),
-            )
-            .await
-            {
+            match timeout_at(deadline, connect_and_join(&api, &self.token, self.plan.room)).await {
                 Ok(Ok((conn, _))) => {
                     self.reconnecting_since = Some(since);
                     return Some(conn);
@@ -406,8 +362,7 @@ impl Player {
                 }
                 Err(_) => self.shared().error("reconnect_timeout"),
             }
-            let jitter =
-                Duration::from_millis(self.rng.random_range(0..=backoff.as_millis() as u64 / 2));
+            let jitter = Duration::from_millis(self.rng.random_range(0..=backoff.as_millis() as u64 / 2));
             sleep_until((Instant::now() + backoff + jitter).min(end)).await;
             backoff = (backoff * 2).min(Duration::from_secs(1));
         }

@@ -19,11 +19,7 @@ pub struct Sample {
 pub fn sample(pid: i32) -> Option<Sample> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(Sample {
-        pid,
-        rss_bytes: vm_rss(&status)?,
-        cpu_secs: cpu_secs(&stat)?,
-    })
+    Some(Sample { pid, rss_bytes: vm_rss(&status)?, cpu_secs: cpu_secs(&stat)? })
 }
 
 fn vm_rss(status: &str) -> Option<u64> {

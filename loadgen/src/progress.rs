@@ -20,10 +20,7 @@ pub async fn run(shared: Arc<Shared>, players: usize, mut stop: watch::Receiver<
         let (frames, inputs) = (Live::get(&live.frames), Live::get(&live.inputs));
         let phase = match shared.window() {
             None => "setup".to_owned(),
-            Some((_, end)) => format!(
-                "{:>4}s left",
-                end.saturating_duration_since(Instant::now()).as_secs()
-            ),
+            Some((_, end)) => format!("{:>4}s left", end.saturating_duration_since(Instant::now()).as_secs()),
         };
         let mut err = std::io::stderr().lock();
         let _ = write!(

@@ -69,13 +69,7 @@ pub struct Idle {
 }
 
 impl Report {
-    pub fn build(
-        args: &Args,
-        shared: &Shared,
-        gateways: Vec<Delta>,
-        idle: Option<Idle>,
-        sockets_open_at_end: u64,
-    ) -> Self {
+    pub fn build(args: &Args, shared: &Shared, gateways: Vec<Delta>, idle: Option<Idle>, sockets_open_at_end: u64) -> Self {
         let h = shared.hists.lock().expect("histograms lock");
         let live = &shared.live;
         Self {
@@ -114,11 +108,7 @@ impl Report {
     pub fn text(&self) -> String {
         let mut o = String::new();
         let p = &self.players;
-        let _ = writeln!(
-            o,
-            "orrery-loadgen: {} mode, {:.0} s window",
-            self.mode, self.window_secs
-        );
+        let _ = writeln!(o, "orrery-loadgen: {} mode, {:.0} s window", self.mode, self.window_secs);
         let _ = writeln!(
             o,
             "players: {} requested, {} joined, {} failed setup, {} sockets open at the end",
@@ -126,11 +116,7 @@ impl Report {
         );
         if self.mode == "play" {
             let t = &self.totals;
-            let _ = writeln!(
-                o,
-                "frames {}  inputs {}  reconnects {}  acks not split {}",
-                t.frames, t.inputs, t.reconnects, t.acks_unsplit
-            );
+            let _ = writeln!(o, "frames {}  inputs {}  reconnects {}  acks not split {}", t.frames, t.inputs, t.reconnects, t.acks_unsplit);
             let _ = writeln!(
                 o,
                 "\n{:<34} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -155,23 +141,14 @@ impl Report {
                 );
             }
             if let Some(b) = self.ack_pipeline_bias_bound_us {
-                let _ = writeln!(
-                    o,
-                    "(the 'minus tick wait' estimate is biased upwards by about {b:.0} µs: period/(inputs per socket + 1))"
-                );
+                let _ =
+                    writeln!(o, "(the 'minus tick wait' estimate is biased upwards by about {b:.0} µs: period/(inputs per socket + 1))");
             }
         }
         if let Some(idle) = &self.idle {
             let _ = writeln!(o, "\nidle connections held: {}", idle.connections);
-            for ((pid, b), (_, e)) in idle
-                .bytes_per_connection
-                .iter()
-                .zip(&idle.bytes_per_connection_at_end)
-            {
-                let _ = writeln!(
-                    o,
-                    "gateway pid {pid}: {b:.0} bytes per idle connection after connecting, {e:.0} at the end"
-                );
+            for ((pid, b), (_, e)) in idle.bytes_per_connection.iter().zip(&idle.bytes_per_connection_at_end) {
+                let _ = writeln!(o, "gateway pid {pid}: {b:.0} bytes per idle connection after connecting, {e:.0} at the end");
             }
         }
         if !self.gateways.is_empty() {

@@ -146,12 +146,7 @@ impl Shared {
     /// Count one error of `kind` (always, window or not: errors are never discarded).
     pub fn error(&self, kind: impl Into<String>) {
         Live::add(&self.live.errors, 1);
-        *self
-            .errors
-            .lock()
-            .expect("errors lock")
-            .entry(kind.into())
-            .or_default() += 1;
+        *self.errors.lock().expect("errors lock").entry(kind.into()).or_default() += 1;
     }
 
     pub fn errors(&self) -> BTreeMap<String, u64> {

@@ -36,12 +36,7 @@ pub struct TickClock {
 
 impl TickClock {
     pub fn new(tick_hz: u16) -> Self {
-        Self {
-            period_us: 1e6 / f64::from(tick_hz.max(1)),
-            epoch: 0,
-            ring: Vec::with_capacity(WINDOW),
-            next: 0,
-        }
+        Self { period_us: 1e6 / f64::from(tick_hz.max(1)), epoch: 0, ring: Vec::with_capacity(WINDOW), next: 0 }
     }
 
     pub fn period_us(&self) -> f64 {
@@ -108,21 +103,9 @@ impl AckSamples {
         if self.samples.len() < MIN_SAMPLES {
             return None;
         }
-        let r = self
-            .samples
-            .iter()
-            .map(|s| s.1)
-            .fold(f64::INFINITY, f64::min);
-        let per_input = self
-            .samples
-            .iter()
-            .map(|&(late, phi)| (late + r, phi - r))
-            .collect();
-        Some(Split {
-            round_trip_us: r,
-            bias_us: period_us / (self.samples.len() as f64 + 1.0),
-            per_input,
-        })
+        let r = self.samples.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+        let per_input = self.samples.iter().map(|&(late, phi)| (late + r, phi - r)).collect();
+        Some(Split { round_trip_us: r, bias_us: period_us / (self.samples.len() as f64 + 1.0), per_input })
     }
 }
 
@@ -164,12 +147,7 @@ mod tests {
         }
         let split = s.split(period).expect("enough samples");
         assert!((split.round_trip_us - 400.0).abs() < 1e-6);
-        assert!(
-            split
-                .per_input
-                .iter()
-                .all(|&(pipe, _)| (pipe - 450.0).abs() < 1e-6)
-        );
+        assert!(split.per_input.iter().all(|&(pipe, _)| (pipe - 450.0).abs() < 1e-6));
         assert!((split.per_input[50].1 - period / 2.0).abs() < 1e-6);
     }
 

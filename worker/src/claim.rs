@@ -5,12 +5,12 @@
 //! claimant; PostgreSQL then issues the epoch that fences everything it writes. The
 //! room continues from the newest snapshot, hot or durable, by (epoch, tick).
 
+use crate::Shared;
 use crate::lease::LeaseClock;
 use crate::room::Room;
 use crate::snapshot::RoomSnapshot;
-use crate::Shared;
-use futures::StreamExt;
 use anyhow::Context as _;
+use futures::StreamExt;
 use orrery_common::game::{Game, RoomSettings};
 use orrery_common::{Epoch, RoomId, Tick};
 use rand::seq::SliceRandom;

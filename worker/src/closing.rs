@@ -12,16 +12,10 @@ use tracing::warn;
 /// (with the results read from PostgreSQL), and the leaderboard can be rebuilt.
 pub async fn after_close(shared: &Shared, room: RoomId, results: &[PlayerResult]) {
     let mut redis = shared.hot.connection();
-    if let Err(e) =
-        orrery_common::lifecycle::forget_room(&mut redis, &shared.names, room, results).await
-    {
+    if let Err(e) = orrery_common::lifecycle::forget_room(&mut redis, &shared.names, room, results).await {
         warn!(%room, error = %e, "room keys not forgotten; the gateways retry");
     }
-    if let Err(e) = shared
-        .nats
-        .publish(shared.names.rooms_closed(), room.to_string().into())
-        .await
-    {
+    if let Err(e) = shared.nats.publish(shared.names.rooms_closed(), room.to_string().into()).await {
         warn!(%room, error = %e, "room closing not announced");
     }
 }

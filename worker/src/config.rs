@@ -97,7 +97,9 @@ impl Timing {
 /// A configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("--lease-margin-ms ({margin}) must be less than a third of --lease-ttl-ms ({ttl}): the owner must be able to renew before its deadline")]
+    #[error(
+        "--lease-margin-ms ({margin}) must be less than a third of --lease-ttl-ms ({ttl}): the owner must be able to renew before its deadline"
+    )]
     Margin { margin: u64, ttl: u64 },
     #[error("--lease-ttl-ms must be at least 100")]
     Ttl,

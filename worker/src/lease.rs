@@ -7,9 +7,9 @@
 //! up after it expired); the PostgreSQL epoch ([`crate::store`]) fences writes, and the
 //! local deadline ([`LeaseClock`]) stops a late owner from ticking.
 
+use orrery_common::RoomId;
 use orrery_common::names::Names;
 use orrery_common::time::now_ms;
-use orrery_common::RoomId;
 use redis::aio::ConnectionManager;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -135,7 +135,11 @@ impl Leases {
             return Ok(());
         }
         let mut conn = self.redis.clone();
-        redis::cmd("SADD").arg(self.names.rooms_unowned()).arg(rooms.iter().map(|r| r.get()).collect::<Vec<_>>()).query_async(&mut conn).await
+        redis::cmd("SADD")
+            .arg(self.names.rooms_unowned())
+            .arg(rooms.iter().map(|r| r.get()).collect::<Vec<_>>())
+            .query_async(&mut conn)
+            .await
     }
 
     /// Forget a room that no longer exists (closed or deleted) from the waiting set.

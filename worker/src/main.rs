@@ -15,9 +15,8 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(2);
     }
     let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await?;
-    let listener = tokio::net::TcpListener::bind(config.ops_listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.ops_listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.ops_listen).await.with_context(|| format!("cannot listen on {}", config.ops_listen))?;
     tracing::info!(ops = %listener.local_addr()?, id = worker.id(), "orrery-worker started");
     worker.run(listener, orrery_common::ops::shutdown_signal()).await?;
     Ok(())

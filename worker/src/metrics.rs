@@ -45,7 +45,11 @@ impl Metrics {
             leases_released: counter(r, "orrery_worker_leases_released_total", "Room leases released on drain or close."),
             rooms_closed: counter(r, "orrery_worker_rooms_closed_total", "Rooms closed after their match ended."),
             failovers: counter(r, "orrery_worker_failovers_total", "Rooms claimed that had a previous owner."),
-            restore_duration: seconds_histogram(r, "orrery_worker_restore_duration_seconds", "Time from lease to first tick of a claimed room."),
+            restore_duration: seconds_histogram(
+                r,
+                "orrery_worker_restore_duration_seconds",
+                "Time from lease to first tick of a claimed room.",
+            ),
             snapshot_duration: seconds_histogram(r, "orrery_worker_snapshot_duration_seconds", "Time to write a snapshot."),
             snapshot_bytes: counter(r, "orrery_worker_snapshot_bytes_total", "Bytes of snapshots written."),
             fenced_writes: counter(r, "orrery_worker_fenced_writes_total", "Snapshot writes refused because a newer epoch owns the room."),

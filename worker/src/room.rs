@@ -7,16 +7,16 @@
 //! refused snapshot write means a newer epoch owns the room, and the task stops at
 //! once without publishing anything more (I1, I2).
 
+use crate::Shared;
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
 use crate::store::WriteError;
-use crate::Shared;
 use futures::StreamExt;
 use orrery_common::game::{Game, GameEvent, Phase, RoomSettings};
+use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ANY_SESSION, ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
 use orrery_common::protocol::{decode, encode};
-use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::trace_context;
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
 use std::collections::{BTreeMap, VecDeque};
@@ -235,24 +235,18 @@ impl Room {
     }
 
     fn keyframe_reply(&self, player: PlayerId) -> ControlReply {
-        ControlReply::Keyframe {
-            tick_hz: self.settings.tick_hz,
-            last_input: self.last_input.get(&player).copied(),
-            frame: self.keyframe(),
-        }
+        ControlReply::Keyframe { tick_hz: self.settings.tick_hz, last_input: self.last_input.get(&player).copied(), frame: self.keyframe() }
     }
 }
 
 /// Run `room` until it is drained, loses its lease, is fenced or may close.
 pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, claimed_at: Instant) -> Exit {
     let names = &shared.names;
-    let (mut inputs, mut control) = match (
-        shared.nats.subscribe(names.room_input(room.id)).await,
-        shared.nats.subscribe(names.room_control(room.id)).await,
-    ) {
-        (Ok(i), Ok(c)) => (i, c),
-        (Err(e), _) | (_, Err(e)) => return Exit::Failed(e.to_string()),
-    };
+    let (mut inputs, mut control) =
+        match (shared.nats.subscribe(names.room_input(room.id)).await, shared.nats.subscribe(names.room_control(room.id)).await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(e), _) | (_, Err(e)) => return Exit::Failed(e.to_string()),
+        };
     let m = &shared.metrics;
     let period = Duration::from_secs_f64(1.0 / f64::from(room.settings.tick_hz.max(1)));
     let hot_every = Duration::from_millis(shared.timing.hot_snapshot_ms);
@@ -429,10 +423,7 @@ async fn store_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result
     let durable = RoomSnapshot { pending_events: Vec::new(), ..room.snapshot() };
     let encoded = durable.encode();
     let results = matches!(phase, Phase::Over | Phase::Closable).then(|| room.game.results()).flatten();
-    shared
-        .store
-        .write_durable(room.id, room.epoch, phase, &durable, &encoded, &room.pending_events, results.as_deref())
-        .await?;
+    shared.store.write_durable(room.id, room.epoch, phase, &durable, &encoded, &room.pending_events, results.as_deref()).await?;
     room.pending_events.clear();
     room.durable_phase = Some(phase);
     Ok(encoded.len())
@@ -533,7 +524,8 @@ mod tests {
         let (mut room, metrics) = room();
         let p = PlayerId::random();
         room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
-        let input = |seq| InputEnvelope { player: p, seq: InputSeq(seq), payload: encode_intent(&Intent { turn: 1.0, ..Intent::default() }) };
+        let input =
+            |seq| InputEnvelope { player: p, seq: InputSeq(seq), payload: encode_intent(&Intent { turn: 1.0, ..Intent::default() }) };
         room.queued_inputs.extend([input(1), input(2), input(2), input(1)]);
         let frame = room.step(&metrics);
         room.queued_inputs.extend([input(2), input(3)]);

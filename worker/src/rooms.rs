@@ -1,8 +1,8 @@
 //! The rooms this worker owns right now, and the task that runs each of them.
 
+use crate::Shared;
 use crate::lease::LeaseClock;
 use crate::room::{self, Exit, Room, RoomSignals};
-use crate::Shared;
 use orrery_common::{Epoch, RoomId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -124,13 +124,8 @@ impl HotSnapshots {
     /// The stored hot snapshot.
     pub async fn read(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, redis::RedisError> {
         let mut conn = self.redis.clone();
-        let (e, t, s): (Option<u64>, Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
-            .arg(self.names.hot_snapshot(room))
-            .arg("epoch")
-            .arg("tick")
-            .arg("state")
-            .query_async(&mut conn)
-            .await?;
+        let (e, t, s): (Option<u64>, Option<u64>, Option<Vec<u8>>) =
+            redis::cmd("HMGET").arg(self.names.hot_snapshot(room)).arg("epoch").arg("tick").arg("state").query_async(&mut conn).await?;
         Ok(match (e, t, s) {
             (Some(e), Some(t), Some(s)) => Some((Epoch(e), Tick(t), s)),
             _ => None,

@@ -57,11 +57,10 @@ impl Store {
 
     /// The newest durable snapshot of `room`.
     pub async fn durable_snapshot(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, sqlx::Error> {
-        let row: Option<(i64, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT epoch, tick, state FROM room_snapshots WHERE room = $1")
-                .bind(room.get() as i64)
-                .fetch_optional(&self.pg)
-                .await?;
+        let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as("SELECT epoch, tick, state FROM room_snapshots WHERE room = $1")
+            .bind(room.get() as i64)
+            .fetch_optional(&self.pg)
+            .await?;
         Ok(row.map(|(e, t, s)| (Epoch(e as u64), Tick(t as u64), s)))
     }
 

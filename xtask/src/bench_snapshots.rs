@@ -40,7 +40,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let logs = crate::root().join(".orrery").join("bench-snapshots");
     std::fs::create_dir_all(&logs)?;
     let mut cores = Vec::new();
-    for (label, extra) in [("with snapshots", vec![]), ("without snapshots", vec!["--hot-snapshot-ms", "3600000", "--durable-snapshot-ms", "3600000"])] {
+    for (label, extra) in
+        [("with snapshots", vec![]), ("without snapshots", vec!["--hot-snapshot-ms", "3600000", "--durable-snapshot-ms", "3600000"])]
+    {
         let database = "orrery_bench_snapshots";
         let prefix = format!("bsnap{}x{}", std::process::id(), cores.len());
         recreate_database(&services, database)?;
@@ -114,7 +116,8 @@ fn create_rooms(services: &services::Services, database: &str, prefix: &str, n: 
         ),
     )?;
     let ids: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
-    let status = Command::new("redis-cli").args(["-u", &services.redis_url, "SADD", &format!("{prefix}:rooms:unowned")]).args(&ids).status()?;
+    let status =
+        Command::new("redis-cli").args(["-u", &services.redis_url, "SADD", &format!("{prefix}:rooms:unowned")]).args(&ids).status()?;
     if !status.success() {
         bail!("redis-cli failed");
     }

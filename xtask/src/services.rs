@@ -146,7 +146,14 @@ fn start_postgres(state: &Path) -> anyhow::Result<()> {
         if as_postgres {
             Command::new("chown").args(["-R", "postgres:postgres"]).arg(state).status()?;
         }
-        run(vec![initdb.display().to_string(), "-D".into(), data.display().to_string(), "-U".into(), "postgres".into(), "--auth=trust".into()])?;
+        run(vec![
+            initdb.display().to_string(),
+            "-D".into(),
+            data.display().to_string(),
+            "-U".into(),
+            "postgres".into(),
+            "--auth=trust".into(),
+        ])?;
     }
     run(vec![
         pg_ctl.display().to_string(),

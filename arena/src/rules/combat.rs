@@ -14,11 +14,10 @@ impl Room {
         let mut i = 0;
         while i < self.world.bullets.len() {
             let bullet = &self.world.bullets[i];
-            let target = self.world.seated().find(|(slot, ship)| {
-                ship.alive
-                    && *slot != bullet.owner
-                    && ship.pos.distance_squared(bullet.pos) <= reach * reach
-            });
+            let target = self
+                .world
+                .seated()
+                .find(|(slot, ship)| ship.alive && *slot != bullet.owner && ship.pos.distance_squared(bullet.pos) <= reach * reach);
             match target.map(|(slot, _)| slot) {
                 Some(target) => {
                     let bullet = self.world.bullets.remove(i);
@@ -41,12 +40,7 @@ impl Room {
         };
         ship.health = ship.health.saturating_sub(damage);
         let (target_id, health) = (ship.player, ship.health);
-        self.pending_events.push(ArenaEvent::Hit {
-            shooter: shooter_id,
-            target: target_id,
-            damage,
-            health,
-        });
+        self.pending_events.push(ArenaEvent::Hit { shooter: shooter_id, target: target_id, damage, health });
         if health == 0 {
             self.destroy(target, Some(shooter), KillCause::Bullet);
         }
@@ -55,9 +49,7 @@ impl Room {
     /// Ships inside a core are destroyed.
     pub fn resolve_black_hole_cores(&mut self) {
         for slot in 0..self.world.ships.len() {
-            let doomed = self.world.ships[slot]
-                .as_ref()
-                .is_some_and(|s| s.alive && in_any_core(s.pos, &self.world.black_holes));
+            let doomed = self.world.ships[slot].as_ref().is_some_and(|s| s.alive && in_any_core(s.pos, &self.world.black_holes));
             if doomed {
                 self.destroy(slot as Slot, None, KillCause::BlackHole);
             }
@@ -79,18 +71,12 @@ impl Room {
             standing.out_at.get_or_insert(tick);
         }
         let kill_score = self.config.kill_score;
-        let killer_id = killer
-            .and_then(|k| self.world.ships[usize::from(k)].as_mut())
-            .map(|k| {
-                k.kills = k.kills.saturating_add(1);
-                k.score = k.score.saturating_add(kill_score);
-                k.player
-            });
-        self.pending_events.push(ArenaEvent::Killed {
-            killer: killer_id,
-            victim: victim_id,
-            cause,
+        let killer_id = killer.and_then(|k| self.world.ships[usize::from(k)].as_mut()).map(|k| {
+            k.kills = k.kills.saturating_add(1);
+            k.score = k.score.saturating_add(kill_score);
+            k.player
         });
+        self.pending_events.push(ArenaEvent::Killed { killer: killer_id, victim: victim_id, cause });
     }
 }
 
@@ -122,13 +108,7 @@ mod tests {
     }
 
     fn bullet_at(pos: Vec2) -> Bullet {
-        Bullet {
-            id: 77,
-            owner: 0,
-            pos,
-            vel: Vec2::ZERO,
-            ttl: 10,
-        }
+        Bullet { id: 77, owner: 0, pos, vel: Vec2::ZERO, ttl: 10 }
     }
 
     #[test]
@@ -141,14 +121,7 @@ mod tests {
         let victim = room.world.ships[1].as_ref().unwrap();
         assert_eq!(victim.health, 90);
         assert_eq!(room.world.ships[0].as_ref().unwrap().score, 10);
-        assert!(matches!(
-            room.pending_events[0],
-            ArenaEvent::Hit {
-                damage: 10,
-                health: 90,
-                ..
-            }
-        ));
+        assert!(matches!(room.pending_events[0], ArenaEvent::Hit { damage: 10, health: 90, .. }));
 
         room.world.ships[1].as_mut().unwrap().health = 10;
         room.world.bullets.push(bullet_at(target));
@@ -157,13 +130,7 @@ mod tests {
         assert!(!victim.alive && victim.health == 0);
         let killer = room.world.ships[0].as_ref().unwrap();
         assert_eq!((killer.kills, killer.score), (1, 10 + 10 + 100));
-        assert!(room.pending_events.iter().any(|e| matches!(
-            e,
-            ArenaEvent::Killed {
-                cause: KillCause::Bullet,
-                ..
-            }
-        )));
+        assert!(room.pending_events.iter().any(|e| matches!(e, ArenaEvent::Killed { cause: KillCause::Bullet, .. })));
         assert_eq!(room.standings[1].out_at, Some(room.world.tick));
     }
 
@@ -185,14 +152,7 @@ mod tests {
         room.resolve_black_hole_cores();
         assert!(!room.world.ships[0].as_ref().unwrap().alive);
         assert!(room.world.ships[1].as_ref().unwrap().alive);
-        assert!(room.pending_events.iter().any(|e| matches!(
-            e,
-            ArenaEvent::Killed {
-                killer: None,
-                cause: KillCause::BlackHole,
-                ..
-            }
-        )));
+        assert!(room.pending_events.iter().any(|e| matches!(e, ArenaEvent::Killed { killer: None, cause: KillCause::BlackHole, .. })));
     }
 
     #[test]
@@ -201,16 +161,8 @@ mod tests {
         let mut room = running_duel();
         let at = room.world.ships[0].as_ref().unwrap().pos;
         room.world.ships[0].as_mut().unwrap().health = 90;
-        room.world.pickups.push(Pickup {
-            id: 1,
-            kind: PickupKind::Health,
-            pos: at,
-        });
-        room.world.pickups.push(Pickup {
-            id: 2,
-            kind: PickupKind::Score,
-            pos: at,
-        });
+        room.world.pickups.push(Pickup { id: 1, kind: PickupKind::Health, pos: at });
+        room.world.pickups.push(Pickup { id: 2, kind: PickupKind::Score, pos: at });
         room.take_pickups();
         assert!(room.world.pickups.is_empty(), "despawned when taken");
         let ship = room.world.ships[0].as_ref().unwrap();

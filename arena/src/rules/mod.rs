@@ -30,11 +30,7 @@ impl Room {
         }
         self.update_phase();
         events.extend(self.pending_events.drain(..).map(|e| e.to_game_event()));
-        debug_assert!(
-            self.world.validate().is_ok(),
-            "I7: {:?}",
-            self.world.validate()
-        );
+        debug_assert!(self.world.validate().is_ok(), "I7: {:?}", self.world.validate());
         self.last_delta.clear();
         delta::encode(&self.sent, &self.world, scratch, &mut self.last_delta);
         self.sent.copy_from(&self.world);

@@ -77,13 +77,7 @@ impl Room {
             ship.vel = Vec2::ZERO;
             ship.thrust_cooldown = 0;
             ship.fire_cooldown = 0;
-            self.standings.push(Standing {
-                player: ship.player,
-                slot: slot as u8,
-                score: 0,
-                kills: 0,
-                out_at: None,
-            });
+            self.standings.push(Standing { player: ship.player, slot: slot as u8, score: 0, kills: 0, out_at: None });
         }
         self.schedule_next_pickup();
     }
@@ -93,7 +87,6 @@ impl Room {
         self.world.phase_ticks_left = self.config.float_after_over_ticks;
         let ranking = self.ranking();
         self.results = Some(ranking.clone());
-        self.pending_events
-            .push(ArenaEvent::MatchOver { reason, ranking });
+        self.pending_events.push(ArenaEvent::MatchOver { reason, ranking });
     }
 }

@@ -26,46 +26,25 @@ impl Room {
         }
         let pos = spawn::pickup_spawn(&self.config, &self.world, &mut self.rng);
         let health = self.rng.below(100) < u32::from(self.config.health_pickup_percent);
-        let kind = if health {
-            PickupKind::Health
-        } else {
-            PickupKind::Score
-        };
-        self.world.pickups.push(Pickup {
-            id: self.next_pickup_id,
-            kind,
-            pos,
-        });
+        let kind = if health { PickupKind::Health } else { PickupKind::Score };
+        self.world.pickups.push(Pickup { id: self.next_pickup_id, kind, pos });
         self.next_pickup_id = self.next_pickup_id.wrapping_add(1);
     }
 
     pub fn take_pickups(&mut self) {
         let reach = i64::from(self.world.physics.ship_radius + self.world.physics.pickup_radius);
         let max_health = self.world.physics.max_health;
-        let (restore, value) = (
-            self.config.health_pickup_restore,
-            self.config.score_pickup_value,
-        );
+        let (restore, value) = (self.config.health_pickup_restore, self.config.score_pickup_value);
         let ships = &mut self.world.ships;
         let events = &mut self.pending_events;
         self.world.pickups.retain(|pickup| {
-            let taker = ships
-                .iter_mut()
-                .flatten()
-                .find(|s| s.alive && s.pos.distance_squared(pickup.pos) <= reach * reach);
+            let taker = ships.iter_mut().flatten().find(|s| s.alive && s.pos.distance_squared(pickup.pos) <= reach * reach);
             let Some(ship) = taker else { return true };
             match pickup.kind {
-                PickupKind::Health => {
-                    ship.health = ship.health.saturating_add(restore).min(max_health)
-                }
+                PickupKind::Health => ship.health = ship.health.saturating_add(restore).min(max_health),
                 PickupKind::Score => ship.score = ship.score.saturating_add(value),
             }
-            events.push(ArenaEvent::Pickup {
-                player: ship.player,
-                kind: pickup.kind,
-                health: ship.health,
-                score: ship.score,
-            });
+            events.push(ArenaEvent::Pickup { player: ship.player, kind: pickup.kind, health: ship.health, score: ship.score });
             false
         });
     }

@@ -13,11 +13,7 @@ impl Room {
             .iter()
             .map(|s| {
                 let mut line = s.clone();
-                if let Some(ship) = self
-                    .world
-                    .ships
-                    .get(usize::from(s.slot))
-                    .and_then(Option::as_ref)
+                if let Some(ship) = self.world.ships.get(usize::from(s.slot)).and_then(Option::as_ref)
                     && ship.player == s.player
                 {
                     line.score = ship.score;
@@ -26,14 +22,7 @@ impl Room {
                 line
             })
             .collect();
-        lines.sort_by_key(|s| {
-            (
-                Reverse(s.out_at.unwrap_or(u64::MAX)),
-                Reverse(s.score),
-                Reverse(s.kills),
-                s.slot,
-            )
-        });
+        lines.sort_by_key(|s| (Reverse(s.out_at.unwrap_or(u64::MAX)), Reverse(s.score), Reverse(s.kills), s.slot));
         lines
             .into_iter()
             .enumerate()

@@ -16,8 +16,8 @@ use orrery_common::game::{InputRejected, JoinRefused, Phase};
 
 /// Ship colours, by slot.
 const PALETTE: [u32; 16] = [
-    0xE6194B, 0x3CB44B, 0xFFE119, 0x4363D8, 0xF58231, 0x911EB4, 0x46F0F0, 0xF032E6, 0xBCF60C,
-    0xFABEBE, 0x008080, 0xE6BEFF, 0x9A6324, 0xFFFAC8, 0x800000, 0xAAFFC3,
+    0xE6194B, 0x3CB44B, 0xFFE119, 0x4363D8, 0xF58231, 0x911EB4, 0x46F0F0, 0xF032E6, 0xBCF60C, 0xFABEBE, 0x008080, 0xE6BEFF, 0x9A6324,
+    0xFFFAC8, 0x800000, 0xAAFFC3,
 ];
 
 /// A display name: no control characters, at most [`MAX_NAME_BYTES`], never empty.
@@ -29,11 +29,7 @@ pub fn display_name(name: &str, slot: Slot) -> String {
         }
         out.push(c);
     }
-    if out.is_empty() {
-        format!("pilot {}", u16::from(slot) + 1)
-    } else {
-        out
-    }
+    if out.is_empty() { format!("pilot {}", u16::from(slot) + 1) } else { out }
 }
 
 impl Room {
@@ -45,24 +41,14 @@ impl Room {
             {
                 ship.connected = true;
                 let name = ship.name.clone();
-                self.pending_events.push(ArenaEvent::Joined {
-                    player,
-                    slot,
-                    name,
-                    reconnect: true,
-                });
+                self.pending_events.push(ArenaEvent::Joined { player, slot, name, reconnect: true });
             }
             return Ok(());
         }
         if !matches!(self.world.phase, Phase::Lobby | Phase::Countdown) {
             return Err(JoinRefused::Closed);
         }
-        let slot = self
-            .world
-            .ships
-            .iter()
-            .position(Option::is_none)
-            .ok_or(JoinRefused::Full)?;
+        let slot = self.world.ships.iter().position(Option::is_none).ok_or(JoinRefused::Full)?;
         let slot_id = slot as Slot;
         let pos = spawn::ship_spawn(&self.config, &self.world, &mut self.rng);
         let name = display_name(name, slot_id);
@@ -74,12 +60,7 @@ impl Room {
         ship.connected = true;
         self.world.ships[slot] = Some(ship);
         self.seats[slot] = Some(Seat::default());
-        self.pending_events.push(ArenaEvent::Joined {
-            player,
-            slot: slot_id,
-            name,
-            reconnect: false,
-        });
+        self.pending_events.push(ArenaEvent::Joined { player, slot: slot_id, name, reconnect: false });
         Ok(())
     }
 
@@ -92,11 +73,7 @@ impl Room {
         if seat.grace_until.is_some() {
             return;
         }
-        seat.grace_until = Some(
-            self.world
-                .tick
-                .saturating_add(u64::from(self.config.grace_ticks)),
-        );
+        seat.grace_until = Some(self.world.tick.saturating_add(u64::from(self.config.grace_ticks)));
         seat.pending = PendingIntent::default();
         if let Some(ship) = self.world.ships[index].as_mut() {
             ship.connected = false;
@@ -123,21 +100,14 @@ impl Room {
             standing.kills = ship.kills;
             standing.out_at.get_or_insert(tick);
         }
-        self.pending_events.push(ArenaEvent::Left {
-            player: ship.player,
-            slot,
-            reason,
-        });
+        self.pending_events.push(ArenaEvent::Left { player: ship.player, slot, reason });
     }
 
     /// Counts out the players whose grace ran out.
     pub fn expire_graces(&mut self) {
         let tick = self.world.tick;
         for slot in 0..self.seats.len() {
-            let expired = self.seats[slot]
-                .as_ref()
-                .and_then(|s| s.grace_until)
-                .is_some_and(|until| tick >= until);
+            let expired = self.seats[slot].as_ref().and_then(|s| s.grace_until).is_some_and(|until| tick >= until);
             if expired {
                 self.remove_seat(slot as Slot, LeaveReason::TimedOut);
             }
@@ -147,10 +117,7 @@ impl Room {
     pub fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected> {
         let slot = self.world.slot_of(player).ok_or(InputRejected::NotSeated)?;
         let intent = decode_intent(input)?;
-        self.seats[usize::from(slot)]
-            .get_or_insert_with(Seat::default)
-            .pending
-            .push(&intent);
+        self.seats[usize::from(slot)].get_or_insert_with(Seat::default).pending.push(&intent);
         Ok(())
     }
 

@@ -14,21 +14,12 @@ fn random_point(config: &ArenaConfig, rng: &mut RoomRng, margin: i32) -> Vec2 {
     let p = &config.physics;
     let mx = margin.min(p.width / 2);
     let my = margin.min(p.height / 2);
-    Vec2::new(
-        rng.range_i32(mx, p.width - mx + 1),
-        rng.range_i32(my, p.height - my + 1),
-    )
+    Vec2::new(rng.range_i32(mx, p.width - mx + 1), rng.range_i32(my, p.height - my + 1))
 }
 
 /// The candidate farthest (by `score`, a squared distance) from trouble, stopping early
 /// at the first that is farther than `enough`.
-fn best_point(
-    config: &ArenaConfig,
-    rng: &mut RoomRng,
-    margin: i32,
-    enough: i64,
-    score: impl Fn(Vec2) -> i64,
-) -> Vec2 {
+fn best_point(config: &ArenaConfig, rng: &mut RoomRng, margin: i32, enough: i64, score: impl Fn(Vec2) -> i64) -> Vec2 {
     let mut best = random_point(config, rng, margin);
     let mut best_score = score(best);
     for _ in 1..ATTEMPTS {
@@ -50,17 +41,9 @@ pub fn place_black_holes(config: &ArenaConfig, rng: &mut RoomRng) -> Vec<crate::
     let margin = config.physics.width.min(config.physics.height) / 5;
     let apart = i64::from(config.physics.width.min(config.physics.height)) / 2;
     for _ in 0..config.black_holes {
-        let pos = best_point(config, rng, margin, apart * apart, |p| {
-            holes
-                .iter()
-                .map(|h| p.distance_squared(h.pos))
-                .min()
-                .unwrap_or(i64::MAX)
-        });
-        holes.push(crate::world::BlackHole {
-            pos,
-            core_radius: config.black_hole_core_radius,
-        });
+        let pos =
+            best_point(config, rng, margin, apart * apart, |p| holes.iter().map(|h| p.distance_squared(h.pos)).min().unwrap_or(i64::MAX));
+        holes.push(crate::world::BlackHole { pos, core_radius: config.black_hole_core_radius });
     }
     holes
 }
@@ -72,11 +55,7 @@ pub fn ship_spawn(config: &ArenaConfig, world: &World, rng: &mut RoomRng) -> Vec
     best_point(config, rng, margin, clearance * clearance, |p| {
         let holes = world.black_holes.iter().map(|h| p.distance_squared(h.pos));
         // Ships count at half the clearance: being near a ship is less bad than a hole.
-        let ships = world
-            .ships
-            .iter()
-            .flatten()
-            .map(|s| p.distance_squared(s.pos) * 4);
+        let ships = world.ships.iter().flatten().map(|s| p.distance_squared(s.pos) * 4);
         holes.chain(ships).min().unwrap_or(i64::MAX)
     })
 }
@@ -84,20 +63,9 @@ pub fn ship_spawn(config: &ArenaConfig, world: &World, rng: &mut RoomRng) -> Vec
 /// A spawn point for a pickup: clear of black-hole cores.
 pub fn pickup_spawn(config: &ArenaConfig, world: &World, rng: &mut RoomRng) -> Vec2 {
     let clearance = i64::from(config.spawn_clearance / 2);
-    best_point(
-        config,
-        rng,
-        config.physics.pickup_radius * 2,
-        clearance * clearance,
-        |p| {
-            world
-                .black_holes
-                .iter()
-                .map(|h| p.distance_squared(h.pos))
-                .min()
-                .unwrap_or(i64::MAX)
-        },
-    )
+    best_point(config, rng, config.physics.pickup_radius * 2, clearance * clearance, |p| {
+        world.black_holes.iter().map(|h| p.distance_squared(h.pos)).min().unwrap_or(i64::MAX)
+    })
 }
 
 #[cfg(test)]
@@ -117,9 +85,7 @@ mod tests {
             for h in &world.black_holes {
                 assert!(p.distance_squared(h.pos) >= clear * clear, "seed {seed}");
             }
-            assert!(
-                p.x > 0 && p.x < config.physics.width && p.y > 0 && p.y < config.physics.height
-            );
+            assert!(p.x > 0 && p.x < config.physics.width && p.y > 0 && p.y < config.physics.height);
         }
     }
 }

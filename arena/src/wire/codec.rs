@@ -75,18 +75,11 @@ impl<'a> Reader<'a> {
     /// A varint that must fit `usize` and be at most `max`.
     pub fn count(&mut self, max: usize, what: &'static str) -> Result<usize, DecodeError> {
         let v = self.varint()?;
-        usize::try_from(v)
-            .ok()
-            .filter(|&n| n <= max)
-            .ok_or(DecodeError::Invalid(what))
+        usize::try_from(v).ok().filter(|&n| n <= max).ok_or(DecodeError::Invalid(what))
     }
 
     pub fn finish(self) -> Result<(), DecodeError> {
-        if self.bytes.is_empty() {
-            Ok(())
-        } else {
-            Err(DecodeError::TrailingBytes)
-        }
+        if self.bytes.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
     }
 }
 
@@ -119,10 +112,7 @@ mod tests {
 
     #[test]
     fn overlong_and_truncated_fail() {
-        assert_eq!(
-            Reader::new(&[0xFF; 11]).varint(),
-            Err(DecodeError::VarintOverflow)
-        );
+        assert_eq!(Reader::new(&[0xFF; 11]).varint(), Err(DecodeError::VarintOverflow));
         assert_eq!(Reader::new(&[0x80]).varint(), Err(DecodeError::Truncated));
         assert_eq!(Reader::new(&[1]).finish(), Err(DecodeError::TrailingBytes));
     }

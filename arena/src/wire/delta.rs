@@ -68,8 +68,7 @@ pub fn encode(base: &World, world: &World, scratch: &mut World, out: &mut Vec<u8
         sections |= PICKUPS;
     }
     if pred.physics != world.physics || pred.black_holes != world.black_holes {
-        let statics = postcard::to_allocvec(&(&world.physics, &world.black_holes))
-            .expect("statics serialise");
+        let statics = postcard::to_allocvec(&(&world.physics, &world.black_holes)).expect("statics serialise");
         put_varint(out, statics.len() as u64);
         out.extend_from_slice(&statics);
         sections |= STATICS;
@@ -132,21 +131,14 @@ fn seat_changed(before: Option<&Ship>, after: Option<&Ship>) -> bool {
 }
 
 fn encode_roster(pred: &mut World, world: &World, out: &mut Vec<u8>) -> bool {
-    let changed = |slot: usize| {
-        seat_changed(
-            pred.ships.get(slot).and_then(Option::as_ref),
-            world.ships[slot].as_ref(),
-        )
-    };
+    let changed = |slot: usize| seat_changed(pred.ships.get(slot).and_then(Option::as_ref), world.ships[slot].as_ref());
     let count = (0..world.ships.len()).filter(|&slot| changed(slot)).count();
     if count == 0 && pred.ships.len() == world.ships.len() {
         return false;
     }
     put_varint(out, world.ships.len() as u64);
     put_varint(out, count as u64);
-    let changed_slots: Vec<usize> = (0..world.ships.len())
-        .filter(|&slot| changed(slot))
-        .collect();
+    let changed_slots: Vec<usize> = (0..world.ships.len()).filter(|&slot| changed(slot)).collect();
     pred.ships.resize(world.ships.len(), None);
     for slot in changed_slots {
         put_varint(out, slot as u64);
@@ -180,13 +172,10 @@ fn apply_roster(world: &mut World, r: &mut Reader<'_>) -> Result<(), DecodeError
         world.ships[slot] = match r.u8()? {
             0 => None,
             1 => {
-                let uuid = uuid::Uuid::from_slice(r.take(16)?)
-                    .map_err(|_| DecodeError::Invalid("player id"))?;
+                let uuid = uuid::Uuid::from_slice(r.take(16)?).map_err(|_| DecodeError::Invalid("player id"))?;
                 let name_len = r.count(MAX_NAME_BYTES, "name length")?;
-                let name = std::str::from_utf8(r.take(name_len)?)
-                    .map_err(|_| DecodeError::Invalid("name"))?;
-                let colour =
-                    u32::try_from(r.varint()?).map_err(|_| DecodeError::Invalid("colour"))?;
+                let name = std::str::from_utf8(r.take(name_len)?).map_err(|_| DecodeError::Invalid("name"))?;
+                let colour = u32::try_from(r.varint()?).map_err(|_| DecodeError::Invalid("colour"))?;
                 Some(Ship::seated(PlayerId(uuid), name.to_owned(), colour))
             }
             _ => return Err(DecodeError::Invalid("seat tag")),
@@ -210,14 +199,7 @@ fn encode_intents(pred: &mut World, world: &World, out: &mut Vec<u8>) -> bool {
         return false;
     }
     put_varint(out, mask);
-    for (p, w) in pred
-        .ships
-        .iter_mut()
-        .zip(&world.ships)
-        .enumerate()
-        .filter(|(slot, _)| mask & (1 << slot) != 0)
-        .map(|(_, pair)| pair)
-    {
+    for (p, w) in pred.ships.iter_mut().zip(&world.ships).enumerate().filter(|(slot, _)| mask & (1 << slot) != 0).map(|(_, pair)| pair) {
         let (Some(p), Some(w)) = (p.as_mut(), w.as_ref()) else {
             continue;
         };
@@ -237,11 +219,7 @@ fn apply_intents(world: &mut World, r: &mut Reader<'_>) -> Result<(), DecodeErro
         if mask & (1 << slot) == 0 {
             continue;
         }
-        let ship = world
-            .ships
-            .get_mut(slot)
-            .and_then(Option::as_mut)
-            .ok_or(DecodeError::Invalid("intent slot"))?;
+        let ship = world.ships.get_mut(slot).and_then(Option::as_mut).ok_or(DecodeError::Invalid("intent slot"))?;
         let flags = r.u8()?;
         if flags & !7 != 0 {
             return Err(DecodeError::Invalid("intent flags"));
@@ -282,10 +260,8 @@ fn encode_match(pred: &World, world: &World, out: &mut Vec<u8>) -> bool {
     let ticks_left = i64::from(world.phase_ticks_left) - i64::from(pred.phase_ticks_left);
     let tick = world.tick.wrapping_sub(pred.tick) as i64;
     let next_bullet = i64::from(world.next_bullet_id) - i64::from(pred.next_bullet_id);
-    let mask = u8::from(world.phase != pred.phase)
-        | u8::from(ticks_left != 0) << 1
-        | u8::from(tick != 0) << 2
-        | u8::from(next_bullet != 0) << 3;
+    let mask =
+        u8::from(world.phase != pred.phase) | u8::from(ticks_left != 0) << 1 | u8::from(tick != 0) << 2 | u8::from(next_bullet != 0) << 3;
     if mask == 0 {
         return false;
     }
@@ -362,14 +338,10 @@ fn ship_field_mask(pred: &Ship, ship: &Ship, residuals: &[i64; SHIP_NUMERIC_FIEL
 
 fn encode_ships(pred: &World, world: &World, out: &mut Vec<u8>) -> bool {
     let pairs = || {
-        pred.ships
-            .iter()
-            .zip(&world.ships)
-            .enumerate()
-            .filter_map(|(slot, pair)| match pair {
-                (Some(p), Some(w)) => Some((slot, p, w)),
-                _ => None,
-            })
+        pred.ships.iter().zip(&world.ships).enumerate().filter_map(|(slot, pair)| match pair {
+            (Some(p), Some(w)) => Some((slot, p, w)),
+            _ => None,
+        })
     };
     let mut slots = 0u64;
     for (slot, p, w) in pairs() {
@@ -397,11 +369,7 @@ fn apply_ships(world: &mut World, r: &mut Reader<'_>) -> Result<(), DecodeError>
         if slots & (1 << slot) == 0 {
             continue;
         }
-        let ship = world
-            .ships
-            .get_mut(slot)
-            .and_then(Option::as_mut)
-            .ok_or(DecodeError::Invalid("ship slot"))?;
+        let ship = world.ships.get_mut(slot).and_then(Option::as_mut).ok_or(DecodeError::Invalid("ship slot"))?;
         let fields = r.varint()?;
         if fields >= 1 << 12 {
             return Err(DecodeError::Invalid("ship fields"));
@@ -435,11 +403,7 @@ fn add_residual<T>(value: T, residual: i64) -> Result<T, DecodeError>
 where
     T: Copy + Into<i64> + TryFrom<i64>,
 {
-    value
-        .into()
-        .checked_add(residual)
-        .and_then(|v| T::try_from(v).ok())
-        .ok_or(DecodeError::OutOfBounds("residual"))
+    value.into().checked_add(residual).and_then(|v| T::try_from(v).ok()).ok_or(DecodeError::OutOfBounds("residual"))
 }
 
 // --- lists (bullets, pickups) ---------------------------------------------------------
@@ -468,11 +432,7 @@ fn encode_list<T: ListItem>(pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool
             removed.push(i);
         }
     }
-    let kept_pred = pred
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| removed.binary_search(i).is_err())
-        .map(|(_, p)| p);
+    let kept_pred = pred.iter().enumerate().filter(|(i, _)| removed.binary_search(i).is_err()).map(|(_, p)| p);
     let mut changed = Vec::new();
     let mut fields = Vec::new();
     for (k, (p, a)) in kept_pred.zip(actual).enumerate() {
@@ -524,10 +484,7 @@ fn read_gaps(r: &mut Reader<'_>, count: usize, len: usize) -> Result<Vec<usize>,
     let mut indices = Vec::with_capacity(count);
     let mut next = 0usize;
     for _ in 0..count {
-        let i = next
-            .checked_add(r.count(len, "index")?)
-            .filter(|&i| i < len)
-            .ok_or(DecodeError::Invalid("index"))?;
+        let i = next.checked_add(r.count(len, "index")?).filter(|&i| i < len).ok_or(DecodeError::Invalid("index"))?;
         indices.push(i);
         next = i + 1;
     }
@@ -546,10 +503,7 @@ fn apply_list<T: ListItem>(list: &mut Vec<T>, r: &mut Reader<'_>) -> Result<(), 
     let changed = r.count(list.len(), "changed count")?;
     let mut next = 0usize;
     for _ in 0..changed {
-        let k = next
-            .checked_add(r.count(list.len(), "index")?)
-            .filter(|&k| k < list.len())
-            .ok_or(DecodeError::Invalid("index"))?;
+        let k = next.checked_add(r.count(list.len(), "index")?).filter(|&k| k < list.len()).ok_or(DecodeError::Invalid("index"))?;
         next = k + 1;
         let fields = r.u8()?;
         list[k].apply_residuals(fields, r)?;
@@ -592,42 +546,12 @@ impl ListItem for Bullet {
 
     fn residuals(pred: &Self, actual: &Self, out: &mut Vec<u8>) -> u8 {
         let mut mask = 0;
-        put_residual(
-            out,
-            &mut mask,
-            1,
-            i64::from(actual.pos.x) - i64::from(pred.pos.x),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            2,
-            i64::from(actual.pos.y) - i64::from(pred.pos.y),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            4,
-            i64::from(actual.vel.x) - i64::from(pred.vel.x),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            8,
-            i64::from(actual.vel.y) - i64::from(pred.vel.y),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            16,
-            i64::from(actual.ttl) - i64::from(pred.ttl),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            32,
-            i64::from(actual.owner) - i64::from(pred.owner),
-        );
+        put_residual(out, &mut mask, 1, i64::from(actual.pos.x) - i64::from(pred.pos.x));
+        put_residual(out, &mut mask, 2, i64::from(actual.pos.y) - i64::from(pred.pos.y));
+        put_residual(out, &mut mask, 4, i64::from(actual.vel.x) - i64::from(pred.vel.x));
+        put_residual(out, &mut mask, 8, i64::from(actual.vel.y) - i64::from(pred.vel.y));
+        put_residual(out, &mut mask, 16, i64::from(actual.ttl) - i64::from(pred.ttl));
+        put_residual(out, &mut mask, 32, i64::from(actual.owner) - i64::from(pred.owner));
         mask
     }
 
@@ -666,13 +590,7 @@ impl ListItem for Bullet {
         let pos = read_vec2(r)?;
         let vel = read_vec2(r)?;
         let ttl = u16::try_from(r.varint()?).map_err(|_| DecodeError::Invalid("ttl"))?;
-        Ok(Bullet {
-            id,
-            owner,
-            pos,
-            vel,
-            ttl,
-        })
+        Ok(Bullet { id, owner, pos, vel, ttl })
     }
 }
 
@@ -698,24 +616,9 @@ impl ListItem for Pickup {
 
     fn residuals(pred: &Self, actual: &Self, out: &mut Vec<u8>) -> u8 {
         let mut mask = 0;
-        put_residual(
-            out,
-            &mut mask,
-            1,
-            i64::from(actual.pos.x) - i64::from(pred.pos.x),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            2,
-            i64::from(actual.pos.y) - i64::from(pred.pos.y),
-        );
-        put_residual(
-            out,
-            &mut mask,
-            4,
-            kind_code(actual.kind) - kind_code(pred.kind),
-        );
+        put_residual(out, &mut mask, 1, i64::from(actual.pos.x) - i64::from(pred.pos.x));
+        put_residual(out, &mut mask, 2, i64::from(actual.pos.y) - i64::from(pred.pos.y));
+        put_residual(out, &mut mask, 4, kind_code(actual.kind) - kind_code(pred.kind));
         mask
     }
 
@@ -730,9 +633,7 @@ impl ListItem for Pickup {
             self.pos.y = add_residual(self.pos.y, r.zigzag()?)?;
         }
         if fields & 4 != 0 {
-            let code = kind_code(self.kind)
-                .checked_add(r.zigzag()?)
-                .ok_or(DecodeError::Invalid("pickup kind"))?;
+            let code = kind_code(self.kind).checked_add(r.zigzag()?).ok_or(DecodeError::Invalid("pickup kind"))?;
             self.kind = kind_from_code(code)?;
         }
         Ok(())
@@ -758,14 +659,7 @@ mod tests {
     use crate::config::ArenaConfig;
 
     fn lobby() -> World {
-        World::new(
-            ArenaConfig::default().physics,
-            4,
-            vec![BlackHole {
-                pos: Vec2::new(5000, 5000),
-                core_radius: 100,
-            }],
-        )
+        World::new(ArenaConfig::default().physics, 4, vec![BlackHole { pos: Vec2::new(5000, 5000), core_radius: 100 }])
     }
 
     fn round_trip(base: &World, world: &World) -> Vec<u8> {
@@ -802,11 +696,7 @@ mod tests {
         world.advance();
         world.phase = Phase::Running;
         world.ships[2].as_mut().unwrap().health = 90;
-        world.pickups.push(Pickup {
-            id: 4,
-            kind: PickupKind::Score,
-            pos: Vec2::new(1, 2),
-        });
+        world.pickups.push(Pickup { id: 4, kind: PickupKind::Score, pos: Vec2::new(1, 2) });
         round_trip(&base, &world);
     }
 
@@ -815,26 +705,14 @@ mod tests {
         let mut base = lobby();
         base.phase = Phase::Running;
         for id in 0..5 {
-            base.bullets.push(Bullet {
-                id,
-                owner: 0,
-                pos: Vec2::new(1000 * (id as i32 + 1), 3000),
-                vel: Vec2::new(10, 0),
-                ttl: 50,
-            });
+            base.bullets.push(Bullet { id, owner: 0, pos: Vec2::new(1000 * (id as i32 + 1), 3000), vel: Vec2::new(10, 0), ttl: 50 });
         }
         let mut world = base.clone();
         world.advance();
         world.bullets.remove(3);
         world.bullets.remove(0);
         world.bullets[1].vel.y = 7;
-        world.bullets.push(Bullet {
-            id: 99,
-            owner: 1,
-            pos: Vec2::new(5, 5),
-            vel: Vec2::ZERO,
-            ttl: 3,
-        });
+        world.bullets.push(Bullet { id: 99, owner: 1, pos: Vec2::new(5, 5), vel: Vec2::ZERO, ttl: 3 });
         round_trip(&base, &world);
     }
 

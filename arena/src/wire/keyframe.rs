@@ -21,8 +21,7 @@ pub fn decode(bytes: &[u8]) -> Result<World, DecodeError> {
     if format != KEYFRAME_FORMAT {
         return Err(DecodeError::UnknownFormat(format));
     }
-    let (world, rest) = postcard::take_from_bytes::<World>(body)
-        .map_err(|_| DecodeError::Invalid("keyframe body"))?;
+    let (world, rest) = postcard::take_from_bytes::<World>(body).map_err(|_| DecodeError::Invalid("keyframe body"))?;
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes);
     }

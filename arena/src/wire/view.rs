@@ -60,11 +60,7 @@ impl ArenaView {
 
     /// Seated ships, by slot.
     pub fn ships(&self) -> impl Iterator<Item = ShipView<'_>> {
-        self.world.seated().map(|(slot, ship)| ShipView {
-            slot,
-            ship,
-            view: self,
-        })
+        self.world.seated().map(|(slot, ship)| ShipView { slot, ship, view: self })
     }
 
     pub fn ship_of(&self, player: PlayerId) -> Option<ShipView<'_>> {
@@ -161,8 +157,7 @@ impl ShipView<'_> {
 
     /// Thrust cooldown left as a fraction (1 = just used, 0 = ready), for a bar.
     pub fn thrust_cooldown_fraction(&self) -> f32 {
-        f32::from(self.ship.thrust_cooldown)
-            / f32::from(self.view.world.physics.thrust_cooldown.max(1))
+        f32::from(self.ship.thrust_cooldown) / f32::from(self.view.world.physics.thrust_cooldown.max(1))
     }
 
     /// Fire cooldown left as a fraction (1 = just fired, 0 = ready), for a bar.

@@ -11,10 +11,7 @@ pub fn player(n: u128) -> PlayerId {
 
 /// Two players start a match; every timer is short so tests see every phase.
 pub fn quick_config(max_players: u8) -> ArenaConfig {
-    let mut c = ArenaConfig::for_settings(&RoomSettings {
-        max_players,
-        ..RoomSettings::default()
-    });
+    let mut c = ArenaConfig::for_settings(&RoomSettings { max_players, ..RoomSettings::default() });
     c.min_players = 2;
     c.countdown_ticks = 10;
     c.full_room_countdown_ticks = 5;

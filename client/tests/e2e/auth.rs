@@ -2,8 +2,8 @@
 //! `alg: none`, an HS256 token keyed with the RS256 public key, a foreign `Origin`.
 
 use crate::support::{Env, SECRET};
-use orrery_common::auth::{Claims, sign_hs256};
 use orrery_common::PlayerId;
+use orrery_common::auth::{Claims, sign_hs256};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Try to open a WebSocket; the HTTP status of the answer (101 when upgraded).
@@ -61,11 +61,8 @@ async fn bad_tokens_and_foreign_origins_are_refused_before_the_upgrade() {
     assert_eq!(attempt(&url, Some(&expired), None, true).await, 401, "expired");
     let wrong_aud = sign_hs256(SECRET.as_bytes(), &claims(600, "someone-else"));
     assert_eq!(attempt(&url, Some(&wrong_aud), None, true).await, 401, "wrong audience");
-    let none = format!(
-        "{}.{}.",
-        b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(serde_json::to_string(&claims(600, "orrery")).unwrap().as_bytes())
-    );
+    let none =
+        format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(serde_json::to_string(&claims(600, "orrery")).unwrap().as_bytes()));
     assert_eq!(attempt(&url, Some(&none), None, true).await, 401, "alg: none");
 
     // The browser form: the token as a second subprotocol.
@@ -83,9 +80,7 @@ async fn with_an_rs256_key_an_hs256_token_keyed_by_the_public_key_is_refused() {
     let env = Env::new().await;
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
     let public = format!("{fixtures}/rs256-public.pem");
-    let gw = env
-        .gateway_with(&["--jwt-public-key-file", &public, "--jwt-public-key-alg", "rs256", "--guest-tokens", "false"])
-        .await;
+    let gw = env.gateway_with(&["--jwt-public-key-file", &public, "--jwt-public-key-alg", "rs256", "--guest-tokens", "false"]).await;
     let url = gw.ws_url();
     let pem = std::fs::read(&public).unwrap();
     let confused = sign_hs256(&pem, &claims(600, "orrery"));

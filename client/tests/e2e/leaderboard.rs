@@ -8,14 +8,7 @@ use orrery_gateway::leaderboard::Leaderboard;
 use std::collections::BTreeMap;
 
 async fn board(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> BTreeMap<String, i64> {
-    let rows: Vec<(String, f64)> = redis::cmd("ZRANGE")
-        .arg(key)
-        .arg(0)
-        .arg(-1)
-        .arg("WITHSCORES")
-        .query_async(conn)
-        .await
-        .unwrap();
+    let rows: Vec<(String, f64)> = redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query_async(conn).await.unwrap();
     rows.into_iter().map(|(p, s)| (p, s as i64)).collect()
 }
 
@@ -26,9 +19,7 @@ async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     let gw = env.gateway().await;
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
-    let manager = redis::aio::ConnectionManager::new(redis.clone())
-        .await
-        .unwrap();
+    let manager = redis::aio::ConnectionManager::new(redis.clone()).await.unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
     let names = Names::new(env.prefix.clone());
     let lb = Leaderboard::new(manager, pg.clone(), names.clone());
@@ -37,9 +28,7 @@ async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     let players: Vec<PlayerId> = (0..12).map(|_| PlayerId::random()).collect();
     let mut rng = 7u64;
     let mut next = || {
-        rng = rng
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         rng >> 33
     };
     for _ in 0..20 {
@@ -68,36 +57,19 @@ async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     }
     let live = board(&mut conn, &names.leaderboard()).await;
     // The live board is what PostgreSQL says.
-    let truth: Vec<(uuid::Uuid, i64)> = sqlx::query_as("SELECT player, score FROM player_stats")
-        .fetch_all(&pg)
-        .await
-        .unwrap();
+    let truth: Vec<(uuid::Uuid, i64)> = sqlx::query_as("SELECT player, score FROM player_stats").fetch_all(&pg).await.unwrap();
     let truth: BTreeMap<String, i64> = truth.into_iter().map(|(p, s)| (p.to_string(), s)).collect();
     assert_eq!(live, truth, "live board counted each room once");
 
-    redis::cmd("DEL")
-        .arg(names.leaderboard())
-        .arg(names.leaderboard_applied())
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
+    redis::cmd("DEL").arg(names.leaderboard()).arg(names.leaderboard_applied()).query_async::<()>(&mut conn).await.unwrap();
     assert!(board(&mut conn, &names.leaderboard()).await.is_empty());
     lb.rebuild().await.unwrap();
     let rebuilt = board(&mut conn, &names.leaderboard()).await;
     assert_eq!(rebuilt, live, "rebuilt board identical");
     // And the rebuilt board still counts each room once.
-    let (any_room,): (i64,) = sqlx::query_as("SELECT min(room) FROM match_results")
-        .fetch_one(&pg)
-        .await
-        .unwrap();
-    lb.room_closed(orrery_common::RoomId(any_room as u64))
-        .await
-        .unwrap();
-    assert_eq!(
-        board(&mut conn, &names.leaderboard()).await,
-        live,
-        "a room counted before the rebuild is not counted again"
-    );
+    let (any_room,): (i64,) = sqlx::query_as("SELECT min(room) FROM match_results").fetch_one(&pg).await.unwrap();
+    lb.room_closed(orrery_common::RoomId(any_room as u64)).await.unwrap();
+    assert_eq!(board(&mut conn, &names.leaderboard()).await, live, "a room counted before the rebuild is not counted again");
     // The API reads the same board.
     let top = lb.top(100).await.unwrap();
     assert_eq!(top.len(), live.len());

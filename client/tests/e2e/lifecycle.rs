@@ -37,17 +37,8 @@ async fn play_to_the_end(mut conn: Connection, room: RoomId, seed: u64) -> bool 
 }
 
 async fn metric(addr: std::net::SocketAddr, name: &str) -> f64 {
-    let text = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().last()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,13 +51,7 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
     for i in 0..3 {
         let url = if i == 0 { gw2.ws_url() } else { gw1.ws_url() };
         let mut c = Connection::connect(&url, &token().1).await.unwrap();
-        c.send(&ClientMsg::Queue {
-            mode: "arena-blitz".into(),
-            region: "any".into(),
-            party: vec![],
-        })
-        .await
-        .unwrap();
+        c.send(&ClientMsg::Queue { mode: "arena-blitz".into(), region: "any".into(), party: vec![] }).await.unwrap();
         conns.push(c);
     }
     let mut room = None;
@@ -77,23 +62,18 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
     }
     let room = room.unwrap();
     let players: Vec<PlayerId> = conns.iter().map(|c| c.player()).collect();
-    let games: Vec<_> = conns
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| tokio::spawn(play_to_the_end(c, room, i as u64)))
-        .collect();
+    let games: Vec<_> = conns.into_iter().enumerate().map(|(i, c)| tokio::spawn(play_to_the_end(c, room, i as u64))).collect();
     for g in games {
         assert!(g.await.unwrap(), "every player is told the room closed");
     }
 
     // PostgreSQL: closed, and the results are the ranking of the match_over event.
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
-    let (status, closed): (String, bool) =
-        sqlx::query_as("SELECT status, closed_at IS NOT NULL FROM rooms WHERE id = $1")
-            .bind(room.get() as i64)
-            .fetch_one(&pg)
-            .await
-            .unwrap();
+    let (status, closed): (String, bool) = sqlx::query_as("SELECT status, closed_at IS NOT NULL FROM rooms WHERE id = $1")
+        .bind(room.get() as i64)
+        .fetch_one(&pg)
+        .await
+        .unwrap();
     assert_eq!((status.as_str(), closed), ("closed", true));
     let results: Vec<(uuid::Uuid, i32, i64, i32)> =
         sqlx::query_as("SELECT player, rank, score, kills FROM match_results WHERE room = $1 ORDER BY rank, player")
@@ -103,12 +83,11 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
             .unwrap();
     assert_eq!(results.len(), 3, "one result per player");
     assert!(results.iter().all(|r| players.contains(&PlayerId(r.0))));
-    let (over,): (serde_json::Value,) =
-        sqlx::query_as("SELECT payload FROM match_events WHERE room = $1 AND kind = 'match_over'")
-            .bind(room.get() as i64)
-            .fetch_one(&pg)
-            .await
-            .unwrap();
+    let (over,): (serde_json::Value,) = sqlx::query_as("SELECT payload FROM match_events WHERE room = $1 AND kind = 'match_over'")
+        .bind(room.get() as i64)
+        .fetch_one(&pg)
+        .await
+        .unwrap();
     let ranking: BTreeMap<String, (i64, i64, i64)> = over["ranking"]
         .as_array()
         .unwrap()
@@ -116,20 +95,12 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
         .map(|r| {
             (
                 r["player"].as_str().unwrap().to_owned(),
-                (
-                    r["rank"].as_i64().unwrap(),
-                    r["score"].as_i64().unwrap(),
-                    r["kills"].as_i64().unwrap(),
-                ),
+                (r["rank"].as_i64().unwrap(), r["score"].as_i64().unwrap(), r["kills"].as_i64().unwrap()),
             )
         })
         .collect();
     for (p, rank, score, kills) in &results {
-        assert_eq!(
-            ranking[&p.to_string()],
-            (i64::from(*rank), *score, i64::from(*kills)),
-            "result of {p}"
-        );
+        assert_eq!(ranking[&p.to_string()], (i64::from(*rank), *score, i64::from(*kills)), "result of {p}");
     }
     // Kills agree with the kill events.
     for (p, _, _, kills) in &results {
@@ -144,31 +115,15 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
 
     // The leaderboard, live (Redis) and through the API.
     let api = format!("http://{}", gw1.addr);
-    let board: serde_json::Value = reqwest::get(format!("{api}/v1/leaderboard?limit=10"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let board: serde_json::Value = reqwest::get(format!("{api}/v1/leaderboard?limit=10")).await.unwrap().json().await.unwrap();
     let board = board.as_array().unwrap();
     assert_eq!(board.len(), 3, "{board:?}");
     let scores: Vec<i64> = board.iter().map(|e| e["score"].as_i64().unwrap()).collect();
-    assert!(
-        scores.windows(2).all(|w| w[0] >= w[1]),
-        "sorted best first: {scores:?}"
-    );
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted best first: {scores:?}");
     for (p, rank, score, kills) in &results {
-        let e = board
-            .iter()
-            .find(|e| e["player"] == p.to_string())
-            .expect("on the board");
+        let e = board.iter().find(|e| e["player"] == p.to_string()).expect("on the board");
         assert_eq!(e["score"].as_i64(), Some(*score));
-        let me: serde_json::Value = reqwest::get(format!("{api}/v1/players/{p}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: serde_json::Value = reqwest::get(format!("{api}/v1/players/{p}")).await.unwrap().json().await.unwrap();
         assert_eq!(me["games"], 1);
         assert_eq!(me["wins"], i64::from(*rank == 1));
         assert_eq!(me["kills"], i64::from(*kills));
@@ -179,63 +134,30 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
     // Nothing of the room is left in Redis.
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}:*", env.prefix))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", env.prefix)).query_async(&mut conn).await.unwrap();
     let r = room.get().to_string();
-    let left: Vec<&String> = keys
-        .iter()
-        .filter(|k| k.split(':').any(|part| part == r))
-        .collect();
+    let left: Vec<&String> = keys.iter().filter(|k| k.split(':').any(|part| part == r)).collect();
     assert!(left.is_empty(), "keys of room {room} left: {left:?}");
     for set in ["rooms:owned", "rooms:unowned", "mm:open:arena-blitz"] {
         let key = format!("{}:{set}", env.prefix);
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut conn).await.unwrap();
         let member: bool = match kind.as_str() {
-            "zset" => redis::cmd("ZSCORE")
-                .arg(&key)
-                .arg(room.get())
-                .query_async::<Option<f64>>(&mut conn)
-                .await
-                .unwrap()
-                .is_some(),
-            "set" => redis::cmd("SISMEMBER")
-                .arg(&key)
-                .arg(room.get())
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
+            "zset" => redis::cmd("ZSCORE").arg(&key).arg(room.get()).query_async::<Option<f64>>(&mut conn).await.unwrap().is_some(),
+            "set" => redis::cmd("SISMEMBER").arg(&key).arg(room.get()).query_async(&mut conn).await.unwrap(),
             _ => false,
         };
         assert!(!member, "room {room} still in {set}");
     }
     for p in &players {
-        let in_room: Option<String> = redis::cmd("HGET")
-            .arg(format!("{}:player:{p}", env.prefix))
-            .arg("room")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let in_room: Option<String> =
+            redis::cmd("HGET").arg(format!("{}:player:{p}", env.prefix)).arg("room").query_async(&mut conn).await.unwrap();
         assert_eq!(in_room, None, "{p} still points at the closed room");
     }
     // No gateway subscription, no worker task.
     for addr in [gw1.addr, gw2.addr] {
-        assert_eq!(
-            metric(addr, "orrery_gateway_room_subscriptions").await,
-            0.0,
-            "gateway {addr} still subscribed"
-        );
+        assert_eq!(metric(addr, "orrery_gateway_room_subscriptions").await, 0.0, "gateway {addr} still subscribed");
     }
-    crate::support::eventually(5, "the worker let the room go", || {
-        !worker.owned.contains(room)
-    })
-    .await;
+    crate::support::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;
 
     pg.close().await;
     gw1.stop().await;

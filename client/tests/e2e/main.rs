@@ -9,7 +9,7 @@ mod lifecycle;
 mod malformed;
 mod matchmaking;
 mod ownership;
-mod private_rooms;
 mod play;
+mod private_rooms;
 mod resume;
 mod support;

@@ -98,14 +98,8 @@ async fn capacity_is_respected_and_a_worker_can_shed_rooms() {
     let b = env.worker().await;
     eventually(10, "b takes the rest", || b.owned.len() == 2).await;
 
-    let shed: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{}/v1/shed?rooms=2", a.ops))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shed: serde_json::Value =
+        reqwest::Client::new().post(format!("http://{}/v1/shed?rooms=2", a.ops)).send().await.unwrap().json().await.unwrap();
     assert_eq!(shed["shed"].as_array().unwrap().len(), 2);
     eventually(10, "b takes the shed rooms", || a.owned.len() == 1 && b.owned.len() == 4).await;
     gw.stop().await;

@@ -15,11 +15,7 @@ use tokio::time::Instant;
 async fn join_answer(conn: &mut Connection) -> Result<(), (ErrorCode, String)> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match tokio::time::timeout_at(deadline, conn.next_event())
-            .await
-            .expect("an answer")
-            .unwrap()
-        {
+        match tokio::time::timeout_at(deadline, conn.next_event()).await.expect("an answer").unwrap() {
             Event::Message(ServerMsg::Joined { .. }) => return Ok(()),
             Event::Message(ServerMsg::Error { code, message }) => return Err((code, message)),
             Event::Closed { code, reason } => panic!("closed {code} {reason}"),
@@ -29,29 +25,17 @@ async fn join_answer(conn: &mut Connection) -> Result<(), (ErrorCode, String)> {
 }
 
 /// Follow `conn`'s frames until `pred` holds for the arena it sees.
-async fn watch_until(
-    conn: &mut Connection,
-    view: &mut Option<ArenaView>,
-    what: &str,
-    pred: impl Fn(&ArenaView) -> bool,
-) {
+async fn watch_until(conn: &mut Connection, view: &mut Option<ArenaView>, what: &str, pred: impl Fn(&ArenaView) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if view.as_ref().is_some_and(&pred) {
             return;
         }
-        match tokio::time::timeout_at(deadline, conn.next_event())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-            .unwrap()
+        match tokio::time::timeout_at(deadline, conn.next_event()).await.unwrap_or_else(|_| panic!("timed out waiting for {what}")).unwrap()
         {
             Event::Frame(f) => match f.kind {
                 FrameKind::Keyframe => *view = Some(ArenaView::from_keyframe(&f.payload).unwrap()),
-                FrameKind::Delta { .. } => view
-                    .as_mut()
-                    .expect("keyframe first")
-                    .apply_delta(&f.payload)
-                    .unwrap(),
+                FrameKind::Delta { .. } => view.as_mut().expect("keyframe first").apply_delta(&f.payload).unwrap(),
             },
             Event::Closed { code, reason } => panic!("closed {code} {reason}"),
             _ => {}
@@ -79,39 +63,19 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
         .await
         .unwrap();
     let room = orrery_common::RoomId(created["room"].as_u64().expect("a room id"));
-    let code = created["invite_code"]
-        .as_str()
-        .expect("an invite code")
-        .to_owned();
+    let code = created["invite_code"].as_str().expect("an invite code").to_owned();
 
-    let mut host = Connection::connect(&gw1.ws_url(), &creator_token)
-        .await
-        .unwrap();
+    let mut host = Connection::connect(&gw1.ws_url(), &creator_token).await.unwrap();
     host.join(room).await.expect("the creator joins by id");
     let (b, b_token) = token();
     let mut guest = Connection::connect(&gw2.ws_url(), &b_token).await.unwrap();
     // Private: not by id without the code.
-    guest
-        .send(&ClientMsg::Join { room, resume: None })
-        .await
-        .unwrap();
-    assert_eq!(
-        join_answer(&mut guest).await.map_err(|e| e.0),
-        Err(ErrorCode::JoinRefused),
-        "private room joined by id"
-    );
-    guest
-        .send(&ClientMsg::JoinByCode {
-            code: code.to_lowercase(),
-        })
-        .await
-        .unwrap();
+    guest.send(&ClientMsg::Join { room, resume: None }).await.unwrap();
+    assert_eq!(join_answer(&mut guest).await.map_err(|e| e.0), Err(ErrorCode::JoinRefused), "private room joined by id");
+    guest.send(&ClientMsg::JoinByCode { code: code.to_lowercase() }).await.unwrap();
     join_answer(&mut guest).await.expect("joins with the code");
     let mut view = None;
-    watch_until(&mut host, &mut view, "the guest's ship", |v| {
-        v.ship_of(b).is_some()
-    })
-    .await;
+    watch_until(&mut host, &mut view, "the guest's ship", |v| v.ship_of(b).is_some()).await;
 
     // Only the creator may kick.
     let (_, other_token) = token();
@@ -136,11 +100,7 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut told = false;
     loop {
-        match tokio::time::timeout_at(deadline, guest.next_event())
-            .await
-            .expect("kick arrives")
-            .unwrap()
-        {
+        match tokio::time::timeout_at(deadline, guest.next_event()).await.expect("kick arrives").unwrap() {
             Event::Message(ServerMsg::Kicked { room: r }) => told = r == room,
             Event::Closed { code, .. } => {
                 assert_eq!(code, close::KICKED);
@@ -151,41 +111,25 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     }
     assert!(told, "ServerMsg::Kicked came before the close");
     // Removed from the match.
-    watch_until(&mut host, &mut view, "the guest's ship to go", |v| {
-        v.ship_of(b).is_none()
-    })
-    .await;
+    watch_until(&mut host, &mut view, "the guest's ship to go", |v| v.ship_of(b).is_none()).await;
 
     // Refused on rejoin, by code and by id, through either gateway.
     for gw in [&gw1, &gw2] {
         let mut again = Connection::connect(&gw.ws_url(), &b_token).await.unwrap();
-        again
-            .send(&ClientMsg::JoinByCode { code: code.clone() })
-            .await
-            .unwrap();
-        let err = join_answer(&mut again)
-            .await
-            .expect_err("rejoin by code refused");
+        again.send(&ClientMsg::JoinByCode { code: code.clone() }).await.unwrap();
+        let err = join_answer(&mut again).await.expect_err("rejoin by code refused");
         assert_eq!(err.0, ErrorCode::JoinRefused, "{}", err.1);
-        again
-            .send(&ClientMsg::Join { room, resume: None })
-            .await
-            .unwrap();
-        assert_eq!(
-            join_answer(&mut again).await.map_err(|e| e.0),
-            Err(ErrorCode::JoinRefused)
-        );
+        again.send(&ClientMsg::Join { room, resume: None }).await.unwrap();
+        assert_eq!(join_answer(&mut again).await.map_err(|e| e.0), Err(ErrorCode::JoinRefused));
     }
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM room_bans WHERE room = $1 AND player = $2 AND banned_by = $3",
-    )
-    .bind(room.get() as i64)
-    .bind(b.0)
-    .bind(creator.0)
-    .fetch_one(&pg)
-    .await
-    .unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM room_bans WHERE room = $1 AND player = $2 AND banned_by = $3")
+        .bind(room.get() as i64)
+        .bind(b.0)
+        .bind(creator.0)
+        .fetch_one(&pg)
+        .await
+        .unwrap();
     assert_eq!(n, 1, "the ban is recorded");
     let _: PlayerId = b;
 

@@ -57,11 +57,16 @@ impl Env {
     /// Flags every binary shares: where the services are, and this test's prefix.
     pub fn service_args(&self) -> Vec<String> {
         [
-            "--nats-url", &self.nats_url,
-            "--redis-url", &self.redis_url,
-            "--database-url", &self.database_url,
-            "--prefix", &self.prefix,
-            "--log", "warn",
+            "--nats-url",
+            &self.nats_url,
+            "--redis-url",
+            &self.redis_url,
+            "--database-url",
+            &self.database_url,
+            "--prefix",
+            &self.prefix,
+            "--log",
+            "warn",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -82,7 +87,12 @@ impl Env {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            gateway.run(listener, async { let _ = stopped.await; }).await.expect("gateway runs");
+            gateway
+                .run(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("gateway runs");
         });
         GatewayHandle { addr, stop: Some(stop), task }
     }
@@ -104,7 +114,12 @@ impl Env {
         let ops = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            worker.run(listener, async { let _ = stopped.await; }).await.expect("worker runs");
+            worker
+                .run(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("worker runs");
         });
         WorkerHandle { id, owned, ops, stop: Some(stop), task }
     }
@@ -116,7 +131,8 @@ impl Env {
     /// Drop the database (best effort: tests that fail leave it for inspection).
     pub async fn cleanup(self) {
         if let Ok(admin) = sqlx::PgPool::connect(&self.admin_url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&admin).await;
+            let _ =
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&admin).await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

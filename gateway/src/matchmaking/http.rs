@@ -14,31 +14,20 @@ use axum::http::HeaderMap;
 use std::sync::Arc;
 
 /// `POST /v1/matchmaking` with `{mode, region?, party?}`.
-pub async fn queue(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<QueueOutcome>, ApiError> {
+pub async fn queue(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Json<QueueOutcome>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
-    let req: QueueRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let req: QueueRequest = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
     Ok(Json(app.matchmaker.enqueue(identity.player, &req).await?))
 }
 
 /// `GET /v1/matchmaking`.
-pub async fn status(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Json<QueueStatus>, ApiError> {
+pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<QueueStatus>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
     Ok(Json(app.matchmaker.status(identity.player).await?))
 }
 
 /// `DELETE /v1/matchmaking`: `{"cancelled": bool}`.
-pub async fn cancel(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn cancel(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
     let cancelled = app.matchmaker.cancel(identity.player).await?;
     Ok(Json(serde_json::json!({ "cancelled": cancelled })))

@@ -89,10 +89,7 @@ pub fn parse_modes(specs: &[String]) -> Result<BTreeMap<String, ModeLimits>, Str
         let err = || format!("{spec:?} is not mode=min-max (e.g. arena=3-5)");
         let (mode, range) = spec.split_once('=').ok_or_else(err)?;
         let (min, max) = range.split_once('-').ok_or_else(err)?;
-        let (min, max): (u8, u8) = (
-            min.trim().parse().map_err(|_| err())?,
-            max.trim().parse().map_err(|_| err())?,
-        );
+        let (min, max): (u8, u8) = (min.trim().parse().map_err(|_| err())?, max.trim().parse().map_err(|_| err())?);
         if !tickets::valid_token(mode) {
             return Err(format!("mode {mode:?} must be 1 to 32 of [A-Za-z0-9_-]"));
         }
@@ -158,18 +155,9 @@ pub struct Matchmaker {
 }
 
 impl Matchmaker {
-    pub fn new(
-        redis: ConnectionManager,
-        pg: PgPool,
-        nats: async_nats::Client,
-        names: Names,
-        args: MatchmakingArgs,
-    ) -> Self {
+    pub fn new(redis: ConnectionManager, pg: PgPool, nats: async_nats::Client, names: Names, args: MatchmakingArgs) -> Self {
         let modes = parse_modes(&args.mm_modes).expect("validated at start");
-        let wake = modes
-            .keys()
-            .map(|m| (m.clone(), Arc::new(Notify::new())))
-            .collect();
+        let wake = modes.keys().map(|m| (m.clone(), Arc::new(Notify::new()))).collect();
         Self {
             redis,
             pg,
@@ -190,15 +178,8 @@ impl Matchmaker {
 
     /// Queue `leader` (and the party). A player already in a live match is sent back
     /// to it; queuing twice answers with the same ticket.
-    pub async fn enqueue(
-        &self,
-        leader: PlayerId,
-        req: &QueueRequest,
-    ) -> Result<QueueOutcome, MatchmakingError> {
-        let limits = *self
-            .modes
-            .get(&req.mode)
-            .ok_or_else(|| MatchmakingError::UnknownMode(req.mode.clone()))?;
+    pub async fn enqueue(&self, leader: PlayerId, req: &QueueRequest) -> Result<QueueOutcome, MatchmakingError> {
+        let limits = *self.modes.get(&req.mode).ok_or_else(|| MatchmakingError::UnknownMode(req.mode.clone()))?;
         if !tickets::valid_token(&req.region) {
             return Err(MatchmakingError::BadRegion);
         }
@@ -222,19 +203,12 @@ impl Matchmaker {
         let mut conn = self.redis.clone();
         let answer: Vec<String> = inv.invoke_async(&mut conn).await?;
         let outcome = match answer.as_slice() {
-            [kind, ticket, _] if kind == "queued" => QueueOutcome::Queued {
-                ticket: ticket.clone(),
-            },
+            [kind, ticket, _] if kind == "queued" => QueueOutcome::Queued { ticket: ticket.clone() },
             [kind, room, who] if kind == "in_room" => {
                 if *who != leader.to_string() {
                     return Err(MatchmakingError::MemberBusy(who.clone()));
                 }
-                QueueOutcome::InRoom {
-                    room: RoomId(
-                        room.parse()
-                            .map_err(|_| MatchmakingError::Script(room.clone()))?,
-                    ),
-                }
+                QueueOutcome::InRoom { room: RoomId(room.parse().map_err(|_| MatchmakingError::Script(room.clone()))?) }
             }
             [kind, _, who] if kind == "busy" => {
                 return Err(MatchmakingError::MemberBusy(who.clone()));
@@ -250,25 +224,15 @@ impl Matchmaker {
     /// Take the player's ticket (their whole party) out of the queue.
     pub async fn cancel(&self, player: PlayerId) -> Result<bool, MatchmakingError> {
         let mut conn = self.redis.clone();
-        let n: i64 = self
-            .cancel
-            .prepare_invoke()
-            .arg(self.names.prefix())
-            .arg(player.to_string())
-            .invoke_async(&mut conn)
-            .await?;
+        let n: i64 = self.cancel.prepare_invoke().arg(self.names.prefix()).arg(player.to_string()).invoke_async(&mut conn).await?;
         Ok(n == 1)
     }
 
     /// Where the player is: in a room, queued, or neither. Refreshes a queued ticket's TTL.
     pub async fn status(&self, player: PlayerId) -> Result<QueueStatus, MatchmakingError> {
         let mut conn = self.redis.clone();
-        let (room, ticket): (Option<u64>, Option<String>) = redis::cmd("HMGET")
-            .arg(self.names.player(player))
-            .arg("room")
-            .arg("ticket")
-            .query_async(&mut conn)
-            .await?;
+        let (room, ticket): (Option<u64>, Option<String>) =
+            redis::cmd("HMGET").arg(self.names.player(player)).arg("room").arg("ticket").query_async(&mut conn).await?;
         if let Some(room) = room {
             return Ok(QueueStatus::Placed { room: RoomId(room) });
         }
@@ -280,10 +244,7 @@ impl Matchmaker {
                 .query_async(&mut conn)
                 .await?;
             if let Some(since) = since {
-                return Ok(QueueStatus::Queued {
-                    ticket,
-                    waited_ms: now_ms().saturating_sub(since),
-                });
+                return Ok(QueueStatus::Queued { ticket, waited_ms: now_ms().saturating_sub(since) });
             }
         }
         Ok(QueueStatus::Idle)
@@ -299,27 +260,15 @@ impl Matchmaker {
     /// One placement step for `mode`: run the script, refill the room pool when it runs
     /// low, wake the workers for new rooms and tell the placed players.
     pub async fn step(&self, mode: &str) -> Result<StepOutcome, MatchmakingError> {
-        let limits = *self
-            .modes
-            .get(mode)
-            .ok_or_else(|| MatchmakingError::UnknownMode(mode.to_owned()))?;
+        let limits = *self.modes.get(mode).ok_or_else(|| MatchmakingError::UnknownMode(mode.to_owned()))?;
         let mut total = StepOutcome::default();
         for _ in 0..MAX_REFILLS_PER_STEP {
             let out = self.place_once(mode, limits).await?;
             total.placements.extend(out.placements);
             total.pool_left = out.pool_left;
             total.starved |= out.starved;
-            if out.pool_left < u64::from(self.args.mm_pool / 2).max(limits.max as u64)
-                || out.starved
-            {
-                self.refill(
-                    mode,
-                    limits,
-                    u64::from(self.args.mm_pool)
-                        .saturating_sub(out.pool_left)
-                        .max(1),
-                )
-                .await?;
+            if out.pool_left < u64::from(self.args.mm_pool / 2).max(limits.max as u64) || out.starved {
+                self.refill(mode, limits, u64::from(self.args.mm_pool).saturating_sub(out.pool_left).max(1)).await?;
             }
             if !out.starved {
                 break;
@@ -332,32 +281,14 @@ impl Matchmaker {
     }
 
     /// The script alone (no refill, no announcements): what the benchmark measures.
-    pub async fn place_once(
-        &self,
-        mode: &str,
-        limits: ModeLimits,
-    ) -> Result<StepOutcome, MatchmakingError> {
+    pub async fn place_once(&self, mode: &str, limits: ModeLimits) -> Result<StepOutcome, MatchmakingError> {
         let mut conn = self.redis.clone();
-        place_with(
-            &self.place,
-            &mut conn,
-            &self.names,
-            mode,
-            limits,
-            &self.args,
-            now_ms(),
-        )
-        .await
+        place_with(&self.place, &mut conn, &self.names, mode, limits, &self.args, now_ms()).await
     }
 
     /// Create `n` pooled rooms of `mode` and put their ids in the pool.
     async fn refill(&self, mode: &str, limits: ModeLimits, n: u64) -> Result<(), MatchmakingError> {
-        let settings = RoomSettings {
-            mode: mode.to_owned(),
-            max_players: limits.max,
-            tick_hz: self.args.mm_tick_hz,
-            seed: 0,
-        };
+        let settings = RoomSettings { mode: mode.to_owned(), max_players: limits.max, tick_hz: self.args.mm_tick_hz, seed: 0 };
         let ids: Vec<(i64,)> = sqlx::query_as(
             "INSERT INTO rooms (mode, region, status, settings, matchmade)
              SELECT $1, 'any', 'pooled', jsonb_set($2::jsonb, '{seed}', to_jsonb(floor(random() * 9e15)::bigint)), true
@@ -382,18 +313,9 @@ impl Matchmaker {
 
     /// Wake the workers for new rooms, record their region, tell every placed player.
     async fn announce(&self, out: &StepOutcome) {
-        let new: Vec<i64> = out
-            .placements
-            .iter()
-            .filter(|p| p.1)
-            .map(|p| p.0.get() as i64)
-            .collect();
+        let new: Vec<i64> = out.placements.iter().filter(|p| p.1).map(|p| p.0.get() as i64).collect();
         for room in &new {
-            if let Err(e) = self
-                .nats
-                .publish(self.names.rooms_new(), room.to_string().into())
-                .await
-            {
+            if let Err(e) = self.nats.publish(self.names.rooms_new(), room.to_string().into()).await {
                 warn!(room, error = %e, "room wake-up not published (the workers' scan finds it)");
             }
         }
@@ -405,25 +327,20 @@ impl Matchmaker {
                 pipe.hget(self.names.mm_room(RoomId(*room as u64)), "region");
             }
             if let Ok(regions) = pipe.query_async::<Vec<Option<String>>>(&mut conn).await {
-                let regions: Vec<String> = regions
-                    .into_iter()
-                    .map(|r| r.unwrap_or_else(|| "any".into()))
-                    .collect();
-                let _ = sqlx::query("UPDATE rooms r SET region = u.region FROM unnest($1::bigint[], $2::text[]) AS u(id, region) WHERE r.id = u.id")
-                    .bind(&new)
-                    .bind(&regions)
-                    .execute(&self.pg)
-                    .await;
+                let regions: Vec<String> = regions.into_iter().map(|r| r.unwrap_or_else(|| "any".into())).collect();
+                let _ = sqlx::query(
+                    "UPDATE rooms r SET region = u.region FROM unnest($1::bigint[], $2::text[]) AS u(id, region) WHERE r.id = u.id",
+                )
+                .bind(&new)
+                .bind(&regions)
+                .execute(&self.pg)
+                .await;
             }
         }
         for (room, _, players) in &out.placements {
             let event = encode(&PlayerEvent::Placed { room: *room });
             for p in players {
-                if let Err(e) = self
-                    .nats
-                    .publish(self.names.player_events(*p), event.clone().into())
-                    .await
-                {
+                if let Err(e) = self.nats.publish(self.names.player_events(*p), event.clone().into()).await {
                     warn!(player = %p, error = %e, "placement not announced (the player finds it on their next queue request)");
                 }
             }
@@ -446,8 +363,7 @@ impl Matchmaker {
     /// Run a placement step per mode whenever woken, and at least every `--mm-step-ms`.
     pub fn spawn_stepper(self: &Arc<Self>, stop: CancellationToken) {
         for (mode, notify) in &self.wake {
-            let (me, mode, notify, stop) =
-                (self.clone(), mode.clone(), notify.clone(), stop.clone());
+            let (me, mode, notify, stop) = (self.clone(), mode.clone(), notify.clone(), stop.clone());
             tokio::spawn(async move {
                 let every = Duration::from_millis(me.args.mm_step_ms);
                 loop {

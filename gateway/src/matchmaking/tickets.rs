@@ -54,9 +54,7 @@ pub enum QueueStatus {
 
 /// Modes and regions become key parts: keep them to a safe alphabet.
 pub fn valid_token(s: &str) -> bool {
-    (1..=32).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    (1..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Decode `{pool, starved, (room, new, "p1,p2,..")*}`.
@@ -64,10 +62,7 @@ pub fn parse_step(raw: &[redis::Value]) -> Result<StepOutcome, String> {
     fn int(v: &redis::Value) -> Result<u64, String> {
         match v {
             redis::Value::Int(i) => u64::try_from(*i).map_err(|_| format!("negative {i}")),
-            redis::Value::BulkString(b) => std::str::from_utf8(b)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| format!("{v:?}")),
+            redis::Value::BulkString(b) => std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).ok_or_else(|| format!("{v:?}")),
             other => Err(format!("{other:?}")),
         }
     }
@@ -81,11 +76,7 @@ pub fn parse_step(raw: &[redis::Value]) -> Result<StepOutcome, String> {
     if raw.len() < 2 || !(raw.len() - 2).is_multiple_of(3) {
         return Err(format!("{} values", raw.len()));
     }
-    let mut out = StepOutcome {
-        pool_left: int(&raw[0])?,
-        starved: int(&raw[1])? == 1,
-        placements: Vec::new(),
-    };
+    let mut out = StepOutcome { pool_left: int(&raw[0])?, starved: int(&raw[1])? == 1, placements: Vec::new() };
     for chunk in raw[2..].chunks(3) {
         let room = RoomId(int(&chunk[0])?);
         let new = int(&chunk[1])? == 1;
@@ -106,11 +97,7 @@ mod tests {
     #[test]
     fn members_put_the_leader_first_once() {
         let (a, b) = (PlayerId::random(), PlayerId::random());
-        let req = QueueRequest {
-            mode: "arena".into(),
-            region: "eu".into(),
-            party: vec![b, a, b],
-        };
+        let req = QueueRequest { mode: "arena".into(), region: "eu".into(), party: vec![b, a, b] };
         assert_eq!(req.members(a), vec![a, b]);
     }
 
