@@ -14,7 +14,8 @@
 //!
 //! countdown 3 s (1 s once all `max_players` seats are taken), disconnect grace 10 s,
 //! time limit 3 min, ships float 10 s after the match is over, an empty lobby becomes
-//! closable after 2 min. Arena 1600 × 1000 units, ship speed ≤ 300 units/s, thrust kick
+//! closable after 2 min, a lobby with players that never reaches its minimum after 90 s
+//! (20 s in `arena-blitz`). Arena 1600 × 1000 units, ship speed ≤ 300 units/s, thrust kick
 //! every 0.3 s, a shot every 0.2 s, bullets 360 units/s for 3 s, 10 damage of 100 health,
 //! two black holes.
 
@@ -89,6 +90,9 @@ pub struct ArenaConfig {
     pub float_after_over_ticks: u32,
     /// An empty lobby becomes closable after this long.
     pub idle_lobby_ticks: u32,
+    /// A lobby with players that never reaches `min_players` becomes closable after this
+    /// long (its players are told the room closed and queue again).
+    pub unfilled_lobby_ticks: u32,
     pub black_holes: u8,
     /// Radius of a black hole's core: ships and bullets reaching it are destroyed.
     pub black_hole_core_radius: i32,
@@ -130,6 +134,7 @@ impl ArenaConfig {
             time_limit_ticks: ticks(180.0),
             float_after_over_ticks: ticks(10.0),
             idle_lobby_ticks: ticks(120.0),
+            unfilled_lobby_ticks: ticks(90.0),
             black_holes: 2,
             black_hole_core_radius: units(28.0),
             spawn_clearance: units(250.0),
@@ -179,6 +184,7 @@ impl ArenaConfig {
             config.full_room_countdown_ticks = ticks(1.0);
             config.time_limit_ticks = ticks(15.0);
             config.float_after_over_ticks = ticks(2.0);
+            config.unfilled_lobby_ticks = ticks(20.0);
         }
         config.min_players = config.min_players.clamp(1, config.max_players);
         config

@@ -48,6 +48,8 @@ pub struct Room {
     pub next_pickup_id: u32,
     /// Consecutive ticks the lobby has been empty.
     pub idle_ticks: u32,
+    /// Consecutive ticks the lobby has had players, but fewer than the minimum.
+    pub unfilled_ticks: u32,
     /// Events raised between steps, reported by the next step.
     pub pending_events: Vec<ArenaEvent>,
     pub results: Option<Vec<PlayerResult>>,
@@ -70,6 +72,7 @@ impl Room {
             next_pickup_in: 0,
             next_pickup_id: 0,
             idle_ticks: 0,
+            unfilled_ticks: 0,
             pending_events: Vec::new(),
             results: None,
         }

@@ -25,6 +25,29 @@ fn countdown_needs_min_players_and_then_runs() {
 }
 
 #[test]
+fn a_lobby_that_never_fills_closes_and_ranks_nobody() {
+    let mut game = ArenaFactory.create(&RoomSettings::default());
+    game.join(player(1), "a").unwrap();
+    game.join(player(2), "b").unwrap();
+    steps(game.as_mut(), 90 * 30 - 1);
+    assert_eq!(game.phase(), Phase::Lobby, "still waiting just before 90 s");
+    step(game.as_mut());
+    assert_eq!(game.phase(), Phase::Closable, "closed after 90 s with 2 of 3 players");
+    assert_eq!(game.results(), None, "no match was played: nobody is ranked");
+}
+
+#[test]
+fn a_lobby_that_fills_in_time_does_not_close() {
+    let mut game = ArenaFactory.create(&RoomSettings::default());
+    game.join(player(1), "a").unwrap();
+    steps(game.as_mut(), 80 * 30);
+    game.join(player(2), "b").unwrap();
+    game.join(player(3), "c").unwrap();
+    steps(game.as_mut(), 20 * 30);
+    assert_eq!(game.phase(), Phase::Running);
+}
+
+#[test]
 fn a_full_room_counts_down_faster_and_a_leave_goes_back_to_the_lobby() {
     let settings = RoomSettings { max_players: 3, ..RoomSettings::default() };
     let mut game = ArenaGame::new(&settings);

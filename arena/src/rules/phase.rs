@@ -1,7 +1,8 @@
 //! The match's life: lobby → countdown (once `min_players` are seated; shortened when
 //! every seat is taken; back to lobby if players leave) → running → over (one ship or
 //! none left, or the time limit) → closable (after the float). An empty lobby also
-//! becomes closable after `idle_lobby_ticks`.
+//! becomes closable after `idle_lobby_ticks`, one with players that never reaches the
+//! minimum after `unfilled_lobby_ticks`.
 
 use crate::events::{ArenaEvent, OverReason};
 use crate::fixed::Vec2;
@@ -19,12 +20,19 @@ impl Room {
                     self.world.phase_ticks_left = config.countdown_ticks;
                     self.shorten_countdown_when_full(seated);
                 } else if seated == 0 {
+                    self.unfilled_ticks = 0;
                     self.idle_ticks = self.idle_ticks.saturating_add(1);
                     if self.idle_ticks >= config.idle_lobby_ticks {
                         self.world.phase = Phase::Closable;
                     }
                 } else {
+                    // Players who wait for a match that never fills are better off queueing
+                    // again: the room closes (nobody is ranked: no match was played).
                     self.idle_ticks = 0;
+                    self.unfilled_ticks = self.unfilled_ticks.saturating_add(1);
+                    if self.unfilled_ticks >= config.unfilled_lobby_ticks {
+                        self.world.phase = Phase::Closable;
+                    }
                 }
             }
             Phase::Countdown => {
@@ -32,6 +40,7 @@ impl Room {
                     self.world.phase = Phase::Lobby;
                     self.world.phase_ticks_left = 0;
                     self.idle_ticks = 0;
+                    self.unfilled_ticks = 0;
                 } else {
                     self.shorten_countdown_when_full(seated);
                     if self.world.phase_ticks_left == 0 {
