@@ -5,11 +5,14 @@
 //!   sequence numbers, frames with gap detection.
 //! - [`session`]: a session that survives its connection: backoff, jitter, circuit
 //!   breaker, resume, unacked inputs resent.
+//! - [`predict`]: client-side prediction, reconciliation, smooth correction and
+//!   interpolation for the space arena.
 //! - [`bot`]: a scripted player of the space arena.
 
 pub mod bot;
 pub mod connection;
 pub mod http;
+pub mod predict;
 pub mod session;
 
 pub use connection::{Connection, Event, Joined};

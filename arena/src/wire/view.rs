@@ -168,7 +168,7 @@ impl ShipView<'_> {
 
 impl ArenaView {
     /// The view of a world the caller already has (no decoding).
-    pub(crate) fn from_world(world: World) -> Self {
+    pub fn from_world(world: World) -> Self {
         Self { world }
     }
 }
