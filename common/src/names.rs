@@ -53,6 +53,17 @@ impl Names {
         format!("{}.player.{player}.events", self.prefix)
     }
 
+    /// Every player's events (one subscription per gateway).
+    pub fn all_player_events(&self) -> String {
+        format!("{}.player.*.events", self.prefix)
+    }
+
+    /// The player a `player_events` subject names.
+    pub fn player_of_events_subject(&self, subject: &str) -> Option<PlayerId> {
+        let rest = subject.strip_prefix(&self.prefix)?.strip_prefix(".player.")?;
+        rest.strip_suffix(".events")?.parse().ok()
+    }
+
     // ---- Redis keys ----
 
     /// The room's lease: the owner's token, with a PX ttl.
@@ -145,6 +156,9 @@ mod tests {
         assert_eq!(n.rooms_new(), "orrery.rooms.new");
         assert_eq!(n.lease(RoomId(7)), "orrery:lease:room:7");
         assert_eq!(n.hot_snapshot(RoomId(7)), "orrery:snap:room:7");
+        let p = PlayerId::random();
+        assert_eq!(n.player_of_events_subject(&n.player_events(p)), Some(p));
+        assert_eq!(n.player_of_events_subject("orrery.player.nope.events"), None);
         assert_eq!(n.rooms_closed(), "orrery.rooms.closed");
         assert_eq!(n.mm_queue("arena"), format!("{}:queue:arena", n.mm_prefix()));
         assert_eq!(n.mm_ticket("x"), format!("{}:ticket:x", n.mm_prefix()));

@@ -110,8 +110,8 @@ fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<R
         .protocols([SUBPROTOCOL])
         .max_message_size(limits.max_message_bytes as usize)
         .max_frame_size(limits.max_message_bytes as usize)
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app, connect)))
         .into_response())
 }

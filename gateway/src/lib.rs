@@ -9,6 +9,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod hub;
+pub mod inbox;
 pub mod leaderboard;
 pub mod matchmaking;
 pub mod metrics;
@@ -68,6 +69,8 @@ pub struct App {
     pub nats: async_nats::Client,
     pub names: Names,
     pub hub: Hub,
+    /// Player events (placements, kicks) for this gateway's sockets.
+    pub inboxes: Arc<inbox::Inboxes>,
     pub rooms: Rooms,
     pub presence: Presence,
     pub matchmaker: Arc<Matchmaker>,
@@ -136,6 +139,7 @@ impl Gateway {
         let names = config.services.names();
         let app = Arc::new(App {
             origins: OriginPolicy::new(&config.allowed_origins),
+            inboxes: Default::default(),
             hub: Hub::new(nats.clone(), names.clone(), metrics.clone()),
             rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
@@ -187,6 +191,9 @@ impl Gateway {
         let stop_background = CancellationToken::new();
         app.matchmaker.spawn_stepper(stop_background.clone());
         spawn_closed_listener(app.clone(), stop_background.clone()).await;
+        if let Err(e) = inbox::dispatch(app.nats.clone(), app.names.clone(), app.inboxes.clone(), stop_background.clone()).await {
+            tracing::warn!(error = %e, "cannot subscribe to player events");
+        }
         if let Err(e) = app.leaderboard.rebuild_if_missing().await {
             tracing::warn!(error = %e, "leaderboard not rebuilt at start");
         }

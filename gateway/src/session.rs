@@ -99,13 +99,7 @@ impl Session {
         let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
         self.send(&welcome).await;
         // Placements and kicks for this player, whichever gateway decided them.
-        let mut events = match self.app.nats.subscribe(self.app.names.player_events(self.identity.player)).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                warn!(error = %e, "cannot subscribe to player events");
-                None
-            }
-        };
+        let inbox = self.app.inboxes.register(self.identity.player, self.id);
 
         let idle = self.app.config.idle_timeout();
         let draining = self.app.draining.clone();
@@ -121,10 +115,9 @@ impl Session {
                     break SessionEnd::GoingAway;
                 }
                 _ = self.slow.cancelled() => break SessionEnd::SlowConsumer,
-                Some(event) = async { match events.as_mut() { Some(e) => e.next().await, None => std::future::pending().await } } => {
-                    match decode::<PlayerEvent>(&event.payload) {
-                        Ok(event) => if let Some(end) = self.player_event(event).await { break end },
-                        Err(_) => debug!("undecodable player event ignored"),
+                event = inbox.next() => {
+                    if let Some(end) = self.player_event(event).await {
+                        break end;
                     }
                     continue;
                 }
@@ -152,6 +145,7 @@ impl Session {
                 break end;
             }
         };
+        self.app.inboxes.unregister(self.identity.player, self.id);
         self.cleanup().await;
         let _ = close_tx.send(end);
         let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
