@@ -110,7 +110,9 @@ fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<R
         .protocols([SUBPROTOCOL])
         .max_message_size(limits.max_message_bytes as usize)
         .max_frame_size(limits.max_message_bytes as usize)
-        .read_buffer_size(2 * 1024)
+        // Room for one frame just over the limit and its header: a socket closed with part
+        // of a frame unread is reset by the kernel and the client loses the close code.
+        .read_buffer_size(limits.max_message_bytes as usize + 64)
         .write_buffer_size(0)
         .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app, connect)))
         .into_response())

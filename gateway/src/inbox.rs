@@ -77,7 +77,12 @@ impl Inboxes {
 }
 
 /// Subscribe once to every player's events and dispatch them until `stop`.
-pub async fn dispatch(nats: async_nats::Client, names: Names, inboxes: Arc<Inboxes>, stop: CancellationToken) -> Result<(), async_nats::SubscribeError> {
+pub async fn dispatch(
+    nats: async_nats::Client,
+    names: Names,
+    inboxes: Arc<Inboxes>,
+    stop: CancellationToken,
+) -> Result<(), async_nats::SubscribeError> {
     let mut events = nats.subscribe(names.all_player_events()).await?;
     tokio::spawn(async move {
         loop {
@@ -85,7 +90,8 @@ pub async fn dispatch(nats: async_nats::Client, names: Names, inboxes: Arc<Inbox
                 _ = stop.cancelled() => return,
                 msg = events.next() => match msg { Some(m) => m, None => return },
             };
-            let (Some(player), Ok(event)) = (names.player_of_events_subject(msg.subject.as_str()), decode::<PlayerEvent>(&msg.payload)) else {
+            let (Some(player), Ok(event)) = (names.player_of_events_subject(msg.subject.as_str()), decode::<PlayerEvent>(&msg.payload))
+            else {
                 tracing::debug!(subject = %msg.subject, "undecodable player event ignored");
                 continue;
             };

@@ -116,7 +116,7 @@ impl Session {
                 }
                 _ = self.slow.cancelled() => break SessionEnd::SlowConsumer,
                 event = inbox.next() => {
-                    if let Some(end) = self.player_event(event).await {
+                    if let Some(end) = Box::pin(self.player_event(event)).await {
                         break end;
                     }
                     continue;
@@ -141,12 +141,14 @@ impl Session {
                 break SessionEnd::RateLimited;
             }
             let Ok(msg) = decode::<ClientMsg>(&bytes) else { break SessionEnd::Malformed };
-            if let Some(end) = self.handle(msg).await {
+            // Boxed: the rare, heavy paths (join, commands) stay off the resident future of every
+            // idle socket and are allocated only while a message is handled.
+            if let Some(end) = Box::pin(self.handle(msg)).await {
                 break end;
             }
         };
         self.app.inboxes.unregister(self.identity.player, self.id);
-        self.cleanup().await;
+        Box::pin(self.cleanup()).await;
         let _ = close_tx.send(end);
         let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
         // Finish the close handshake: read (and drop) what the client still sends until it
