@@ -41,10 +41,13 @@ impl Inbox {
     }
 }
 
+/// The inboxes of one player's sockets on this gateway.
+type PlayerInboxes = Vec<(SessionId, Arc<Inbox>)>;
+
 /// The inboxes of this gateway's sockets, by player.
 #[derive(Debug, Default)]
 pub struct Inboxes {
-    by_player: Mutex<HashMap<PlayerId, Vec<(SessionId, Arc<Inbox>)>>>,
+    by_player: Mutex<HashMap<PlayerId, PlayerInboxes>>,
 }
 
 impl Inboxes {

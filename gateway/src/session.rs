@@ -63,7 +63,6 @@ struct Session {
     slow: CancellationToken,
     room: Option<RoomId>,
     bucket: TokenBucket,
-    left: bool,
     /// This socket put the player in the matchmaking queue (cancelled when it closes).
     queued: bool,
     /// When presence was last refreshed.
@@ -84,7 +83,6 @@ impl Session {
             slow: CancellationToken::new(),
             room: None,
             bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
-            left: false,
             queued: false,
             touched: Instant::now(),
             connect,
@@ -175,7 +173,6 @@ impl Session {
                     self.leave(room, LeaveReason::Left).await;
                     let _ = self.app.presence.left(self.identity.player).await;
                 }
-                self.left = true;
                 return Some(SessionEnd::Normal);
             }
             ClientMsg::Ping { client_time_us } => {

@@ -91,9 +91,7 @@ mod tests {
     use orrery_common::game::Phase;
 
     fn running_duel() -> Room {
-        let mut config = ArenaConfig::default();
-        config.min_players = 2;
-        config.countdown_ticks = 1;
+        let config = ArenaConfig { min_players: 2, countdown_ticks: 1, ..ArenaConfig::default() };
         let mut room = Room::new(config, 3);
         for n in 1..=2 {
             room.join(PlayerId(uuid::Uuid::from_u128(n)), "p").unwrap();

@@ -37,9 +37,10 @@ async fn a_draining_gateway_sends_its_clients_to_another_one() {
     assert!(refused, "readiness fails as soon as the drain starts");
 
     let resumed = loop {
-        match tokio::time::timeout(Duration::from_secs(5), session.next_event()).await.expect("an event").unwrap() {
-            SessionEvent::Resumed { gateway, .. } => break gateway,
-            _ => {}
+        if let SessionEvent::Resumed { gateway, .. } =
+            tokio::time::timeout(Duration::from_secs(5), session.next_event()).await.expect("an event").unwrap()
+        {
+            break gateway;
         }
     };
     assert_eq!(resumed, gw2.ws_url(), "the session moved to the other gateway");
