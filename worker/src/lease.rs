@@ -84,9 +84,9 @@ impl Leases {
             .arg(limit)
             .query_async(&mut conn)
             .await?;
-        let mut rooms: Vec<RoomId> = expired.into_iter().chain(unowned).map(RoomId).collect();
-        rooms.dedup();
-        Ok(rooms)
+        // A room can be in both lists (expired and re-queued): claim it once.
+        let mut seen = std::collections::HashSet::new();
+        Ok(expired.into_iter().chain(unowned).filter(|r| seen.insert(*r)).map(RoomId).collect())
     }
 
     /// `SET NX PX`: take the lease if nobody holds it. Returns whether we got it.
