@@ -76,7 +76,7 @@ impl Session {
         let limits = app.config.limits();
         Self {
             id,
-            nonce: rand::random::<u64>() | 1,
+            nonce: rand::random(),
             identity,
             tx,
             rx: Some(rx),

@@ -15,7 +15,7 @@ use futures::StreamExt;
 use orrery_common::game::{Game, GameEvent, Phase, RoomSettings};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
-use orrery_common::protocol::internal::{ANY_SESSION, ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
@@ -202,13 +202,13 @@ impl Room {
             ControlRequest::Leave { player, reason, session } => {
                 // A socket that closes after the player reconnected elsewhere says nothing
                 // about the player.
-                if session != ANY_SESSION && self.sessions.get(&player).is_some_and(|s| *s != session) {
+                if !reason.overrides_sockets() && self.sessions.get(&player).is_some_and(|s| *s != session) {
                     return ControlReply::Ok;
                 }
                 self.sessions.remove(&player);
                 match reason {
                     LeaveReason::Disconnected => self.game.disconnect(player),
-                    LeaveReason::Left => self.game.leave(player),
+                    LeaveReason::Left | LeaveReason::Kicked => self.game.leave(player),
                 }
                 ControlReply::Ok
             }
@@ -517,6 +517,18 @@ mod tests {
         room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 2 });
         room.game.step(&mut events);
         assert!(!connected(&room, p), "the current socket's leave counts");
+    }
+
+    #[test]
+    fn a_kick_applies_whichever_socket_the_player_is_on() {
+        let (mut room, _) = room();
+        let p = PlayerId::random();
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 7 });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: 0 });
+        let mut events = Vec::new();
+        room.game.step(&mut events);
+        let view = ArenaView::from_keyframe(&room.keyframe().payload).unwrap();
+        assert!(view.ship_of(p).is_none(), "the kicked player's seat is gone");
     }
 
     #[test]

@@ -50,10 +50,6 @@ impl StateFrame {
     }
 }
 
-/// The `session` of a `Leave` that applies whichever socket the player is on (a kick).
-/// Sockets never use it.
-pub const ANY_SESSION: u64 = 0;
-
 /// `room.<id>.control`: requests from a gateway to the room's owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ControlRequest {
@@ -61,6 +57,7 @@ pub enum ControlRequest {
     /// socket (random per connection), so a late `Leave` of an older socket is ignored.
     Join { player: PlayerId, name: String, session: u64 },
     /// The player's socket closed (keep the seat for a grace) or they left for good.
+    /// `session` is the socket the leave comes from; it does not matter for a kick.
     Leave { player: PlayerId, reason: LeaveReason, session: u64 },
     /// Send a keyframe for this player (join after a gap).
     Resync { player: PlayerId },
@@ -80,6 +77,16 @@ pub enum LeaveReason {
     Disconnected,
     /// The player asked to leave.
     Left,
+    /// The room's creator removed the player: applies whichever socket they are on.
+    Kicked,
+}
+
+impl LeaveReason {
+    /// Whether this leave speaks for the player whatever socket they are on now. A socket's
+    /// own leave does not: after a reconnect, a late leave from the older socket is ignored.
+    pub fn overrides_sockets(self) -> bool {
+        matches!(self, LeaveReason::Kicked)
+    }
 }
 
 /// The owner's answer on the control subject.
