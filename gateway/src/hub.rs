@@ -313,7 +313,7 @@ fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
         }
         return Offer::NeedKeyframe;
     }
-    let bytes = encode(&ServerMsg::Frame(frame.for_player(sink.player)));
+    let bytes = frame.encode_for(sink.player);
     let len = bytes.len();
     match sink.tx.try_send(Outbound::Message(bytes)) {
         Ok(()) => {

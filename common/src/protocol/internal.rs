@@ -44,11 +44,40 @@ impl StateFrame {
         }
     }
 
+    /// `ServerMsg::Frame(self.for_player(player))`, encoded without copying the payload:
+    /// the fan-out does this once per socket per tick.
+    pub fn encode_for(&self, player: PlayerId) -> Vec<u8> {
+        /// `Frame` with a borrowed payload: the same fields in the same order, so the same bytes.
+        #[derive(Serialize)]
+        struct FrameRef<'a> {
+            room: RoomId,
+            epoch: Epoch,
+            tick: Tick,
+            kind: FrameKind,
+            ack: Option<InputSeq>,
+            #[serde(with = "serde_bytes")]
+            payload: &'a [u8],
+        }
+        // postcard writes an enum variant as its index (a varint) followed by its fields.
+        let frame = FrameRef {
+            room: self.room,
+            epoch: self.epoch,
+            tick: self.tick,
+            kind: self.kind,
+            ack: self.ack_of(player),
+            payload: &self.payload,
+        };
+        crate::protocol::encode(&(SERVER_MSG_FRAME_VARIANT, frame))
+    }
+
     /// `player`'s last applied input sequence.
     pub fn ack_of(&self, player: PlayerId) -> Option<InputSeq> {
         self.acks.iter().find(|(p, _)| *p == player).map(|(_, s)| *s)
     }
 }
+
+/// The index of `ServerMsg::Frame` among `ServerMsg`'s variants (checked by a test).
+const SERVER_MSG_FRAME_VARIANT: u32 = 2;
 
 /// `room.<id>.control`: requests from a gateway to the room's owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,4 +138,27 @@ pub enum PlayerEvent {
     Placed { room: RoomId },
     /// The room's creator kicked the player from `room`.
     Kicked { room: RoomId },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::client::ServerMsg;
+    use crate::protocol::encode;
+
+    #[test]
+    fn a_frame_encoded_for_a_player_is_byte_for_byte_the_owned_message() {
+        let (ada, bob) = (PlayerId::random(), PlayerId::random());
+        let frame = StateFrame {
+            room: RoomId(42),
+            epoch: Epoch(3),
+            tick: Tick(70_000),
+            kind: FrameKind::Delta { base: Tick(69_999) },
+            acks: vec![(ada, InputSeq(900))],
+            payload: vec![1, 2, 3, 250],
+        };
+        for player in [ada, bob] {
+            assert_eq!(frame.encode_for(player), encode(&ServerMsg::Frame(frame.for_player(player))));
+        }
+    }
 }
