@@ -7,7 +7,9 @@ use crate::Result;
 use crate::connection::{Connection, Event};
 use orrery_arena::{ArenaView, Intent, encode_intent};
 use orrery_common::game::Phase;
-use orrery_common::protocol::client::FrameKind;
+use crate::connection::ws_header_len;
+use orrery_common::protocol::client::{Frame, FrameKind, ServerMsg};
+use orrery_common::protocol::encode;
 use orrery_common::{InputSeq, PlayerId, RoomId};
 use rand::{Rng, SeedableRng};
 use std::f32::consts::{PI, TAU};
@@ -109,10 +111,12 @@ pub async fn play(conn: &mut Connection, room: RoomId, plan: &BotPlan) -> Result
                     }
                     if let Some(v) = &view {
                         if plan.measure_json {
-                            let json = serde_json::to_vec(v.world()).map(|j| j.len()).unwrap_or(0);
-                            // The JSON frame would carry the same envelope and framing.
-                            let envelope = frame_envelope_len(frame.payload.len());
-                            stats.json_equivalent_bytes += (json + envelope) as u64;
+                            // The same frame (envelope and WebSocket framing included) with the
+                            // whole arena as JSON for its payload.
+                            let json = serde_json::to_vec(v.world()).unwrap_or_default();
+                            let as_json = ServerMsg::Frame(Frame { payload: json, ..frame });
+                            let len = encode(&as_json).len();
+                            stats.json_equivalent_bytes += len as u64 + ws_header_len(len);
                         }
                         if v.phase() == Phase::Closable {
                             stats.match_ended = true;
@@ -134,12 +138,6 @@ pub async fn play(conn: &mut Connection, room: RoomId, plan: &BotPlan) -> Result
     stats.bytes_in = conn.bytes_in() - bytes0;
     stats.wire_bytes_in = conn.wire_bytes_in() - wire0;
     Ok(stats)
-}
-
-/// Bytes of a frame around its payload: envelope (≈14 B) and WebSocket header.
-fn frame_envelope_len(payload: usize) -> usize {
-    let ws = if payload + 14 < 126 { 2 } else { 4 };
-    14 + ws
 }
 
 /// Hunt the nearest living ship: turn toward it, thrust when far, fire when aimed.

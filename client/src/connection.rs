@@ -222,7 +222,7 @@ impl Connection {
 }
 
 /// The length of an unmasked (server to client) WebSocket frame header.
-fn ws_header_len(payload: usize) -> u64 {
+pub(crate) fn ws_header_len(payload: usize) -> u64 {
     match payload {
         0..=125 => 2,
         126..=65535 => 4,
