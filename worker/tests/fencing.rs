@@ -1,0 +1,70 @@
+//! The fences themselves, against real PostgreSQL and Redis: once a newer epoch has claimed
+//! a room, the older owner's durable writes match no row, and its hot snapshots are refused
+//! whether they come from a stale lease holder or carry a lower (epoch, tick). (In the chaos
+//! runs a paused owner stops at its local deadline before it writes, so these are the tests
+//! that would fail if a fence were broken.)
+
+use orrery_common::game::{Phase, RoomSettings};
+use orrery_common::names::Names;
+use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use orrery_worker::lease::Leases;
+use orrery_worker::snapshot::{HotSnapshots, PendingEvent, RoomSnapshot};
+use orrery_worker::store::{Store, WriteError};
+use std::time::Duration;
+
+fn url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+fn snapshot(tick: u64, next_event_seq: u64) -> RoomSnapshot {
+    RoomSnapshot { tick: Tick(tick), game: vec![1, 2, 3], last_input: vec![], next_event_seq, pending_events: vec![], commands: vec![] }
+}
+
+#[tokio::test]
+async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
+    let pg_server = url("ORRERY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432");
+    let database = format!("orrery_fence_{:08x}", rand::random::<u32>());
+    let admin = sqlx::PgPool::connect(&format!("{pg_server}/postgres")).await.expect("PostgreSQL must be running");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.unwrap();
+    let pg = sqlx::PgPool::connect(&format!("{pg_server}/{database}")).await.unwrap();
+    orrery_common::services::migrate(&pg).await.unwrap();
+    let store = Store::new(pg.clone());
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO rooms (mode, settings) VALUES ('arena', $1) RETURNING id")
+        .bind(sqlx::types::Json(RoomSettings::default()))
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    let room = RoomId(id as u64);
+
+    // PostgreSQL: two claims, two epochs.
+    let old = store.claim_epoch(room, "worker-a").await.unwrap().unwrap().epoch;
+    let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
+    assert!(new > old, "epochs strictly increase (I1)");
+    let event = PendingEvent { seq: 1, tick: Tick(5), kind: "hit".into(), player: Some(PlayerId::random()), detail_json: "{}".into() };
+    let stale = store.write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), &[event.clone()], None).await;
+    assert!(matches!(stale, Err(WriteError::Fenced(_))), "the old owner's write matches no row: {stale:?}");
+    let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM match_events").fetch_one(&pg).await.unwrap();
+    assert_eq!(events, 0, "and none of its events were written");
+    store
+        .write_durable(room, new, Phase::Running, &snapshot(10, 2), &snapshot(10, 2).encode(), &[event], None)
+        .await
+        .expect("the new owner writes");
+    let (epoch, tick): (i64, i64) =
+        sqlx::query_as("SELECT epoch, tick FROM room_snapshots WHERE room = $1").bind(id).fetch_one(&pg).await.unwrap();
+    assert_eq!((epoch as u64, tick as u64), (new.get(), 10));
+
+    // Redis: the lease holder's compare-and-set.
+    let names = Names::new(format!("fence{:08x}", rand::random::<u32>()));
+    let redis = orrery_common::services::connect_redis(&url("ORRERY_TEST_REDIS", "redis://127.0.0.1:6379")).await.unwrap();
+    let leases = Leases::new(redis.clone(), names.clone(), Duration::from_secs(5));
+    let hot = HotSnapshots::new(redis, names, Duration::from_secs(5));
+    assert!(leases.acquire(room, "token-b").await.unwrap());
+    assert!(hot.write(room, "token-b", new, Tick(10), b"b").await.unwrap(), "the holder writes");
+    assert!(!hot.write(room, "token-a", Epoch(new.get() + 1), Tick(99), b"a").await.unwrap(), "another token is refused");
+    assert!(!hot.write(room, "token-b", old, Tick(999), b"a").await.unwrap(), "a lower epoch is refused (I2)");
+    assert!(hot.write(room, "token-b", new, Tick(10), b"b").await.unwrap(), "the same (epoch, tick) again is not a loss");
+    assert_eq!(hot.read(room).await.unwrap().map(|(e, t, s)| (e, t, s)), Some((new, Tick(10), b"b".to_vec())));
+
+    pg.close().await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;
+}
