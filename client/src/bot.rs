@@ -4,10 +4,10 @@
 //! Used by `orrery-bot`, `cargo xtask up` and the tests.
 
 use crate::Result;
+use crate::connection::ws_header_len;
 use crate::connection::{Connection, Event};
 use orrery_arena::{ArenaView, Intent, encode_intent};
 use orrery_common::game::Phase;
-use crate::connection::ws_header_len;
 use orrery_common::protocol::client::{Frame, FrameKind, ServerMsg};
 use orrery_common::protocol::encode;
 use orrery_common::{InputSeq, PlayerId, RoomId};

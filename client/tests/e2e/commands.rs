@@ -1,7 +1,7 @@
 //! Issue 6, test 4: a duplicate command is applied once and acknowledged twice — also
 //! after the room moved to another worker.
 
-use crate::support::{Env, eventually};
+use crate::support::{Env, eventually, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;
@@ -9,13 +9,12 @@ use orrery_common::protocol::client::{ClientMsg, CommandOutcome, ServerMsg};
 use std::time::Duration;
 
 async fn ack(conn: &mut Connection, id: u32) -> CommandOutcome {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), conn.next_event()).await.expect("an ack within 5 s").unwrap() {
-            Event::Message(ServerMsg::CommandAck { id: got, outcome }) if got == ClientMsgId(id) => return outcome,
-            Event::Closed { code, reason } => panic!("closed: {code} {reason}"),
-            _ => {}
-        }
-    }
+    next_event_where(conn, "the command's ack", |e| match e {
+        Event::Message(ServerMsg::CommandAck { id: got, outcome }) if got == ClientMsgId(id) => Some(outcome),
+        Event::Closed { code, reason } => panic!("closed: {code} {reason}"),
+        _ => None,
+    })
+    .await
 }
 
 async fn send(conn: &mut Connection, id: u32, command: ArenaCommand) {

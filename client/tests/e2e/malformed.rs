@@ -1,20 +1,17 @@
 //! Test 4: a malformed or oversized frame closes only that connection, with the
 //! documented code; the room and the other clients carry on.
 
-use crate::support::Env;
+use crate::support::{Env, next_event_where};
 use orrery_client::Event;
 use orrery_common::protocol::close;
 use tokio_tungstenite::tungstenite::Message;
 
 async fn close_code(conn: &mut orrery_client::Connection) -> u16 {
-    loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), conn.next_event()).await {
-            Ok(Ok(Event::Closed { code, .. })) => return code,
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => panic!("socket failed instead of closing: {e}"),
-            Err(_) => panic!("no close within 5 s"),
-        }
-    }
+    next_event_where(conn, "a close", |e| match e {
+        Event::Closed { code, .. } => Some(code),
+        _ => None,
+    })
+    .await
 }
 
 async fn frames_within(conn: &mut orrery_client::Connection, n: usize) -> usize {

@@ -2,19 +2,18 @@
 //! then nothing it already had; a client that misses frames detects the gap and resyncs;
 //! a session that cannot reach any gateway opens its circuit breaker with a clear error.
 
-use crate::support::Env;
+use crate::support::{Env, next_event_where};
 use orrery_client::session::{Session, SessionConfig, SessionError};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
 use std::time::Duration;
 
 async fn next_frame(conn: &mut Connection) -> Event {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), conn.next_event()).await.expect("an event within 5 s").expect("socket up") {
-            e @ (Event::Frame(_) | Event::Gap { .. } | Event::Duplicate { .. } | Event::Closed { .. }) => return e,
-            Event::Message(_) => {}
-        }
-    }
+    next_event_where(conn, "a frame", |e| match e {
+        Event::Message(_) => None,
+        frame_or_end => Some(frame_or_end),
+    })
+    .await
 }
 
 fn frame(e: Event) -> Frame {

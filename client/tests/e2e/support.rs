@@ -206,3 +206,18 @@ pub async fn eventually<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F)
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// The first event `pick` accepts, within 5 s; panics naming `what` otherwise (or when the
+/// socket fails underneath).
+pub async fn next_event_where<T>(conn: &mut Connection, what: &str, mut pick: impl FnMut(orrery_client::Event) -> Option<T>) -> T {
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(until, conn.next_event())
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within 5 s"))
+            .unwrap_or_else(|e| panic!("the socket failed while waiting for {what}: {e}"));
+        if let Some(found) = pick(event) {
+            return found;
+        }
+    }
+}
