@@ -9,6 +9,7 @@
 //! | `"arena"` (and any unknown mode) | a countdown starts with [`ArenaConfig::min_players`] = 3 seated |
 //! | `"arena-duel"` ([`MODE_DUEL`]) | the same with `min_players` = 2: for tests, demos and 1-v-1 |
 //! | `"arena-blitz"` ([`MODE_BLITZ`]) | `min_players` = 2, 1 s countdown, 15 s time limit, 2 s float: whole matches in seconds (tests, demos) |
+//! | `"arena-practice"` ([`MODE_PRACTICE`]) | `min_players` = 2, no damage, no black holes, 4 h time limit: nobody dies, so a match lasts while two players stay (practice, load tests) |
 //!
 //! # Defaults (all times are converted to ticks of `RoomSettings::tick_hz`)
 //!
@@ -29,6 +30,8 @@ pub const MODE_ARENA: &str = "arena";
 pub const MODE_DUEL: &str = "arena-duel";
 /// Short matches for tests and demos.
 pub const MODE_BLITZ: &str = "arena-blitz";
+/// Matches where nobody can die (practice, load tests).
+pub const MODE_PRACTICE: &str = "arena-practice";
 /// Most seats a room can have (slots are indexed by a `u8`, masks are 64 bits).
 pub const MAX_SLOTS: u8 = 32;
 
@@ -186,6 +189,13 @@ impl ArenaConfig {
             config.float_after_over_ticks = ticks(2.0);
             config.unfilled_lobby_ticks = ticks(20.0);
         }
+        if settings.mode == MODE_PRACTICE {
+            let ticks = |seconds: f64| (seconds * f64::from(settings.tick_hz.max(1))).round() as u32;
+            config.min_players = 2;
+            config.bullet_damage = 0;
+            config.black_holes = 0;
+            config.time_limit_ticks = ticks(4.0 * 3600.0);
+        }
         config.min_players = config.min_players.clamp(1, config.max_players);
         config
     }
@@ -218,6 +228,13 @@ mod tests {
         assert_eq!(ArenaConfig::for_settings(&s).min_players, 2);
         let tiny = RoomSettings { max_players: 1, ..RoomSettings::default() };
         assert_eq!(ArenaConfig::for_settings(&tiny).min_players, 1);
+    }
+
+    #[test]
+    fn practice_mode_cannot_kill() {
+        let c = ArenaConfig::for_settings(&RoomSettings { mode: MODE_PRACTICE.into(), ..RoomSettings::default() });
+        assert_eq!((c.min_players, c.bullet_damage, c.black_holes), (2, 0, 0));
+        assert_eq!(c.time_limit_ticks, 4 * 3600 * 30);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub mod state;
 pub mod wire;
 pub mod world;
 
-pub use config::{ArenaConfig, MODE_ARENA, MODE_BLITZ, MODE_DUEL, Physics};
+pub use config::{ArenaConfig, MODE_ARENA, MODE_BLITZ, MODE_DUEL, MODE_PRACTICE, Physics};
 pub use factory::ArenaFactory;
 pub use game::ArenaGame;
 pub use input::{ArenaCommand, Intent, decode_command, decode_intent, encode_command, encode_intent};

@@ -3,7 +3,8 @@
 
 mod support;
 
-use orrery_arena::{ArenaFactory, ArenaGame, Intent, MODE_DUEL, encode_intent};
+use orrery_arena::bots::{BotStyle, ScriptedBots};
+use orrery_arena::{ArenaFactory, ArenaGame, Intent, MODE_DUEL, MODE_PRACTICE, encode_intent};
 use orrery_common::game::{Game, GameFactory, InputRejected, JoinRefused, Phase, RoomSettings};
 use support::{kinds, player, quick_config, running_game, step, steps};
 
@@ -70,6 +71,30 @@ fn duel_mode_starts_with_two() {
     game.join(player(2), "b").unwrap();
     steps(&mut game, 91);
     assert_eq!(game.phase(), Phase::Running);
+}
+
+#[test]
+fn in_practice_mode_nobody_dies_and_the_match_goes_on() {
+    let settings = RoomSettings { mode: MODE_PRACTICE.into(), max_players: 8, ..RoomSettings::default() };
+    let mut game = ArenaGame::new(&settings);
+    // Bots that thrust around and fire all the time: in the default arena they kill each
+    // other (or fall into a black hole) within minutes.
+    let mut bots = ScriptedBots::new(8, 11, BotStyle::Jittery);
+    bots.join_all(&mut game);
+    let mut events = Vec::new();
+    for _ in 0..10 * 60 * 30 {
+        bots.act(&mut game);
+        game.step(&mut events);
+    }
+    assert_eq!(game.phase(), Phase::Running, "ten minutes in, the match is still on");
+    assert!(
+        events.iter().any(|e| e.kind == "hit"),
+        "bullets still hit: {:?}",
+        kinds(&events).into_iter().collect::<std::collections::BTreeSet<_>>()
+    );
+    assert!(!events.iter().any(|e| e.kind == "killed" || e.kind == "match_over"));
+    let view = game.view();
+    assert!(bots.players().iter().all(|p| view.ship_of(*p).is_some_and(|s| s.alive())), "every ship is alive");
 }
 
 #[test]
