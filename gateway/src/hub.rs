@@ -8,8 +8,8 @@
 //! from the room's owner. A joining socket gets the keyframe from its join reply,
 //! then the recent frames after it, so the stream has neither duplicates nor gaps.
 
-use crate::error::SessionEnd;
 use crate::metrics::Metrics;
+use crate::outbox::{Outbound, Outbox, TryPushError};
 use futures::StreamExt;
 use orrery_common::names::Names;
 use orrery_common::protocol::client::{FrameKind, ServerMsg};
@@ -19,22 +19,12 @@ use orrery_common::trace_context;
 use orrery_common::{Epoch, PlayerId, RoomId, Tick};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 /// A socket's id within this gateway.
 pub type SessionId = u64;
-
-/// What a session's writer sends.
-#[derive(Debug)]
-pub enum Outbound {
-    /// An encoded `ServerMsg`.
-    Message(Vec<u8>),
-    /// Close the socket with this reason.
-    Close(SessionEnd),
-}
 
 /// Frames kept per room to replay after a joining socket's keyframe.
 const RECENT_FRAMES: usize = 16;
@@ -53,7 +43,7 @@ enum Cursor {
 
 struct Sink {
     player: PlayerId,
-    tx: mpsc::Sender<Outbound>,
+    tx: Outbox,
     /// Cancelled when the socket is dropped as a slow consumer.
     slow: CancellationToken,
     cursor: Cursor,
@@ -102,7 +92,7 @@ impl Hub {
         room: RoomId,
         session: SessionId,
         player: PlayerId,
-        tx: mpsc::Sender<Outbound>,
+        tx: Outbox,
         slow: CancellationToken,
     ) -> Result<(), async_nats::SubscribeError> {
         let sink = Sink { player, tx, slow, cursor: Cursor::Joining, dropped_in_a_row: 0 };
@@ -166,7 +156,7 @@ impl Hub {
         let bytes = encode(&ServerMsg::RoomClosed { room });
         for sink in feed.sinks.values() {
             // The final word, even when the queue is full of frames.
-            let _ = sink.tx.try_send(Outbound::Message(bytes.clone()));
+            let _ = sink.tx.try_push(Outbound::message(bytes.clone()));
         }
         feed.sinks.len()
     }
@@ -253,7 +243,7 @@ impl Hub {
                     Offer::NeedKeyframe => {
                         if let Cursor::NeedsKeyframe { requested: requested @ false, .. } = &mut sink.cursor {
                             // Ask only when the socket has room for the answer.
-                            if sink.tx.capacity() * 2 >= sink.tx.max_capacity() {
+                            if sink.tx.free() * 2 >= sink.tx.capacity() {
                                 *requested = true;
                                 resyncs.push((*id, sink.player));
                             }
@@ -315,7 +305,7 @@ fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
     }
     let bytes = frame.encode_for(sink.player);
     let len = bytes.len();
-    match sink.tx.try_send(Outbound::Message(bytes)) {
+    match sink.tx.try_push(Outbound::frame(bytes, frame.applied_input_of(sink.player))) {
         Ok(()) => {
             metrics.messages_out.inc();
             metrics.bytes_out.inc_by(len as u64);
@@ -323,7 +313,7 @@ fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
             sink.dropped_in_a_row = 0;
             Offer::Sent
         }
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(TryPushError::Full(_)) => {
             metrics.frames_dropped.with_label_values(&["slow_consumer"]).inc();
             sink.dropped_in_a_row += 1;
             let after = match sink.cursor {
@@ -338,7 +328,7 @@ fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
             }
             Offer::NeedKeyframe
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+        Err(TryPushError::Closed(_)) => Offer::Gone,
     }
 }
 
@@ -347,7 +337,15 @@ mod tests {
     use super::*;
 
     fn frame(tick: u64, kind: FrameKind) -> StateFrame {
-        StateFrame { room: RoomId(1), epoch: Epoch(1), tick: Tick(tick), kind, acks: vec![], payload: vec![1, 2, 3] }
+        StateFrame {
+            room: RoomId(1),
+            epoch: Epoch(1),
+            tick: Tick(tick),
+            kind,
+            acks: vec![],
+            input_waits_us: vec![],
+            payload: vec![1, 2, 3],
+        }
     }
 
     fn delta(tick: u64) -> StateFrame {
@@ -357,7 +355,7 @@ mod tests {
     #[test]
     fn a_slow_socket_loses_frames_not_memory_then_gets_a_keyframe_or_is_dropped() {
         let metrics = Metrics::new(&prometheus::Registry::new());
-        let (tx, mut rx) = mpsc::channel(4);
+        let (tx, mut rx) = crate::outbox::outbox(4);
         let slow = CancellationToken::new();
         let mut sink =
             Sink { player: PlayerId::random(), tx, slow: slow.clone(), cursor: Cursor::Live(Epoch(1), Tick(10)), dropped_in_a_row: 0 };
@@ -372,7 +370,7 @@ mod tests {
         assert!(matches!(offer(&mut sink, &delta(16), &metrics), Offer::NeedKeyframe));
 
         // It catches up (reads its queue); the next keyframe goes through and deltas chain again.
-        while rx.try_recv().is_ok() {}
+        while rx.try_recv().is_some() {}
         assert!(matches!(offer(&mut sink, &frame(17, FrameKind::Keyframe), &metrics), Offer::Sent));
         assert!(matches!(offer(&mut sink, &delta(18), &metrics), Offer::Sent));
         assert_eq!(sink.cursor, Cursor::Live(Epoch(1), Tick(18)));
@@ -392,7 +390,7 @@ mod tests {
     #[test]
     fn frames_at_or_before_the_cursor_and_older_epochs_are_never_sent() {
         let metrics = Metrics::new(&prometheus::Registry::new());
-        let (tx, _rx) = mpsc::channel(16);
+        let (tx, _rx) = crate::outbox::outbox(16);
         let mut sink = Sink {
             player: PlayerId::random(),
             tx,

@@ -14,6 +14,8 @@ pub mod leaderboard;
 pub mod matchmaking;
 pub mod metrics;
 pub mod moderation;
+pub mod outbox;
+pub mod pipeline;
 pub mod presence;
 pub mod rooms;
 pub mod session;

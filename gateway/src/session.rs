@@ -7,8 +7,10 @@
 
 use crate::App;
 use crate::error::SessionEnd;
-use crate::hub::{Outbound, SessionId};
+use crate::hub::SessionId;
 use crate::matchmaking::QueueOutcome;
+use crate::outbox::{Outbound, Outbox, OutboxReader};
+use crate::pipeline::NewestInput;
 use crate::rooms::RoomStatus;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
@@ -21,7 +23,7 @@ use orrery_common::trace_context::Link;
 use orrery_common::{ClientMsgId, InputSeq, RoomId};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::field::Empty;
@@ -58,8 +60,10 @@ struct Session {
     nonce: u64,
     identity: Identity,
     app: Arc<App>,
-    tx: mpsc::Sender<Outbound>,
-    rx: Option<mpsc::Receiver<Outbound>>,
+    tx: Outbox,
+    rx: Option<OutboxReader>,
+    /// This socket's newest input, for the writer to time the frame that acknowledges it.
+    newest_input: Arc<NewestInput>,
     slow: CancellationToken,
     room: Option<RoomId>,
     bucket: TokenBucket,
@@ -72,7 +76,7 @@ struct Session {
 
 impl Session {
     fn new(id: SessionId, identity: Identity, app: Arc<App>, connect: Link) -> Self {
-        let (tx, rx) = mpsc::channel(app.config.socket_queue);
+        let (tx, rx) = crate::outbox::outbox(app.config.socket_queue);
         let limits = app.config.limits();
         Self {
             id,
@@ -80,6 +84,7 @@ impl Session {
             identity,
             tx,
             rx: Some(rx),
+            newest_input: Arc::default(),
             slow: CancellationToken::new(),
             room: None,
             bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
@@ -93,7 +98,13 @@ impl Session {
     async fn serve(mut self, socket: WebSocket) -> SessionEnd {
         let (ws_tx, mut ws_rx) = socket.split();
         let (close_tx, close_rx) = oneshot::channel();
-        let writer = tokio::spawn(write_loop(ws_tx, self.rx.take().expect("taken once"), close_rx));
+        let writer = tokio::spawn(write_loop(
+            ws_tx,
+            self.rx.take().expect("taken once"),
+            close_rx,
+            self.newest_input.clone(),
+            self.app.metrics.clone(),
+        ));
         let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
         self.send(&welcome).await;
         // Placements and kicks for this player, whichever gateway decided them.
@@ -109,7 +120,7 @@ impl Session {
                         reason: "gateway is shutting down".into(),
                         reconnect_after_ms: self.app.config.reconnect_after_ms,
                     };
-                    let _ = self.tx.try_send(Outbound::Message(encode(&go_away)));
+                    let _ = self.tx.try_push(Outbound::message(encode(&go_away)));
                     break SessionEnd::GoingAway;
                 }
                 _ = self.slow.cancelled() => break SessionEnd::SlowConsumer,
@@ -121,6 +132,7 @@ impl Session {
                 }
                 next = tokio::time::timeout(idle, ws_rx.next()) => next,
             };
+            let read_at = std::time::Instant::now();
             let msg = match next {
                 Err(_) => break SessionEnd::IdleTimeout,
                 Ok(None) => break SessionEnd::Transport,
@@ -141,6 +153,9 @@ impl Session {
             let Ok(msg) = decode::<ClientMsg>(&bytes) else { break SessionEnd::Malformed };
             // Boxed: the rare, heavy paths (join, commands) stay off the resident future of every
             // idle socket and are allocated only while a message is handled.
+            if let ClientMsg::Input { seq, .. } = &msg {
+                self.newest_input.record(*seq, read_at);
+            }
             if let Some(end) = Box::pin(self.handle(msg)).await {
                 break end;
             }
@@ -347,7 +362,7 @@ impl Session {
         let bytes = encode(msg);
         self.app.metrics.messages_out.inc();
         self.app.metrics.bytes_out.inc_by(bytes.len() as u64);
-        let _ = self.tx.send(Outbound::Message(bytes)).await;
+        let _ = self.tx.push(Outbound::message(bytes)).await;
     }
 
     async fn error(&self, code: ErrorCode, message: &str) {
@@ -355,30 +370,35 @@ impl Session {
     }
 }
 
-/// Write queued messages until told to close; the close skips the queue.
+/// Write queued messages until told to close; the close skips the queue. A frame that
+/// acknowledges the socket's newest input is timed once written (see [`crate::pipeline`]).
 async fn write_loop(
     mut ws: futures::stream::SplitSink<WebSocket, Message>,
-    mut queue: mpsc::Receiver<Outbound>,
+    mut queue: OutboxReader,
     mut close: oneshot::Receiver<SessionEnd>,
+    newest_input: Arc<NewestInput>,
+    metrics: crate::metrics::Metrics,
 ) {
     let end = loop {
         tokio::select! {
             biased;
             end = &mut close => break end.unwrap_or(SessionEnd::Transport),
             out = queue.recv() => match out {
-                Some(Outbound::Message(bytes)) => {
+                Some(Outbound { bytes, acknowledges }) => {
                     if ws.send(Message::Binary(bytes.into())).await.is_err() {
                         return;
                     }
+                    if let Some(took) = acknowledges.and_then(|a| newest_input.pipeline(a, std::time::Instant::now())) {
+                        metrics.input_pipeline.observe(took.as_secs_f64());
+                    }
                 }
-                Some(Outbound::Close(end)) => break end,
                 None => break SessionEnd::Transport,
             },
         }
     };
     // Flush what is queued for a graceful end (GoAway, Kicked), bounded.
     if matches!(end, SessionEnd::GoingAway | SessionEnd::Kicked) {
-        while let Ok(Outbound::Message(bytes)) = queue.try_recv() {
+        while let Some(Outbound { bytes, .. }) = queue.try_recv() {
             if ws.send(Message::Binary(bytes.into())).await.is_err() {
                 return;
             }

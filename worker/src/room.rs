@@ -74,7 +74,8 @@ pub struct Room {
     sessions: BTreeMap<PlayerId, u64>,
     /// Each player's recent commands and their outcomes (at most [`COMMANDS_REMEMBERED`]).
     commands: BTreeMap<PlayerId, VecDeque<(ClientMsgId, CommandOutcome)>>,
-    queued_inputs: Vec<InputEnvelope>,
+    /// Inputs waiting for the next tick, with when each was taken off the subscription.
+    queued_inputs: Vec<(InputEnvelope, Instant)>,
     next_event_seq: u64,
     pending_events: Vec<PendingEvent>,
     step_events: Vec<GameEvent>,
@@ -149,13 +150,22 @@ impl Room {
     fn keyframe(&self) -> StateFrame {
         let mut payload = Vec::new();
         self.game.encode_keyframe(&mut payload);
-        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind: FrameKind::Keyframe, acks: self.acks(), payload }
+        StateFrame {
+            room: self.id,
+            epoch: self.epoch,
+            tick: self.tick,
+            kind: FrameKind::Keyframe,
+            acks: self.acks(),
+            input_waits_us: Vec::new(),
+            payload,
+        }
     }
 
     /// Apply the queued inputs in order (at most once per sequence number, I5), step the
-    /// game, and return the frame for the new tick.
-    fn step(&mut self, metrics: &crate::metrics::Metrics) -> StateFrame {
-        for input in self.queued_inputs.drain(..) {
+    /// game, and return the frame for the new tick, which started at `started`.
+    fn step(&mut self, metrics: &crate::metrics::Metrics, started: Instant) -> StateFrame {
+        let mut input_waits_us: Vec<(PlayerId, u32)> = Vec::new();
+        for (input, arrived) in self.queued_inputs.drain(..) {
             let last = self.last_input.get(&input.player).copied();
             if last.is_some_and(|l| input.seq <= l) {
                 metrics.inputs_rejected.inc();
@@ -163,6 +173,11 @@ impl Room {
             }
             // A rejected input still consumes its sequence number: resending it cannot help.
             self.last_input.insert(input.player, input.seq);
+            let waited_us = u32::try_from(started.saturating_duration_since(arrived).as_micros()).unwrap_or(u32::MAX);
+            match input_waits_us.iter_mut().find(|(p, _)| *p == input.player) {
+                Some(newest) => newest.1 = waited_us,
+                None => input_waits_us.push((input.player, waited_us)),
+            }
             match self.game.apply_input(input.player, &input.payload) {
                 Ok(()) => metrics.inputs_applied.inc(),
                 Err(e) => {
@@ -187,7 +202,7 @@ impl Room {
             self.game.encode_delta(&mut payload);
             FrameKind::Delta { base }
         };
-        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), payload }
+        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), input_waits_us, payload }
     }
 
     fn control(&mut self, req: ControlRequest) -> ControlReply {
@@ -273,7 +288,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 }
                 let started = Instant::now();
                 m.tick_lateness.observe(started.saturating_duration_since(next_tick).as_secs_f64());
-                let frame = room.step(m);
+                let frame = room.step(m, started);
                 let bytes = encode(&frame);
                 if !room.clock.valid() {
                     m.leases_expired_by_deadline.inc();
@@ -312,7 +327,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 }
             }
             Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
-                Ok(input) => room.queued_inputs.push(input),
+                Ok(input) => room.queued_inputs.push((input, Instant::now())),
                 Err(_) => m.inputs_rejected.inc(),
             },
             Some(msg) = control.next() => {
@@ -538,10 +553,11 @@ mod tests {
         room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
         let input =
             |seq| InputEnvelope { player: p, seq: InputSeq(seq), payload: encode_intent(&Intent { turn: 1.0, ..Intent::default() }) };
-        room.queued_inputs.extend([input(1), input(2), input(2), input(1)]);
-        let frame = room.step(&metrics);
-        room.queued_inputs.extend([input(2), input(3)]);
-        let next = room.step(&metrics);
+        let t0 = Instant::now();
+        room.queued_inputs.extend([input(1), input(2), input(2), input(1)].map(|i| (i, t0)));
+        let frame = room.step(&metrics, t0);
+        room.queued_inputs.extend([input(2), input(3)].map(|i| (i, t0)));
+        let next = room.step(&metrics, t0);
         assert_eq!(metrics.inputs_applied.get(), 3, "seq 1, 2 and 3 once each");
         assert_eq!(metrics.inputs_rejected.get(), 3, "the repeats of 1 and 2 are dropped");
         assert_eq!(frame.ack_of(p), Some(InputSeq(2)));
@@ -550,10 +566,33 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_reports_how_long_the_newest_applied_input_waited_for_its_tick() {
+        let (mut room, metrics) = room();
+        let (ada, bob) = (PlayerId::random(), PlayerId::random());
+        for (player, name) in [(ada, "ada"), (bob, "bob")] {
+            room.control(ControlRequest::Join { player, name: name.into(), session: 1 });
+        }
+        let input = |player, seq| InputEnvelope { player, seq: InputSeq(seq), payload: encode_intent(&Intent::default()) };
+        let tick = Instant::now();
+        room.queued_inputs.extend([
+            (input(ada, 1), tick - Duration::from_micros(9_000)),
+            (input(ada, 2), tick - Duration::from_micros(4_000)),
+            // A repeat is not applied, so it is not timed.
+            (input(ada, 2), tick - Duration::from_micros(1_000)),
+            (input(bob, 5), tick - Duration::from_micros(250)),
+        ]);
+        let frame = room.step(&metrics, tick);
+        assert_eq!(frame.input_waits_us, vec![(ada, 4_000), (bob, 250)]);
+        let next = room.step(&metrics, tick + Duration::from_millis(33));
+        assert!(next.input_waits_us.is_empty(), "a tick that applies nothing times nothing");
+        assert!(room.keyframe().input_waits_us.is_empty());
+    }
+
+    #[test]
     fn the_first_frame_of_an_epoch_is_a_keyframe_then_deltas_chain() {
         let (mut room, metrics) = room();
-        let first = room.step(&metrics);
-        let second = room.step(&metrics);
+        let first = room.step(&metrics, Instant::now());
+        let second = room.step(&metrics, Instant::now());
         assert_eq!(first.kind, FrameKind::Keyframe);
         assert_eq!(second.kind, FrameKind::Delta { base: first.tick });
     }

@@ -27,6 +27,11 @@ pub struct StateFrame {
     pub kind: FrameKind,
     /// Last applied input sequence of every seated player that has sent one.
     pub acks: Vec<(PlayerId, InputSeq)>,
+    /// For each player whose newest input this tick applied: how long that input waited
+    /// in the owner for the tick, in microseconds (from being taken off the subscription
+    /// to the start of the tick). Gateways subtract it to time their own pipeline; it is
+    /// empty in keyframes of control replies.
+    pub input_waits_us: Vec<(PlayerId, u32)>,
     #[serde(with = "serde_bytes")]
     pub payload: Vec<u8>,
 }
@@ -74,6 +79,20 @@ impl StateFrame {
     pub fn ack_of(&self, player: PlayerId) -> Option<InputSeq> {
         self.acks.iter().find(|(p, _)| *p == player).map(|(_, s)| *s)
     }
+
+    /// The input of `player`'s that this tick applied, and how long it waited for the tick.
+    pub fn applied_input_of(&self, player: PlayerId) -> Option<AppliedInput> {
+        let (_, waited_us) = self.input_waits_us.iter().find(|(p, _)| *p == player)?;
+        Some(AppliedInput { seq: self.ack_of(player)?, waited_us: *waited_us })
+    }
+}
+
+/// An input that a frame's tick applied: its sequence and its wait for the tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppliedInput {
+    pub seq: InputSeq,
+    /// Microseconds the input waited in the owner for the tick that applied it.
+    pub waited_us: u32,
 }
 
 /// The index of `ServerMsg::Frame` among `ServerMsg`'s variants (checked by a test).
@@ -155,10 +174,30 @@ mod tests {
             tick: Tick(70_000),
             kind: FrameKind::Delta { base: Tick(69_999) },
             acks: vec![(ada, InputSeq(900))],
+            input_waits_us: vec![(ada, 1_234)],
             payload: vec![1, 2, 3, 250],
         };
         for player in [ada, bob] {
             assert_eq!(frame.encode_for(player), encode(&ServerMsg::Frame(frame.for_player(player))));
         }
+    }
+
+    #[test]
+    fn the_applied_input_pairs_the_ack_with_its_wait() {
+        let (ada, bob, cy) = (PlayerId::random(), PlayerId::random(), PlayerId::random());
+        let frame = StateFrame {
+            room: RoomId(1),
+            epoch: Epoch(1),
+            tick: Tick(2),
+            kind: FrameKind::Keyframe,
+            acks: vec![(ada, InputSeq(7)), (bob, InputSeq(3))],
+            input_waits_us: vec![(ada, 1_500)],
+            payload: vec![],
+        };
+        let applied = frame.applied_input_of(ada).expect("ada's input was applied this tick");
+        assert_eq!(applied, AppliedInput { seq: InputSeq(7), waited_us: 1_500 });
+        // Bob's last input was applied by an earlier tick; Cy never sent one.
+        assert_eq!(frame.applied_input_of(bob), None);
+        assert_eq!(frame.applied_input_of(cy), None);
     }
 }
