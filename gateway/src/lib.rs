@@ -30,6 +30,7 @@ use crate::presence::Presence;
 use crate::rooms::Rooms;
 use crate::upgrade::OriginPolicy;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use orrery_common::RoomId;
 use orrery_common::auth::{GuestIssuer, Verifier};
 use orrery_common::names::Names;
@@ -188,6 +189,13 @@ impl Gateway {
         let server = {
             let stop = stop_http.clone();
             let router = self.router();
+            // Frames are small and must leave at once: Nagle's algorithm would hold one back
+            // until the client acknowledged the previous (tens of milliseconds with delayed ACKs).
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
             tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await })
         };
         let stop_background = CancellationToken::new();
