@@ -1,4 +1,4 @@
-//! The gateway's HTTP API from the client side: guest tokens and room creation.
+//! The gateway's HTTP API from the client side: guest tokens, room creation, metrics.
 
 use crate::{Error, Result};
 use orrery_common::RoomId;
@@ -46,6 +46,13 @@ impl Api {
         let resp = self.http.post(format!("{}/v1/rooms", self.base)).bearer_auth(token).json(&settings).send().await?;
         let created: Created = checked(resp).await?.json().await?;
         Ok(RoomId(created.room))
+    }
+
+    /// `GET /metrics`: the gateway's Prometheus metrics as text (the operators' endpoint;
+    /// the load generator reads the gateway's own timings from it).
+    pub async fn metrics(&self) -> Result<String> {
+        let resp = self.http.get(format!("{}/metrics", self.base)).send().await?;
+        Ok(checked(resp).await?.text().await?)
     }
 }
 

@@ -1,7 +1,8 @@
 //! `orrery-loadgen`: N scripted players spread over running gateways for a bounded time,
 //! with a progress line and a final report (text on stdout, JSON with `--json`):
 //! input-to-ack latency with and without the tick wait, frame interval jitter, bytes per
-//! second per player each way, reconnect times, errors by kind — HDR histograms. With
+//! second per player each way, reconnect times, errors by kind — HDR histograms — and the
+//! gateways' own timing of the input pipeline, read from their `/metrics`. With
 //! `--idle`, gateway memory per idle connection instead.
 //!
 //! It starts no servers and kills nothing: point it at gateways you run (see
@@ -13,6 +14,7 @@ mod player;
 mod procfs;
 mod progress;
 mod report;
+mod server_pipeline;
 mod stats;
 mod tickclock;
 
@@ -121,6 +123,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         }
     });
     let mut idle_report = None;
+    let mut server_timing = None;
     let (gw_before, gw_after);
     if args.idle {
         // Memory: before any socket opened, and once they are all open and settled.
@@ -142,8 +145,14 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         (gw_before, gw_after) = (before, after);
     } else {
         gw_before = idle::sample_all(&args.gateway_pid);
+        let timed_before = server_pipeline::read_all(&apis).await;
         tokio::time::sleep_until(end).await;
         gw_after = idle::sample_all(&args.gateway_pid);
+        let timed_after = server_pipeline::read_all(&apis).await;
+        for _ in timed_before.iter().zip(&timed_after).filter(|(b, a)| b.is_none() || a.is_none()) {
+            shared.error("gateway_metrics_unreadable");
+        }
+        server_timing = Some(server_pipeline::window(&timed_before, &timed_after));
     }
     let sockets_open_at_end = near_end.await.unwrap_or(0);
     let wall = (Instant::now() - start).as_secs_f64();
@@ -159,7 +168,8 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     if let Some(p) = progress {
         let _ = p.await;
     }
-    Ok(report::Report::build(&args, &shared, gateways, idle_report, sockets_open_at_end))
+    let server_pipeline = server_timing.as_ref().map(server_pipeline::ServerPipeline::of);
+    Ok(report::Report::build(&args, &shared, gateways, idle_report, server_pipeline, sockets_open_at_end))
 }
 
 /// One room per `per_room` players, created round-robin over the gateways.

@@ -3,6 +3,7 @@
 
 use crate::cli::Args;
 use crate::procfs::Delta;
+use crate::server_pipeline::ServerPipeline;
 use crate::stats::{Live, Shared, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,6 +25,9 @@ pub struct Report {
     pub ack_tick_wait_us: Summary,
     /// Upward bias bound of the pipeline estimate (mean over sockets of period/(n+1)), µs.
     pub ack_pipeline_bias_bound_us: Option<f64>,
+    /// The gateways' own timing: input read → acking frame written, minus the input's
+    /// wait for its tick (exact, in histogram buckets; see `server_pipeline`).
+    pub gateway_pipeline: Option<ServerPipeline>,
     /// Per socket, the minimum round trip R̂, µs.
     pub min_round_trip_us: Summary,
     /// Frame arrival minus the fitted earliest arrival of its tick, µs.
@@ -69,7 +73,14 @@ pub struct Idle {
 }
 
 impl Report {
-    pub fn build(args: &Args, shared: &Shared, gateways: Vec<Delta>, idle: Option<Idle>, sockets_open_at_end: u64) -> Self {
+    pub fn build(
+        args: &Args,
+        shared: &Shared,
+        gateways: Vec<Delta>,
+        idle: Option<Idle>,
+        gateway_pipeline: Option<ServerPipeline>,
+        sockets_open_at_end: u64,
+    ) -> Self {
         let h = shared.hists.lock().expect("histograms lock");
         let live = &shared.live;
         Self {
@@ -92,6 +103,7 @@ impl Report {
             ack_pipeline_us: Summary::of(&h.ack_pipeline_us),
             ack_tick_wait_us: Summary::of(&h.ack_tick_wait_us),
             ack_pipeline_bias_bound_us: shared.mean_bias_us(),
+            gateway_pipeline,
             min_round_trip_us: Summary::of(&h.min_round_trip_us),
             frame_lateness_us: Summary::of(&h.frame_lateness_us),
             frame_jitter_us: Summary::of(&h.frame_jitter_us),
@@ -143,6 +155,21 @@ impl Report {
             if let Some(b) = self.ack_pipeline_bias_bound_us {
                 let _ =
                     writeln!(o, "(the 'minus tick wait' estimate is biased upwards by about {b:.0} µs: period/(inputs per socket + 1))");
+            }
+            if let Some(g) = &self.gateway_pipeline {
+                let us = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0}"));
+                let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1} %", v * 100.0));
+                let _ = writeln!(
+                    o,
+                    "\ngateway pipeline (read → acking frame written, minus the tick wait; the gateways' histogram, {} inputs):\n  \
+                     p50 {} µs, p90 {} µs, p99 {} µs (interpolated in buckets); within 250 µs: {}, within 1 ms: {}",
+                    g.count,
+                    us(g.p50_us),
+                    us(g.p90_us),
+                    us(g.p99_us),
+                    pct(g.within_250us),
+                    pct(g.within_1ms)
+                );
             }
         }
         if let Some(idle) = &self.idle {
