@@ -40,6 +40,13 @@ pub struct Args {
     /// `--duration-secs`, and report the gateways' memory per connection (`--gateway-pid`).
     #[arg(long)]
     pub idle: bool,
+    /// Floor mode: time round trips through the NATS server at `--nats-url` alone (two
+    /// crossings, as an input's pipeline has) for `--duration-secs`, and report them.
+    #[arg(long)]
+    pub nats_floor: bool,
+    /// The NATS server of `--nats-floor` (on this machine).
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
     /// PIDs of gateway processes to sample (VmRSS and CPU time from /proc), comma separated.
     #[arg(long, value_delimiter = ',')]
     pub gateway_pid: Vec<i32>,
@@ -90,6 +97,10 @@ impl Args {
                     "--gateways: {g:?} is not an http://127.0.0.1:<port> URL (the load generator only targets this machine)"
                 ));
             }
+        }
+        let nats_host = self.nats_url.strip_prefix("nats://").unwrap_or("").split(':').next().unwrap_or("");
+        if nats_host != "127.0.0.1" && nats_host != "localhost" {
+            return bad(format!("--nats-url: {:?} is not a nats://127.0.0.1:<port> URL", self.nats_url));
         }
         if self.players == 0 || self.players > 50_000 {
             return bad("--players must be 1..=50000".into());

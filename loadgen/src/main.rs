@@ -3,13 +3,15 @@
 //! input-to-ack latency with and without the tick wait, frame interval jitter, bytes per
 //! second per player each way, reconnect times, errors by kind — HDR histograms — and the
 //! gateways' own timing of the input pipeline, read from their `/metrics`. With
-//! `--idle`, gateway memory per idle connection instead.
+//! `--idle`, gateway memory per idle connection instead; with `--nats-floor`, the round
+//! trip through NATS alone.
 //!
 //! It starts no servers and kills nothing: point it at gateways you run (see
 //! `docs/BENCHMARKS.md`), and kill one yourself to measure reconnects.
 
 mod cli;
 mod idle;
+mod nats_floor;
 mod player;
 mod procfs;
 mod progress;
@@ -36,6 +38,17 @@ const DRAIN: Duration = Duration::from_secs(3);
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     args.validate()?;
+    if args.nats_floor {
+        let rtt = nats_floor::measure(&args.nats_url, Duration::from_secs(args.duration_secs))?;
+        println!(
+            "NATS round trip alone (2 crossings, {} samples), µs: mean {:.0}  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            rtt.count, rtt.mean, rtt.p50, rtt.p90, rtt.p99, rtt.p999, rtt.max
+        );
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_vec_pretty(&rtt)?).with_context(|| format!("writing {}", path.display()))?;
+        }
+        return Ok(());
+    }
     raise_open_files(args.players as u64 * 2 + 256)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = runtime.block_on(run(args.clone()))?;
