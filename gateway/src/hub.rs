@@ -19,6 +19,7 @@ use orrery_common::trace_context;
 use orrery_common::{Epoch, PlayerId, RoomId, Tick};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
@@ -199,9 +200,10 @@ impl Hub {
         // socket already has something newer.
         sink.cursor = Cursor::NeedsKeyframe { after, requested: true };
         let frame = Arc::new(frame);
-        if matches!(offer(sink, &frame, &self.inner.metrics), Offer::Sent) {
+        let now = Instant::now();
+        if matches!(offer(sink, &frame, now, &self.inner.metrics), Offer::Sent) {
             for recent in feed.recent.iter().filter(|f| f.epoch == frame.epoch && f.tick > frame.tick) {
-                if !matches!(offer(sink, recent, &self.inner.metrics), Offer::Sent) {
+                if !matches!(offer(sink, recent, now, &self.inner.metrics), Offer::Sent) {
                     break;
                 }
             }
@@ -213,6 +215,7 @@ impl Hub {
     }
 
     fn on_frame(&self, room: RoomId, bytes: &[u8]) {
+        let received = Instant::now();
         let Ok(frame) = decode::<StateFrame>(bytes) else {
             debug!(%room, "undecodable state frame ignored");
             return;
@@ -237,7 +240,7 @@ impl Hub {
             }
             let mut gone = Vec::new();
             for (id, sink) in feed.sinks.iter_mut() {
-                match offer(sink, &frame, &self.inner.metrics) {
+                match offer(sink, &frame, received, &self.inner.metrics) {
                     Offer::Sent | Offer::Skipped => {}
                     Offer::Gone => gone.push(*id),
                     Offer::NeedKeyframe => {
@@ -285,8 +288,9 @@ impl Hub {
     }
 }
 
-/// Offer one frame to one socket, keeping its cursor honest.
-fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
+/// Offer one frame, which the gateway has had since `since`, to one socket, keeping its
+/// cursor honest.
+fn offer(sink: &mut Sink, frame: &StateFrame, since: Instant, metrics: &Metrics) -> Offer {
     let at = (frame.epoch, frame.tick);
     let chains = match (sink.cursor, frame.kind) {
         (Cursor::Joining, _) => return Offer::Skipped,
@@ -305,7 +309,7 @@ fn offer(sink: &mut Sink, frame: &StateFrame, metrics: &Metrics) -> Offer {
     }
     let bytes = frame.encode_for(sink.player);
     let len = bytes.len();
-    match sink.tx.try_push(Outbound::frame(bytes, frame.applied_input_of(sink.player))) {
+    match sink.tx.try_push(Outbound::frame(bytes, since, frame.applied_input_of(sink.player))) {
         Ok(()) => {
             metrics.messages_out.inc();
             metrics.bytes_out.inc_by(len as u64);
@@ -362,23 +366,23 @@ mod tests {
 
         // The queue holds 4 frames; the 5th is dropped, never queued or waited for.
         for t in 11..=14 {
-            assert!(matches!(offer(&mut sink, &delta(t), &metrics), Offer::Sent));
+            assert!(matches!(offer(&mut sink, &delta(t), Instant::now(), &metrics), Offer::Sent));
         }
-        assert!(matches!(offer(&mut sink, &delta(15), &metrics), Offer::NeedKeyframe));
+        assert!(matches!(offer(&mut sink, &delta(15), Instant::now(), &metrics), Offer::NeedKeyframe));
         assert_eq!(metrics.frames_dropped.with_label_values(&["slow_consumer"]).get(), 1);
         // Deltas no longer apply to what it has: it needs a keyframe.
-        assert!(matches!(offer(&mut sink, &delta(16), &metrics), Offer::NeedKeyframe));
+        assert!(matches!(offer(&mut sink, &delta(16), Instant::now(), &metrics), Offer::NeedKeyframe));
 
         // It catches up (reads its queue); the next keyframe goes through and deltas chain again.
         while rx.try_recv().is_some() {}
-        assert!(matches!(offer(&mut sink, &frame(17, FrameKind::Keyframe), &metrics), Offer::Sent));
-        assert!(matches!(offer(&mut sink, &delta(18), &metrics), Offer::Sent));
+        assert!(matches!(offer(&mut sink, &frame(17, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Sent));
+        assert!(matches!(offer(&mut sink, &delta(18), Instant::now(), &metrics), Offer::Sent));
         assert_eq!(sink.cursor, Cursor::Live(Epoch(1), Tick(18)));
 
         // A socket that never catches up is given up on, and its session is told.
         let mut t = 19;
         let gone = loop {
-            match offer(&mut sink, &frame(t, FrameKind::Keyframe), &metrics) {
+            match offer(&mut sink, &frame(t, FrameKind::Keyframe), Instant::now(), &metrics) {
                 Offer::Gone => break true,
                 _ if t > 200 => break false,
                 _ => t += 1,
@@ -398,12 +402,12 @@ mod tests {
             cursor: Cursor::Live(Epoch(2), Tick(5)),
             dropped_in_a_row: 0,
         };
-        assert!(matches!(offer(&mut sink, &frame(5, FrameKind::Keyframe), &metrics), Offer::Skipped));
+        assert!(matches!(offer(&mut sink, &frame(5, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Skipped));
         let mut old = frame(9, FrameKind::Keyframe);
         old.epoch = Epoch(1);
-        assert!(matches!(offer(&mut sink, &old, &metrics), Offer::Skipped), "(1, 9) is before (2, 5)");
+        assert!(matches!(offer(&mut sink, &old, Instant::now(), &metrics), Offer::Skipped), "(1, 9) is before (2, 5)");
         let mut newer = frame(3, FrameKind::Keyframe);
         newer.epoch = Epoch(3);
-        assert!(matches!(offer(&mut sink, &newer, &metrics), Offer::Sent), "a new epoch's keyframe goes through");
+        assert!(matches!(offer(&mut sink, &newer, Instant::now(), &metrics), Offer::Sent), "a new epoch's keyframe goes through");
     }
 }

@@ -29,6 +29,7 @@ pub struct Metrics {
     pub join_duration: Histogram,
     pub resume_duration: Histogram,
     pub input_pipeline: Histogram,
+    pub fanout: Histogram,
 }
 
 impl Metrics {
@@ -74,6 +75,11 @@ impl Metrics {
                     .buckets(PIPELINE_BUCKETS.to_vec()),
                 )
                 .expect("valid histogram"),
+            ),
+            fanout: seconds_histogram(
+                r,
+                "orrery_gateway_fanout_seconds",
+                "Time from the gateway having a frame (from NATS, or a join's keyframe) to writing it to a socket.",
             ),
         };
         // Export every known drop reason from the start, so a healthy gateway shows 0, not nothing.

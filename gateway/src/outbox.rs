@@ -13,6 +13,7 @@
 use orrery_common::protocol::internal::AppliedInput;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 use tokio::sync::Notify;
 
 /// One message for the socket.
@@ -20,6 +21,8 @@ use tokio::sync::Notify;
 pub struct Outbound {
     /// An encoded `ServerMsg`.
     pub bytes: Vec<u8>,
+    /// For a frame: since when the gateway has had it (to time the fan-out).
+    pub since: Option<Instant>,
     /// For a frame: the socket's input it is the first to acknowledge, to time it (see
     /// [`crate::pipeline`]).
     pub acknowledges: Option<AppliedInput>,
@@ -27,11 +30,11 @@ pub struct Outbound {
 
 impl Outbound {
     pub fn message(bytes: Vec<u8>) -> Self {
-        Self { bytes, acknowledges: None }
+        Self { bytes, since: None, acknowledges: None }
     }
 
-    pub fn frame(bytes: Vec<u8>, acknowledges: Option<AppliedInput>) -> Self {
-        Self { bytes, acknowledges }
+    pub fn frame(bytes: Vec<u8>, since: Instant, acknowledges: Option<AppliedInput>) -> Self {
+        Self { bytes, since: Some(since), acknowledges }
     }
 }
 

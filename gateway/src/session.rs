@@ -384,11 +384,15 @@ async fn write_loop(
             biased;
             end = &mut close => break end.unwrap_or(SessionEnd::Transport),
             out = queue.recv() => match out {
-                Some(Outbound { bytes, acknowledges }) => {
+                Some(Outbound { bytes, since, acknowledges }) => {
                     if ws.send(Message::Binary(bytes.into())).await.is_err() {
                         return;
                     }
-                    if let Some(took) = acknowledges.and_then(|a| newest_input.pipeline(a, std::time::Instant::now())) {
+                    let written = std::time::Instant::now();
+                    if let Some(since) = since {
+                        metrics.fanout.observe(written.saturating_duration_since(since).as_secs_f64());
+                    }
+                    if let Some(took) = acknowledges.and_then(|a| newest_input.pipeline(a, written)) {
                         metrics.input_pipeline.observe(took.as_secs_f64());
                     }
                 }

@@ -26,8 +26,9 @@ pub struct Args {
     /// fit needs about 2 s of frames).
     #[arg(long, default_value_t = 3)]
     pub warmup_secs: u64,
-    /// Game mode of the rooms created.
-    #[arg(long, default_value = "arena")]
+    /// Game mode of the rooms created (by default one where nobody dies, so no room ends
+    /// during the run).
+    #[arg(long, default_value = "arena-practice")]
     pub mode: String,
     /// Mean time between two inputs of a player; each gap is drawn uniformly from
     /// 0.5..1.5 times this, so inputs land at every phase of the tick.

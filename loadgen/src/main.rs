@@ -165,7 +165,10 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         for _ in timed_before.iter().zip(&timed_after).filter(|(b, a)| b.is_none() || a.is_none()) {
             shared.error("gateway_metrics_unreadable");
         }
-        server_timing = Some(server_pipeline::window(&timed_before, &timed_after));
+        server_timing = Some((
+            server_pipeline::window(&timed_before, &timed_after, server_pipeline::METRIC),
+            server_pipeline::window(&timed_before, &timed_after, server_pipeline::FANOUT),
+        ));
     }
     let sockets_open_at_end = near_end.await.unwrap_or(0);
     let wall = (Instant::now() - start).as_secs_f64();
@@ -181,8 +184,8 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     if let Some(p) = progress {
         let _ = p.await;
     }
-    let server_pipeline = server_timing.as_ref().map(server_pipeline::ServerPipeline::of);
-    Ok(report::Report::build(&args, &shared, gateways, idle_report, server_pipeline, sockets_open_at_end))
+    let timings = server_timing.map(|(p, f)| (server_pipeline::ServerPipeline::of(&p), server_pipeline::ServerPipeline::of(&f)));
+    Ok(report::Report::build(&args, &shared, gateways, idle_report, timings, sockets_open_at_end))
 }
 
 /// One room per `per_room` players, created round-robin over the gateways.

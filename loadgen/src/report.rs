@@ -28,6 +28,8 @@ pub struct Report {
     /// The gateways' own timing: input read → acking frame written, minus the input's
     /// wait for its tick (exact, in histogram buckets; see `server_pipeline`).
     pub gateway_pipeline: Option<ServerPipeline>,
+    /// The gateways' fan-out: frame in hand → written to a socket, for every frame sent.
+    pub gateway_fanout: Option<ServerPipeline>,
     /// Per socket, the minimum round trip R̂, µs.
     pub min_round_trip_us: Summary,
     /// Frame arrival minus the fitted earliest arrival of its tick, µs.
@@ -78,9 +80,10 @@ impl Report {
         shared: &Shared,
         gateways: Vec<Delta>,
         idle: Option<Idle>,
-        gateway_pipeline: Option<ServerPipeline>,
+        gateway_timings: Option<(ServerPipeline, ServerPipeline)>,
         sockets_open_at_end: u64,
     ) -> Self {
+        let (gateway_pipeline, gateway_fanout) = gateway_timings.unzip();
         let h = shared.hists.lock().expect("histograms lock");
         let live = &shared.live;
         Self {
@@ -104,6 +107,7 @@ impl Report {
             ack_tick_wait_us: Summary::of(&h.ack_tick_wait_us),
             ack_pipeline_bias_bound_us: shared.mean_bias_us(),
             gateway_pipeline,
+            gateway_fanout,
             min_round_trip_us: Summary::of(&h.min_round_trip_us),
             frame_lateness_us: Summary::of(&h.frame_lateness_us),
             frame_jitter_us: Summary::of(&h.frame_jitter_us),
@@ -156,9 +160,9 @@ impl Report {
                 let _ =
                     writeln!(o, "(the 'minus tick wait' estimate is biased upwards by about {b:.0} µs: period/(inputs per socket + 1))");
             }
+            let us = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0}"));
+            let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1} %", v * 100.0));
             if let Some(g) = &self.gateway_pipeline {
-                let us = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0}"));
-                let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1} %", v * 100.0));
                 let _ = writeln!(
                     o,
                     "\ngateway pipeline (read → acking frame written, minus the tick wait; the gateways' histogram, {} inputs):\n  \
@@ -168,6 +172,17 @@ impl Report {
                     us(g.p90_us),
                     us(g.p99_us),
                     pct(g.within_250us),
+                    pct(g.within_1ms)
+                );
+            }
+            if let Some(g) = &self.gateway_fanout {
+                let _ = writeln!(
+                    o,
+                    "gateway fan-out (frame in hand → written to a socket; {} writes): p50 {} µs, p90 {} µs, p99 {} µs; within 1 ms: {}",
+                    g.count,
+                    us(g.p50_us),
+                    us(g.p90_us),
+                    us(g.p99_us),
                     pct(g.within_1ms)
                 );
             }

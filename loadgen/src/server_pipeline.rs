@@ -1,4 +1,5 @@
-//! The gateways' own timing of the input pipeline, read from their `/metrics`.
+//! The gateways' own timings of the input pipeline and of their fan-out, read from
+//! their `/metrics`.
 //!
 //! Each gateway times every input it can (from reading it to writing the frame that
 //! acknowledges it, minus the input's wait in the owner for its tick:
@@ -10,8 +11,10 @@
 
 use serde::Serialize;
 
-/// The histogram the gateways export.
+/// The gateways' timing of the input pipeline.
 pub const METRIC: &str = "orrery_gateway_input_pipeline_seconds";
+/// The gateways' timing of their fan-out: frame in hand → written to a socket.
+pub const FANOUT: &str = "orrery_gateway_fanout_seconds";
 
 /// Cumulative bucket counts: (upper bound in seconds, inputs at most that), ascending,
 /// ending with `+Inf`.
@@ -89,7 +92,7 @@ impl Buckets {
     }
 }
 
-/// What the report says about the gateways' timing.
+/// What the report says about one of the gateways' timings.
 #[derive(Debug, Serialize)]
 pub struct ServerPipeline {
     /// Inputs timed in the window, over all gateways.
@@ -119,19 +122,19 @@ impl ServerPipeline {
     }
 }
 
-/// The buckets of every gateway now (a gateway that does not answer is left out and
-/// counted as an error by the caller).
-pub async fn read_all(apis: &[orrery_client::http::Api]) -> Vec<Option<Buckets>> {
-    let reads = apis.iter().map(|api| async move { Buckets::parse(&api.metrics().await.ok()?, METRIC) });
-    futures::future::join_all(reads).await
+/// Every gateway's metrics now (`None` for a gateway that does not answer: the caller
+/// counts it as an error).
+pub async fn read_all(apis: &[orrery_client::http::Api]) -> Vec<Option<String>> {
+    futures::future::join_all(apis.iter().map(|api| async move { api.metrics().await.ok() })).await
 }
 
-/// The window's buckets over all gateways that answered both times.
-pub fn window(before: &[Option<Buckets>], after: &[Option<Buckets>]) -> Buckets {
+/// `metric`'s buckets over the window, summed over the gateways that answered both times.
+pub fn window(before: &[Option<String>], after: &[Option<String>], metric: &str) -> Buckets {
     let mut total = Buckets::default();
     for (b, a) in before.iter().zip(after) {
-        if let (Some(b), Some(a)) = (b, a) {
-            total.add(&a.since(b));
+        let parse = |text: &Option<String>| text.as_deref().and_then(|t| Buckets::parse(t, metric));
+        if let (Some(b), Some(a)) = (parse(b), parse(a)) {
+            total.add(&a.since(&b));
         }
     }
     total
@@ -162,9 +165,7 @@ orrery_gateway_input_pipeline_seconds_bucket{le=\"+Inf\"} 210
 
     #[test]
     fn the_window_is_the_difference_and_quantiles_interpolate_inside_a_bucket() {
-        let before = Buckets::parse(BEFORE, METRIC).unwrap();
-        let after = Buckets::parse(AFTER, METRIC).unwrap();
-        let w = window(&[Some(before)], &[Some(after)]);
+        let w = window(&[Some(BEFORE.into())], &[Some(AFTER.into())], METRIC);
         // 50 inputs ≤ 100 µs, 50 more ≤ 250 µs, 98 more ≤ 1 ms, 2 above.
         assert_eq!(w.count(), 200);
         assert_eq!(w.share_within(0.00025), Some(0.5));
@@ -178,9 +179,8 @@ orrery_gateway_input_pipeline_seconds_bucket{le=\"+Inf\"} 210
 
     #[test]
     fn gateways_add_up_and_a_silent_one_is_left_out() {
-        let b = Buckets::parse(BEFORE, METRIC).unwrap();
-        let a = Buckets::parse(AFTER, METRIC).unwrap();
-        let w = window(&[Some(b.clone()), Some(b.clone()), None], &[Some(a.clone()), Some(a), Some(b)]);
+        let (b, a) = (Some(BEFORE.to_owned()), Some(AFTER.to_owned()));
+        let w = window(&[b.clone(), b.clone(), None], &[a.clone(), a, b], METRIC);
         assert_eq!(w.count(), 400);
         assert_eq!(Buckets::parse("orrery_gateway_joins_total 3\n", METRIC), None);
     }

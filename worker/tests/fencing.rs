@@ -41,7 +41,7 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
     assert!(new > old, "epochs strictly increase (I1)");
     let event = PendingEvent { seq: 1, tick: Tick(5), kind: "hit".into(), player: Some(PlayerId::random()), detail_json: "{}".into() };
-    let stale = store.write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), &[event.clone()], None).await;
+    let stale = store.write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), std::slice::from_ref(&event), None).await;
     assert!(matches!(stale, Err(WriteError::Fenced(_))), "the old owner's write matches no row: {stale:?}");
     let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM match_events").fetch_one(&pg).await.unwrap();
     assert_eq!(events, 0, "and none of its events were written");
@@ -63,7 +63,7 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     assert!(!hot.write(room, "token-a", Epoch(new.get() + 1), Tick(99), b"a").await.unwrap(), "another token is refused");
     assert!(!hot.write(room, "token-b", old, Tick(999), b"a").await.unwrap(), "a lower epoch is refused (I2)");
     assert!(hot.write(room, "token-b", new, Tick(10), b"b").await.unwrap(), "the same (epoch, tick) again is not a loss");
-    assert_eq!(hot.read(room).await.unwrap().map(|(e, t, s)| (e, t, s)), Some((new, Tick(10), b"b".to_vec())));
+    assert_eq!(hot.read(room).await.unwrap(), Some((new, Tick(10), b"b".to_vec())));
 
     pg.close().await;
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;
