@@ -13,3 +13,4 @@ mod play;
 mod private_rooms;
 mod resume;
 mod support;
+mod timing;
