@@ -41,7 +41,9 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
     assert!(new > old, "epochs strictly increase (I1)");
     let event = PendingEvent { seq: 1, tick: Tick(5), kind: "hit".into(), player: Some(PlayerId::random()), detail_json: "{}".into() };
-    let stale = store.write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), std::slice::from_ref(&event), None).await;
+    let stale = store
+        .write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), std::slice::from_ref(&event), None)
+        .await;
     assert!(matches!(stale, Err(WriteError::Fenced(_))), "the old owner's write matches no row: {stale:?}");
     let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM match_events").fetch_one(&pg).await.unwrap();
     assert_eq!(events, 0, "and none of its events were written");
