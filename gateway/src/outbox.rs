@@ -38,7 +38,8 @@ impl Outbound {
     }
 }
 
-/// Slots an emptied queue may keep (so a busy socket does not allocate for every frame).
+/// Slots an emptied queue may keep for a socket in a room (so it does not allocate for
+/// every frame).
 const KEPT_WHEN_EMPTY: usize = 8;
 
 /// A queue of `capacity` messages: the writing half and the reading half.
@@ -180,8 +181,10 @@ impl OutboxReader {
     pub fn try_recv(&mut self) -> Option<Outbound> {
         let mut state = self.shared.state();
         let next = state.queue.pop_front();
-        if state.queue.is_empty() && state.queue.capacity() > KEPT_WHEN_EMPTY {
-            // A socket that caught up gives back what a burst made it hold.
+        // Emptied, the queue keeps a few slots for a socket that is sent frames every tick,
+        // and nothing for one that is only sent the odd reply (an idle socket), or after a burst.
+        let steady = next.as_ref().is_some_and(|m| m.since.is_some()) && state.queue.capacity() <= KEPT_WHEN_EMPTY;
+        if state.queue.is_empty() && state.queue.capacity() > 0 && !steady {
             state.queue = VecDeque::new();
         }
         drop(state);
@@ -280,8 +283,18 @@ mod tests {
     fn a_queue_holds_nothing_until_used_and_gives_back_a_burst() {
         let (tx, mut rx) = outbox(64);
         assert_eq!(rx.shared.state().queue.capacity(), 0);
-        for n in 0..40 {
-            tx.try_push(message(n)).unwrap();
+        let frame = || Outbound::frame(vec![0], Instant::now(), None);
+        // A reply to an idle socket: nothing kept afterwards.
+        tx.try_push(message(1)).unwrap();
+        rx.try_recv().unwrap();
+        assert_eq!(rx.shared.state().queue.capacity(), 0);
+        // Frames, one at a time: a few slots are kept between them.
+        tx.try_push(frame()).unwrap();
+        rx.try_recv().unwrap();
+        assert!((1..=KEPT_WHEN_EMPTY).contains(&rx.shared.state().queue.capacity()));
+        // A burst is given back once caught up.
+        for _ in 0..40 {
+            tx.try_push(frame()).unwrap();
         }
         while rx.try_recv().is_some() {}
         assert_eq!(rx.shared.state().queue.capacity(), 0);
