@@ -54,8 +54,11 @@ impl PendingEvent {
 }
 
 /// KEYS: snapshot hash, lease. ARGV: token, epoch, tick, state, lease ttl ms.
-/// Answers 1 written, 2 nothing newer (the same owner wrote this (epoch, tick) already),
-/// 0 refused: another holder, or a newer epoch has written.
+/// Answers 1 written, 2 nothing newer (the same owner already wrote a later tick), 0
+/// refused: another holder, or a newer epoch has written. The same (epoch, tick) again
+/// is written over: joins, leaves and commands change a room between two ticks, so the
+/// holder's later write at the same tick is the newer state (a drain right after a
+/// periodic snapshot must hand off the join that came in between).
 /// Only the lease holder writes. A lease that vanished (Redis lost its data) is taken
 /// again: the caller checked its local deadline first, so it is not a paused owner
 /// whose lease expired, and PostgreSQL's epoch still fences its durable writes.
@@ -71,7 +74,7 @@ if cur[1] then
   local ce, ct = tonumber(cur[1]), tonumber(cur[2])
   local e, t = tonumber(ARGV[2]), tonumber(ARGV[3])
   if ce > e then return 0 end
-  if ce == e and ct >= t then return 2 end
+  if ce == e and ct > t then return 2 end
 end
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'tick', ARGV[3], 'state', ARGV[4])
 return 1
@@ -91,9 +94,9 @@ impl HotSnapshots {
         Self { redis, names, lease_ttl, cas: redis::Script::new(HOT_CAS) }
     }
 
-    /// Write if we hold the lease and (epoch, tick) is higher than what is stored.
-    /// `Ok(false)` means refused: ownership is lost. Writing the same (epoch, tick)
-    /// again is not a loss (a drain right after a periodic write does it).
+    /// Write if we hold the lease and (epoch, tick) is not lower than what is stored.
+    /// `Ok(false)` means refused: ownership is lost. The same (epoch, tick) again is
+    /// written over (the room may have changed between ticks).
     pub async fn write(&self, room: RoomId, token: &str, epoch: Epoch, tick: Tick, state: &[u8]) -> Result<bool, redis::RedisError> {
         let mut conn = self.redis.clone();
         let ok: i64 = self
