@@ -67,6 +67,10 @@ impl Game for ArenaGame {
         self.room.leave(player);
     }
 
+    fn seated(&self) -> Vec<PlayerId> {
+        self.room.world.ships.iter().flatten().map(|ship| ship.player).collect()
+    }
+
     fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected> {
         self.room.apply_input(player, input)
     }

@@ -118,6 +118,8 @@ pub trait Game: Send + 'static {
     fn disconnect(&mut self, player: PlayerId);
     /// The player left for good (or was kicked).
     fn leave(&mut self, player: PlayerId);
+    /// Every player holding a seat, connected or within their grace.
+    fn seated(&self) -> Vec<PlayerId>;
     /// Apply one input (the game's own encoding). Several inputs from one player
     /// within a tick are coalesced by the game.
     fn apply_input(&mut self, player: PlayerId, input: &[u8]) -> Result<(), InputRejected>;

@@ -221,6 +221,7 @@ impl Hub {
             return;
         };
         let mut resyncs = Vec::new();
+        let mut present = None;
         {
             let mut feeds = self.inner.feeds.lock().expect("poisoned");
             let Some(feed) = feeds.get_mut(&room) else { return };
@@ -229,6 +230,10 @@ impl Hub {
                 return;
             }
             if frame.epoch > feed.max_epoch {
+                if feed.max_epoch > Epoch(0) {
+                    // A new owner restored the room: vouch for this gateway's sockets in it.
+                    present = Some(feed.sinks.values().map(|sink| sink.player).collect::<Vec<_>>());
+                }
                 feed.max_epoch = frame.epoch;
                 feed.recent.clear();
             }
@@ -263,6 +268,24 @@ impl Hub {
             let hub = self.clone();
             tokio::spawn(async move { hub.resync(room, session, player).await });
         }
+        if let Some(players) = present {
+            let hub = self.clone();
+            tokio::spawn(async move { hub.vouch(room, players).await });
+        }
+    }
+
+    /// Tell a room's new owner which players have a socket here (`ControlRequest::Present`),
+    /// so it does not disconnect them; a few attempts while the owner settles.
+    async fn vouch(&self, room: RoomId, players: Vec<PlayerId>) {
+        let subject = self.inner.names.room_control(room);
+        let req: bytes::Bytes = encode(&ControlRequest::Present { players }).into();
+        for _ in 0..3 {
+            let request = self.inner.nats.request(subject.clone(), req.clone());
+            if let Ok(Ok(_)) = tokio::time::timeout(std::time::Duration::from_secs(1), request).await {
+                return;
+            }
+        }
+        debug!(%room, "the room's new owner did not answer our vouching");
     }
 
     /// Fetch a keyframe for `session` from the room's owner (a `resync` trace: the

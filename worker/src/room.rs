@@ -19,7 +19,7 @@ use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvel
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
@@ -32,6 +32,9 @@ pub const COMMANDS_REMEMBERED: usize = 64;
 
 /// Most ticks run back to back to catch up after a stall.
 pub const MAX_CATCH_UP_TICKS: u32 = 3;
+/// How long a restored room waits for gateways to vouch for its seated players (with a
+/// `Present`, or a join) before it disconnects the others: they start their grace.
+pub const SEAT_CONFIRMATION: Duration = Duration::from_secs(5);
 
 /// Why a room task ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +84,11 @@ pub struct Room {
     step_events: Vec<GameEvent>,
     durable_phase: Option<Phase>,
     keyframe_next: bool,
+    /// A restored room: until this instant, gateways vouch for the players whose sockets
+    /// are still attached ([`Room::confirm_seats`]).
+    confirm_seats_at: Option<Instant>,
+    /// Players vouched for since the restore.
+    vouched: BTreeSet<PlayerId>,
 }
 
 impl Room {
@@ -113,6 +121,8 @@ impl Room {
             // The first frame of every epoch is a keyframe: clients may hold frames of
             // the previous owner that this history does not contain.
             keyframe_next: true,
+            confirm_seats_at: None,
+            vouched: BTreeSet::new(),
         };
         if let Some(s) = restored {
             // A restored room is already carried by its snapshots: its first durable write
@@ -123,6 +133,8 @@ impl Room {
             room.next_event_seq = s.next_event_seq;
             room.pending_events = s.pending_events;
             room.commands = s.commands.into_iter().map(|(p, c)| (p, c.into_iter().collect())).collect();
+            // Who is still connected died with the previous owner: ask the gateways.
+            room.confirm_seats_at = Some(Instant::now() + SEAT_CONFIRMATION);
         }
         room
     }
@@ -210,6 +222,7 @@ impl Room {
             ControlRequest::Join { player, name, session } => match self.game.join(player, &name) {
                 Ok(()) => {
                     self.sessions.insert(player, session);
+                    self.vouched.insert(player);
                     self.keyframe_reply(player)
                 }
                 Err(e) => ControlReply::Refused { reason: e.to_string() },
@@ -229,7 +242,29 @@ impl Room {
             }
             ControlRequest::Resync { player } => self.keyframe_reply(player),
             ControlRequest::Command { player, id, payload } => ControlReply::CommandAck { outcome: self.command(player, id, &payload) },
+            ControlRequest::Present { players } => {
+                if self.confirm_seats_at.is_some() {
+                    self.vouched.extend(players);
+                }
+                ControlReply::Ok
+            }
         }
+    }
+
+    /// Once the confirmation window of a restored room has passed (at `now`), disconnect
+    /// every seated player no gateway vouched for: their sockets went away with the old
+    /// owner or their gateway, and nobody is left to say so. Returns how many.
+    fn confirm_seats(&mut self, now: Instant) -> usize {
+        if self.confirm_seats_at.is_none_or(|at| now < at) {
+            return 0;
+        }
+        self.confirm_seats_at = None;
+        let gone: Vec<PlayerId> = self.game.seated().into_iter().filter(|p| !self.vouched.contains(p)).collect();
+        for player in &gone {
+            self.game.disconnect(*player);
+        }
+        self.vouched.clear();
+        gone.len()
     }
 
     /// Apply a command at most once: a known id gets its first outcome again.
@@ -305,6 +340,10 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 }
                 next_tick += period;
                 let now = Instant::now();
+                let disconnected = room.confirm_seats(now);
+                if disconnected > 0 {
+                    info!(room = %room.id, epoch = %room.epoch, players = disconnected, "restored room: players no gateway vouched for are disconnected");
+                }
                 if now > next_tick + period * MAX_CATCH_UP_TICKS {
                     m.tick_overruns.inc();
                     next_tick = now + period;
@@ -368,8 +407,8 @@ fn control_span(room: &Room, request: Option<&ControlRequest>) -> Span {
         Some(ControlRequest::Resync { player }) => {
             info_span!("resync", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
         }
-        // Commands are gameplay, not lifecycle: no span of their own.
-        Some(ControlRequest::Command { .. }) | None => Span::none(),
+        // Commands are gameplay, not lifecycle; a gateway's vouching is routine: no span.
+        Some(ControlRequest::Command { .. } | ControlRequest::Present { .. }) | None => Span::none(),
     }
 }
 
@@ -532,6 +571,45 @@ mod tests {
         room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 2 });
         room.game.step(&mut events);
         assert!(!connected(&room, p), "the current socket's leave counts");
+    }
+
+    #[test]
+    fn a_restored_room_disconnects_the_players_no_gateway_vouches_for() {
+        let settings = RoomSettings { mode: "arena-practice".into(), max_players: 4, ..RoomSettings::default() };
+        let clock = Arc::new(LeaseClock::new(Instant::now(), Duration::from_secs(60)));
+        let mut before = Room::new(RoomId(1), Epoch(1), settings.clone(), "token".into(), clock, ArenaFactory.create(&settings), None);
+        let (ada, bob, cy) = (PlayerId::random(), PlayerId::random(), PlayerId::random());
+        for (player, name) in [(ada, "ada"), (bob, "bob"), (cy, "cy")] {
+            before.control(ControlRequest::Join { player, name: name.into(), session: 1 });
+        }
+        let mut events = Vec::new();
+        before.game.step(&mut events);
+        // The owner dies; the next one restores the room from its snapshot.
+        let snapshot = before.snapshot();
+        let game = ArenaFactory.restore(&before.settings, &snapshot.game).unwrap();
+        let clock = Arc::new(LeaseClock::new(Instant::now(), Duration::from_secs(60)));
+        let mut restored = Room::new(RoomId(1), Epoch(2), before.settings.clone(), "token".into(), clock, game, Some(snapshot));
+        let restored_at = Instant::now();
+        assert!([ada, bob, cy].iter().all(|p| connected(&restored, *p)), "seated as they were");
+
+        // Ada's gateway is alive and vouches for her socket; Bob joins again; Cy's gateway
+        // died with her socket, so nobody speaks for her.
+        restored.control(ControlRequest::Present { players: vec![ada] });
+        restored.control(ControlRequest::Join { player: bob, name: "bob".into(), session: 2 });
+        assert_eq!(restored.confirm_seats(restored_at + Duration::from_secs(1)), 0, "the gateways have time to answer");
+        restored.game.step(&mut events);
+        assert!(connected(&restored, cy));
+        assert_eq!(restored.confirm_seats(restored_at + SEAT_CONFIRMATION + Duration::from_millis(10)), 1);
+        restored.game.step(&mut events);
+        assert!(connected(&restored, ada) && connected(&restored, bob), "vouched-for players stay connected");
+        assert!(!connected(&restored, cy), "the unvouched player is disconnected: her grace runs");
+        // Once is enough; a room that was never restored never does this.
+        assert_eq!(restored.confirm_seats(restored_at + SEAT_CONFIRMATION * 2), 0);
+        let (mut fresh, _) = room();
+        fresh.control(ControlRequest::Join { player: ada, name: "ada".into(), session: 1 });
+        assert_eq!(fresh.confirm_seats(Instant::now() + SEAT_CONFIRMATION * 2), 0);
+        fresh.game.step(&mut events);
+        assert!(connected(&fresh, ada));
     }
 
     #[test]

@@ -14,3 +14,4 @@ mod private_rooms;
 mod resume;
 mod support;
 mod timing;
+mod vouching;

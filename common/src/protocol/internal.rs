@@ -116,6 +116,11 @@ pub enum ControlRequest {
         #[serde(with = "serde_bytes")]
         payload: Vec<u8>,
     },
+    /// These players have a socket attached to the room at this gateway (sent by each
+    /// gateway when it sees a new owner's first frame). A restored room disconnects the
+    /// seated players that no gateway vouches for, so a room whose players vanished with
+    /// their gateways does not keep them seated as connected.
+    Present { players: Vec<PlayerId> },
 }
 
 /// Why a player is leaving.
