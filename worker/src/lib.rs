@@ -18,6 +18,7 @@ pub mod rooms;
 pub mod shed;
 pub mod snapshot;
 pub mod store;
+pub mod tick_grid;
 
 use crate::config::{Config, ConfigError, Timing};
 use crate::lease::Leases;

@@ -301,6 +301,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
     let period = Duration::from_secs_f64(1.0 / f64::from(room.settings.tick_hz.max(1)));
     let hot_every = Duration::from_millis(shared.timing.hot_snapshot_ms);
     let durable_every = Duration::from_millis(shared.timing.durable_snapshot_ms);
+    let grid = crate::tick_grid::TickGrid::for_room(room.id, period);
     let mut next_tick = Instant::now();
     let mut next_hot = next_tick + hot_every;
     let mut next_durable = next_tick + durable_every;
@@ -335,10 +336,12 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                     warn!(room = %room.id, error = %e, "publishing a frame failed");
                 }
                 m.tick_duration.observe(started.elapsed().as_secs_f64());
-                if std::mem::take(&mut first) {
+                let first_tick = std::mem::take(&mut first);
+                if first_tick {
                     m.restore_duration.observe(claimed_at.elapsed().as_secs_f64());
                 }
-                next_tick += period;
+                // The first tick after a claim comes at once; then the room keeps to its grid.
+                next_tick = if first_tick { grid.next_after(next_tick) } else { next_tick + period };
                 let now = Instant::now();
                 let disconnected = room.confirm_seats(now);
                 if disconnected > 0 {
@@ -346,7 +349,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 }
                 if now > next_tick + period * MAX_CATCH_UP_TICKS {
                     m.tick_overruns.inc();
-                    next_tick = now + period;
+                    next_tick = grid.next_after(now);
                 }
                 let phase = room.game.phase();
                 if now >= next_durable || room.durable_phase != Some(phase) {
