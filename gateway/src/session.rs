@@ -103,7 +103,7 @@ impl Session {
             self.rx.take().expect("taken once"),
             close_rx,
             self.newest_input.clone(),
-            self.app.metrics.clone(),
+            Timings { fanout: self.app.metrics.fanout.clone(), input_pipeline: self.app.metrics.input_pipeline.clone() },
         ));
         let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
         self.send(&welcome).await;
@@ -370,6 +370,13 @@ impl Session {
     }
 }
 
+/// The two histograms a socket's writer feeds (just these: the writer lives as long as
+/// the socket, so it holds as little as it can).
+struct Timings {
+    fanout: prometheus::Histogram,
+    input_pipeline: prometheus::Histogram,
+}
+
 /// Write queued messages until told to close; the close skips the queue. A frame that
 /// acknowledges the socket's newest input is timed once written (see [`crate::pipeline`]).
 async fn write_loop(
@@ -377,7 +384,7 @@ async fn write_loop(
     mut queue: OutboxReader,
     mut close: oneshot::Receiver<SessionEnd>,
     newest_input: Arc<NewestInput>,
-    metrics: crate::metrics::Metrics,
+    timings: Timings,
 ) {
     let end = loop {
         tokio::select! {
@@ -390,10 +397,10 @@ async fn write_loop(
                     }
                     let written = std::time::Instant::now();
                     if let Some(since) = since {
-                        metrics.fanout.observe(written.saturating_duration_since(since).as_secs_f64());
+                        timings.fanout.observe(written.saturating_duration_since(since).as_secs_f64());
                     }
                     if let Some(took) = acknowledges.and_then(|a| newest_input.pipeline(a, written)) {
-                        metrics.input_pipeline.observe(took.as_secs_f64());
+                        timings.input_pipeline.observe(took.as_secs_f64());
                     }
                 }
                 None => break SessionEnd::Transport,
