@@ -59,6 +59,19 @@ struct Feed {
     task: Option<JoinHandle<()>>,
 }
 
+impl Feed {
+    /// `epoch` was seen. When it replaces an epoch this gateway already had frames of (a
+    /// new owner restored the room), the players to vouch for with the new owner.
+    fn raise_epoch(&mut self, epoch: Epoch) -> Option<Vec<PlayerId>> {
+        if epoch <= self.max_epoch {
+            return None;
+        }
+        let vouch = (self.max_epoch > Epoch(0)).then(|| self.sinks.values().map(|sink| sink.player).collect());
+        self.max_epoch = epoch;
+        vouch
+    }
+}
+
 /// The gateway's rooms and the sockets in them.
 #[derive(Clone)]
 pub struct Hub {
@@ -189,7 +202,10 @@ impl Hub {
             }
             return;
         }
-        feed.max_epoch = feed.max_epoch.max(frame.epoch);
+        if let Some(players) = feed.raise_epoch(frame.epoch) {
+            // A join or resync reply can bring the new owner's epoch before its first frame does.
+            self.spawn_vouch(room, players);
+        }
         let Some(sink) = feed.sinks.get_mut(&session) else { return };
         let after = match sink.cursor {
             Cursor::Live(e, t) => Some((e, t)),
@@ -230,11 +246,8 @@ impl Hub {
                 return;
             }
             if frame.epoch > feed.max_epoch {
-                if feed.max_epoch > Epoch(0) {
-                    // A new owner restored the room: vouch for this gateway's sockets in it.
-                    present = Some(feed.sinks.values().map(|sink| sink.player).collect::<Vec<_>>());
-                }
-                feed.max_epoch = frame.epoch;
+                // A new owner restored the room: vouch for this gateway's sockets in it.
+                present = feed.raise_epoch(frame.epoch);
                 feed.recent.clear();
             }
             feed.latest_tick = frame.tick;
@@ -269,9 +282,13 @@ impl Hub {
             tokio::spawn(async move { hub.resync(room, session, player).await });
         }
         if let Some(players) = present {
-            let hub = self.clone();
-            tokio::spawn(async move { hub.vouch(room, players).await });
+            self.spawn_vouch(room, players);
         }
+    }
+
+    fn spawn_vouch(&self, room: RoomId, players: Vec<PlayerId>) {
+        let hub = self.clone();
+        tokio::spawn(async move { hub.vouch(room, players).await });
     }
 
     /// Tell a room's new owner which players have a socket here (`ControlRequest::Present`),
@@ -412,6 +429,21 @@ mod tests {
             }
         };
         assert!(gone && slow.is_cancelled(), "dropped as a slow consumer after {} frames", t - 19);
+    }
+
+    #[test]
+    fn a_new_owner_is_vouched_to_once_and_only_when_it_replaces_an_owner() {
+        let (tx, _rx) = crate::outbox::outbox(4);
+        let ada = PlayerId::random();
+        let sink = Sink { player: ada, tx, slow: CancellationToken::new(), cursor: Cursor::Joining, dropped_in_a_row: 0 };
+        let mut feed =
+            Feed { sinks: HashMap::from([(1, sink)]), max_epoch: Epoch(0), latest_tick: Tick(0), recent: VecDeque::new(), task: None };
+        assert_eq!(feed.raise_epoch(Epoch(3)), None, "the first owner this gateway sees: its sockets joined it");
+        assert_eq!(feed.raise_epoch(Epoch(3)), None);
+        assert_eq!(feed.raise_epoch(Epoch(4)), Some(vec![ada]), "a new owner: vouch for ada");
+        assert_eq!(feed.raise_epoch(Epoch(4)), None, "once");
+        assert_eq!(feed.raise_epoch(Epoch(2)), None, "an older epoch changes nothing");
+        assert_eq!(feed.max_epoch, Epoch(4));
     }
 
     #[test]
