@@ -27,6 +27,10 @@ use tracing::debug;
 /// A socket's id within this gateway.
 pub type SessionId = u64;
 
+/// How long a gateway keeps trying to vouch for its sockets with a room's new owner (which
+/// waits 5 s, `SEAT_CONFIRMATION`, before it disconnects the players nobody vouched for).
+const VOUCH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Frames kept per room to replay after a joining socket's keyframe.
 const RECENT_FRAMES: usize = 16;
 /// Frames dropped in a row for a socket before it is disconnected as a slow consumer.
@@ -292,17 +296,12 @@ impl Hub {
     }
 
     /// Tell a room's new owner which players have a socket here (`ControlRequest::Present`),
-    /// so it does not disconnect them; a few attempts while the owner settles.
+    /// so it does not disconnect them, within its confirmation window.
     async fn vouch(&self, room: RoomId, players: Vec<PlayerId>) {
-        let subject = self.inner.names.room_control(room);
-        let req: bytes::Bytes = encode(&ControlRequest::Present { players }).into();
-        for _ in 0..3 {
-            let request = self.inner.nats.request(subject.clone(), req.clone());
-            if let Ok(Ok(_)) = tokio::time::timeout(std::time::Duration::from_secs(1), request).await {
-                return;
-            }
+        let request = ControlRequest::Present { players };
+        if crate::control(&self.inner.nats, &self.inner.names, room, &request, VOUCH_PATIENCE).await.is_none() {
+            debug!(%room, "the room's new owner did not answer our vouching");
         }
-        debug!(%room, "the room's new owner did not answer our vouching");
     }
 
     /// Fetch a keyframe for `session` from the room's owner (a `resync` trace: the

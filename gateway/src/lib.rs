@@ -91,26 +91,37 @@ impl App {
         self.next_session.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Ask a room's owner, retrying while the room has none (it may be failing over)
-    /// for up to `patience`. `None` when nobody answered in time. The request carries
-    /// the current span's trace context, so the owner's span joins the same trace.
+    /// Ask a room's owner (see [`control`]).
     pub async fn control(&self, room: RoomId, request: &ControlRequest, patience: Duration) -> Option<ControlReply> {
-        let deadline = Instant::now() + patience;
-        let subject = self.names.room_control(room);
-        let payload = encode(request);
-        let headers = trace_context::headers();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            let attempt = self.nats.request_with_headers(subject.clone(), headers.clone(), payload.clone().into());
-            match tokio::time::timeout(left.min(Duration::from_secs(1)), attempt).await {
-                Ok(Ok(msg)) => return decode(&msg.payload).ok(),
-                // No responders or a timeout: the room may be between owners.
-                Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50).min(left)).await,
-                Err(_) => {}
-            }
+        control(&self.nats, &self.names, room, request, patience).await
+    }
+}
+
+/// Ask a room's owner, retrying while the room has none (it may be failing over) for up
+/// to `patience`. `None` when nobody answered in time. The request carries the current
+/// span's trace context, so the owner's span joins the same trace.
+pub async fn control(
+    nats: &async_nats::Client,
+    names: &Names,
+    room: RoomId,
+    request: &ControlRequest,
+    patience: Duration,
+) -> Option<ControlReply> {
+    let deadline = Instant::now() + patience;
+    let subject = names.room_control(room);
+    let payload = encode(request);
+    let headers = trace_context::headers();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        let attempt = nats.request_with_headers(subject.clone(), headers.clone(), payload.clone().into());
+        match tokio::time::timeout(left.min(Duration::from_secs(1)), attempt).await {
+            Ok(Ok(msg)) => return decode(&msg.payload).ok(),
+            // No responders or a timeout: the room may be between owners.
+            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50).min(left)).await,
+            Err(_) => {}
         }
     }
 }
