@@ -129,7 +129,12 @@ pub fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &pro
 
 /// A histogram of seconds.
 pub fn seconds_histogram(registry: &prometheus::Registry, name: &str, help: &str) -> prometheus::Histogram {
-    let opts = prometheus::HistogramOpts::new(name, help).buckets(SECONDS_BUCKETS.to_vec());
+    seconds_histogram_with(registry, name, help, SECONDS_BUCKETS)
+}
+
+/// A histogram of seconds with its own buckets (for targets finer than [`SECONDS_BUCKETS`]).
+pub fn seconds_histogram_with(registry: &prometheus::Registry, name: &str, help: &str, buckets: &[f64]) -> prometheus::Histogram {
+    let opts = prometheus::HistogramOpts::new(name, help).buckets(buckets.to_vec());
     register(registry, prometheus::Histogram::with_opts(opts).expect("valid histogram"))
 }
 

@@ -1,6 +1,6 @@
 //! The gateway's Prometheus metrics (`orrery_gateway_*`).
 
-use orrery_common::telemetry::{counter, counter_vec, gauge, register, seconds_histogram};
+use orrery_common::telemetry::{counter, counter_vec, gauge, seconds_histogram, seconds_histogram_with};
 use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge, Registry};
 
 /// Finer than the common buckets: the pipeline's targets are 250 µs (p50) and 1 ms (p99).
@@ -64,17 +64,12 @@ impl Metrics {
                 "orrery_gateway_resume_duration_seconds",
                 "Time from a resuming join (a reconnect) to the keyframe sent.",
             ),
-            input_pipeline: register(
+            input_pipeline: seconds_histogram_with(
                 r,
-                Histogram::with_opts(
-                    prometheus::HistogramOpts::new(
-                        "orrery_gateway_input_pipeline_seconds",
-                        "Time from reading a client's input to writing the frame that acknowledges it, \
-                         minus the input's wait in the owner for its tick.",
-                    )
-                    .buckets(PIPELINE_BUCKETS.to_vec()),
-                )
-                .expect("valid histogram"),
+                "orrery_gateway_input_pipeline_seconds",
+                "Time from reading a client's input to writing the frame that acknowledges it, \
+                 minus the input's wait in the owner for its tick.",
+                PIPELINE_BUCKETS,
             ),
             fanout: seconds_histogram(
                 r,
