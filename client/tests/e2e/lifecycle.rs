@@ -3,7 +3,7 @@
 //! Redis key, no gateway subscription, no worker task, and its row says closed.
 
 use crate::matchmaking::{expect_matched, token};
-use crate::support::Env;
+use crate::support::{Env, metric};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{ClientMsg, ServerMsg};
@@ -34,11 +34,6 @@ async fn play_to_the_end(mut conn: Connection, room: RoomId, seed: u64) -> bool 
             },
         }
     }
-}
-
-async fn metric(addr: std::net::SocketAddr, name: &str) -> f64 {
-    let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
-    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().last()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

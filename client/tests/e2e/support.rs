@@ -221,3 +221,10 @@ pub async fn next_event_where<T>(conn: &mut Connection, what: &str, mut pick: im
         }
     }
 }
+
+/// The value of an unlabelled sample (`name value`) on a server's `/metrics`; 0 when absent.
+pub async fn metric(addr: SocketAddr, name: &str) -> f64 {
+    let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    let key = format!("{name} ");
+    text.lines().find_map(|l| l.strip_prefix(&key)).map_or(0.0, |v| v.trim().parse().expect("a number"))
+}

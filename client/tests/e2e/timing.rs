@@ -3,7 +3,7 @@
 //! timed from the gateway having it (`orrery_gateway_input_pipeline_seconds`,
 //! `orrery_gateway_fanout_seconds`).
 
-use crate::support::{Env, next_event_where};
+use crate::support::{Env, metric, next_event_where};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::Event;
 use std::net::SocketAddr;
@@ -11,12 +11,7 @@ use std::time::{Duration, Instant};
 
 /// `<name>_count` and `<name>_sum` of a histogram on a gateway's `/metrics`.
 async fn histogram(addr: SocketAddr, name: &str) -> (u64, f64) {
-    let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
-    let value = |suffix: &str| {
-        let key = format!("{name}_{suffix} ");
-        text.lines().find_map(|l| l.strip_prefix(&key)).map(|v| v.trim().parse::<f64>().unwrap()).unwrap_or(0.0)
-    };
-    (value("count") as u64, value("sum"))
+    (metric(addr, &format!("{name}_count")).await as u64, metric(addr, &format!("{name}_sum")).await)
 }
 
 #[tokio::test]
