@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 /// The gateways' timing of the input pipeline.
-pub const METRIC: &str = "orrery_gateway_input_pipeline_seconds";
+pub const PIPELINE: &str = "orrery_gateway_input_pipeline_seconds";
 /// The gateways' timing of their fan-out: frame in hand → written to a socket.
 pub const FANOUT: &str = "orrery_gateway_fanout_seconds";
 
@@ -62,7 +62,7 @@ impl Buckets {
         self.0.last().map_or(0, |(_, n)| *n)
     }
 
-    /// The share of inputs at most `le` seconds (`le` must be a bucket bound).
+    /// The share of samples at most `le` seconds (`le` must be a bucket bound).
     pub fn share_within(&self, le: f64) -> Option<f64> {
         let total = self.count();
         (total > 0).then(|| self.count_at(le) as f64 / total as f64)
@@ -94,20 +94,20 @@ impl Buckets {
 
 /// What the report says about one of the gateways' timings.
 #[derive(Debug, Serialize)]
-pub struct ServerPipeline {
-    /// Inputs timed in the window, over all gateways.
+pub struct GatewayTiming {
+    /// Samples in the window, over all gateways.
     pub count: u64,
     pub p50_us: Option<f64>,
     pub p90_us: Option<f64>,
     pub p99_us: Option<f64>,
-    /// Share of inputs within 250 µs and 1 ms (exact: both are bucket bounds).
+    /// Share of samples within 250 µs and 1 ms (exact: both are bucket bounds).
     pub within_250us: Option<f64>,
     pub within_1ms: Option<f64>,
-    /// The window's cumulative buckets: (upper bound in seconds, inputs).
+    /// The window's cumulative buckets: (upper bound in seconds, samples).
     pub buckets: Vec<(f64, u64)>,
 }
 
-impl ServerPipeline {
+impl GatewayTiming {
     pub fn of(b: &Buckets) -> Self {
         let us = |q| b.quantile(q).map(|s| s * 1e6);
         Self {
@@ -117,8 +117,23 @@ impl ServerPipeline {
             p99_us: us(0.99),
             within_250us: b.share_within(0.00025),
             within_1ms: b.share_within(0.001),
-            buckets: b.0.iter().map(|&(le, n)| (le, n)).collect(),
+            buckets: b.0.clone(),
         }
+    }
+
+    /// `N timed: p50 …, p90 …, p99 …; within 250 µs …, within 1 ms …` for the text report.
+    pub fn summary_line(&self) -> String {
+        let us = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0} µs"));
+        let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1} %", v * 100.0));
+        format!(
+            "{} timed: p50 {}, p90 {}, p99 {} (interpolated in buckets); within 250 µs {}, within 1 ms {}",
+            self.count,
+            us(self.p50_us),
+            us(self.p90_us),
+            us(self.p99_us),
+            pct(self.within_250us),
+            pct(self.within_1ms)
+        )
     }
 }
 
@@ -165,7 +180,7 @@ orrery_gateway_input_pipeline_seconds_bucket{le=\"+Inf\"} 210
 
     #[test]
     fn the_window_is_the_difference_and_quantiles_interpolate_inside_a_bucket() {
-        let w = window(&[Some(BEFORE.into())], &[Some(AFTER.into())], METRIC);
+        let w = window(&[Some(BEFORE.into())], &[Some(AFTER.into())], PIPELINE);
         // 50 inputs ≤ 100 µs, 50 more ≤ 250 µs, 98 more ≤ 1 ms, 2 above.
         assert_eq!(w.count(), 200);
         assert_eq!(w.share_within(0.00025), Some(0.5));
@@ -180,8 +195,8 @@ orrery_gateway_input_pipeline_seconds_bucket{le=\"+Inf\"} 210
     #[test]
     fn gateways_add_up_and_a_silent_one_is_left_out() {
         let (b, a) = (Some(BEFORE.to_owned()), Some(AFTER.to_owned()));
-        let w = window(&[b.clone(), b.clone(), None], &[a.clone(), a, b], METRIC);
+        let w = window(&[b.clone(), b.clone(), None], &[a.clone(), a, b], PIPELINE);
         assert_eq!(w.count(), 400);
-        assert_eq!(Buckets::parse("orrery_gateway_joins_total 3\n", METRIC), None);
+        assert_eq!(Buckets::parse("orrery_gateway_joins_total 3\n", PIPELINE), None);
     }
 }

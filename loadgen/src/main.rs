@@ -10,13 +10,13 @@
 //! `docs/BENCHMARKS.md`), and kill one yourself to measure reconnects.
 
 mod cli;
+mod gateway_timing;
 mod idle;
 mod nats_floor;
 mod player;
 mod procfs;
 mod progress;
 mod report;
-mod server_pipeline;
 mod stats;
 mod tickclock;
 
@@ -158,16 +158,16 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         (gw_before, gw_after) = (before, after);
     } else {
         gw_before = idle::sample_all(&args.gateway_pid);
-        let timed_before = server_pipeline::read_all(&apis).await;
+        let timed_before = gateway_timing::read_all(&apis).await;
         tokio::time::sleep_until(end).await;
         gw_after = idle::sample_all(&args.gateway_pid);
-        let timed_after = server_pipeline::read_all(&apis).await;
+        let timed_after = gateway_timing::read_all(&apis).await;
         for _ in timed_before.iter().zip(&timed_after).filter(|(b, a)| b.is_none() || a.is_none()) {
             shared.error("gateway_metrics_unreadable");
         }
         server_timing = Some((
-            server_pipeline::window(&timed_before, &timed_after, server_pipeline::METRIC),
-            server_pipeline::window(&timed_before, &timed_after, server_pipeline::FANOUT),
+            gateway_timing::window(&timed_before, &timed_after, gateway_timing::PIPELINE),
+            gateway_timing::window(&timed_before, &timed_after, gateway_timing::FANOUT),
         ));
     }
     let sockets_open_at_end = near_end.await.unwrap_or(0);
@@ -184,7 +184,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     if let Some(p) = progress {
         let _ = p.await;
     }
-    let timings = server_timing.map(|(p, f)| (server_pipeline::ServerPipeline::of(&p), server_pipeline::ServerPipeline::of(&f)));
+    let timings = server_timing.map(|(p, f)| (gateway_timing::GatewayTiming::of(&p), gateway_timing::GatewayTiming::of(&f)));
     Ok(report::Report::build(&args, &shared, gateways, idle_report, timings, sockets_open_at_end))
 }
 

@@ -2,8 +2,8 @@
 //! as JSON.
 
 use crate::cli::Args;
+use crate::gateway_timing::GatewayTiming;
 use crate::procfs::Delta;
-use crate::server_pipeline::ServerPipeline;
 use crate::stats::{Live, Shared, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,10 +26,10 @@ pub struct Report {
     /// Upward bias bound of the pipeline estimate (mean over sockets of period/(n+1)), µs.
     pub ack_pipeline_bias_bound_us: Option<f64>,
     /// The gateways' own timing: input read → acking frame written, minus the input's
-    /// wait for its tick (exact, in histogram buckets; see `server_pipeline`).
-    pub gateway_pipeline: Option<ServerPipeline>,
+    /// wait for its tick (exact, in histogram buckets; see `gateway_timing`).
+    pub gateway_pipeline: Option<GatewayTiming>,
     /// The gateways' fan-out: frame in hand → written to a socket, for every frame sent.
-    pub gateway_fanout: Option<ServerPipeline>,
+    pub gateway_fanout: Option<GatewayTiming>,
     /// Per socket, the minimum round trip R̂, µs.
     pub min_round_trip_us: Summary,
     /// Frame arrival minus the fitted earliest arrival of its tick, µs.
@@ -80,7 +80,7 @@ impl Report {
         shared: &Shared,
         gateways: Vec<Delta>,
         idle: Option<Idle>,
-        gateway_timings: Option<(ServerPipeline, ServerPipeline)>,
+        gateway_timings: Option<(GatewayTiming, GatewayTiming)>,
         sockets_open_at_end: u64,
     ) -> Self {
         let (gateway_pipeline, gateway_fanout) = gateway_timings.unzip();
@@ -160,31 +160,11 @@ impl Report {
                 let _ =
                     writeln!(o, "(the 'minus tick wait' estimate is biased upwards by about {b:.0} µs: period/(inputs per socket + 1))");
             }
-            let us = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0}"));
-            let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1} %", v * 100.0));
             if let Some(g) = &self.gateway_pipeline {
-                let _ = writeln!(
-                    o,
-                    "\ngateway pipeline (read → acking frame written, minus the tick wait; the gateways' histogram, {} inputs):\n  \
-                     p50 {} µs, p90 {} µs, p99 {} µs (interpolated in buckets); within 250 µs: {}, within 1 ms: {}",
-                    g.count,
-                    us(g.p50_us),
-                    us(g.p90_us),
-                    us(g.p99_us),
-                    pct(g.within_250us),
-                    pct(g.within_1ms)
-                );
+                let _ = writeln!(o, "\ngateway pipeline (input read → acking frame written, minus the tick wait):\n  {}", g.summary_line());
             }
             if let Some(g) = &self.gateway_fanout {
-                let _ = writeln!(
-                    o,
-                    "gateway fan-out (frame in hand → written to a socket; {} writes): p50 {} µs, p90 {} µs, p99 {} µs; within 1 ms: {}",
-                    g.count,
-                    us(g.p50_us),
-                    us(g.p90_us),
-                    us(g.p99_us),
-                    pct(g.within_1ms)
-                );
+                let _ = writeln!(o, "gateway fan-out (frame in hand → written to a socket):\n  {}", g.summary_line());
             }
         }
         if let Some(idle) = &self.idle {
