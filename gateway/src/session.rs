@@ -177,10 +177,7 @@ impl Session {
             ClientMsg::Input { seq, payload } => self.input(seq, payload).await,
             ClientMsg::Command { id, payload } => self.command(id, payload).await,
             ClientMsg::Resync => match self.room {
-                Some(room) => {
-                    self.app.metrics.resyncs.inc();
-                    self.app.hub.resync(room, self.id, self.identity.player).await;
-                }
+                Some(room) => self.resync(room).await,
                 None => self.error(ErrorCode::NotInRoom, "join a room first").await,
             },
             ClientMsg::Leave => {
@@ -309,6 +306,31 @@ impl Session {
                 self.app.hub.detach(room, self.id);
                 self.room = None;
                 self.error(ErrorCode::RoomUnavailable, "the room has no owner right now; try again shortly").await;
+            }
+        }
+    }
+
+    /// Fetch a keyframe for this socket. A room that closed gets `RoomClosed` again
+    /// instead (the first one may have been missed, or ignored): without an answer a client
+    /// asking for a keyframe would ask forever.
+    async fn resync(&mut self, room: RoomId) {
+        if !self.app.hub.is_attached(room, self.id) {
+            // The hub let go of this socket's room: it closed (the hub already told the socket).
+            self.room = None;
+            return self.send(&ServerMsg::RoomClosed { room }).await;
+        }
+        self.app.metrics.resyncs.inc();
+        if self.app.hub.resync(room, self.id, self.identity.player).await {
+            return;
+        }
+        // Nobody answered: a failover (the new owner's first frame is a keyframe), or a room
+        // that closed without this gateway hearing `rooms.closed`.
+        if let Ok(RoomStatus::Closed | RoomStatus::Unknown) = self.app.rooms.status(room).await {
+            let told = self.app.hub.close_room(room);
+            debug!(%room, sockets = told, "room found closed on a resync");
+            self.room = None;
+            if told == 0 {
+                self.send(&ServerMsg::RoomClosed { room }).await;
             }
         }
     }

@@ -1,0 +1,56 @@
+//! A client that asks for a keyframe in a room that has closed gets an answer: the room
+//! closed (`RoomClosed` again), after which the socket is in no room. Before, the
+//! gateway asked the room's (gone) owner, got nothing, and said nothing, so a client
+//! following the protocol document resent `Resync` forever.
+
+use crate::support::{Env, next_event_where};
+use orrery_client::Event;
+use orrery_common::protocol::client::{ClientMsg, ErrorCode, ServerMsg};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_resync_in_a_closed_room_is_answered_room_closed() {
+    let env = Env::new().await;
+    let worker = env.worker().await;
+    let gw = env.gateway().await;
+    // One seat in blitz: the countdown starts at once, the lone ship is the last one alive,
+    // and the room closes after the 2 s float.
+    let room = gw.room(serde_json::json!({"mode": "arena-blitz", "max_players": 1})).await;
+    let mut conn = gw.guest("ada").await;
+    conn.join(room).await.unwrap();
+    let closed = next_message(&mut conn, Duration::from_secs(20)).await.expect("the match ends and the room closes");
+    assert_eq!(closed, ServerMsg::RoomClosed { room });
+
+    conn.send(&ClientMsg::Resync).await.unwrap();
+    let answer = next_message(&mut conn, Duration::from_secs(5)).await.expect("a Resync in a closed room is answered");
+    assert_eq!(answer, ServerMsg::RoomClosed { room });
+
+    // The socket is in no room now; it stays open and may join another.
+    conn.send(&ClientMsg::Resync).await.unwrap();
+    let again = next_event_where(&mut conn, "the second answer", |e| match e {
+        Event::Message(msg) => Some(msg),
+        Event::Closed { code, reason } => panic!("closed: {code} {reason}"),
+        _ => None,
+    })
+    .await;
+    assert!(matches!(again, ServerMsg::Error { code: ErrorCode::NotInRoom, .. }), "{again:?}");
+
+    gw.stop().await;
+    worker.stop().await;
+    env.cleanup().await;
+}
+
+/// The next server message that is not a frame, within `patience`.
+async fn next_message(conn: &mut orrery_client::Connection, patience: Duration) -> Option<ServerMsg> {
+    tokio::time::timeout(patience, async {
+        loop {
+            match conn.next_event().await.expect("the socket stays up") {
+                Event::Message(msg) => break msg,
+                Event::Closed { code, reason } => panic!("closed: {code} {reason}"),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .ok()
+}
