@@ -40,6 +40,31 @@ async fn a_resync_in_a_closed_room_is_answered_room_closed() {
     env.cleanup().await;
 }
 
+/// A gateway that never heard a room's `rooms.closed` (here: the room is closed behind its
+/// back while it has no owner) finds out on the next `Resync`: nobody answers it, the room's
+/// row says closed, and the socket is told.
+#[tokio::test]
+async fn a_resync_finds_a_room_closed_behind_the_gateways_back() {
+    let env = Env::new().await;
+    let worker = env.worker().await;
+    let gw = env.gateway().await;
+    let room = gw.room(serde_json::json!({})).await;
+    let mut conn = gw.guest("ada").await;
+    conn.join(room).await.unwrap();
+    // The only worker goes away: the room has no owner, and nothing is published.
+    worker.stop().await;
+    let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
+    sqlx::query("UPDATE rooms SET status = 'closed', closed_at = now() WHERE id = $1").bind(room.get() as i64).execute(&pg).await.unwrap();
+
+    conn.send(&ClientMsg::Resync).await.unwrap();
+    let answer = next_message(&mut conn, Duration::from_secs(5)).await.expect("the Resync is answered");
+    assert_eq!(answer, ServerMsg::RoomClosed { room });
+
+    pg.close().await;
+    gw.stop().await;
+    env.cleanup().await;
+}
+
 /// The next server message that is not a frame, within `patience`.
 async fn next_message(conn: &mut orrery_client::Connection, patience: Duration) -> Option<ServerMsg> {
     tokio::time::timeout(patience, async {
