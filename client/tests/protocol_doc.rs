@@ -628,6 +628,15 @@ fn primer() -> String {
 }
 
 fn error_codes() -> String {
+    // A new code must be added below: this match stops compiling until it is.
+    let _every_code_is_listed = |c: ErrorCode| match c {
+        ErrorCode::RoomNotFound
+        | ErrorCode::RoomUnavailable
+        | ErrorCode::JoinRefused
+        | ErrorCode::NotInRoom
+        | ErrorCode::Internal
+        | ErrorCode::QueueRefused => (),
+    };
     let codes = [
         ErrorCode::RoomNotFound,
         ErrorCode::RoomUnavailable,
@@ -644,6 +653,19 @@ fn error_codes() -> String {
 }
 
 fn close_codes() -> String {
+    // A new reason must be added below: this match stops compiling until it is.
+    let _every_end_is_listed = |e: SessionEnd| match e {
+        SessionEnd::Normal
+        | SessionEnd::Transport
+        | SessionEnd::GoingAway
+        | SessionEnd::TooLarge
+        | SessionEnd::Malformed
+        | SessionEnd::RateLimited
+        | SessionEnd::Kicked
+        | SessionEnd::SlowConsumer
+        | SessionEnd::IdleTimeout
+        | SessionEnd::Replaced => (),
+    };
     let ends = [
         SessionEnd::Normal,
         SessionEnd::Transport,
@@ -665,59 +687,70 @@ fn close_codes() -> String {
     out
 }
 
+/// Variants of `ClientMsg` and `ServerMsg` (the matches in `client_msg` and `server_msg`
+/// are exhaustive: update these with them). Every variant needs an example.
+const CLIENT_VARIANTS: u8 = 9;
+const SERVER_VARIANTS: u8 = 12;
+
+fn assert_every_variant(encoded: impl Iterator<Item = Vec<u8>>, count: u8, what: &str) {
+    let covered: std::collections::BTreeSet<u8> = encoded.map(|bytes| bytes[0]).collect();
+    assert_eq!(covered, (0..count).collect(), "the {what} examples must cover every variant");
+}
+
 fn client_messages() -> String {
     let intent = encode_intent(&Intent { turn: -0.5, thrust: true, fire: false });
-    blocks_of(vec![
-        client_msg(&ClientMsg::Join { room: RoomId(42), resume: None }),
-        client_msg(&ClientMsg::Join { room: RoomId(42), resume: Some(Resume { epoch: Epoch(3), tick: Tick(1500) }) }),
-        client_msg(&ClientMsg::Input { seq: InputSeq(17), payload: intent }),
-        client_msg(&ClientMsg::Command { id: ClientMsgId(1), payload: encode_command(&ArenaCommand::Emote(3)) }),
-        client_msg(&ClientMsg::Resync),
-        client_msg(&ClientMsg::Leave),
-        client_msg(&ClientMsg::Ping { client_time_us: 1_000_000 }),
-        client_msg(&ClientMsg::Queue { mode: "arena".into(), region: "eu".into(), party: vec![] }),
-        client_msg(&ClientMsg::Queue { mode: "arena-duel".into(), region: "any".into(), party: vec![bob()] }),
-        client_msg(&ClientMsg::LeaveQueue),
-        client_msg(&ClientMsg::JoinByCode { code: "ABCD2345".into() }),
-    ])
+    let msgs = [
+        ClientMsg::Join { room: RoomId(42), resume: None },
+        ClientMsg::Join { room: RoomId(42), resume: Some(Resume { epoch: Epoch(3), tick: Tick(1500) }) },
+        ClientMsg::Input { seq: InputSeq(17), payload: intent },
+        ClientMsg::Command { id: ClientMsgId(1), payload: encode_command(&ArenaCommand::Emote(3)) },
+        ClientMsg::Resync,
+        ClientMsg::Leave,
+        ClientMsg::Ping { client_time_us: 1_000_000 },
+        ClientMsg::Queue { mode: "arena".into(), region: "eu".into(), party: vec![] },
+        ClientMsg::Queue { mode: "arena-duel".into(), region: "any".into(), party: vec![bob()] },
+        ClientMsg::LeaveQueue,
+        ClientMsg::JoinByCode { code: "ABCD2345".into() },
+    ];
+    assert_every_variant(msgs.iter().map(encode), CLIENT_VARIANTS, "ClientMsg");
+    blocks_of(msgs.iter().map(client_msg).collect())
 }
 
 fn server_messages() -> String {
-    blocks_of(vec![
-        server_msg(&ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: ada(), limits: Limits::default() }),
-        server_msg(&ServerMsg::Joined { room: RoomId(42), tick_hz: 30, last_input: None }),
-        server_msg(&ServerMsg::Joined { room: RoomId(42), tick_hz: 30, last_input: Some(InputSeq(16)) }),
-        server_msg(&ServerMsg::Frame(Frame {
+    let msgs = [
+        ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: ada(), limits: Limits::default() },
+        ServerMsg::Joined { room: RoomId(42), tick_hz: 30, last_input: None },
+        ServerMsg::Joined { room: RoomId(42), tick_hz: 30, last_input: Some(InputSeq(16)) },
+        ServerMsg::Frame(Frame {
             room: RoomId(42),
             epoch: Epoch(3),
             tick: Tick(1501),
             kind: FrameKind::Delta { base: Tick(1500) },
             ack: Some(InputSeq(17)),
             payload: vec![0],
-        })),
-        server_msg(&ServerMsg::Frame(Frame {
+        }),
+        ServerMsg::Frame(Frame {
             room: RoomId(1234),
             epoch: Epoch(3),
             tick: Tick(90_000),
             kind: FrameKind::Delta { base: Tick(89_999) },
             ack: Some(InputSeq(4000)),
             payload: vec![],
-        })),
-        server_msg(&ServerMsg::CommandAck { id: ClientMsgId(1), outcome: CommandOutcome::Accepted }),
-        server_msg(&ServerMsg::CommandAck {
-            id: ClientMsgId(2),
-            outcome: CommandOutcome::Rejected { reason: "no emote 99: there are 16".into() },
         }),
-        server_msg(&ServerMsg::Pong { client_time_us: 1_000_000, server_time_ms: 1_700_000_000_000, tick: None }),
-        server_msg(&ServerMsg::Pong { client_time_us: 1_000_000, server_time_ms: 1_700_000_000_000, tick: Some(Tick(1501)) }),
-        server_msg(&ServerMsg::Error { code: ErrorCode::NotInRoom, message: "join a room first".into() }),
-        server_msg(&ServerMsg::GoAway { reason: "gateway is shutting down".into(), reconnect_after_ms: 100 }),
-        server_msg(&ServerMsg::Queued { ticket: ada().to_string() }),
-        server_msg(&ServerMsg::Matched { room: RoomId(42) }),
-        server_msg(&ServerMsg::QueueLeft),
-        server_msg(&ServerMsg::RoomClosed { room: RoomId(42) }),
-        server_msg(&ServerMsg::Kicked { room: RoomId(42) }),
-    ])
+        ServerMsg::CommandAck { id: ClientMsgId(1), outcome: CommandOutcome::Accepted },
+        ServerMsg::CommandAck { id: ClientMsgId(2), outcome: CommandOutcome::Rejected { reason: "no emote 99: there are 16".into() } },
+        ServerMsg::Pong { client_time_us: 1_000_000, server_time_ms: 1_700_000_000_000, tick: None },
+        ServerMsg::Pong { client_time_us: 1_000_000, server_time_ms: 1_700_000_000_000, tick: Some(Tick(1501)) },
+        ServerMsg::Error { code: ErrorCode::NotInRoom, message: "join a room first".into() },
+        ServerMsg::GoAway { reason: "gateway is shutting down".into(), reconnect_after_ms: 100 },
+        ServerMsg::Queued { ticket: ada().to_string() },
+        ServerMsg::Matched { room: RoomId(42) },
+        ServerMsg::QueueLeft,
+        ServerMsg::RoomClosed { room: RoomId(42) },
+        ServerMsg::Kicked { room: RoomId(42) },
+    ];
+    assert_every_variant(msgs.iter().map(encode), SERVER_VARIANTS, "ServerMsg");
+    blocks_of(msgs.iter().map(server_msg).collect())
 }
 
 fn arena_intents() -> String {
