@@ -10,12 +10,12 @@
 
 use crate::metrics::Metrics;
 use crate::outbox::{Outbound, Outbox, TryPushError};
+use crate::owner_client::OwnerClient;
 use futures::StreamExt;
 use orrery_common::names::Names;
 use orrery_common::protocol::client::{FrameKind, ServerMsg};
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, StateFrame};
+use orrery_common::protocol::internal::StateFrame;
 use orrery_common::protocol::{decode, encode};
-use orrery_common::trace_context;
 use orrery_common::{Epoch, PlayerId, RoomId, Tick};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -26,10 +26,6 @@ use tracing::debug;
 
 /// A socket's id within this gateway.
 pub type SessionId = u64;
-
-/// How long a gateway keeps trying to vouch for its sockets with a room's new owner (which
-/// waits 5 s, `SEAT_CONFIRMATION`, before it disconnects the players nobody vouched for).
-const VOUCH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Frames kept per room to replay after a joining socket's keyframe.
 const RECENT_FRAMES: usize = 16;
@@ -85,6 +81,7 @@ pub struct Hub {
 struct Inner {
     nats: async_nats::Client,
     names: Names,
+    owner: OwnerClient,
     metrics: Metrics,
     feeds: Mutex<HashMap<RoomId, Feed>>,
 }
@@ -98,8 +95,8 @@ enum Offer {
 }
 
 impl Hub {
-    pub fn new(nats: async_nats::Client, names: Names, metrics: Metrics) -> Self {
-        Self { inner: Arc::new(Inner { nats, names, metrics, feeds: Mutex::new(HashMap::new()) }) }
+    pub fn new(nats: async_nats::Client, names: Names, owner: OwnerClient, metrics: Metrics) -> Self {
+        Self { inner: Arc::new(Inner { nats, names, owner, metrics, feeds: Mutex::new(HashMap::new()) }) }
     }
 
     /// Add a socket to a room's fan-out (subscribing to the room if this is its first).
@@ -300,9 +297,8 @@ impl Hub {
     /// Tell a room's new owner which players have a socket here (`ControlRequest::Present`),
     /// so it does not disconnect them, within its confirmation window.
     async fn vouch(&self, room: RoomId, players: Vec<PlayerId>) {
-        let request = ControlRequest::Present { players };
-        if crate::control(&self.inner.nats, &self.inner.names, room, &request, VOUCH_PATIENCE).await.is_none() {
-            debug!(%room, "the room's new owner did not answer our vouching");
+        if let Err(e) = self.inner.owner.vouch(room, players).await {
+            debug!(%room, error = %e, "the room's new owner did not take our vouching");
         }
     }
 
@@ -312,17 +308,13 @@ impl Hub {
     /// later frame.
     #[tracing::instrument(name = "resync", skip(self, room, player), fields(%room, %player))]
     pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) -> bool {
-        let subject = self.inner.names.room_control(room);
-        let req = encode(&ControlRequest::Resync { player });
-        let request = self.inner.nats.request_with_headers(subject, trace_context::headers(), req.into());
-        let reply = tokio::time::timeout(std::time::Duration::from_secs(2), request).await;
-        match reply.ok().and_then(Result::ok).and_then(|m| decode::<ControlReply>(&m.payload).ok()) {
-            Some(ControlReply::Keyframe { frame, .. }) => {
-                self.deliver_keyframe(room, session, frame);
+        match self.inner.owner.resync(room, player).await {
+            Ok(keyframe) => {
+                self.deliver_keyframe(room, session, keyframe.frame);
                 true
             }
-            _ => {
-                // Try again on a later frame.
+            Err(e) => {
+                debug!(%room, error = %e, "no keyframe; asking again on a later frame");
                 let mut feeds = self.inner.feeds.lock().expect("poisoned");
                 if let Some(sink) = feeds.get_mut(&room).and_then(|f| f.sinks.get_mut(&session))
                     && let Cursor::NeedsKeyframe { requested, .. } = &mut sink.cursor

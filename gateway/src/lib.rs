@@ -15,6 +15,7 @@ pub mod matchmaking;
 pub mod metrics;
 pub mod moderation;
 pub mod outbox;
+pub mod owner_client;
 pub mod pipeline;
 pub mod presence;
 pub mod rooms;
@@ -26,6 +27,7 @@ use crate::hub::Hub;
 use crate::leaderboard::Leaderboard;
 use crate::matchmaking::Matchmaker;
 use crate::metrics::Metrics;
+use crate::owner_client::OwnerClient;
 use crate::presence::Presence;
 use crate::rooms::Rooms;
 use crate::upgrade::OriginPolicy;
@@ -35,16 +37,12 @@ use orrery_common::RoomId;
 use orrery_common::auth::{GuestIssuer, Verifier};
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest};
-use orrery_common::protocol::{decode, encode};
 use orrery_common::services::{self, ServiceError};
-use orrery_common::trace_context;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info};
@@ -71,6 +69,8 @@ pub struct App {
     pub origins: OriginPolicy,
     pub nats: async_nats::Client,
     pub names: Names,
+    /// Requests to rooms' owners (join, leave, resync, command, vouch).
+    pub owner: OwnerClient,
     pub hub: Hub,
     /// Player events (placements, kicks) for this gateway's sockets.
     pub inboxes: Arc<inbox::Inboxes>,
@@ -89,40 +89,6 @@ pub struct App {
 impl App {
     pub fn next_session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Ask a room's owner (see [`control`]).
-    pub async fn control(&self, room: RoomId, request: &ControlRequest, patience: Duration) -> Option<ControlReply> {
-        control(&self.nats, &self.names, room, request, patience).await
-    }
-}
-
-/// Ask a room's owner, retrying while the room has none (it may be failing over) for up
-/// to `patience`. `None` when nobody answered in time. The request carries the current
-/// span's trace context, so the owner's span joins the same trace.
-pub async fn control(
-    nats: &async_nats::Client,
-    names: &Names,
-    room: RoomId,
-    request: &ControlRequest,
-    patience: Duration,
-) -> Option<ControlReply> {
-    let deadline = Instant::now() + patience;
-    let subject = names.room_control(room);
-    let payload = encode(request);
-    let headers = trace_context::headers();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return None;
-        }
-        let attempt = nats.request_with_headers(subject.clone(), headers.clone(), payload.clone().into());
-        match tokio::time::timeout(left.min(Duration::from_secs(1)), attempt).await {
-            Ok(Ok(msg)) => return decode(&msg.payload).ok(),
-            // No responders or a timeout: the room may be between owners.
-            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50).min(left)).await,
-            Err(_) => {}
-        }
     }
 }
 
@@ -154,7 +120,8 @@ impl Gateway {
         let app = Arc::new(App {
             origins: OriginPolicy::new(&config.allowed_origins),
             inboxes: Default::default(),
-            hub: Hub::new(nats.clone(), names.clone(), metrics.clone()),
+            owner: OwnerClient::new(nats.clone(), names.clone()),
+            hub: Hub::new(nats.clone(), names.clone(), OwnerClient::new(nats.clone(), names.clone()), metrics.clone()),
             rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
             leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),

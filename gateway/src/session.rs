@@ -10,13 +10,14 @@ use crate::error::SessionEnd;
 use crate::hub::SessionId;
 use crate::matchmaking::QueueOutcome;
 use crate::outbox::{Outbound, Outbox, OutboxReader};
+use crate::owner_client::{Keyframe, OwnerError};
 use crate::pipeline::NewestInput;
 use crate::rooms::RoomStatus;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 use orrery_common::auth::Identity;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Resume, ServerMsg};
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason, PlayerEvent};
+use orrery_common::protocol::internal::{LeaveReason, PlayerEvent};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::time::now_ms;
 use orrery_common::trace_context::Link;
@@ -29,8 +30,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::field::Empty;
 use tracing::{Instrument, Span, debug, info_span, warn};
 
-/// How long a join waits for a room to get an owner (it may be failing over).
-const JOIN_PATIENCE: Duration = Duration::from_secs(5);
 /// Presence (`player:<id>`) is refreshed on pings at most this often while connected.
 const PRESENCE_REFRESH: Duration = Duration::from_secs(60);
 
@@ -279,9 +278,8 @@ impl Session {
             return self.error(ErrorCode::Internal, &format!("cannot subscribe to the room: {e}")).await;
         }
         self.room = Some(room);
-        let request = ControlRequest::Join { player, name: self.identity.name.clone(), session: self.nonce };
-        match self.app.control(room, &request, JOIN_PATIENCE).await {
-            Some(ControlReply::Keyframe { tick_hz, last_input, frame }) => {
+        match self.app.owner.join(room, player, self.identity.name.clone(), self.nonce).await {
+            Ok(Keyframe { tick_hz, last_input, frame }) => {
                 if let Err(e) = self.app.presence.seated(player, room).await {
                     warn!(error = %e, "presence not recorded");
                 }
@@ -295,17 +293,15 @@ impl Session {
                 self.app.metrics.join_duration.observe(started.elapsed().as_secs_f64());
                 Span::current().record("outcome", "joined");
             }
-            Some(ControlReply::Refused { reason }) => {
-                Span::current().record("outcome", "refused");
+            Err(e) => {
+                let (outcome, code) = match e {
+                    OwnerError::Refused { .. } => ("refused", ErrorCode::JoinRefused),
+                    OwnerError::NoAnswer | OwnerError::Unexpected { .. } => ("unavailable", ErrorCode::RoomUnavailable),
+                };
+                Span::current().record("outcome", outcome);
                 self.app.hub.detach(room, self.id);
                 self.room = None;
-                self.error(ErrorCode::JoinRefused, &reason).await;
-            }
-            Some(ControlReply::Ok | ControlReply::CommandAck { .. }) | None => {
-                Span::current().record("outcome", "unavailable");
-                self.app.hub.detach(room, self.id);
-                self.room = None;
-                self.error(ErrorCode::RoomUnavailable, "the room has no owner right now; try again shortly").await;
+                self.error(code, &e.to_string()).await;
             }
         }
     }
@@ -368,12 +364,14 @@ impl Session {
         if self.answer_if_closed(room).await {
             return;
         }
-        let request = ControlRequest::Command { player: self.identity.player, id, payload };
-        match self.app.control(room, &request, Duration::from_secs(2)).await {
-            Some(ControlReply::CommandAck { outcome }) => self.send(&ServerMsg::CommandAck { id, outcome }).await,
-            _ if self.answer_if_found_closed(room).await => {}
+        match self.app.owner.command(room, self.identity.player, id, payload).await {
+            Ok(outcome) => self.send(&ServerMsg::CommandAck { id, outcome }).await,
+            Err(_) if self.answer_if_found_closed(room).await => {}
             // No answer: the client resends; the room applies it at most once.
-            _ => self.error(ErrorCode::RoomUnavailable, "the room did not answer; resend the command").await,
+            Err(e) => {
+                debug!(%room, error = %e, "command not answered");
+                self.error(ErrorCode::RoomUnavailable, "the room did not answer; resend the command").await
+            }
         }
     }
 
@@ -385,8 +383,7 @@ impl Session {
         let span = info_span!("leave", %room, player = %self.identity.player, reason = ?reason);
         self.connect.add_to(&span);
         self.app.hub.detach(room, self.id);
-        let request = ControlRequest::Leave { player: self.identity.player, reason, session: self.nonce };
-        let _ = self.app.control(room, &request, Duration::from_millis(500)).instrument(span).await;
+        let _ = self.app.owner.leave(room, self.identity.player, reason, self.nonce).instrument(span).await;
     }
 
     async fn cleanup(&mut self) {
