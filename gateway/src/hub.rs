@@ -132,13 +132,7 @@ impl Hub {
         });
         feed.sinks.insert(session, needs_subscription.expect("set above"));
         if feed.task.is_none() {
-            let hub = self.clone();
-            feed.task = Some(tokio::spawn(async move {
-                let mut subscriber = subscriber;
-                while let Some(msg) = subscriber.next().await {
-                    hub.on_frame(room, &msg.payload);
-                }
-            }));
+            feed.task = Some(tokio::spawn(forward_frames(self.clone(), room, subscriber)));
             self.inner.metrics.room_subscriptions.inc();
         }
         Ok(())
@@ -324,6 +318,14 @@ impl Hub {
                 false
             }
         }
+    }
+}
+
+/// A room's subscription task: every message on `room.<id>.state` goes to
+/// [`Hub::on_frame`], until [`Hub::detach`] or [`Hub::close_room`] aborts the task.
+async fn forward_frames(hub: Hub, room: RoomId, mut subscriber: async_nats::Subscriber) {
+    while let Some(msg) = subscriber.next().await {
+        hub.on_frame(room, &msg.payload);
     }
 }
 
