@@ -114,7 +114,7 @@ fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<R
         // of a frame unread is reset by the kernel and the client loses the close code.
         .read_buffer_size(limits.max_message_bytes as usize + 64)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app, connect)))
+        .on_upgrade(move |socket| tracker.track_future(crate::socket::run(socket, identity, app, connect)))
         .into_response())
 }
 

@@ -9,8 +9,8 @@
 //! then the recent frames after it, so the stream has neither duplicates nor gaps.
 
 use crate::metrics::Metrics;
-use crate::outbox::{Outbound, Outbox, TryPushError};
 use crate::owner_client::OwnerClient;
+use crate::socket::outbox::{Outbound, Outbox, TryPushError};
 use futures::StreamExt;
 use orrery_common::names::Names;
 use orrery_common::protocol::client::{FrameKind, ServerMsg};
@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn a_slow_socket_loses_frames_not_memory_then_gets_a_keyframe_or_is_dropped() {
         let metrics = Metrics::new(&prometheus::Registry::new());
-        let (tx, mut rx) = crate::outbox::outbox(4);
+        let (tx, mut rx) = crate::socket::outbox::outbox(4);
         let slow = CancellationToken::new();
         let mut sink =
             Sink { player: PlayerId::random(), tx, slow: slow.clone(), cursor: Cursor::Live(Epoch(1), Tick(10)), dropped_in_a_row: 0 };
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn a_new_owner_is_vouched_to_once_and_only_when_it_replaces_an_owner() {
-        let (tx, _rx) = crate::outbox::outbox(4);
+        let (tx, _rx) = crate::socket::outbox::outbox(4);
         let ada = PlayerId::random();
         let sink = Sink { player: ada, tx, slow: CancellationToken::new(), cursor: Cursor::Joining, dropped_in_a_row: 0 };
         let mut feed =
@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn frames_at_or_before_the_cursor_and_older_epochs_are_never_sent() {
         let metrics = Metrics::new(&prometheus::Registry::new());
-        let (tx, _rx) = crate::outbox::outbox(16);
+        let (tx, _rx) = crate::socket::outbox::outbox(16);
         let mut sink = Sink {
             player: PlayerId::random(),
             tx,

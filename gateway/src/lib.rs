@@ -14,12 +14,10 @@ pub mod leaderboard;
 pub mod matchmaking;
 pub mod metrics;
 pub mod moderation;
-pub mod outbox;
 pub mod owner_client;
-pub mod pipeline;
 pub mod presence;
 pub mod rooms;
-pub mod session;
+pub mod socket;
 pub mod upgrade;
 
 use crate::config::{Config, ConfigError};
