@@ -54,7 +54,7 @@ async fn claim_some(shared: &Arc<Shared>) {
     if free == 0 {
         return;
     }
-    let mut candidates = match shared.leases.claimable(shared.timing.claim_batch.max(1) * 2).await {
+    let mut candidates = match shared.leases.claimable(shared.timing.claim_batch() * 2).await {
         Ok(c) => c,
         Err(e) => {
             warn!(error = %e, "scan for claimable rooms failed");
@@ -63,7 +63,7 @@ async fn claim_some(shared: &Arc<Shared>) {
     };
     candidates.retain(|r| !shared.owned.contains(*r) && !shared.owned.recently_shed(*r));
     candidates.shuffle(&mut rand::rng());
-    candidates.truncate(free.min(shared.timing.claim_batch.max(1)));
+    candidates.truncate(free.min(shared.timing.claim_batch()));
     futures::future::join_all(candidates.into_iter().map(|room| claim(shared, room))).await;
 }
 

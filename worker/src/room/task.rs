@@ -18,7 +18,6 @@ use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvel
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span, info, warn};
@@ -59,9 +58,14 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
             (Err(e), _) | (_, Err(e)) => return Exit::Failed(e.to_string()),
         };
     let m = &shared.metrics;
-    let hot_every = Duration::from_millis(shared.timing.hot_snapshot_ms);
-    let durable_every = Duration::from_millis(shared.timing.durable_snapshot_ms);
-    let mut schedule = TickSchedule::for_room(room.id, room.settings.tick_hz, hot_every, durable_every, Instant::now());
+    let timing = &shared.timing;
+    let mut schedule = TickSchedule::for_room(
+        room.id,
+        room.settings.tick_hz,
+        timing.hot_snapshot_every(),
+        timing.durable_snapshot_every(),
+        Instant::now(),
+    );
     info!(room = %room.id, epoch = %room.epoch, tick = %room.tick(), "room running");
 
     loop {
