@@ -5,7 +5,7 @@
 //! seated player's last applied input sequence; each gateway picks out the one that
 //! concerns each of its sockets.
 
-use crate::ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use crate::ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
 use crate::protocol::client::{CommandOutcome, Frame, FrameKind};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,11 @@ pub struct StateFrame {
 }
 
 impl StateFrame {
+    /// Where this frame is in the room's history.
+    pub fn pos(&self) -> HistoryPos {
+        HistoryPos::new(self.epoch, self.tick)
+    }
+
     /// The frame as `player` sees it.
     pub fn for_player(&self, player: PlayerId) -> Frame {
         Frame {

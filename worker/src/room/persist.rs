@@ -23,7 +23,7 @@ pub(crate) async fn write_hot(room: &mut Room, shared: &Shared) -> Result<(), Ex
     }
     let started = Instant::now();
     let encoded = room.snapshot().encode();
-    match shared.hot.write(room.id, &room.token, room.epoch, room.tick(), &encoded).await {
+    match shared.hot.write(room.id, &room.token, room.pos(), &encoded).await {
         Ok(true) => {
             shared.metrics.snapshot_duration.observe(started.elapsed().as_secs_f64());
             shared.metrics.snapshot_bytes.inc_by(encoded.len() as u64);

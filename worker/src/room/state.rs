@@ -17,7 +17,7 @@ use orrery_common::game::{Game, GameEvent, Phase, PlayerResult, RoomSettings};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
-use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use orrery_common::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +109,11 @@ impl Room {
 
     pub fn tick(&self) -> Tick {
         self.tick
+    }
+
+    /// Where the room is in its history: this epoch, the last tick.
+    pub fn pos(&self) -> HistoryPos {
+        HistoryPos::new(self.epoch, self.tick)
     }
 
     /// The game's phase now.
