@@ -63,6 +63,26 @@ counter!(
     ClientMsgId(u32)
 );
 
+/// One WebSocket as room owners know it: drawn at random per connection by the gateway,
+/// so unique across gateways. A player's `Join` and `Leave` carry it, so the owner can
+/// ignore a late leave from a socket the player has since replaced. (A gateway's own
+/// per-process socket counter, `SessionId` in the gateway's hub, never leaves the gateway:
+/// it is not this.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SocketId(pub u64);
+
+impl SocketId {
+    /// For requests about a player whatever socket they are on (a kick).
+    pub const ANY: SocketId = SocketId(0);
+}
+
+impl fmt::Display for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
 /// A position in a room's history: a tick of one epoch. Positions are ordered by epoch,
 /// then tick (a new owner's first tick comes after everything of the previous epoch), and
 /// this is the one order frames, cursors, resumes and snapshots are compared by. On the

@@ -24,7 +24,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-/// A socket's id within this gateway.
+/// A socket's id within this gateway (a counter; it never leaves the process). Room owners
+/// know the socket by another id, its random [`orrery_common::SocketId`].
 pub type SessionId = u64;
 
 /// How long a gateway keeps trying to vouch for its sockets with a room's new owner (which

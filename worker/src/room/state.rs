@@ -17,7 +17,7 @@ use orrery_common::game::{Game, GameEvent, Phase, PlayerResult, RoomSettings};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
-use orrery_common::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
+use orrery_common::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +42,7 @@ pub struct Room {
     tick: Tick,
     last_input: BTreeMap<PlayerId, InputSeq>,
     /// The socket each player joined through most recently.
-    sessions: BTreeMap<PlayerId, u64>,
+    sockets: BTreeMap<PlayerId, SocketId>,
     /// Each player's recent commands and their outcomes (at most [`COMMANDS_REMEMBERED`]).
     commands: BTreeMap<PlayerId, VecDeque<(ClientMsgId, CommandOutcome)>>,
     /// Inputs waiting for the next tick, with when each was taken off the subscription.
@@ -79,7 +79,7 @@ impl Room {
             game,
             tick: Tick(0),
             last_input: BTreeMap::new(),
-            sessions: BTreeMap::new(),
+            sockets: BTreeMap::new(),
             commands: BTreeMap::new(),
             queued_inputs: Vec::new(),
             next_event_seq: 1,
@@ -226,7 +226,7 @@ impl Room {
         match req {
             ControlRequest::Join { player, name, session } => match self.game.join(player, &name) {
                 Ok(()) => {
-                    self.sessions.insert(player, session);
+                    self.sockets.insert(player, session);
                     self.vouched.insert(player);
                     self.keyframe_reply(player)
                 }
@@ -235,10 +235,10 @@ impl Room {
             ControlRequest::Leave { player, reason, session } => {
                 // A socket that closes after the player reconnected elsewhere says nothing
                 // about the player.
-                if !reason.overrides_sockets() && self.sessions.get(&player).is_some_and(|s| *s != session) {
+                if !reason.overrides_sockets() && self.sockets.get(&player).is_some_and(|s| *s != session) {
                     return ControlReply::Ok;
                 }
-                self.sessions.remove(&player);
+                self.sockets.remove(&player);
                 match reason {
                     LeaveReason::Disconnected => self.game.disconnect(player),
                     LeaveReason::Left | LeaveReason::Kicked => self.game.leave(player),
@@ -318,13 +318,13 @@ mod tests {
     fn a_late_leave_from_an_older_socket_does_not_disconnect_the_player() {
         let (mut room, _) = room();
         let p = PlayerId::random();
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 2 });
-        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 1 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(1) });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(2) });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: SocketId(1) });
         let mut events = Vec::new();
         room.game.step(&mut events);
         assert!(connected(&room, p), "the old socket's leave was ignored");
-        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 2 });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: SocketId(2) });
         room.game.step(&mut events);
         assert!(!connected(&room, p), "the current socket's leave counts");
     }
@@ -336,7 +336,7 @@ mod tests {
         let mut before = Room::new(RoomId(1), Epoch(1), settings.clone(), "token".into(), clock, ArenaFactory.create(&settings), None);
         let (ada, bob, cy) = (PlayerId::random(), PlayerId::random(), PlayerId::random());
         for (player, name) in [(ada, "ada"), (bob, "bob"), (cy, "cy")] {
-            before.control(ControlRequest::Join { player, name: name.into(), session: 1 });
+            before.control(ControlRequest::Join { player, name: name.into(), session: SocketId(1) });
         }
         let mut events = Vec::new();
         before.game.step(&mut events);
@@ -351,7 +351,7 @@ mod tests {
         // Ada's gateway is alive and vouches for her socket; Bob joins again; Cy's gateway
         // died with her socket, so nobody speaks for her.
         restored.control(ControlRequest::Present { players: vec![ada] });
-        restored.control(ControlRequest::Join { player: bob, name: "bob".into(), session: 2 });
+        restored.control(ControlRequest::Join { player: bob, name: "bob".into(), session: SocketId(2) });
         assert_eq!(restored.confirm_seats(restored_at + Duration::from_secs(1)), 0, "the gateways have time to answer");
         restored.game.step(&mut events);
         assert!(connected(&restored, cy));
@@ -362,7 +362,7 @@ mod tests {
         // Once is enough; a room that was never restored never does this.
         assert_eq!(restored.confirm_seats(restored_at + SEAT_CONFIRMATION * 2), 0);
         let (mut fresh, _) = room();
-        fresh.control(ControlRequest::Join { player: ada, name: "ada".into(), session: 1 });
+        fresh.control(ControlRequest::Join { player: ada, name: "ada".into(), session: SocketId(1) });
         assert_eq!(fresh.confirm_seats(Instant::now() + SEAT_CONFIRMATION * 2), 0);
         fresh.game.step(&mut events);
         assert!(connected(&fresh, ada));
@@ -372,8 +372,8 @@ mod tests {
     fn a_kick_applies_whichever_socket_the_player_is_on() {
         let (mut room, _) = room();
         let p = PlayerId::random();
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 7 });
-        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: 0 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(7) });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: SocketId::ANY });
         let mut events = Vec::new();
         room.game.step(&mut events);
         let view = ArenaView::from_keyframe(&room.keyframe().payload).unwrap();
@@ -384,7 +384,7 @@ mod tests {
     fn an_input_is_applied_at_most_once_and_in_order() {
         let (mut room, metrics) = room();
         let p = PlayerId::random();
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(1) });
         let input =
             |seq| InputEnvelope { player: p, seq: InputSeq(seq), payload: encode_intent(&Intent { turn: 1.0, ..Intent::default() }) };
         let t0 = Instant::now();
@@ -404,7 +404,7 @@ mod tests {
         let (mut room, metrics) = room();
         let (ada, bob) = (PlayerId::random(), PlayerId::random());
         for (player, name) in [(ada, "ada"), (bob, "bob")] {
-            room.control(ControlRequest::Join { player, name: name.into(), session: 1 });
+            room.control(ControlRequest::Join { player, name: name.into(), session: SocketId(1) });
         }
         let input = |player, seq| InputEnvelope { player, seq: InputSeq(seq), payload: encode_intent(&Intent::default()) };
         let tick = Instant::now();
