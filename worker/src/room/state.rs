@@ -1,15 +1,14 @@
 //! One room's state machine: inputs, control requests, commands, seats and frames.
 //!
-//! No I/O and no clock of its own: the task ([`super::task`]) feeds it inputs and
-//! control requests, asks it to step once per tick, and publishes and persists what it
-//! returns. What it guarantees:
+//! No I/O: the task ([`super::task`]) feeds it inputs and control requests, asks it to
+//! step once per tick, and publishes and persists what it returns. What it guarantees:
 //!
-//! - inputs at most once, in order (I5, [`Room::step`]): each player's last applied
+//! - inputs at most once, in order (I5, `Room::step`): each player's last applied
 //!   sequence is kept, carried in every snapshot and acknowledged in every frame;
 //! - the first frame of every epoch is a keyframe ([`Room::new`]);
-//! - commands at most once: a known id gets its first outcome again ([`Room::command`]);
+//! - commands at most once: a known id gets its first outcome again (`Room::command`);
 //! - a restored room disconnects, after [`SEAT_CONFIRMATION`], the seated players no
-//!   gateway vouched for ([`Room::confirm_seats`]).
+//!   gateway vouched for (`Room::confirm_seats`).
 
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
