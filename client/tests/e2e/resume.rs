@@ -5,7 +5,6 @@
 use crate::support::{Env, next_event_where};
 use orrery_client::session::{Session, SessionConfig, SessionError};
 use orrery_client::{Connection, Event};
-use orrery_common::HistoryPos;
 use orrery_common::protocol::client::{Frame, FrameKind};
 use std::time::Duration;
 
@@ -73,7 +72,7 @@ async fn a_client_that_missed_frames_sees_the_gap_and_gets_a_keyframe() {
     }
     // Forget the last few frames, as if they had been lost on the way.
     let at = conn.cursor().unwrap();
-    conn.resume_from(Some(HistoryPos::new(at.epoch, orrery_common::Tick(at.tick.get() - 3))));
+    conn.resume_from(Some(orrery_common::HistoryPos::new(at.epoch, orrery_common::Tick(at.tick.get() - 3))));
     assert!(matches!(next_frame(&mut conn).await, Event::Gap { .. }), "the next delta does not apply");
     // The client asked for a resync; a keyframe comes, then deltas chain again.
     let keyframe = loop {
