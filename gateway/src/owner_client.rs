@@ -11,7 +11,7 @@ use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, LeaveReason, StateFrame};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
-use orrery_common::{ClientMsgId, InputSeq, PlayerId, RoomId};
+use orrery_common::{ClientMsgId, InputSeq, PlayerId, RoomId, SocketId};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -82,18 +82,18 @@ impl OwnerClient {
     }
 
     /// Seat (or re-seat) `player`, whose socket `session` names; the room as it is now.
-    pub async fn join(&self, room: RoomId, player: PlayerId, name: String, session: u64) -> Result<Keyframe, OwnerError> {
+    pub async fn join(&self, room: RoomId, player: PlayerId, name: String, session: SocketId) -> Result<Keyframe, OwnerError> {
         keyframe(self.request(room, &ControlRequest::Join { player, name, session }, JOIN).await?)
     }
 
     /// The socket `session` of `player` left the room (or closed: `reason`).
-    pub async fn leave(&self, room: RoomId, player: PlayerId, reason: LeaveReason, session: u64) -> Result<(), OwnerError> {
+    pub async fn leave(&self, room: RoomId, player: PlayerId, reason: LeaveReason, session: SocketId) -> Result<(), OwnerError> {
         done(self.request(room, &ControlRequest::Leave { player, reason, session }, LEAVE).await?)
     }
 
     /// Take `player`'s seat away, whatever socket they are on.
     pub async fn kick(&self, room: RoomId, player: PlayerId) -> Result<(), OwnerError> {
-        done(self.request(room, &ControlRequest::Leave { player, reason: LeaveReason::Kicked, session: 0 }, KICK).await?)
+        done(self.request(room, &ControlRequest::Leave { player, reason: LeaveReason::Kicked, session: SocketId::ANY }, KICK).await?)
     }
 
     /// A keyframe for `player`, who missed frames.

@@ -20,11 +20,11 @@ use crate::error::SessionEnd;
 use crate::hub::SessionId;
 use axum::extract::ws::WebSocket;
 use futures::StreamExt;
-use orrery_common::RoomId;
 use orrery_common::auth::Identity;
 use orrery_common::protocol::client::{ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use orrery_common::protocol::encode;
 use orrery_common::trace_context::Link;
+use orrery_common::{RoomId, SocketId};
 use outbox::{Outbound, Outbox, OutboxReader};
 use pipeline::NewestInput;
 use rate_limit::TokenBucket;
@@ -58,7 +58,7 @@ pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>, connect: 
 struct Session {
     id: SessionId,
     /// Names this socket to room owners (random, so unique across gateways).
-    nonce: u64,
+    nonce: SocketId,
     identity: Identity,
     app: Arc<App>,
     tx: Outbox,
@@ -81,7 +81,7 @@ impl Session {
         let limits = app.config.limits();
         Self {
             id,
-            nonce: rand::random(),
+            nonce: SocketId(rand::random()),
             identity,
             tx,
             rx: Some(rx),
