@@ -1,22 +1,26 @@
 //! Fan-out: one NATS subscription per room with local players, frames to their sockets.
 //!
 //! The hub keeps, per room, the highest epoch it has seen and drops frames of lower
-//! epochs (invariant I3), and per socket a cursor: the (epoch, tick) of the last frame
-//! that socket was sent. A socket only ever gets frames after its cursor, and a delta
-//! only when it applies to the cursor; anything else (a frame dropped for a slow
-//! socket, a gap) switches the socket to "needs a keyframe", which the hub fetches
+//! epochs (invariant I3), and per socket a cursor: the position in the room's history
+//! of the last frame that socket was sent ([`sink`] holds the cursor and the one rule
+//! that offers a frame to a socket). A socket only ever gets frames after its cursor,
+//! and a delta only when it applies to the cursor; anything else (a frame dropped for a
+//! slow socket, a gap) switches the socket to "needs a keyframe", which the hub fetches
 //! from the room's owner. A joining socket gets the keyframe from its join reply,
 //! then the recent frames after it, so the stream has neither duplicates nor gaps.
 
+mod sink;
+
 use crate::metrics::Metrics;
 use crate::owner_client::OwnerClient;
-use crate::socket::outbox::{Outbound, Outbox, TryPushError};
+use crate::socket::outbox::{Outbound, Outbox};
 use futures::StreamExt;
 use orrery_common::names::Names;
-use orrery_common::protocol::client::{FrameKind, ServerMsg};
+use orrery_common::protocol::client::ServerMsg;
 use orrery_common::protocol::internal::StateFrame;
 use orrery_common::protocol::{decode, encode};
-use orrery_common::{Epoch, HistoryPos, PlayerId, RoomId, Tick};
+use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use sink::{Cursor, Offer, Sink};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -30,39 +34,6 @@ pub type SessionId = u64;
 
 /// Frames kept per room to replay after a joining socket's keyframe.
 const RECENT_FRAMES: usize = 16;
-/// Frames dropped in a row for a socket before it is disconnected as a slow consumer.
-const MAX_DROPPED_IN_A_ROW: u32 = 90;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cursor {
-    /// Waiting for the keyframe of its join.
-    Joining,
-    /// Sent frames up to here; the next must chain from there.
-    Live(HistoryPos),
-    /// Missed something after `after`: only a keyframe helps. `requested` when one is on its way.
-    NeedsKeyframe { after: Option<HistoryPos>, requested: bool },
-}
-
-impl Cursor {
-    /// The newest position the socket has (or had before it missed something).
-    fn position(self) -> Option<HistoryPos> {
-        match self {
-            Cursor::Live(pos) => Some(pos),
-            Cursor::NeedsKeyframe { after, .. } => after,
-            Cursor::Joining => None,
-        }
-    }
-}
-
-struct Sink {
-    player: PlayerId,
-    tx: Outbox,
-    /// Cancelled when the socket is dropped as a slow consumer.
-    slow: CancellationToken,
-    cursor: Cursor,
-    dropped_in_a_row: u32,
-}
-
 struct Feed {
     sinks: HashMap<SessionId, Sink>,
     max_epoch: Epoch,
@@ -98,14 +69,6 @@ struct Inner {
     feeds: Mutex<HashMap<RoomId, Feed>>,
 }
 
-/// What `offer` decided about one frame for one sink.
-enum Offer {
-    Sent,
-    Skipped,
-    NeedKeyframe,
-    Gone,
-}
-
 impl Hub {
     pub fn new(nats: async_nats::Client, names: Names, owner: OwnerClient, metrics: Metrics) -> Self {
         Self { inner: Arc::new(Inner { nats, names, owner, metrics, feeds: Mutex::new(HashMap::new()) }) }
@@ -122,7 +85,7 @@ impl Hub {
         tx: Outbox,
         slow: CancellationToken,
     ) -> Result<(), async_nats::SubscribeError> {
-        let sink = Sink { player, tx, slow, cursor: Cursor::Joining, dropped_in_a_row: 0 };
+        let sink = Sink::joining(player, tx, slow);
         let needs_subscription = {
             let mut feeds = self.inner.feeds.lock().expect("poisoned");
             match feeds.get_mut(&room) {
@@ -214,23 +177,20 @@ impl Hub {
             self.spawn_vouch(room, players);
         }
         let Some(sink) = feed.sinks.get_mut(&session) else { return };
-        let after = sink.cursor.position();
         // Treat the socket as needing exactly this keyframe; `offer` skips it if the
         // socket already has something newer.
-        sink.cursor = Cursor::NeedsKeyframe { after, requested: true };
+        sink.cursor = sink.cursor.needs_keyframe(true);
         let frame = Arc::new(frame);
         let now = Instant::now();
-        if matches!(offer(sink, &frame, now, &self.inner.metrics), Offer::Sent) {
+        if matches!(sink.offer(&frame, now, &self.inner.metrics), Offer::Sent) {
             for recent in feed.recent.iter().filter(|f| f.epoch == frame.epoch && f.tick > frame.tick) {
-                if !matches!(offer(sink, recent, now, &self.inner.metrics), Offer::Sent) {
+                if !matches!(sink.offer(recent, now, &self.inner.metrics), Offer::Sent) {
                     break;
                 }
             }
         }
-        if let Cursor::NeedsKeyframe { requested, .. } = &mut sink.cursor {
-            // Not (fully) delivered: ask again on a later frame.
-            *requested = false;
-        }
+        // Not (fully) delivered: ask again on a later frame.
+        sink.cursor.ask_again();
     }
 
     fn on_frame(&self, room: RoomId, bytes: &[u8]) {
@@ -261,18 +221,15 @@ impl Hub {
             }
             let mut gone = Vec::new();
             for (id, sink) in feed.sinks.iter_mut() {
-                match offer(sink, &frame, received, &self.inner.metrics) {
+                match sink.offer(&frame, received, &self.inner.metrics) {
                     Offer::Sent | Offer::Skipped => {}
                     Offer::Gone => gone.push(*id),
-                    Offer::NeedKeyframe => {
-                        if let Cursor::NeedsKeyframe { requested: requested @ false, .. } = &mut sink.cursor {
-                            // Ask only when the socket has room for the answer.
-                            if sink.tx.free() * 2 >= sink.tx.capacity() {
-                                *requested = true;
-                                resyncs.push((*id, sink.player));
-                            }
-                        }
+                    // Ask only when none is on its way and the socket has room for the answer.
+                    Offer::NeedKeyframe if sink.cursor.awaits_request() && sink.has_room_for_a_keyframe() => {
+                        sink.cursor = sink.cursor.needs_keyframe(true);
+                        resyncs.push((*id, sink.player));
                     }
+                    Offer::NeedKeyframe => {}
                 }
             }
             for id in gone {
@@ -318,10 +275,8 @@ impl Hub {
             Err(e) => {
                 debug!(%room, error = %e, "no keyframe; asking again on a later frame");
                 let mut feeds = self.inner.feeds.lock().expect("poisoned");
-                if let Some(sink) = feeds.get_mut(&room).and_then(|f| f.sinks.get_mut(&session))
-                    && let Cursor::NeedsKeyframe { requested, .. } = &mut sink.cursor
-                {
-                    *requested = false;
+                if let Some(sink) = feeds.get_mut(&room).and_then(|f| f.sinks.get_mut(&session)) {
+                    sink.cursor.ask_again();
                 }
                 false
             }
@@ -337,114 +292,15 @@ async fn forward_frames(hub: Hub, room: RoomId, mut subscriber: async_nats::Subs
     }
 }
 
-/// Offer one frame, which the gateway has had since `since`, to one socket, keeping its
-/// cursor honest.
-fn offer(sink: &mut Sink, frame: &StateFrame, since: Instant, metrics: &Metrics) -> Offer {
-    let at = frame.pos();
-    let chains = match (sink.cursor, frame.kind) {
-        (Cursor::Joining, _) => return Offer::Skipped,
-        (Cursor::Live(c), _) if c >= at => return Offer::Skipped,
-        (Cursor::NeedsKeyframe { after: Some(c), .. }, _) if c >= at => return Offer::Skipped,
-        (_, FrameKind::Keyframe) => true,
-        (Cursor::Live(c), FrameKind::Delta { base }) => c == HistoryPos::new(frame.epoch, base),
-        (Cursor::NeedsKeyframe { .. }, FrameKind::Delta { .. }) => false,
-    };
-    if !chains {
-        if let Cursor::Live(c) = sink.cursor {
-            metrics.frames_dropped.with_label_values(&["gap"]).inc();
-            sink.cursor = Cursor::NeedsKeyframe { after: Some(c), requested: false };
-        }
-        return Offer::NeedKeyframe;
-    }
-    let bytes = frame.encode_for(sink.player);
-    let len = bytes.len();
-    match sink.tx.try_push(Outbound::frame(bytes, since, frame.applied_input_of(sink.player))) {
-        Ok(()) => {
-            metrics.messages_out.inc();
-            metrics.bytes_out.inc_by(len as u64);
-            sink.cursor = Cursor::Live(at);
-            sink.dropped_in_a_row = 0;
-            Offer::Sent
-        }
-        Err(TryPushError::Full(_)) => {
-            metrics.frames_dropped.with_label_values(&["slow_consumer"]).inc();
-            sink.dropped_in_a_row += 1;
-            sink.cursor = Cursor::NeedsKeyframe { after: sink.cursor.position(), requested: false };
-            if sink.dropped_in_a_row > MAX_DROPPED_IN_A_ROW {
-                sink.slow.cancel();
-                return Offer::Gone;
-            }
-            Offer::NeedKeyframe
-        }
-        Err(TryPushError::Closed(_)) => Offer::Gone,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn frame(tick: u64, kind: FrameKind) -> StateFrame {
-        StateFrame {
-            room: RoomId(1),
-            epoch: Epoch(1),
-            tick: Tick(tick),
-            kind,
-            acks: vec![],
-            input_waits_us: vec![],
-            payload: vec![1, 2, 3],
-        }
-    }
-
-    fn delta(tick: u64) -> StateFrame {
-        frame(tick, FrameKind::Delta { base: Tick(tick - 1) })
-    }
-
-    #[test]
-    fn a_slow_socket_loses_frames_not_memory_then_gets_a_keyframe_or_is_dropped() {
-        let metrics = Metrics::new(&prometheus::Registry::new());
-        let (tx, mut rx) = crate::socket::outbox::outbox(4);
-        let slow = CancellationToken::new();
-        let mut sink = Sink {
-            player: PlayerId::random(),
-            tx,
-            slow: slow.clone(),
-            cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
-            dropped_in_a_row: 0,
-        };
-
-        // The queue holds 4 frames; the 5th is dropped, never queued or waited for.
-        for t in 11..=14 {
-            assert!(matches!(offer(&mut sink, &delta(t), Instant::now(), &metrics), Offer::Sent));
-        }
-        assert!(matches!(offer(&mut sink, &delta(15), Instant::now(), &metrics), Offer::NeedKeyframe));
-        assert_eq!(metrics.frames_dropped.with_label_values(&["slow_consumer"]).get(), 1);
-        // Deltas no longer apply to what it has: it needs a keyframe.
-        assert!(matches!(offer(&mut sink, &delta(16), Instant::now(), &metrics), Offer::NeedKeyframe));
-
-        // It catches up (reads its queue); the next keyframe goes through and deltas chain again.
-        while rx.try_recv().is_some() {}
-        assert!(matches!(offer(&mut sink, &frame(17, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Sent));
-        assert!(matches!(offer(&mut sink, &delta(18), Instant::now(), &metrics), Offer::Sent));
-        assert_eq!(sink.cursor, Cursor::Live(HistoryPos::new(Epoch(1), Tick(18))));
-
-        // A socket that never catches up is given up on, and its session is told.
-        let mut t = 19;
-        let gone = loop {
-            match offer(&mut sink, &frame(t, FrameKind::Keyframe), Instant::now(), &metrics) {
-                Offer::Gone => break true,
-                _ if t > 200 => break false,
-                _ => t += 1,
-            }
-        };
-        assert!(gone && slow.is_cancelled(), "dropped as a slow consumer after {} frames", t - 19);
-    }
 
     #[test]
     fn a_new_owner_is_vouched_to_once_and_only_when_it_replaces_an_owner() {
         let (tx, _rx) = crate::socket::outbox::outbox(4);
         let ada = PlayerId::random();
-        let sink = Sink { player: ada, tx, slow: CancellationToken::new(), cursor: Cursor::Joining, dropped_in_a_row: 0 };
+        let sink = Sink::joining(ada, tx, CancellationToken::new());
         let mut feed =
             Feed { sinks: HashMap::from([(1, sink)]), max_epoch: Epoch(0), latest_tick: Tick(0), recent: VecDeque::new(), task: None };
         assert_eq!(feed.raise_epoch(Epoch(3)), None, "the first owner this gateway sees: its sockets joined it");
@@ -453,25 +309,5 @@ mod tests {
         assert_eq!(feed.raise_epoch(Epoch(4)), None, "once");
         assert_eq!(feed.raise_epoch(Epoch(2)), None, "an older epoch changes nothing");
         assert_eq!(feed.max_epoch, Epoch(4));
-    }
-
-    #[test]
-    fn frames_at_or_before_the_cursor_and_older_epochs_are_never_sent() {
-        let metrics = Metrics::new(&prometheus::Registry::new());
-        let (tx, _rx) = crate::socket::outbox::outbox(16);
-        let mut sink = Sink {
-            player: PlayerId::random(),
-            tx,
-            slow: CancellationToken::new(),
-            cursor: Cursor::Live(HistoryPos::new(Epoch(2), Tick(5))),
-            dropped_in_a_row: 0,
-        };
-        assert!(matches!(offer(&mut sink, &frame(5, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Skipped));
-        let mut old = frame(9, FrameKind::Keyframe);
-        old.epoch = Epoch(1);
-        assert!(matches!(offer(&mut sink, &old, Instant::now(), &metrics), Offer::Skipped), "(1, 9) is before (2, 5)");
-        let mut newer = frame(3, FrameKind::Keyframe);
-        newer.epoch = Epoch(3);
-        assert!(matches!(offer(&mut sink, &newer, Instant::now(), &metrics), Offer::Sent), "a new epoch's keyframe goes through");
     }
 }
