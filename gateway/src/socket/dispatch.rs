@@ -51,22 +51,19 @@ impl Session {
                         self.send(&ServerMsg::Queued { ticket }).await;
                     }
                     Ok(QueueOutcome::InRoom { room }) => self.matched(room).await,
-                    Err(e) => {
-                        let e = crate::error::ApiError::from(e);
-                        self.error(e.error_code(), &e.to_string()).await;
-                    }
+                    Err(e) => self.fail(&e).await,
                 }
             }
             ClientMsg::LeaveQueue => {
                 self.queued = false;
                 match self.app.matchmaker.cancel(self.identity.player).await {
                     Ok(_) => self.send(&ServerMsg::QueueLeft).await,
-                    Err(e) => self.error(ErrorCode::Internal, &e.to_string()).await,
+                    Err(e) => self.fail(&e).await,
                 }
             }
             ClientMsg::JoinByCode { code } => match self.app.rooms.by_code(&code, self.identity.player).await {
                 Ok(room) => self.join(room, None).await,
-                Err(e) => self.error(e.error_code(), &e.to_string()).await,
+                Err(e) => self.fail(&e).await,
             },
         }
         None

@@ -24,14 +24,14 @@ impl Session {
     async fn join_traced(&mut self, room: RoomId, resume: Option<Resume>) {
         let started = Instant::now();
         if let Err(e) = self.app.rooms.may_join(room, self.identity.player).await {
-            return self.error(e.error_code(), &e.to_string()).await;
+            return self.fail(&e).await;
         }
         match self.app.rooms.status(room).await {
             Ok(RoomStatus::Open(_)) => {}
             Ok(RoomStatus::Closed | RoomStatus::Unknown) => {
                 return self.error(ErrorCode::RoomNotFound, &format!("room {room} does not exist or is closed")).await;
             }
-            Err(e) => return self.error(ErrorCode::Internal, &e.to_string()).await,
+            Err(e) => return self.fail(&e).await,
         }
         if let Some(old) = self.room.take()
             && old != room
@@ -59,14 +59,14 @@ impl Session {
                 Span::current().record("outcome", "joined");
             }
             Err(e) => {
-                let (outcome, code) = match e {
-                    OwnerError::Refused { .. } => ("refused", ErrorCode::JoinRefused),
-                    OwnerError::NoAnswer | OwnerError::Unexpected { .. } => ("unavailable", ErrorCode::RoomUnavailable),
+                let outcome = match e {
+                    OwnerError::Refused { .. } => "refused",
+                    OwnerError::NoAnswer | OwnerError::Unexpected { .. } => "unavailable",
                 };
                 Span::current().record("outcome", outcome);
                 self.app.hub.detach(room, self.id);
                 self.room = None;
-                self.error(code, &e.to_string()).await;
+                self.fail(&e).await;
             }
         }
     }

@@ -16,7 +16,7 @@ mod reader;
 mod writer;
 
 use crate::App;
-use crate::error::SessionEnd;
+use crate::error::{DomainError, SessionEnd};
 use crate::hub::SessionId;
 use axum::extract::ws::WebSocket;
 use futures::StreamExt;
@@ -134,5 +134,10 @@ impl Session {
 
     async fn error(&self, code: ErrorCode, message: &str) {
         self.send(&ServerMsg::Error { code, message: message.to_owned() }).await;
+    }
+
+    /// Tell the client a request failed, with the `ErrorCode` its error's code gives.
+    async fn fail(&self, e: &impl DomainError) {
+        self.error(e.error_code().client_code(), &e.to_string()).await;
     }
 }
