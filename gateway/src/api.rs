@@ -86,7 +86,7 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
         return Err(ApiError::BadRequest("mode must be 1 to 32 characters".into()));
     }
     let region = req.region.unwrap_or_else(|| "any".into());
-    let (room, invite_code) = app.rooms.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
+    let (room, invite_code) = app.room_records.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
     Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get(), invite_code })).into_response())
 }
 

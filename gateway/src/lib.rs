@@ -4,6 +4,29 @@
 //! records the player's room in Redis, stamps the player id on every input it
 //! publishes to the room's subject, subscribes once per room it has players in and
 //! fans frames out. Game payloads are opaque bytes here: the gateway never links a game.
+//!
+//! # Map
+//!
+//! - This file: [`App`] (what every request and socket shares), [`Gateway`] (connect,
+//!   the router, run and drain) and the `rooms.closed` listener.
+//! - [`config`]: flags. [`api`]: the HTTP handlers; [`upgrade`]: what is checked before a
+//!   WebSocket upgrade (origin, subprotocol, token).
+//! - [`socket`]: one player's WebSocket, [`socket::run`] from upgrade to close, one job
+//!   per file: the reader (size, rate and idle limits), dispatch (each client message to
+//!   its handler), membership (join, leave, resync), the writer with its
+//!   [`socket::outbox`] and the input [`socket::pipeline`] timing.
+//! - [`hub`]: fan-out of room frames to this gateway's sockets; per socket a cursor
+//!   (`hub/sink.rs`).
+//! - [`owner_client`]: the one client of a room's owner (join, leave, kick, resync,
+//!   command, vouch) over NATS request/reply.
+//! - [`room_records`]: room rows — create, invite codes, bans, may a player join, status.
+//!   [`presence`]: `player:<id>` in Redis. [`inbox`]: player events (placed, kicked) for
+//!   this gateway's sockets.
+//! - [`matchmaking`]: tickets and the placement step. [`moderation`]: kicks.
+//!   [`leaderboard`]: the live board.
+//! - [`error`]: every domain error's code and the one place codes become HTTP statuses
+//!   and client error codes; a socket's end and its close code. [`metrics`]:
+//!   `orrery_gateway_*`.
 
 pub mod api;
 pub mod config;
@@ -16,7 +39,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod owner_client;
 pub mod presence;
-pub mod rooms;
+pub mod room_records;
 pub mod socket;
 pub mod upgrade;
 
@@ -27,7 +50,7 @@ use crate::matchmaking::Matchmaker;
 use crate::metrics::Metrics;
 use crate::owner_client::OwnerClient;
 use crate::presence::Presence;
-use crate::rooms::Rooms;
+use crate::room_records::RoomRecords;
 use crate::upgrade::OriginPolicy;
 use axum::routing::{get, post};
 use axum::serve::ListenerExt as _;
@@ -72,7 +95,7 @@ pub struct App {
     pub hub: Hub,
     /// Player events (placements, kicks) for this gateway's sockets.
     pub inboxes: Arc<inbox::Inboxes>,
-    pub rooms: Rooms,
+    pub room_records: RoomRecords,
     pub presence: Presence,
     pub matchmaker: Arc<Matchmaker>,
     pub leaderboard: Leaderboard,
@@ -120,7 +143,7 @@ impl Gateway {
             inboxes: Default::default(),
             owner: OwnerClient::new(nats.clone(), names.clone()),
             hub: Hub::new(nats.clone(), names.clone(), OwnerClient::new(nats.clone(), names.clone()), metrics.clone()),
-            rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
+            room_records: RoomRecords::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
             leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),
             matchmaker: Arc::new(Matchmaker::new(redis.clone(), pg.clone(), nats.clone(), names.clone(), config.matchmaking.clone())),

@@ -35,7 +35,7 @@ pub async fn kick(
     let identity = authenticate_http(&app, &headers)?;
     let req: Kick = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
     let room = RoomId(room);
-    app.rooms.ban(room, identity.player, req.player).await?;
+    app.room_records.ban(room, identity.player, req.player).await?;
     let removed = app.owner.kick(room, req.player).await.is_ok();
     let event = encode(&PlayerEvent::Kicked { room });
     app.nats.publish(app.names.player_events(req.player), event.into()).await.map_err(|e| ApiError::Internal(format!("nats: {e}")))?;

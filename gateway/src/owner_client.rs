@@ -1,7 +1,7 @@
 //! The gateway's one client of a room's owner: a typed call per control request
 //! (`room.<id>.control`), each returning the reply it expects or an [`OwnerError`].
 //!
-//! Callers never see a `ControlReply`: [`OwnerClient::request`] is the one place that
+//! Callers never see a `ControlReply`: `OwnerClient::request` is the one place that
 //! sends a request (with the current span's trace context, so the owner's span joins the
 //! trace), asks again while nobody answers, gives up at the call's patience and decodes
 //! the answer; one function per reply kind turns it into the caller's type.

@@ -2,7 +2,7 @@
 //!
 //! The hub keeps, per room, the highest epoch it has seen and drops frames of lower
 //! epochs (invariant I3), and per socket a cursor: the position in the room's history
-//! of the last frame that socket was sent ([`sink`] holds the cursor and the one rule
+//! of the last frame that socket was sent (`sink.rs` holds the cursor and the one rule
 //! that offers a frame to a socket). A socket only ever gets frames after its cursor,
 //! and a delta only when it applies to the cursor; anything else (a frame dropped for a
 //! slow socket, a gap) switches the socket to "needs a keyframe", which the hub fetches

@@ -61,7 +61,7 @@ impl Session {
                     Err(e) => self.fail(&e).await,
                 }
             }
-            ClientMsg::JoinByCode { code } => match self.app.rooms.by_code(&code, self.identity.player).await {
+            ClientMsg::JoinByCode { code } => match self.app.room_records.by_code(&code, self.identity.player).await {
                 Ok(room) => self.join(room, None).await,
                 Err(e) => self.fail(&e).await,
             },

@@ -4,7 +4,7 @@
 
 use super::Session;
 use crate::owner_client::{Keyframe, OwnerError};
-use crate::rooms::RoomStatus;
+use crate::room_records::RoomStatus;
 use orrery_common::RoomId;
 use orrery_common::protocol::client::{ErrorCode, Resume, ServerMsg};
 use orrery_common::protocol::internal::LeaveReason;
@@ -23,10 +23,10 @@ impl Session {
 
     async fn join_traced(&mut self, room: RoomId, resume: Option<Resume>) {
         let started = Instant::now();
-        if let Err(e) = self.app.rooms.may_join(room, self.identity.player).await {
+        if let Err(e) = self.app.room_records.may_join(room, self.identity.player).await {
             return self.fail(&e).await;
         }
-        match self.app.rooms.status(room).await {
+        match self.app.room_records.status(room).await {
             Ok(RoomStatus::Open(_)) => {}
             Ok(RoomStatus::Closed | RoomStatus::Unknown) => {
                 return self.error(ErrorCode::RoomNotFound, &format!("room {room} does not exist or is closed")).await;
@@ -100,7 +100,7 @@ impl Session {
     /// The room's owner did not answer: if PostgreSQL says the room is closed, tell every
     /// socket of the room here (this one included) and forget it. True when it did.
     pub(super) async fn answer_if_found_closed(&mut self, room: RoomId) -> bool {
-        let Ok(RoomStatus::Closed | RoomStatus::Unknown) = self.app.rooms.status(room).await else { return false };
+        let Ok(RoomStatus::Closed | RoomStatus::Unknown) = self.app.room_records.status(room).await else { return false };
         let told = self.app.hub.close_room(room);
         debug!(%room, sockets = told, "room found closed after an unanswered request");
         self.room = None;

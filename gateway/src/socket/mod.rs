@@ -1,11 +1,12 @@
 //! One player's WebSocket, one job per file.
 //!
-//! [`run`] serves a socket from upgrade to close. The [`reader`] reads client messages and
-//! enforces the protocol's limits (size, [`rate_limit`], idle time), closing only its own
-//! socket with the code [`SessionEnd::close_code`] gives; [`dispatch`] routes each message
-//! and player event; [`membership`] joins, leaves and resyncs the socket's room; the
-//! [`writer`] drains the socket's [`outbox`], which the hub fills with frames, and times
-//! the input [`pipeline`]. Control messages to the writer (close) bypass the outbox.
+//! [`run`] serves a socket from upgrade to close (`serve`, here). `reader.rs` reads client
+//! messages and enforces the protocol's limits (size, rate from `rate_limit.rs`, idle
+//! time), closing only its own socket with the code [`SessionEnd::close_code`] gives;
+//! `dispatch.rs` routes each message and player event; `membership.rs` joins, leaves and
+//! resyncs the socket's room; `writer.rs` drains the socket's [`outbox`], which the hub
+//! fills with frames, and times the input [`pipeline`]. Control messages to the writer
+//! (close) bypass the outbox.
 
 mod dispatch;
 mod membership;
