@@ -257,6 +257,16 @@ test("failures spread wider than the window do not open the breaker", async () =
   assert.equal(FakeWebSocket.instances.length, 7);
 });
 
+test("an error event alone ends the attempt at once", async () => {
+  const t = new FakeTimers();
+  const pending = Session.connect(options(t));
+  FakeWebSocket.last().fail();
+  t.advance(25);
+  assert.equal(FakeWebSocket.instances.length, 2, "retried after the backoff, not after the Welcome timeout");
+  FakeWebSocket.last().accept().serve(welcome());
+  await pending;
+});
+
 test("no Welcome in time is a failed attempt", async () => {
   const t = new FakeTimers();
   const pending = Session.connect(options(t, { welcomeTimeoutMs: 1000 }));
