@@ -153,6 +153,16 @@ test("a delta that does not chain is a gap: one Resync until a keyframe comes", 
   assert.equal(ws.said().filter((m) => m.type === "Resync").length, 3);
 });
 
+test("a resync asked for before a reconnect: the keyframe at the cursor applies", async () => {
+  const { t, s, ws, frames } = await inRoom();
+  ws.serve(delta(42, 3, 102, 101)); // a gap: the state is behind, a keyframe is wanted
+  ws.serverClose(1006);
+  t.advance(0);
+  FakeWebSocket.last().accept().serve(welcome()).serve(joined(42)).serve(keyframe(42, 3, 100)).serve(keyframe(42, 3, 100));
+  assert.deepEqual(ticks(frames), ["3/100", "3/100"], "delivered once, as the wanted keyframe");
+  assert.equal(s.duplicates, 1);
+});
+
 test("malformed bytes from the server do not throw: the session resyncs", async () => {
   const { s, ws, frames } = await inRoom();
   let gaps = 0;
