@@ -122,6 +122,20 @@ test("frames apply in order; a resume joins with the cursor, drops duplicates an
   assert.equal(s.sendInput(Uint8Array.of(0xd)), 4);
 });
 
+test("the resend stays within half the gateway's burst", async () => {
+  const { t, s, ws } = await inRoom();
+  for (let i = 0; i < 100; i++) s.sendInput(Uint8Array.of(i));
+  ws.serverClose(1006);
+  t.advance(0);
+  const ws2 = FakeWebSocket.last().accept().serve(welcome()).serve(joined(42, null));
+  const inputs = ws2.said().filter((m) => m.type === "Input");
+  // welcome() announces a burst of 120: the newest 60, in order.
+  assert.deepEqual(
+    inputs.map((m) => (m.type === "Input" ? m.seq : 0)),
+    Array.from({ length: 60 }, (_, i) => 41 + i),
+  );
+});
+
 test("numbering continues after the room's last input", async () => {
   const { s, ws } = await connected();
   s.sendInput(Uint8Array.of(1));

@@ -580,7 +580,9 @@ export class Session {
     this.joinRetries = 0;
     this.timers.clearTimeout(this.joinRetryTimer);
     this.enterRoom(joined.room);
-    const resend = this.inputs.joined(joined.lastInput);
+    // Half the gateway's burst for the resend: room for the commands, pings and new inputs.
+    const budget = Math.max(1, Math.floor((this._limits?.messageBurst ?? 120) / 2) - this.commands.size);
+    const resend = this.inputs.joined(joined.lastInput, budget);
     for (const input of resend) this.send({ type: "Input", seq: input.seq, payload: input.payload });
     for (const command of this.commands.unanswered()) this.send({ type: "Command", id: command.id, payload: command.payload });
     this.succeeded(conn, resend.length);
