@@ -33,3 +33,13 @@ export {
   slotOf,
   validateWorld,
 } from "./world.js";
+export { CONVERGENCE_PER_SECOND, Predictor, SNAP_DISTANCE } from "./predict.js";
+export {
+  type ArenaClientOptions,
+  type ArenaClientStats,
+  type ArenaFrame,
+  type ArenaSource,
+  type RenderShip,
+  type RenderSnapshot,
+  ArenaClient,
+} from "./client.js";
