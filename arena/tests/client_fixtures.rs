@@ -111,7 +111,7 @@ struct Server {
 /// The player's own intents: a fixed pattern of turns, thrust kicks and shots.
 fn my_intent(n: u64) -> Intent {
     let turn = [-1.0, -0.5, 0.0, 0.25, 1.0][((n / 9) % 5) as usize];
-    Intent { turn, thrust: n % 7 < 3, fire: n % 5 == 0 }
+    Intent { turn, thrust: n % 7 < 3, fire: n.is_multiple_of(5) }
 }
 
 /// The client answers every frame with its intent for the next tick (one input per frame,
@@ -249,7 +249,7 @@ fn record_replay() -> String {
             "delta"
         };
         assert_eq!(*view, server.game.view(), "tick {}: the client holds what the server sent", server.tick);
-        let full = keyframe || frames.len() % CANONICAL_EVERY == 0;
+        let full = keyframe || frames.len().is_multiple_of(CANONICAL_EVERY);
         let mut f = frame_json(&server, kind, &payload, view, full);
         cov.lobby_after_countdown |= view.phase() == Phase::Lobby && cov.phases.contains("countdown");
         cov.phases.insert(view.phase().as_str());
