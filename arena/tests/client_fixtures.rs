@@ -310,7 +310,7 @@ fn record_replay() -> String {
 #[test]
 fn replay_fixture_is_current() {
     let replay = record_replay();
-    assert!(replay.len() < 2_500_000, "keep the committed file small: {} bytes", replay.len());
+    assert!(replay.len() < 2_000_000, "keep the committed file small: {} bytes", replay.len());
     check_or_bless("arena-replay.json", &replay);
 }
 

@@ -154,3 +154,44 @@ test("a delta that does not follow the last frame asks for a keyframe; a new roo
   source.deliver(replay.frames[0] as ReplayFrame);
   assert.equal(client.view, undefined, "closed: no longer listening");
 });
+
+test("a Session-shaped object (generic `on` over its events, the SDK's Frame) is an ArenaSource", () => {
+  // The contract's Session API, reduced to what ArenaClient uses; checked by the compiler.
+  type FrameKind = { type: "Keyframe" } | { type: "Delta"; base: number };
+  interface Frame {
+    room: number;
+    epoch: number;
+    tick: number;
+    kind: FrameKind;
+    ack: number | null;
+    payload: Uint8Array;
+  }
+  interface Joined {
+    room: number;
+    epoch: number;
+    tick: number;
+  }
+  interface SessionEvents {
+    frame(frame: Frame): void;
+    joined(joined: Joined): void;
+    gap(): void;
+  }
+  class SessionLike {
+    readonly player = "00000000-0000-0000-0000-000000000001";
+    readonly calls: string[] = [];
+    on<K extends keyof SessionEvents>(event: K, listener: SessionEvents[K]): () => void {
+      this.calls.push(`on ${event}`);
+      void listener;
+      return () => this.calls.push(`off ${event}`);
+    }
+    resync(): void {}
+    sendInput(payload: Uint8Array): number {
+      return payload.length;
+    }
+  }
+  const session = new SessionLike();
+  const source: ArenaSource = session;
+  const client = new ArenaClient(source);
+  client.close();
+  assert.deepEqual(session.calls, ["on frame", "on joined", "off frame", "off joined"]);
+});
