@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fnv1a64, canonicalView } from "./canonical.js";
 import { type ArenaFrame, type ArenaSource, ArenaClient } from "./client.js";
+import type { Session } from "../session/index.js";
 import { type ReplayFrame, fromHex, loadReplay, toHex } from "./fixtures.test.js";
 
 /** A session that delivers the recorded frames when told to. */
@@ -194,4 +195,10 @@ test("a Session-shaped object (generic `on` over its events, the SDK's Frame) is
   const client = new ArenaClient(source);
   client.close();
   assert.deepEqual(session.calls, ["on frame", "on joined", "off frame", "off joined"]);
+});
+
+test("the SDK's Session is an ArenaSource (checked by the compiler)", () => {
+  const accepts = (source: ArenaSource): ArenaSource => source;
+  const fromSession: (session: Session) => ArenaSource = accepts;
+  assert.equal(typeof fromSession, "function");
 });
