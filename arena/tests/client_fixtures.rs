@@ -382,6 +382,80 @@ fn keyframe_of(w: &World) -> Vec<u8> {
     out
 }
 
+/// A delta from `base` with all seven sections (a seat taken, an intent changed, a phase
+/// change, ship residuals, bullets and pickups removed, changed and added, new statics),
+/// and the world it leads to.
+fn full_delta(base: &World) -> (Vec<u8>, World) {
+    let mut next = base.clone();
+    next.ships[1] = Some(Ship::seated(PlayerId(uuid::Uuid::from_u128(9)), "new".into(), 0x00FF00));
+    next.ships[0].as_mut().unwrap().turn = -40;
+    next.ships[0].as_mut().unwrap().fire = true;
+    let mut scratch = next.clone();
+    let mut pred = base.clone();
+    pred.ships[1] = next.ships[1].clone();
+    pred.ships[0] = next.ships[0].clone();
+    pred.advance();
+    next.tick = pred.tick;
+    next.phase_ticks_left = pred.phase_ticks_left;
+    next.bullets = pred.bullets.clone();
+    next.next_bullet_id = pred.next_bullet_id;
+    for (slot, ship) in next.ships.iter_mut().enumerate() {
+        if let (Some(ship), Some(p)) = (ship.as_mut(), pred.ships[slot].as_ref()) {
+            let (turn, fire) = (ship.turn, ship.fire);
+            *ship = p.clone();
+            (ship.turn, ship.fire) = (turn, fire);
+        }
+    }
+    next.phase = Phase::Over;
+    next.ships[2].as_mut().unwrap().health = 80;
+    next.ships[2].as_mut().unwrap().score += 5;
+    next.bullets.remove(1);
+    next.bullets[0].ttl += 3;
+    next.bullets.push(Bullet { id: 50, owner: 2, pos: Vec2::new(7, 8), vel: Vec2::new(-1, 1), ttl: 9 });
+    next.pickups.remove(0);
+    next.pickups.push(Pickup { id: 3, kind: PickupKind::Score, pos: Vec2::new(1000, 1000) });
+    next.black_holes[0].core_radius += 1;
+    let mut out = Vec::new();
+    orrery_arena::wire::delta::encode(&base, &next, &mut scratch, &mut out);
+    (out, next)
+}
+
+/// Deltas that apply (the recorded match never changes statics, shrinks the seats or
+/// moves the tick by more than the prediction): base keyframe, delta, the view after it.
+fn valid_delta_cases() -> Vec<Value> {
+    let base = base_world();
+    let mut cases = Vec::new();
+    let mut case = |name: &str, out: Vec<u8>, next: &World| {
+        let mut view = ArenaView::from_keyframe(&keyframe_of(&base)).unwrap();
+        view.apply_delta(&out).unwrap();
+        assert_eq!(view.world(), next, "{name}");
+        cases.push(json!({ "name": name, "base": hex(&keyframe_of(&base)), "payload": hex(&out), "view": view.canonical_json() }));
+    };
+    let (out, next) = full_delta(&base);
+    case("every section", out, &next);
+
+    let mut next = base.clone();
+    next.advance();
+    next.tick += 40;
+    next.phase_ticks_left = 0;
+    next.next_bullet_id = 3;
+    next.ships.truncate(2);
+    let ship = next.ships[0].as_mut().unwrap();
+    ship.angle = ship.angle.wrapping_add(40_000);
+    (ship.alive, ship.connected, ship.score, ship.kills) = (false, false, -7, 2);
+    (ship.thrust_cooldown, ship.fire_cooldown) = (1, 2);
+    next.bullets.clear();
+    next.pickups[0].kind = PickupKind::Score;
+    next.pickups[1].kind = PickupKind::Health;
+    next.pickups[1].pos = Vec2::new(0, 256_000);
+    next.black_holes.clear();
+    next.physics.tick_hz = 60;
+    let mut out = Vec::new();
+    orrery_arena::wire::delta::encode(&base, &next, &mut base.clone(), &mut out);
+    case("seats shrink, a tick jump, flips, negative residuals, kinds swapped, statics", out, &next);
+    cases
+}
+
 /// The keyframe of `w` built from its fields' postcard encodings, with `patch` replacing
 /// the encoding of one field (by name).
 fn keyframe_with(w: &World, field: &str, patch: &[u8]) -> Vec<u8> {
@@ -532,44 +606,11 @@ fn malformed_cases() -> Vec<Value> {
         delta_case(&format!("{name} section without its body"), vec![bit]);
     }
     // A real delta with every section, then every prefix of it.
-    let full = {
-        let mut next = base.clone();
-        next.ships[1] = Some(Ship::seated(PlayerId(uuid::Uuid::from_u128(9)), "new".into(), 0x00FF00));
-        next.ships[0].as_mut().unwrap().turn = -40;
-        next.ships[0].as_mut().unwrap().fire = true;
-        let mut scratch = next.clone();
-        let mut pred = base.clone();
-        pred.ships[1] = next.ships[1].clone();
-        pred.ships[0] = next.ships[0].clone();
-        pred.advance();
-        next.tick = pred.tick;
-        next.phase_ticks_left = pred.phase_ticks_left;
-        next.bullets = pred.bullets.clone();
-        next.next_bullet_id = pred.next_bullet_id;
-        for (slot, ship) in next.ships.iter_mut().enumerate() {
-            if let (Some(ship), Some(p)) = (ship.as_mut(), pred.ships[slot].as_ref()) {
-                let (turn, fire) = (ship.turn, ship.fire);
-                *ship = p.clone();
-                (ship.turn, ship.fire) = (turn, fire);
-            }
-        }
-        next.phase = Phase::Over;
-        next.ships[2].as_mut().unwrap().health = 80;
-        next.ships[2].as_mut().unwrap().score += 5;
-        next.bullets.remove(1);
-        next.bullets[0].ttl += 3;
-        next.bullets.push(Bullet { id: 50, owner: 2, pos: Vec2::new(7, 8), vel: Vec2::new(-1, 1), ttl: 9 });
-        next.pickups.remove(0);
-        next.pickups.push(Pickup { id: 3, kind: PickupKind::Score, pos: Vec2::new(1000, 1000) });
-        next.black_holes[0].core_radius += 1;
-        let mut out = Vec::new();
-        orrery_arena::wire::delta::encode(&base, &next, &mut scratch, &mut out);
-        let mut check = base_view.clone();
-        check.apply_delta(&out).unwrap();
-        assert_eq!(check.world(), &next, "the full delta applies");
-        assert_eq!(out[0], 127, "every section");
-        out
-    };
+    let (full, next) = full_delta(&base);
+    let mut check = base_view.clone();
+    check.apply_delta(&full).unwrap();
+    assert_eq!(check.world(), &next, "the full delta applies");
+    assert_eq!(full[0], 127, "every section");
     for cut in 1..full.len() {
         delta_case(&format!("full delta cut to {cut} of {} bytes", full.len()), full[..cut].to_vec());
     }
@@ -801,7 +842,8 @@ fn fixed_fixture() -> String {
         ("commands", json!(commands)),
     ];
     let advances = advance_cases();
-    lines(&head, &[("advance", &advances)])
+    let deltas = valid_delta_cases();
+    lines(&head, &[("advance", &advances), ("deltas", &deltas)])
 }
 
 #[test]

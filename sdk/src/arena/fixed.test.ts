@@ -9,6 +9,7 @@ import { fromHex, loadFixture, toHex } from "./fixtures.test.js";
 import { encodeCommand, encodeIntent, quantiseTurn } from "./input.js";
 import { decodeKeyframe } from "./keyframe.js";
 import { advance } from "./kinematics.js";
+import { ArenaView } from "./view.js";
 
 interface Fixed {
   sine_q14: number[];
@@ -21,6 +22,7 @@ interface Fixed {
   intents: { turn: number; thrust: boolean; fire: boolean; bytes: string }[];
   commands: { emote: number; bytes: string }[];
   advance: { name: string; keyframe: string; after_each_advance: string[] }[];
+  deltas: { name: string; base: string; payload: string; view: string }[];
 }
 
 const fixed = loadFixture<Fixed>("arena-fixed.json");
@@ -69,5 +71,14 @@ test("hand-made worlds advance exactly as in Rust (walls, holes, phases, lobby)"
       advance(world);
       assert.equal(canonicalView(world), expected, `${c.name}: after ${n + 1} advances`);
     });
+  }
+});
+
+test("deltas the match never sends apply as in Rust (all sections, seats shrinking, statics)", () => {
+  assert.equal(fixed.deltas.length, 2);
+  for (const c of fixed.deltas) {
+    const view = ArenaView.fromKeyframe(fromHex(c.base));
+    view.applyDelta(fromHex(c.payload));
+    assert.equal(canonicalView(view), c.view, c.name);
   }
 });
