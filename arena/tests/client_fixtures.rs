@@ -757,6 +757,83 @@ fn advance_cases() -> Vec<Value> {
     out
 }
 
+/// Random worlds at the edges of what `World::validate` allows (gravity up to 2^52, 16
+/// black holes, speeds of 2^18, arenas of 2^22, 32 seats), advanced a few ticks: the
+/// TypeScript kinematics must stay exact there too (its arithmetic is in doubles).
+fn extreme_cases() -> Vec<Value> {
+    use orrery_arena::rng::RoomRng;
+    let mut rng = RoomRng::from_seed(7);
+    let mut out = Vec::new();
+    for n in 0..40 {
+        let r = &mut rng;
+        let mut pick = |lo: i32, hi: i32, edge: i32| if r.below(3) == 0 { edge } else { r.range_i32(lo, hi + 1) };
+        let small = 1 << 18;
+        let coord = 1 << 22;
+        let mut physics = ArenaConfig::default().physics;
+        physics.tick_hz = pick(1, 1000, 65_535) as u16;
+        physics.width = pick(1, coord, coord);
+        physics.height = pick(1, coord, coord);
+        physics.ship_radius = pick(0, small, small);
+        physics.ship_max_speed = pick(0, small, small);
+        physics.thrust_impulse = pick(0, small, small);
+        physics.drag_q10 = pick(0, 1024, 0);
+        physics.turn_step = pick(0, 1024, 1024);
+        physics.thrust_cooldown = pick(0, 20, 0) as u16;
+        physics.fire_cooldown = pick(0, 20, 0) as u16;
+        physics.bullet_speed = pick(0, small, small);
+        physics.bullet_max_speed = pick(0, small, small);
+        physics.bullet_lifetime = pick(1, 100, 65_535) as u16;
+        physics.bullet_radius = pick(0, small, small);
+        physics.max_health = pick(1, 1000, 65_535) as u16;
+        physics.gravity = if n % 2 == 0 { 1 << 52 } else { i64::from(pick(0, i32::MAX - 1, 0)) * 1_048_576 };
+        physics.gravity_min_distance = pick(1, coord, 1);
+        physics.gravity_max_accel = pick(0, small, small);
+        physics.pickup_radius = pick(0, small, small);
+        let (w, h) = (physics.width, physics.height);
+        let mut point = |r: &mut RoomRng| Vec2::new(r.range_i32(0, w + 1), r.range_i32(0, h + 1));
+        let holes = (0..r.below(17)).map(|_| BlackHole { pos: point(r), core_radius: r.range_i32(0, small + 1) }).collect();
+        let seats = r.below(33) as u8;
+        let mut world = World::new(physics, seats, holes);
+        world.phase = [Phase::Running, Phase::Running, Phase::Over, Phase::Lobby][r.below(4) as usize];
+        world.phase_ticks_left = r.below(10);
+        world.tick = u64::from(r.below(1 << 30));
+        world.next_bullet_id = u32::MAX - r.below(3);
+        let speed = |r: &mut RoomRng| if r.below(2) == 0 { small * (1 - 2 * r.range_i32(0, 2)) } else { r.range_i32(-small, small + 1) };
+        for slot in 0..usize::from(seats) {
+            if r.below(4) == 0 {
+                continue;
+            }
+            let mut ship = Ship::seated(PlayerId(uuid::Uuid::from_u128(u128::from(r.below(u32::MAX)))), format!("x{slot}"), 0x123456);
+            ship.pos = point(r);
+            ship.vel = Vec2::new(speed(r), speed(r));
+            ship.angle = r.below(65_536) as u16;
+            ship.turn = r.range_i32(-128, 128) as i8;
+            (ship.thrust, ship.fire, ship.alive) = (r.below(2) == 0, r.below(2) == 0, r.below(5) != 0);
+            ship.thrust_cooldown = r.below(3) as u16;
+            ship.fire_cooldown = r.below(3) as u16;
+            world.ships[slot] = Some(ship);
+        }
+        for id in 0..r.below(60) {
+            let (pos, vel, ttl) = (point(r), Vec2::new(speed(r), speed(r)), r.range_i32(1, 65_536) as u16);
+            world.bullets.push(Bullet { id, owner: r.below(33) as u8, pos, vel, ttl });
+        }
+        world.validate().unwrap();
+        let keyframe = keyframe_of(&world);
+        let mut hashes = Vec::new();
+        for _ in 0..6 {
+            world.advance();
+            world.validate().expect("advance keeps a valid world valid");
+            hashes.push(json!(fnv1a64(canonical_json(&world).as_bytes())));
+        }
+        let mut case = json!({ "name": format!("extreme world {n}"), "keyframe": hex(&keyframe), "hashes": hashes });
+        if n % 5 == 0 {
+            case["view"] = json!(canonical_json(&world));
+        }
+        out.push(case);
+    }
+    out
+}
+
 fn fixed_fixture() -> String {
     let sine: Vec<i32> = (0..1024).map(|i| sin_q14((i << 6) as u16)).collect();
     let mut isqrts: Vec<Value> = Vec::new();
@@ -843,7 +920,8 @@ fn fixed_fixture() -> String {
     ];
     let advances = advance_cases();
     let deltas = valid_delta_cases();
-    lines(&head, &[("advance", &advances), ("deltas", &deltas)])
+    let extremes = extreme_cases();
+    lines(&head, &[("advance", &advances), ("deltas", &deltas), ("extremes", &extremes)])
 }
 
 #[test]

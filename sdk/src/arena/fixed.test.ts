@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { canonicalView } from "./canonical.js";
+import { canonicalView, fnv1a64 } from "./canonical.js";
 import { SINE_TABLE, clampLength, cosQ14, direction, isqrt, sinQ14 } from "./fixed.js";
 import { fromHex, loadFixture, toHex } from "./fixtures.test.js";
 import { encodeCommand, encodeIntent, quantiseTurn } from "./input.js";
@@ -23,6 +23,7 @@ interface Fixed {
   commands: { emote: number; bytes: string }[];
   advance: { name: string; keyframe: string; after_each_advance: string[] }[];
   deltas: { name: string; base: string; payload: string; view: string }[];
+  extremes: { name: string; keyframe: string; hashes: string[]; view?: string }[];
 }
 
 const fixed = loadFixture<Fixed>("arena-fixed.json");
@@ -81,4 +82,21 @@ test("deltas the match never sends apply as in Rust (all sections, seats shrinki
     view.applyDelta(fromHex(c.payload));
     assert.equal(canonicalView(view), c.view, c.name);
   }
+});
+
+test("worlds at the edges of validation advance exactly as in Rust (doubles stay exact)", () => {
+  assert.equal(fixed.extremes.length, 40);
+  let full = 0;
+  for (const c of fixed.extremes) {
+    const world = decodeKeyframe(fromHex(c.keyframe));
+    c.hashes.forEach((hash, n) => {
+      advance(world);
+      assert.equal(fnv1a64(canonicalView(world)), hash, `${c.name}: after ${n + 1} advances`);
+    });
+    if (c.view !== undefined) {
+      assert.equal(canonicalView(world), c.view, c.name);
+      full += 1;
+    }
+  }
+  assert.equal(full, 8);
 });
