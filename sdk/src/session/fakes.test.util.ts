@@ -100,6 +100,11 @@ export class FakeWebSocket {
     this.onmessage?.({ data });
     return this;
   }
+  /** A connection that fails with an error event and no close (node's undici on a refusal). */
+  fail(): void {
+    this.readyState = 3;
+    this.onerror?.({});
+  }
   serverClose(code: number, reason = ""): void {
     this.readyState = 3;
     this.onclose?.({ code, reason });

@@ -29,3 +29,10 @@ test("a session that cannot send keeps the newest inputs only", () => {
   for (let i = 0; i < 5; i++) q.push(Uint8Array.of(i));
   assert.deepEqual(q.joined(null).map((i) => i.seq), [3, 4, 5]);
 });
+
+test("the resend after a Joined keeps the newest within its budget", () => {
+  const q = new InputQueue();
+  for (let i = 0; i < 10; i++) q.push(Uint8Array.of(i));
+  assert.deepEqual(q.joined(2, 3).map((i) => i.seq), [8, 9, 10]);
+  assert.equal(q.pending, 3);
+});

@@ -30,12 +30,17 @@ export class InputQueue {
     while (this.unacked.length > 0 && this.unacked[0]!.seq <= ack) this.unacked.shift();
   }
 
-  /** A Joined arrived: drop what the room applied, and return what to resend, in order. */
-  joined(lastInput: number | null): readonly PendingInput[] {
+  /**
+   * A Joined arrived: drop what the room applied, and return what to resend, in order. At most
+   * the newest `budget` are kept: resending more at once than the gateway's burst allows would
+   * close the socket (RATE_LIMITED) and loop.
+   */
+  joined(lastInput: number | null, budget = Infinity): readonly PendingInput[] {
     if (lastInput !== null) {
       this.ack(lastInput);
       this.next = Math.max(this.next, Math.min(lastInput + 1, MAX_SEQ));
     }
+    if (this.unacked.length > budget) this.unacked.splice(0, this.unacked.length - budget);
     return this.unacked;
   }
 

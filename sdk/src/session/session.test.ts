@@ -122,6 +122,20 @@ test("frames apply in order; a resume joins with the cursor, drops duplicates an
   assert.equal(s.sendInput(Uint8Array.of(0xd)), 4);
 });
 
+test("the resend stays within half the gateway's burst", async () => {
+  const { t, s, ws } = await inRoom();
+  for (let i = 0; i < 100; i++) s.sendInput(Uint8Array.of(i));
+  ws.serverClose(1006);
+  t.advance(0);
+  const ws2 = FakeWebSocket.last().accept().serve(welcome()).serve(joined(42, null));
+  const inputs = ws2.said().filter((m) => m.type === "Input");
+  // welcome() announces a burst of 120: the newest 60, in order.
+  assert.deepEqual(
+    inputs.map((m) => (m.type === "Input" ? m.seq : 0)),
+    Array.from({ length: 60 }, (_, i) => 41 + i),
+  );
+});
+
 test("numbering continues after the room's last input", async () => {
   const { s, ws } = await connected();
   s.sendInput(Uint8Array.of(1));
@@ -151,6 +165,16 @@ test("a delta that does not chain is a gap: one Resync until a keyframe comes", 
   ws.serve(keyframe(42, 4, 90));
   assert.deepEqual(ticks(frames), ["3/100", "3/104", "3/105", "4/90"]);
   assert.equal(ws.said().filter((m) => m.type === "Resync").length, 3);
+});
+
+test("a resync asked for before a reconnect: the keyframe at the cursor applies", async () => {
+  const { t, s, ws, frames } = await inRoom();
+  ws.serve(delta(42, 3, 102, 101)); // a gap: the state is behind, a keyframe is wanted
+  ws.serverClose(1006);
+  t.advance(0);
+  FakeWebSocket.last().accept().serve(welcome()).serve(joined(42)).serve(keyframe(42, 3, 100)).serve(keyframe(42, 3, 100));
+  assert.deepEqual(ticks(frames), ["3/100", "3/100"], "delivered once, as the wanted keyframe");
+  assert.equal(s.duplicates, 1);
 });
 
 test("malformed bytes from the server do not throw: the session resyncs", async () => {
@@ -255,6 +279,16 @@ test("failures spread wider than the window do not open the breaker", async () =
   const s = await pending;
   assert.equal(s.state, "connected");
   assert.equal(FakeWebSocket.instances.length, 7);
+});
+
+test("an error event alone ends the attempt at once", async () => {
+  const t = new FakeTimers();
+  const pending = Session.connect(options(t));
+  FakeWebSocket.last().fail();
+  t.advance(25);
+  assert.equal(FakeWebSocket.instances.length, 2, "retried after the backoff, not after the Welcome timeout");
+  FakeWebSocket.last().accept().serve(welcome());
+  await pending;
 });
 
 test("no Welcome in time is a failed attempt", async () => {

@@ -130,6 +130,8 @@ export class Session {
   private leaving = false;
   private pendingJoin: PendingJoin | undefined;
   private resyncOutstanding = false;
+  /** A keyframe is wanted and none has come since: even one at the cursor itself applies. */
+  private wantKeyframe = false;
   private reconnectTimer: unknown;
   private pingTimer: unknown;
   private resyncTimer: unknown;
@@ -578,7 +580,9 @@ export class Session {
     this.joinRetries = 0;
     this.timers.clearTimeout(this.joinRetryTimer);
     this.enterRoom(joined.room);
-    const resend = this.inputs.joined(joined.lastInput);
+    // Half the gateway's burst for the resend: room for the commands, pings and new inputs.
+    const budget = Math.max(1, Math.floor((this._limits?.messageBurst ?? 120) / 2) - this.commands.size);
+    const resend = this.inputs.joined(joined.lastInput, budget);
     for (const input of resend) this.send({ type: "Input", seq: input.seq, payload: input.payload });
     for (const command of this.commands.unanswered()) this.send({ type: "Command", id: command.id, payload: command.payload });
     this.succeeded(conn, resend.length);
@@ -594,6 +598,7 @@ export class Session {
     if (this.cursorRoom !== room) {
       this.cursorRoom = room;
       this._cursor = undefined;
+      this.wantKeyframe = false;
       this.inputs.reset();
     }
   }
@@ -601,9 +606,17 @@ export class Session {
   private onFrame(conn: Conn, frame: Frame): void {
     if (!conn.joined || frame.room !== this._room) return;
     switch (judge(this._cursor, frame)) {
-      case "duplicate":
-        this._duplicates += 1;
+      case "duplicate": {
+        const atCursor = this._cursor?.epoch === frame.epoch && this._cursor.tick === frame.tick;
+        if (!(this.wantKeyframe && frame.kind.type === "Keyframe" && atCursor)) {
+          this._duplicates += 1;
+          return;
+        }
+        // The state held is unusable (a resync was asked for): the keyframe replaces it.
+        this.wantKeyframe = false;
+        this.events.emit("frame", frame);
         return;
+      }
       case "gap":
         this.events.emit("gap");
         this.requestResync();
@@ -611,6 +624,7 @@ export class Session {
       case "apply":
         this._cursor = { epoch: frame.epoch, tick: frame.tick };
         if (frame.kind.type === "Keyframe") {
+          this.wantKeyframe = false;
           this.resyncOutstanding = false;
           this.timers.clearTimeout(this.resyncTimer);
         }
@@ -659,6 +673,7 @@ export class Session {
     this._room = undefined;
     this._cursor = undefined;
     this.cursorRoom = undefined;
+    this.wantKeyframe = false;
     this.inputs.reset();
     this.resyncOutstanding = false;
     this.timers.clearTimeout(this.resyncTimer);
@@ -705,7 +720,9 @@ export class Session {
 
   /** One Resync outstanding at a time; asked again if no keyframe came within 2 s. */
   private requestResync(): void {
+    if (this._room !== undefined) this.wantKeyframe = true;
     const conn = this.conn;
+    // Without a joined socket the keyframe after the next Joined serves.
     if (conn === undefined || !conn.joined || this.resyncOutstanding) return;
     this.resyncOutstanding = true;
     this.send({ type: "Resync" });

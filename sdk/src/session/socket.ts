@@ -34,8 +34,9 @@ export class Socket {
       else this.handlers.malformed(typeof data === "string" ? "a text frame" : "a frame that is not bytes");
     };
     this.ws.onclose = (ev: CloseEvent) => this.finish(ev.code, ev.reason);
-    // An error is always followed by a close, which carries what we need.
-    this.ws.onerror = () => {};
+    // Browsers follow an error with a close (1006), but some runtimes (node's undici, on a
+    // refused connection) fire the error alone: it ends the socket either way.
+    this.ws.onerror = () => this.finish(1006, "connection error");
   }
 
   private finish(code: number, reason: string): void {
