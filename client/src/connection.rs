@@ -138,7 +138,7 @@ impl Connection {
                     }
                     return Ok(Joined { room, tick_hz, last_input });
                 }
-                Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server(format!("{code:?}: {message}"))),
+                Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server { code, message }),
                 Event::Closed { code, reason } => return Err(Error::Closed { code, reason }),
                 _ => {}
             }

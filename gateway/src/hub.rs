@@ -291,7 +291,9 @@ impl Hub {
         for (session, player) in resyncs {
             self.inner.metrics.resyncs.inc();
             let hub = self.clone();
-            tokio::spawn(async move { hub.resync(room, session, player).await });
+            tokio::spawn(async move {
+                hub.resync(room, session, player).await;
+            });
         }
         if let Some(players) = present {
             self.spawn_vouch(room, players);
@@ -313,15 +315,20 @@ impl Hub {
     }
 
     /// Fetch a keyframe for `session` from the room's owner (a `resync` trace: the
-    /// owner's span continues it through the request's headers).
+    /// owner's span continues it through the request's headers). False when the owner
+    /// did not answer with a keyframe (none, or failing over); the hub asks again on a
+    /// later frame.
     #[tracing::instrument(name = "resync", skip(self, room, player), fields(%room, %player))]
-    pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) {
+    pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) -> bool {
         let subject = self.inner.names.room_control(room);
         let req = encode(&ControlRequest::Resync { player });
         let request = self.inner.nats.request_with_headers(subject, trace_context::headers(), req.into());
         let reply = tokio::time::timeout(std::time::Duration::from_secs(2), request).await;
         match reply.ok().and_then(Result::ok).and_then(|m| decode::<ControlReply>(&m.payload).ok()) {
-            Some(ControlReply::Keyframe { frame, .. }) => self.deliver_keyframe(room, session, frame),
+            Some(ControlReply::Keyframe { frame, .. }) => {
+                self.deliver_keyframe(room, session, frame);
+                true
+            }
             _ => {
                 // Try again on a later frame.
                 let mut feeds = self.inner.feeds.lock().expect("poisoned");
@@ -330,6 +337,7 @@ impl Hub {
                 {
                     *requested = false;
                 }
+                false
             }
         }
     }

@@ -177,10 +177,7 @@ impl Session {
             ClientMsg::Input { seq, payload } => self.input(seq, payload).await,
             ClientMsg::Command { id, payload } => self.command(id, payload).await,
             ClientMsg::Resync => match self.room {
-                Some(room) => {
-                    self.app.metrics.resyncs.inc();
-                    self.app.hub.resync(room, self.id, self.identity.player).await;
-                }
+                Some(room) => self.resync(room).await,
                 None => self.error(ErrorCode::NotInRoom, "join a room first").await,
             },
             ClientMsg::Leave => {
@@ -313,6 +310,45 @@ impl Session {
         }
     }
 
+    /// Fetch a keyframe for this socket. A room that closed gets `RoomClosed` again
+    /// instead (the first one may have been missed, or ignored): without an answer a client
+    /// asking for a keyframe would ask forever.
+    async fn resync(&mut self, room: RoomId) {
+        if self.answer_if_closed(room).await {
+            return;
+        }
+        self.app.metrics.resyncs.inc();
+        if !self.app.hub.resync(room, self.id, self.identity.player).await {
+            // Nobody answered: a failover (the new owner's first frame is a keyframe), or a
+            // room that closed without this gateway hearing `rooms.closed`.
+            self.answer_if_found_closed(room).await;
+        }
+    }
+
+    /// When the hub no longer holds this socket's `room`, the room closed (the hub told the
+    /// socket then): say `RoomClosed` again and forget the room. True when it did.
+    async fn answer_if_closed(&mut self, room: RoomId) -> bool {
+        if self.app.hub.is_attached(room, self.id) {
+            return false;
+        }
+        self.room = None;
+        self.send(&ServerMsg::RoomClosed { room }).await;
+        true
+    }
+
+    /// The room's owner did not answer: if PostgreSQL says the room is closed, tell every
+    /// socket of the room here (this one included) and forget it. True when it did.
+    async fn answer_if_found_closed(&mut self, room: RoomId) -> bool {
+        let Ok(RoomStatus::Closed | RoomStatus::Unknown) = self.app.rooms.status(room).await else { return false };
+        let told = self.app.hub.close_room(room);
+        debug!(%room, sockets = told, "room found closed after an unanswered request");
+        self.room = None;
+        if told == 0 {
+            self.send(&ServerMsg::RoomClosed { room }).await;
+        }
+        true
+    }
+
     async fn input(&mut self, seq: InputSeq, payload: Vec<u8>) {
         let Some(room) = self.room else {
             return self.error(ErrorCode::NotInRoom, "join a room first").await;
@@ -328,9 +364,14 @@ impl Session {
         let Some(room) = self.room else {
             return self.error(ErrorCode::NotInRoom, "join a room first").await;
         };
+        // A command in a closed room would otherwise be told to resend, forever.
+        if self.answer_if_closed(room).await {
+            return;
+        }
         let request = ControlRequest::Command { player: self.identity.player, id, payload };
         match self.app.control(room, &request, Duration::from_secs(2)).await {
             Some(ControlReply::CommandAck { outcome }) => self.send(&ServerMsg::CommandAck { id, outcome }).await,
+            _ if self.answer_if_found_closed(room).await => {}
             // No answer: the client resends; the room applies it at most once.
             _ => self.error(ErrorCode::RoomUnavailable, "the room did not answer; resend the command").await,
         }

@@ -2,6 +2,7 @@
 //! clients in one process, each test isolated by its own prefix and database.
 
 mod auth;
+mod closed_room;
 mod commands;
 mod drain;
 mod leaderboard;

@@ -4,7 +4,7 @@
 
 use crate::support::{Env, next_event_where};
 use orrery_client::session::{Session, SessionConfig, SessionError};
-use orrery_client::{Connection, Event};
+use orrery_client::{Connection, ErrorCode, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
 use std::time::Duration;
 
@@ -111,4 +111,20 @@ async fn the_circuit_breaker_opens_after_repeated_failures() {
         Ok(_) => panic!("connected to nothing"),
     }
     assert!(started.elapsed() < Duration::from_secs(5), "gave up instead of retrying forever");
+}
+
+#[tokio::test]
+async fn a_session_refused_by_the_room_reports_the_servers_error_code() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let token = gw.api().guest(Some("ada")).await.unwrap().token;
+    // No room has this id: the gateway answers RoomNotFound, which no retry can fix.
+    let config = SessionConfig::new(vec![gw.ws_url()], token, orrery_common::RoomId(987_654_321));
+    match Session::start(config).await {
+        Err(SessionError::Refused { code, .. }) => assert_eq!(code, ErrorCode::RoomNotFound),
+        Err(e) => panic!("expected a typed refusal, got {e}"),
+        Ok(_) => panic!("joined a room that does not exist"),
+    }
+    gw.stop().await;
+    env.cleanup().await;
 }
