@@ -1,9 +1,13 @@
 // Commands: each gets an id (ClientMsgId) and a promise of its outcome. The room applies a
 // command at most once per id, so unanswered ones are resent with the same id after a resume
-// (or when the room did not answer).
+// (or when the room did not answer). `CommandTracker` keeps them; `Commands` sends them.
 
 import { OrreryError } from "../errors.js";
 import type { CommandOutcome } from "../protocol/types.js";
+import type { Conn, Connection } from "./connection.js";
+import type { Timers } from "./timers.js";
+
+const COMMAND_RETRY_MS = 500;
 
 interface Pending {
   id: number;
@@ -54,5 +58,60 @@ export class CommandTracker {
     const all = [...this.pending.values()];
     this.pending.clear();
     for (const p of all) p.reject(error);
+  }
+}
+
+/** The session's commands on the wire: sent when joined, resent after a Joined or a RoomUnavailable. */
+export class Commands {
+  private readonly tracker: CommandTracker;
+  private retryTimer: unknown;
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly connection: Connection,
+  ) {
+    // Ids start at random: the room remembers a player's recent ids across sessions (a reused token).
+    this.tracker = new CommandTracker(1 + Math.floor(timers.random() * 0x7fff_ffff));
+  }
+
+  /** A new command: sent now if the socket is joined, else after the next Joined. */
+  send(payload: Uint8Array): Promise<CommandOutcome> {
+    const { id, outcome } = this.tracker.add(payload);
+    if (this.connection.conn?.joined) this.connection.send({ type: "Command", id, payload });
+    return outcome;
+  }
+
+  /** A CommandAck. */
+  settle(id: number, outcome: CommandOutcome): void {
+    this.tracker.settle(id, outcome);
+  }
+
+  /** Send every unanswered command again (with its id). */
+  resend(): void {
+    for (const c of this.tracker.unanswered()) this.connection.send({ type: "Command", id: c.id, payload: c.payload });
+  }
+
+  /** "the room did not answer; resend the command": the room applies an id at most once. */
+  retrySoon(conn: Conn): void {
+    if (!conn.joined || this.tracker.size === 0) return;
+    this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = this.timers.setTimeout(() => {
+      if (this.connection.conn !== conn || !conn.joined) return;
+      this.resend();
+    }, COMMAND_RETRY_MS);
+  }
+
+  get size(): number {
+    return this.tracker.size;
+  }
+
+  failAll(error: OrreryError): void {
+    this.tracker.failAll(error);
+  }
+
+  /** The session is over. */
+  stop(error: OrreryError): void {
+    this.timers.clearTimeout(this.retryTimer);
+    this.tracker.failAll(error);
   }
 }
