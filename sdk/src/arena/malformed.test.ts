@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DecodeError } from "../errors.js";
 import { canonicalView } from "./canonical.js";
-import { fromHex, loadFixture, loadReplay } from "./fixtures.test.js";
+import { fromHex, loadFixture, loadReplay } from "./fixtures.test.util.js";
 import { readPhysics } from "./keyframe.js";
 import { Reader } from "../protocol/reader.js";
 import { ArenaView } from "./view.js";
