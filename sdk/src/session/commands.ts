@@ -4,7 +4,7 @@
 
 import { OrreryError } from "../errors.js";
 import type { CommandOutcome } from "../protocol/types.js";
-import type { Conn, Connection } from "./connection.js";
+import type { Conn, Reconnector } from "./reconnect.js";
 import type { Timers } from "./timers.js";
 
 const COMMAND_RETRY_MS = 500;
@@ -68,7 +68,7 @@ export class Commands {
 
   constructor(
     private readonly timers: Timers,
-    private readonly connection: Connection,
+    private readonly reconnector: Reconnector,
   ) {
     // Ids start at random: the room remembers a player's recent ids across sessions (a reused token).
     this.tracker = new CommandTracker(1 + Math.floor(timers.random() * 0x7fff_ffff));
@@ -77,7 +77,7 @@ export class Commands {
   /** A new command: sent now if the socket is joined, else after the next Joined. */
   send(payload: Uint8Array): Promise<CommandOutcome> {
     const { id, outcome } = this.tracker.add(payload);
-    if (this.connection.conn?.joined) this.connection.send({ type: "Command", id, payload });
+    if (this.reconnector.conn?.joined) this.reconnector.send({ type: "Command", id, payload });
     return outcome;
   }
 
@@ -88,7 +88,7 @@ export class Commands {
 
   /** Send every unanswered command again (with its id). */
   resend(): void {
-    for (const c of this.tracker.unanswered()) this.connection.send({ type: "Command", id: c.id, payload: c.payload });
+    for (const c of this.tracker.unanswered()) this.reconnector.send({ type: "Command", id: c.id, payload: c.payload });
   }
 
   /** "the room did not answer; resend the command": the room applies an id at most once. */
@@ -96,7 +96,7 @@ export class Commands {
     if (!conn.joined || this.tracker.size === 0) return;
     this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = this.timers.setTimeout(() => {
-      if (this.connection.conn !== conn || !conn.joined) return;
+      if (this.reconnector.conn !== conn || !conn.joined) return;
       this.resend();
     }, COMMAND_RETRY_MS);
   }

@@ -4,7 +4,7 @@
 // keyframe a resync brings at the cursor itself let through.
 
 import type { Frame } from "../protocol/types.js";
-import type { Connection, Conn } from "./connection.js";
+import type { Reconnector, Conn } from "./reconnect.js";
 import { type Cursor, judge } from "./cursor.js";
 import type { Emitter, SessionEvents } from "./events.js";
 import type { InputQueue } from "./inputs.js";
@@ -26,7 +26,7 @@ export class FrameOrder {
     private readonly timers: Timers,
     private readonly events: Emitter<SessionEvents>,
     private readonly inputs: InputQueue,
-    private readonly connection: Connection,
+    private readonly reconnector: Reconnector,
     /** The room the session is in (or headed for). */
     private readonly room: () => number | undefined,
   ) {}
@@ -99,15 +99,15 @@ export class FrameOrder {
   /** One Resync outstanding at a time; asked again if no keyframe came within 2 s. */
   requestResync(): void {
     if (this.room() !== undefined) this.wantKeyframe = true;
-    const conn: Conn | undefined = this.connection.conn;
+    const conn: Conn | undefined = this.reconnector.conn;
     // Without a joined socket the keyframe after the next Joined serves.
     if (conn === undefined || !conn.joined || this.resyncOutstanding) return;
     this.resyncOutstanding = true;
-    this.connection.send({ type: "Resync" });
+    this.reconnector.send({ type: "Resync" });
     this.timers.clearTimeout(this.resyncTimer);
     this.resyncTimer = this.timers.setTimeout(() => {
       this.resyncOutstanding = false;
-      if (this.connection.conn === conn) this.requestResync();
+      if (this.reconnector.conn === conn) this.requestResync();
     }, RESYNC_RETRY_MS);
   }
 

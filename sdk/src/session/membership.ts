@@ -8,11 +8,11 @@ import { OrreryError } from "../errors.js";
 import type { ErrorCode, Joined } from "../protocol/types.js";
 import { backoffDelay } from "./backoff.js";
 import type { Commands } from "./commands.js";
-import type { Conn, Connection } from "./connection.js";
+import type { Conn, Reconnector } from "./reconnect.js";
 import type { Emitter, SessionEvents } from "./events.js";
 import type { FrameOrder } from "./frames.js";
 import type { InputQueue } from "./inputs.js";
-import type { Settings } from "./options.js";
+import type { SessionConfig } from "./options.js";
 import type { Timers } from "./timers.js";
 
 /** How a join was asked for, so that a reconnect can ask again. */
@@ -27,9 +27,9 @@ interface PendingJoin {
 /** What membership works with: the rest of the session. */
 export interface MembershipParts {
   timers: Timers;
-  settings: Settings;
+  settings: SessionConfig;
   events: Emitter<SessionEvents>;
-  connection: Connection;
+  reconnector: Reconnector;
   frames: FrameOrder;
   inputs: InputQueue;
   commands: Commands;
@@ -55,7 +55,7 @@ export class Membership {
 
   /** Ask to join (`room` for a join by id); settles with the Joined or the refusal. */
   ask(ask: JoinAsk, room: number | undefined): Promise<Joined> {
-    if (this.s.connection.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
+    if (this.s.reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
     const previous = this.pendingJoin;
     this.pendingJoin = undefined;
     previous?.reject(new OrreryError("Closed", "replaced by another join"));
@@ -67,7 +67,7 @@ export class Membership {
       // A join by code or a queue leaves the current room (the gateway does so on the join).
       this._room = undefined;
     }
-    const conn = this.s.connection.conn;
+    const conn = this.s.reconnector.conn;
     if (conn?.welcomed) {
       this.s.timers.clearTimeout(this.retryTimer);
       this.retries = 0;
@@ -78,15 +78,15 @@ export class Membership {
 
   /** Send again what puts this session in its room; false when there is nothing to join. */
   rejoin(conn: Conn): boolean {
-    const { connection, frames } = this.s;
+    const { reconnector, frames } = this.s;
     const ask = this.pendingJoin?.ask;
     if (this._room !== undefined) {
       const resume = frames.resumeFrom(this._room);
-      conn.joining = connection.send({ type: "Join", room: this._room, resume: resume === null ? null : { ...resume } });
+      conn.joining = reconnector.send({ type: "Join", room: this._room, resume: resume === null ? null : { ...resume } });
     } else if (ask?.via === "code") {
-      conn.joining = connection.send({ type: "JoinByCode", code: ask.code });
+      conn.joining = reconnector.send({ type: "JoinByCode", code: ask.code });
     } else if (ask?.via === "queue") {
-      connection.send({ type: "Queue", mode: ask.mode, region: ask.region, party: [] });
+      reconnector.send({ type: "Queue", mode: ask.mode, region: ask.region, party: [] });
     } else {
       return false;
     }
@@ -96,18 +96,18 @@ export class Membership {
 
   joined(conn: Conn, joined: Joined): void {
     if (this._room !== undefined && joined.room !== this._room) return; // an answer to an older join
-    const { timers, connection, inputs, commands, events } = this.s;
+    const { timers, reconnector, inputs, commands, events } = this.s;
     conn.joining = false;
     conn.joined = true;
     this.retries = 0;
     timers.clearTimeout(this.retryTimer);
     this.enterRoom(joined.room);
     // Half the gateway's burst for the resend: room for the commands, pings and new inputs.
-    const budget = Math.max(1, Math.floor((connection.limits?.messageBurst ?? 120) / 2) - commands.size);
+    const budget = Math.max(1, Math.floor((reconnector.limits?.messageBurst ?? 120) / 2) - commands.size);
     const resend = inputs.joined(joined.lastInput, budget);
-    for (const input of resend) connection.send({ type: "Input", seq: input.seq, payload: input.payload });
+    for (const input of resend) reconnector.send({ type: "Input", seq: input.seq, payload: input.payload });
     commands.resend();
-    connection.succeeded(conn, resend.length);
+    reconnector.succeeded(conn, resend.length);
     events.emit("joined", joined);
     const join = this.pendingJoin;
     this.pendingJoin = undefined;
@@ -135,12 +135,12 @@ export class Membership {
     if (!(conn.joining || queueing)) return false;
     if (code === "RoomUnavailable") {
       // The room has no owner right now (just created, failing over): ask again shortly.
-      const { timers, settings, connection } = this.s;
-      if (connection.countFailure(`RoomUnavailable: ${message}`)) return true;
+      const { timers, settings, reconnector } = this.s;
+      if (reconnector.countFailure(`RoomUnavailable: ${message}`)) return true;
       const delay = backoffDelay(this.retries++, Math.max(settings.backoffInitialMs, 250), settings.backoffMaxMs, () => timers.random());
       timers.clearTimeout(this.retryTimer);
       this.retryTimer = timers.setTimeout(() => {
-        if (connection.conn === conn) this.rejoin(conn);
+        if (reconnector.conn === conn) this.rejoin(conn);
       }, delay);
       return true;
     }
@@ -148,7 +148,7 @@ export class Membership {
     // The room refused us (gone, full, started, kicked; or the queue refused): it ends here.
     conn.joining = false;
     this.end(new OrreryError(code, message));
-    this.s.connection.succeeded(conn, 0);
+    this.s.reconnector.succeeded(conn, 0);
     return true;
   }
 
@@ -156,21 +156,21 @@ export class Membership {
   leave(): void {
     if (!this.busy) return;
     this.end(new OrreryError("Closed", "left the room"));
-    const { connection } = this.s;
-    if (connection.conn?.welcomed) {
-      connection.expectClose();
-      connection.send({ type: "Leave" });
+    const { reconnector } = this.s;
+    if (reconnector.conn?.welcomed) {
+      reconnector.expectClose();
+      reconnector.send({ type: "Leave" });
     }
   }
 
   /** The room is over for this session: no rejoin, pending promises fail with `error`. */
   end(error: OrreryError): void {
-    const { timers, connection, frames, inputs, commands } = this.s;
+    const { timers, reconnector, frames, inputs, commands } = this.s;
     this._room = undefined;
     frames.leaveRoom();
     inputs.reset();
     timers.clearTimeout(this.retryTimer);
-    const conn = connection.conn;
+    const conn = reconnector.conn;
     if (conn !== undefined) {
       conn.joined = false;
       conn.joining = false;

@@ -31,14 +31,14 @@ export interface SessionOptions {
 }
 
 /** The timings a session runs with. */
-export type Settings = Required<
+export type SessionConfig = Required<
   Pick<
     SessionOptions,
     "backoffInitialMs" | "backoffMaxMs" | "breakerFailures" | "breakerWindowMs" | "pingIntervalMs" | "welcomeTimeoutMs" | "joinTimeoutMs"
   >
 >;
 
-export function settings(opts: SessionOptions): Settings {
+export function sessionConfig(opts: SessionOptions): SessionConfig {
   return {
     backoffInitialMs: opts.backoffInitialMs ?? 50,
     backoffMaxMs: opts.backoffMaxMs ?? 5000,

@@ -9,7 +9,7 @@
 // `failed`. Promises (join, command) reject with an OrreryError.
 //
 // This file is the public face and routes each server message to the part that owns it:
-// connection.ts (sockets, reconnects, breaker, pings), membership.ts (joining and leaving
+// reconnect.ts (sockets, reconnects, breaker, pings), membership.ts (joining and leaving
 // rooms, matchmaking), frames.ts (the cursor, gaps, Resync), inputs.ts and commands.ts.
 
 import { OrreryError } from "../errors.js";
@@ -17,19 +17,19 @@ import { decodeServerMsg } from "../protocol/codec.js";
 import type { CommandOutcome, Joined, Limits, ServerMsg } from "../protocol/types.js";
 import { ClockSync } from "./clock.js";
 import { Commands } from "./commands.js";
-import { type Conn, Connection, type SessionState } from "./connection.js";
+import { type Conn, Reconnector, type SessionState } from "./reconnect.js";
 import type { Cursor } from "./cursor.js";
 import { Emitter, type SessionEvents } from "./events.js";
 import { FrameOrder } from "./frames.js";
 import { type CreateRoomOptions, type CreatedRoom, createRoomOnAny, guestTokenFromAny, tokenClaims } from "./http.js";
 import { InputQueue } from "./inputs.js";
 import { Membership } from "./membership.js";
-import { type SessionOptions, settings } from "./options.js";
+import { type SessionOptions, sessionConfig } from "./options.js";
 import { type Timers, realTimers } from "./timers.js";
 
 export type { SessionEvents } from "./events.js";
 export type { SessionOptions } from "./options.js";
-export type { SessionState } from "./connection.js";
+export type { SessionState } from "./reconnect.js";
 
 export class Session {
   private readonly events: Emitter<SessionEvents>;
@@ -38,7 +38,7 @@ export class Session {
   private readonly token: string;
   private readonly inputs = new InputQueue();
   private readonly clockSync: ClockSync;
-  private readonly connection: Connection;
+  private readonly reconnector: Reconnector;
   private readonly commands: Commands;
   private readonly frames: FrameOrder;
   private readonly membership: Membership;
@@ -63,7 +63,7 @@ export class Session {
       name ??= claims.name ?? (claims.sub !== undefined ? `player-${claims.sub.replace(/-/g, "").slice(0, 8)}` : "");
     }
     const session = new Session(opts, fetchFn, token, player, name ?? "", start);
-    await session.connection.start();
+    await session.reconnector.start();
     return session;
   }
 
@@ -75,9 +75,9 @@ export class Session {
     this._name = name;
     this.timers = opts.timers ?? realTimers;
     this.events = new Emitter<SessionEvents>(opts.onListenerError);
-    const timing = settings(opts);
+    const timing = sessionConfig(opts);
     this.clockSync = new ClockSync(() => this.timers.now());
-    this.connection = new Connection(
+    this.reconnector = new Reconnector(
       { WebSocket, gateways: [...opts.gateways], token, player, start },
       this.timers,
       timing,
@@ -102,13 +102,13 @@ export class Session {
         },
       },
     );
-    this.commands = new Commands(this.timers, this.connection);
-    this.frames = new FrameOrder(this.timers, this.events, this.inputs, this.connection, () => this.membership.room);
+    this.commands = new Commands(this.timers, this.reconnector);
+    this.frames = new FrameOrder(this.timers, this.events, this.inputs, this.reconnector, () => this.membership.room);
     this.membership = new Membership({
       timers: this.timers,
       settings: timing,
       events: this.events,
-      connection: this.connection,
+      reconnector: this.reconnector,
       frames: this.frames,
       inputs: this.inputs,
       commands: this.commands,
@@ -119,17 +119,17 @@ export class Session {
 
   /** Your player id (from the Welcome). */
   get player(): string {
-    return this.connection.player;
+    return this.reconnector.player;
   }
   get name(): string {
     return this._name;
   }
   /** The gateway (HTTP base URL) in use, or tried next. */
   get gateway(): string {
-    return this.connection.gateway;
+    return this.reconnector.gateway;
   }
   get state(): SessionState {
-    return this.connection.state;
+    return this.reconnector.state;
   }
   /** The room this session is in (or joining). */
   get room(): number | undefined {
@@ -146,7 +146,7 @@ export class Session {
   }
   /** The limits the gateway announced. */
   get limits(): Limits | undefined {
-    return this.connection.limits;
+    return this.reconnector.limits;
   }
   /** Frames dropped because they were at or before the cursor (the server promises none). */
   get duplicates(): number {
@@ -167,7 +167,7 @@ export class Session {
 
   /** `POST /v1/rooms` on the gateway in use (then the others). */
   createRoom(opts: CreateRoomOptions = {}): Promise<CreatedRoom> {
-    return createRoomOnAny(this.fetchFn, this.connection.gatewaysInTurn(), this.token, opts);
+    return createRoomOnAny(this.fetchFn, this.reconnector.gatewaysInTurn(), this.token, opts);
   }
 
   /** Take a seat in `room` (resuming from the cursor if it is the same room). */
@@ -186,19 +186,19 @@ export class Session {
   }
 
   leaveQueue(): void {
-    this.connection.send({ type: "LeaveQueue" });
+    this.reconnector.send({ type: "LeaveQueue" });
   }
 
   /** Send an input; returns its InputSeq. It is resent after a resume until acknowledged. */
   sendInput(payload: Uint8Array): number {
     const seq = this.inputs.push(payload);
-    if (this.connection.conn?.joined) this.connection.send({ type: "Input", seq, payload });
+    if (this.reconnector.conn?.joined) this.reconnector.send({ type: "Input", seq, payload });
     return seq;
   }
 
   /** Send a command; resolves with its outcome. Resent with the same id after a resume. */
   command(payload: Uint8Array): Promise<CommandOutcome> {
-    if (this.connection.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
+    if (this.reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
     return this.commands.send(payload);
   }
 
@@ -214,7 +214,7 @@ export class Session {
 
   /** Close the session (the seat is kept for the game's grace period, as on a lost socket). */
   close(): void {
-    this.connection.close();
+    this.reconnector.close();
   }
 
   // ---- server messages -----------------------------------------------------------------------
@@ -240,7 +240,7 @@ export class Session {
     const { membership } = this;
     switch (msg.type) {
       case "Welcome":
-        this.connection.welcome(conn, msg.player, msg.limits);
+        this.reconnector.welcome(conn, msg.player, msg.limits);
         return;
       case "Joined":
         membership.joined(conn, msg);
@@ -258,7 +258,7 @@ export class Session {
         if (!membership.refused(conn, msg.code, msg.message) && msg.code === "RoomUnavailable") this.commands.retrySoon(conn);
         break;
       case "GoAway":
-        this.connection.goAway(msg.reconnectAfterMs);
+        this.reconnector.goAway(msg.reconnectAfterMs);
         break;
       case "Matched":
         membership.matched(conn, msg.room);

@@ -4,7 +4,7 @@
 // Ping loop, and the end of the session (closed or failed).
 //
 // What the socket carries, and what rejoining a room means, belong to the session's other
-// parts: they are reached through `ConnectionHost`.
+// parts: they are reached through `ReconnectorHost`.
 
 import { OrreryError } from "../errors.js";
 import { encodeClientMsg } from "../protocol/codec.js";
@@ -15,7 +15,7 @@ import { CircuitBreaker } from "./breaker.js";
 import type { ClockSync } from "./clock.js";
 import type { Emitter, SessionEvents } from "./events.js";
 import { wsUrl } from "./http.js";
-import type { Settings } from "./options.js";
+import type { SessionConfig } from "./options.js";
 import { Socket } from "./socket.js";
 import type { Timers } from "./timers.js";
 
@@ -35,7 +35,7 @@ export interface Conn {
 }
 
 /** What the connection needs from the rest of the session. */
-export interface ConnectionHost {
+export interface ReconnectorHost {
   /** Bytes arrived on the socket in use. */
   bytes(conn: Conn, bytes: Uint8Array): void;
   /** Something that is not bytes arrived on the socket in use. */
@@ -62,7 +62,7 @@ export interface Link {
   start: number;
 }
 
-export class Connection {
+export class Reconnector {
   private readonly breaker: CircuitBreaker;
   private gatewayIndex: number;
   private _state: SessionState = "reconnecting";
@@ -81,10 +81,10 @@ export class Connection {
   constructor(
     private readonly link: Link,
     private readonly timers: Timers,
-    private readonly settings: Settings,
+    private readonly settings: SessionConfig,
     private readonly events: Emitter<SessionEvents>,
     private readonly clock: ClockSync,
-    private readonly host: ConnectionHost,
+    private readonly host: ReconnectorHost,
   ) {
     this.gatewayIndex = link.start;
     this._player = link.player;

@@ -1,4 +1,4 @@
-// The connection lifecycle through the Session: the breaker, failed attempts, GoAway.
+// The connection lifecycle (reconnect.ts) through the Session: the breaker, failed attempts, GoAway.
 
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
