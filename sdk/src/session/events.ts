@@ -28,15 +28,19 @@ export interface SessionEvents {
 type Listener = (...args: any[]) => void;
 
 export class Emitter<Events extends { [K in keyof Events]: Listener }> {
-  private readonly listeners = new Map<keyof Events, Set<Listener>>();
+  readonly #listeners = new Map<keyof Events, Set<Listener>>();
 
-  constructor(private readonly report: (error: unknown) => void = defaultReport) {}
+  readonly #report: (error: unknown) => void;
+
+  constructor(report: (error: unknown) => void = defaultReport) {
+    this.#report = report;
+  }
 
   on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
-    let set = this.listeners.get(event);
+    let set = this.#listeners.get(event);
     if (set === undefined) {
       set = new Set();
-      this.listeners.set(event, set);
+      this.#listeners.set(event, set);
     }
     set.add(listener);
     return () => {
@@ -45,13 +49,13 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const set = this.listeners.get(event);
+    const set = this.#listeners.get(event);
     if (set === undefined) return;
     for (const listener of [...set]) {
       try {
         listener(...args);
       } catch (e) {
-        this.report(e);
+        this.#report(e);
       }
     }
   }

@@ -36,41 +36,45 @@ export interface MembershipParts {
 }
 
 export class Membership {
-  private _room: number | undefined;
-  private pendingJoin: PendingJoin | undefined;
-  private retryTimer: unknown;
-  private retries = 0;
+  #room: number | undefined;
+  #pendingJoin: PendingJoin | undefined;
+  #retryTimer: unknown;
+  #retries = 0;
 
-  constructor(private readonly s: MembershipParts) {}
+  readonly #s: MembershipParts;
+
+  constructor(parts: MembershipParts) {
+    this.#s = parts;
+  }
 
   /** The room this session is in (or joining). */
   get room(): number | undefined {
-    return this._room;
+    return this.#room;
   }
 
   /** Whether the session is in a room or on its way to one. */
   get busy(): boolean {
-    return this._room !== undefined || this.pendingJoin !== undefined;
+    return this.#room !== undefined || this.#pendingJoin !== undefined;
   }
 
   /** Ask to join (`room` for a join by id); settles with the Joined or the refusal. */
   ask(ask: JoinAsk, room: number | undefined): Promise<Joined> {
-    if (this.s.reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
-    const previous = this.pendingJoin;
-    this.pendingJoin = undefined;
+    if (this.#s.reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
+    const previous = this.#pendingJoin;
+    this.#pendingJoin = undefined;
     previous?.reject(new OrreryError("Closed", "replaced by another join"));
     const promise = new Promise<Joined>((resolve, reject) => {
-      this.pendingJoin = { ask, resolve, reject };
+      this.#pendingJoin = { ask, resolve, reject };
     });
-    if (room !== undefined) this.enterRoom(room);
-    else if (this._room !== undefined) {
+    if (room !== undefined) this.#enterRoom(room);
+    else if (this.#room !== undefined) {
       // A join by code or a queue leaves the current room (the gateway does so on the join).
-      this._room = undefined;
+      this.#room = undefined;
     }
-    const conn = this.s.reconnector.conn;
+    const conn = this.#s.reconnector.conn;
     if (conn?.welcomed) {
-      this.s.timers.clearTimeout(this.retryTimer);
-      this.retries = 0;
+      this.#s.timers.clearTimeout(this.#retryTimer);
+      this.#retries = 0;
       this.rejoin(conn);
     }
     return promise;
@@ -78,11 +82,11 @@ export class Membership {
 
   /** Send again what puts this session in its room; false when there is nothing to join. */
   rejoin(conn: Conn): boolean {
-    const { reconnector, frames } = this.s;
-    const ask = this.pendingJoin?.ask;
-    if (this._room !== undefined) {
-      const resume = frames.resumeFrom(this._room);
-      conn.joining = reconnector.send({ type: "Join", room: this._room, resume: resume === null ? null : { ...resume } });
+    const { reconnector, frames } = this.#s;
+    const ask = this.#pendingJoin?.ask;
+    if (this.#room !== undefined) {
+      const resume = frames.resumeFrom(this.#room);
+      conn.joining = reconnector.send({ type: "Join", room: this.#room, resume: resume === null ? null : { ...resume } });
     } else if (ask?.via === "code") {
       conn.joining = reconnector.send({ type: "JoinByCode", code: ask.code });
     } else if (ask?.via === "queue") {
@@ -95,13 +99,13 @@ export class Membership {
   }
 
   joined(conn: Conn, joined: Joined): void {
-    if (this._room !== undefined && joined.room !== this._room) return; // an answer to an older join
-    const { timers, reconnector, inputs, commands, events } = this.s;
+    if (this.#room !== undefined && joined.room !== this.#room) return; // an answer to an older join
+    const { timers, reconnector, inputs, commands, events } = this.#s;
     conn.joining = false;
     conn.joined = true;
-    this.retries = 0;
-    timers.clearTimeout(this.retryTimer);
-    this.enterRoom(joined.room);
+    this.#retries = 0;
+    timers.clearTimeout(this.#retryTimer);
+    this.#enterRoom(joined.room);
     // Half the gateway's burst for the resend: room for the commands, pings and new inputs.
     const budget = Math.max(1, Math.floor((reconnector.limits?.messageBurst ?? 120) / 2) - commands.size);
     const resend = inputs.joined(joined.lastInput, budget);
@@ -109,37 +113,37 @@ export class Membership {
     commands.resend();
     reconnector.succeeded(conn, resend.length);
     events.emit("joined", joined);
-    const join = this.pendingJoin;
-    this.pendingJoin = undefined;
+    const join = this.#pendingJoin;
+    this.#pendingJoin = undefined;
     join?.resolve(joined);
   }
 
   /** The queue matched us: the gateway joins the room for us, a Joined (or an Error) follows. */
   matched(conn: Conn, room: number): void {
-    this.enterRoom(room);
+    this.#enterRoom(room);
     conn.joining = true;
     conn.joined = false;
   }
 
   queueLeft(conn: Conn): void {
-    if (this.pendingJoin?.ask.via === "queue" && !conn.joining) {
-      const join = this.pendingJoin;
-      this.pendingJoin = undefined;
+    if (this.#pendingJoin?.ask.via === "queue" && !conn.joining) {
+      const join = this.#pendingJoin;
+      this.#pendingJoin = undefined;
       join.reject(new OrreryError("Closed", "left the matchmaking queue"));
     }
   }
 
   /** An Error while joining or queueing; true when it was the answer to that. */
   refused(conn: Conn, code: ErrorCode, message: string): boolean {
-    const queueing = this.pendingJoin?.ask.via === "queue" && this._room === undefined;
+    const queueing = this.#pendingJoin?.ask.via === "queue" && this.#room === undefined;
     if (!(conn.joining || queueing)) return false;
     if (code === "RoomUnavailable") {
       // The room has no owner right now (just created, failing over): ask again shortly.
-      const { timers, settings, reconnector } = this.s;
+      const { timers, settings, reconnector } = this.#s;
       if (reconnector.countFailure(`RoomUnavailable: ${message}`)) return true;
-      const delay = backoffDelay(this.retries++, Math.max(settings.backoffInitialMs, 250), settings.backoffMaxMs, () => timers.random());
-      timers.clearTimeout(this.retryTimer);
-      this.retryTimer = timers.setTimeout(() => {
+      const delay = backoffDelay(this.#retries++, Math.max(settings.backoffInitialMs, 250), settings.backoffMaxMs, () => timers.random());
+      timers.clearTimeout(this.#retryTimer);
+      this.#retryTimer = timers.setTimeout(() => {
         if (reconnector.conn === conn) this.rejoin(conn);
       }, delay);
       return true;
@@ -148,7 +152,7 @@ export class Membership {
     // The room refused us (gone, full, started, kicked; or the queue refused): it ends here.
     conn.joining = false;
     this.end(new OrreryError(code, message));
-    this.s.reconnector.succeeded(conn, 0);
+    this.#s.reconnector.succeeded(conn, 0);
     return true;
   }
 
@@ -156,7 +160,7 @@ export class Membership {
   leave(): void {
     if (!this.busy) return;
     this.end(new OrreryError("Closed", "left the room"));
-    const { reconnector } = this.s;
+    const { reconnector } = this.#s;
     if (reconnector.conn?.welcomed) {
       reconnector.expectClose();
       reconnector.send({ type: "Leave" });
@@ -165,40 +169,40 @@ export class Membership {
 
   /** The room is over for this session: no rejoin, pending promises fail with `error`. */
   end(error: OrreryError): void {
-    const { timers, reconnector, frames, inputs, commands } = this.s;
-    this._room = undefined;
+    const { timers, reconnector, frames, inputs, commands } = this.#s;
+    this.#room = undefined;
     frames.leaveRoom();
     inputs.reset();
-    timers.clearTimeout(this.retryTimer);
+    timers.clearTimeout(this.#retryTimer);
     const conn = reconnector.conn;
     if (conn !== undefined) {
       conn.joined = false;
       conn.joining = false;
     }
     commands.failAll(error);
-    this.rejectPending(error);
+    this.#rejectPending(error);
   }
 
   /** The socket is gone: a pending retry was for it. */
   dropped(): void {
-    this.s.timers.clearTimeout(this.retryTimer);
+    this.#s.timers.clearTimeout(this.#retryTimer);
   }
 
   /** The session is over. */
   stop(error: OrreryError): void {
     this.dropped();
-    this.rejectPending(error);
+    this.#rejectPending(error);
   }
 
   /** This session is now in (or headed for) `room`; a different room starts afresh. */
-  private enterRoom(room: number): void {
-    this._room = room;
-    if (this.s.frames.enterRoom(room)) this.s.inputs.reset();
+  #enterRoom(room: number): void {
+    this.#room = room;
+    if (this.#s.frames.enterRoom(room)) this.#s.inputs.reset();
   }
 
-  private rejectPending(error: OrreryError): void {
-    const join = this.pendingJoin;
-    this.pendingJoin = undefined;
+  #rejectPending(error: OrreryError): void {
+    const join = this.#pendingJoin;
+    this.#pendingJoin = undefined;
     join?.reject(error);
   }
 }

@@ -63,94 +63,100 @@ export interface Link {
 }
 
 export class Reconnector {
-  private readonly breaker: CircuitBreaker;
-  private gatewayIndex: number;
-  private _state: SessionState = "reconnecting";
-  private _conn: Conn | undefined;
-  private _player: string;
-  private _limits: Limits | undefined;
-  private attempt = 0;
-  private lostAt: number | undefined;
-  private goAwayMs: number | undefined;
-  private leaving = false;
-  private reconnectTimer: unknown;
-  private pingTimer: unknown;
-  private firstConnect: { resolve(): void; reject(e: OrreryError): void } | undefined;
-  private lastFailure = "";
+  readonly #breaker: CircuitBreaker;
+  #gatewayIndex: number;
+  #state: SessionState = "reconnecting";
+  #conn: Conn | undefined;
+  #player: string;
+  #limits: Limits | undefined;
+  #attempt = 0;
+  #lostAt: number | undefined;
+  #goAwayMs: number | undefined;
+  #leaving = false;
+  #reconnectTimer: unknown;
+  #pingTimer: unknown;
+  #firstConnect: { resolve(): void; reject(e: OrreryError): void } | undefined;
+  #lastFailure = "";
 
-  constructor(
-    private readonly link: Link,
-    private readonly timers: Timers,
-    private readonly settings: SessionConfig,
-    private readonly events: Emitter<SessionEvents>,
-    private readonly clock: ClockSync,
-    private readonly host: ReconnectorHost,
-  ) {
-    this.gatewayIndex = link.start;
-    this._player = link.player;
-    this.breaker = new CircuitBreaker(settings.breakerFailures, settings.breakerWindowMs);
+  readonly #link: Link;
+  readonly #timers: Timers;
+  readonly #settings: SessionConfig;
+  readonly #events: Emitter<SessionEvents>;
+  readonly #clock: ClockSync;
+  readonly #host: ReconnectorHost;
+
+  constructor(link: Link, timers: Timers, settings: SessionConfig, events: Emitter<SessionEvents>, clock: ClockSync, host: ReconnectorHost) {
+    this.#link = link;
+    this.#timers = timers;
+    this.#settings = settings;
+    this.#events = events;
+    this.#clock = clock;
+    this.#host = host;
+    this.#gatewayIndex = link.start;
+    this.#player = link.player;
+    this.#breaker = new CircuitBreaker(settings.breakerFailures, settings.breakerWindowMs);
   }
 
   /** Open the first socket; resolves once it works (or fails like the session). */
   start(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.firstConnect = { resolve, reject };
-      this.open();
+      this.#firstConnect = { resolve, reject };
+      this.#open();
     });
   }
 
   get state(): SessionState {
-    return this._state;
+    return this.#state;
   }
   get ended(): boolean {
-    return this._state === "closed" || this._state === "failed";
+    return this.#state === "closed" || this.#state === "failed";
   }
   /** The socket in use (or being opened). */
   get conn(): Conn | undefined {
-    return this._conn;
+    return this.#conn;
   }
   /** The player id: from the token, then from the Welcome. */
   get player(): string {
-    return this._player;
+    return this.#player;
   }
   get limits(): Limits | undefined {
-    return this._limits;
+    return this.#limits;
   }
   /** The gateway (HTTP base URL) in use, or tried next. */
   get gateway(): string {
-    return this.link.gateways[this.gatewayIndex]!;
+    return this.#link.gateways[this.#gatewayIndex]!;
   }
   /** Every gateway, starting with the one in use. */
   gatewaysInTurn(): string[] {
-    const g = this.link.gateways;
-    return g.map((_, i) => g[(this.gatewayIndex + i) % g.length]!);
+    const g = this.#link.gateways;
+    return g.map((_, i) => g[(this.#gatewayIndex + i) % g.length]!);
   }
 
   send(msg: ClientMsg): boolean {
-    return this._conn?.socket?.send(encodeClientMsg(msg)) ?? false;
+    return this.#conn?.socket?.send(encodeClientMsg(msg)) ?? false;
   }
 
   /** The gateway ends the socket after a Leave: the next close opens a fresh one, quietly. */
   expectClose(): void {
-    this.leaving = true;
+    this.#leaving = true;
   }
 
   /** A GoAway: reconnect after this delay when the socket closes. */
   goAway(reconnectAfterMs: number): void {
-    this.goAwayMs = reconnectAfterMs;
+    this.#goAwayMs = reconnectAfterMs;
   }
 
   welcome(conn: Conn, player: string, limits: Limits): void {
     if (conn.welcomed) return;
     conn.welcomed = true;
-    this._player = player;
-    this._limits = limits;
-    this.ping(conn);
-    if (this.host.rejoin(conn)) {
-      this.timers.clearTimeout(conn.timer);
-      conn.timer = this.timers.setTimeout(() => this.abandon(conn, "no answer to the join in time"), this.settings.joinTimeoutMs);
+    this.#player = player;
+    this.#limits = limits;
+    this.#ping(conn);
+    if (this.#host.rejoin(conn)) {
+      this.#timers.clearTimeout(conn.timer);
+      conn.timer = this.#timers.setTimeout(() => this.#abandon(conn, "no answer to the join in time"), this.#settings.joinTimeoutMs);
       // A join by code or a queue only starts here: the connection itself works.
-      if (!this.host.inRoom()) this.succeeded(conn, 0);
+      if (!this.#host.inRoom()) this.succeeded(conn, 0);
     } else {
       this.succeeded(conn, 0);
     }
@@ -160,138 +166,138 @@ export class Reconnector {
   succeeded(conn: Conn, resent: number): void {
     if (conn.succeeded) return;
     conn.succeeded = true;
-    this.timers.clearTimeout(conn.timer);
-    this.breaker.succeed();
-    this.attempt = 0;
-    this._state = "connected";
-    if (this.lostAt !== undefined) {
-      const afterMs = this.timers.now() - this.lostAt;
-      this.lostAt = undefined;
-      this.events.emit("resumed", { gateway: this.gateway, afterMs, resent });
+    this.#timers.clearTimeout(conn.timer);
+    this.#breaker.succeed();
+    this.#attempt = 0;
+    this.#state = "connected";
+    if (this.#lostAt !== undefined) {
+      const afterMs = this.#timers.now() - this.#lostAt;
+      this.#lostAt = undefined;
+      this.#events.emit("resumed", { gateway: this.gateway, afterMs, resent });
     }
-    const first = this.firstConnect;
-    this.firstConnect = undefined;
+    const first = this.#firstConnect;
+    this.#firstConnect = undefined;
     first?.resolve();
   }
 
   /** Count a failure for the breaker; true when it opened (the session has failed). */
   countFailure(reason: string): boolean {
-    this.lastFailure = reason;
-    if (!this.breaker.fail(this.timers.now())) return false;
-    this.fail();
+    this.#lastFailure = reason;
+    if (!this.#breaker.fail(this.#timers.now())) return false;
+    this.#fail();
     return true;
   }
 
   close(): void {
     if (this.ended) return;
-    this.shutdown("closed", new OrreryError("Closed", "the session was closed"));
+    this.#shutdown("closed", new OrreryError("Closed", "the session was closed"));
   }
 
-  private open(): void {
-    this.timers.clearTimeout(this.reconnectTimer);
+  #open(): void {
+    this.#timers.clearTimeout(this.#reconnectTimer);
     if (this.ended) return;
     const conn: Conn = { socket: undefined, welcomed: false, succeeded: false, joining: false, joined: false, timer: undefined };
-    this._conn = conn;
-    conn.timer = this.timers.setTimeout(() => this.abandon(conn, "no Welcome in time"), this.settings.welcomeTimeoutMs);
-    conn.socket = new Socket(this.link.WebSocket, wsUrl(this.gateway), this.link.token, {
+    this.#conn = conn;
+    conn.timer = this.#timers.setTimeout(() => this.#abandon(conn, "no Welcome in time"), this.#settings.welcomeTimeoutMs);
+    conn.socket = new Socket(this.#link.WebSocket, wsUrl(this.gateway), this.#link.token, {
       message: (bytes) => {
-        if (conn === this._conn) this.host.bytes(conn, bytes);
+        if (conn === this.#conn) this.#host.bytes(conn, bytes);
       },
       malformed: () => {
-        if (conn === this._conn) this.host.malformed(conn);
+        if (conn === this.#conn) this.#host.malformed(conn);
       },
-      closed: (code, reason) => this.onClose(conn, code, reason),
+      closed: (code, reason) => this.#onClose(conn, code, reason),
     });
   }
 
   /** Give up on a socket that did not answer in time. */
-  private abandon(conn: Conn, reason: string): void {
-    if (conn !== this._conn) return;
+  #abandon(conn: Conn, reason: string): void {
+    if (conn !== this.#conn) return;
     conn.socket?.close(1000, "");
-    this.drop(conn);
-    if (conn.succeeded) this.lost(reason);
-    else this.attemptFailed(reason);
+    this.#drop(conn);
+    if (conn.succeeded) this.#lost(reason);
+    else this.#attemptFailed(reason);
   }
 
-  private drop(conn: Conn): void {
-    this.timers.clearTimeout(conn.timer);
-    this.timers.clearTimeout(this.pingTimer);
-    this.host.dropped();
-    if (this._conn === conn) this._conn = undefined;
+  #drop(conn: Conn): void {
+    this.#timers.clearTimeout(conn.timer);
+    this.#timers.clearTimeout(this.#pingTimer);
+    this.#host.dropped();
+    if (this.#conn === conn) this.#conn = undefined;
   }
 
-  private onClose(conn: Conn, code: number, reason: string): void {
-    if (conn !== this._conn) return;
-    this.drop(conn);
+  #onClose(conn: Conn, code: number, reason: string): void {
+    if (conn !== this.#conn) return;
+    this.#drop(conn);
     if (this.ended) return;
     const why = `closed ${code}${reason ? ` (${reason})` : ""}`;
-    if (this.leaving) {
-      this.leaving = false;
-      this.open();
+    if (this.#leaving) {
+      this.#leaving = false;
+      this.#open();
       return;
     }
     if (isFatalClose(code)) {
-      if (code === CloseCode.KICKED) this.host.kicked();
-      this.shutdown("closed", new OrreryError("Closed", `the server ended the session: ${why}`), { code, reason });
+      if (code === CloseCode.KICKED) this.#host.kicked();
+      this.#shutdown("closed", new OrreryError("Closed", `the server ended the session: ${why}`), { code, reason });
       return;
     }
-    if (conn.succeeded) this.lost(why);
-    else this.attemptFailed(why);
+    if (conn.succeeded) this.#lost(why);
+    else this.#attemptFailed(why);
   }
 
   /** A working connection is gone: try the next gateway at once (or after a GoAway's delay). */
-  private lost(reason: string): void {
-    this.lostAt ??= this.timers.now();
-    this._state = "reconnecting";
-    this.gatewayIndex = (this.gatewayIndex + 1) % this.link.gateways.length;
-    const delay = this.goAwayMs ?? 0;
-    this.goAwayMs = undefined;
-    this.attempt = 0;
-    this.events.emit("reconnecting", { reason, attempt: 1 });
-    this.reconnectTimer = this.timers.setTimeout(() => this.open(), delay);
+  #lost(reason: string): void {
+    this.#lostAt ??= this.#timers.now();
+    this.#state = "reconnecting";
+    this.#gatewayIndex = (this.#gatewayIndex + 1) % this.#link.gateways.length;
+    const delay = this.#goAwayMs ?? 0;
+    this.#goAwayMs = undefined;
+    this.#attempt = 0;
+    this.#events.emit("reconnecting", { reason, attempt: 1 });
+    this.#reconnectTimer = this.#timers.setTimeout(() => this.#open(), delay);
   }
 
   /** An attempt failed: count it, then the next gateway after a backoff, or give up. */
-  private attemptFailed(reason: string): void {
+  #attemptFailed(reason: string): void {
     if (this.countFailure(reason)) return;
-    this.lostAt ??= this.timers.now();
-    this._state = "reconnecting";
-    this.gatewayIndex = (this.gatewayIndex + 1) % this.link.gateways.length;
-    const delay = backoffDelay(this.attempt, this.settings.backoffInitialMs, this.settings.backoffMaxMs, () => this.timers.random());
-    this.attempt += 1;
-    this.events.emit("reconnecting", { reason, attempt: this.attempt + 1 });
-    this.reconnectTimer = this.timers.setTimeout(() => this.open(), delay);
+    this.#lostAt ??= this.#timers.now();
+    this.#state = "reconnecting";
+    this.#gatewayIndex = (this.#gatewayIndex + 1) % this.#link.gateways.length;
+    const delay = backoffDelay(this.#attempt, this.#settings.backoffInitialMs, this.#settings.backoffMaxMs, () => this.#timers.random());
+    this.#attempt += 1;
+    this.#events.emit("reconnecting", { reason, attempt: this.#attempt + 1 });
+    this.#reconnectTimer = this.#timers.setTimeout(() => this.#open(), delay);
   }
 
-  private fail(): void {
+  #fail(): void {
     const error = new OrreryError(
       "CircuitOpen",
-      `giving up: ${this.breaker.count} failed attempts within ${this.settings.breakerWindowMs} ms; last: ${this.lastFailure}`,
+      `giving up: ${this.#breaker.count} failed attempts within ${this.#settings.breakerWindowMs} ms; last: ${this.#lastFailure}`,
     );
-    this.shutdown("failed", error);
-    this.events.emit("failed", error);
+    this.#shutdown("failed", error);
+    this.#events.emit("failed", error);
   }
 
-  private shutdown(state: "closed" | "failed", error: OrreryError, closedBy?: { code: number; reason: string }): void {
-    this._state = state;
-    this.timers.clearTimeout(this.reconnectTimer);
-    this.timers.clearTimeout(this.pingTimer);
-    const conn = this._conn;
+  #shutdown(state: "closed" | "failed", error: OrreryError, closedBy?: { code: number; reason: string }): void {
+    this.#state = state;
+    this.#timers.clearTimeout(this.#reconnectTimer);
+    this.#timers.clearTimeout(this.#pingTimer);
+    const conn = this.#conn;
     if (conn !== undefined) {
-      this.timers.clearTimeout(conn.timer);
+      this.#timers.clearTimeout(conn.timer);
       conn.socket?.close(1000, "");
-      this._conn = undefined;
+      this.#conn = undefined;
     }
-    this.host.ended(error);
-    const first = this.firstConnect;
-    this.firstConnect = undefined;
+    this.#host.ended(error);
+    const first = this.#firstConnect;
+    this.#firstConnect = undefined;
     first?.reject(error);
-    if (closedBy !== undefined) this.events.emit("closed", closedBy);
+    if (closedBy !== undefined) this.#events.emit("closed", closedBy);
   }
 
-  private ping(conn: Conn): void {
-    if (conn !== this._conn) return;
-    this.send({ type: "Ping", clientTimeUs: this.clock.pingTime() });
-    this.pingTimer = this.timers.setTimeout(() => this.ping(conn), this.settings.pingIntervalMs);
+  #ping(conn: Conn): void {
+    if (conn !== this.#conn) return;
+    this.send({ type: "Ping", clientTimeUs: this.#clock.pingTime() });
+    this.#pingTimer = this.#timers.setTimeout(() => this.#ping(conn), this.#settings.pingIntervalMs);
   }
 }

@@ -32,18 +32,18 @@ export type { SessionOptions } from "./options.js";
 export type { SessionState } from "./reconnect.js";
 
 export class Session {
-  private readonly events: Emitter<SessionEvents>;
-  private readonly timers: Timers;
-  private readonly fetchFn: typeof fetch;
-  private readonly token: string;
-  private readonly inputs = new InputQueue();
-  private readonly clockSync: ClockSync;
-  private readonly reconnector: Reconnector;
-  private readonly commands: Commands;
-  private readonly frames: FrameOrder;
-  private readonly membership: Membership;
-  private readonly _name: string;
-  private _malformed = 0;
+  readonly #events: Emitter<SessionEvents>;
+  readonly #timers: Timers;
+  readonly #fetchFn: typeof fetch;
+  readonly #token: string;
+  readonly #inputs = new InputQueue();
+  readonly #clockSync: ClockSync;
+  readonly #reconnector: Reconnector;
+  readonly #commands: Commands;
+  readonly #frames: FrameOrder;
+  readonly #membership: Membership;
+  readonly #name: string;
+  #malformed = 0;
 
   /** Get a token (unless given), open the first socket and wait for its Welcome. */
   static async connect(opts: SessionOptions): Promise<Session> {
@@ -63,55 +63,55 @@ export class Session {
       name ??= claims.name ?? (claims.sub !== undefined ? `player-${claims.sub.replace(/-/g, "").slice(0, 8)}` : "");
     }
     const session = new Session(opts, fetchFn, token, player, name ?? "", start);
-    await session.reconnector.start();
+    await session.#reconnector.start();
     return session;
   }
 
   private constructor(opts: SessionOptions, fetchFn: typeof fetch, token: string, player: string, name: string, start: number) {
     const WebSocket = opts.WebSocket ?? globalThis.WebSocket;
     if (WebSocket === undefined) throw new OrreryError("Closed", "no WebSocket implementation (pass opts.WebSocket)");
-    this.fetchFn = fetchFn;
-    this.token = token;
-    this._name = name;
-    this.timers = opts.timers ?? realTimers;
-    this.events = new Emitter<SessionEvents>(opts.onListenerError);
+    this.#fetchFn = fetchFn;
+    this.#token = token;
+    this.#name = name;
+    this.#timers = opts.timers ?? realTimers;
+    this.#events = new Emitter<SessionEvents>(opts.onListenerError);
     const timing = sessionConfig(opts);
-    this.clockSync = new ClockSync(() => this.timers.now());
-    this.reconnector = new Reconnector(
+    this.#clockSync = new ClockSync(() => this.#timers.now());
+    this.#reconnector = new Reconnector(
       { WebSocket, gateways: [...opts.gateways], token, player, start },
-      this.timers,
+      this.#timers,
       timing,
-      this.events,
-      this.clockSync,
+      this.#events,
+      this.#clockSync,
       {
-        bytes: (conn, bytes) => this.onBytes(conn, bytes),
-        malformed: (conn) => this.onMalformed(conn),
-        rejoin: (conn) => this.membership.rejoin(conn),
-        inRoom: () => this.membership.room !== undefined,
+        bytes: (conn, bytes) => this.#onBytes(conn, bytes),
+        malformed: (conn) => this.#onMalformed(conn),
+        rejoin: (conn) => this.#membership.rejoin(conn),
+        inRoom: () => this.#membership.room !== undefined,
         dropped: () => {
-          this.membership.dropped();
-          this.frames.dropped();
+          this.#membership.dropped();
+          this.#frames.dropped();
         },
         kicked: () => {
-          if (this.membership.room !== undefined) this.membership.end(new OrreryError("Kicked", "kicked from the room"));
+          if (this.#membership.room !== undefined) this.#membership.end(new OrreryError("Kicked", "kicked from the room"));
         },
         ended: (error) => {
-          this.frames.dropped();
-          this.commands.stop(error);
-          this.membership.stop(error);
+          this.#frames.dropped();
+          this.#commands.stop(error);
+          this.#membership.stop(error);
         },
       },
     );
-    this.commands = new Commands(this.timers, this.reconnector);
-    this.frames = new FrameOrder(this.timers, this.events, this.inputs, this.reconnector, () => this.membership.room);
-    this.membership = new Membership({
-      timers: this.timers,
+    this.#commands = new Commands(this.#timers, this.#reconnector);
+    this.#frames = new FrameOrder(this.#timers, this.#events, this.#inputs, this.#reconnector, () => this.#membership.room);
+    this.#membership = new Membership({
+      timers: this.#timers,
       settings: timing,
-      events: this.events,
-      reconnector: this.reconnector,
-      frames: this.frames,
-      inputs: this.inputs,
-      commands: this.commands,
+      events: this.#events,
+      reconnector: this.#reconnector,
+      frames: this.#frames,
+      inputs: this.#inputs,
+      commands: this.#commands,
     });
   }
 
@@ -119,146 +119,146 @@ export class Session {
 
   /** Your player id (from the Welcome). */
   get player(): string {
-    return this.reconnector.player;
+    return this.#reconnector.player;
   }
   get name(): string {
-    return this._name;
+    return this.#name;
   }
   /** The gateway (HTTP base URL) in use, or tried next. */
   get gateway(): string {
-    return this.reconnector.gateway;
+    return this.#reconnector.gateway;
   }
   get state(): SessionState {
-    return this.reconnector.state;
+    return this.#reconnector.state;
   }
   /** The room this session is in (or joining). */
   get room(): number | undefined {
-    return this.membership.room;
+    return this.#membership.room;
   }
   /** The (epoch, tick) of the last frame handed out. */
   get cursor(): Cursor | undefined {
-    const cursor = this.frames.cursor;
+    const cursor = this.#frames.cursor;
     return cursor === undefined ? undefined : { ...cursor };
   }
   /** Round trip and the server's clock, from Ping/Pong. */
   get clock(): { readonly rttMs: number; serverNowMs(): number } {
-    return this.clockSync;
+    return this.#clockSync;
   }
   /** The limits the gateway announced. */
   get limits(): Limits | undefined {
-    return this.reconnector.limits;
+    return this.#reconnector.limits;
   }
   /** Frames dropped because they were at or before the cursor (the server promises none). */
   get duplicates(): number {
-    return this.frames.duplicates;
+    return this.#frames.duplicates;
   }
   /** Server messages that did not decode. */
   get malformed(): number {
-    return this._malformed;
+    return this.#malformed;
   }
   /** Inputs sent and not yet acknowledged by the room. */
   get unacked(): number {
-    return this.inputs.pending;
+    return this.#inputs.pending;
   }
 
   on<K extends keyof SessionEvents>(event: K, listener: SessionEvents[K]): () => void {
-    return this.events.on(event, listener);
+    return this.#events.on(event, listener);
   }
 
   /** `POST /v1/rooms` on the gateway in use (then the others). */
   createRoom(opts: CreateRoomOptions = {}): Promise<CreatedRoom> {
-    return createRoomOnAny(this.fetchFn, this.reconnector.gatewaysInTurn(), this.token, opts);
+    return createRoomOnAny(this.#fetchFn, this.#reconnector.gatewaysInTurn(), this.#token, opts);
   }
 
   /** Take a seat in `room` (resuming from the cursor if it is the same room). */
   join(room: number): Promise<Joined> {
-    return this.membership.ask({ via: "room" }, room);
+    return this.#membership.ask({ via: "room" }, room);
   }
 
   /** Join a private room by its invite code. */
   joinByCode(code: string): Promise<Joined> {
-    return this.membership.ask({ via: "code", code }, undefined);
+    return this.#membership.ask({ via: "code", code }, undefined);
   }
 
   /** Queue -> Queued -> Matched -> Joined. */
   quickPlay(mode: string, region = "any"): Promise<Joined> {
-    return this.membership.ask({ via: "queue", mode, region }, undefined);
+    return this.#membership.ask({ via: "queue", mode, region }, undefined);
   }
 
   leaveQueue(): void {
-    this.reconnector.send({ type: "LeaveQueue" });
+    this.#reconnector.send({ type: "LeaveQueue" });
   }
 
   /** Send an input; returns its InputSeq. It is resent after a resume until acknowledged. */
   sendInput(payload: Uint8Array): number {
-    const seq = this.inputs.push(payload);
-    if (this.reconnector.conn?.joined) this.reconnector.send({ type: "Input", seq, payload });
+    const seq = this.#inputs.push(payload);
+    if (this.#reconnector.conn?.joined) this.#reconnector.send({ type: "Input", seq, payload });
     return seq;
   }
 
   /** Send a command; resolves with its outcome. Resent with the same id after a resume. */
   command(payload: Uint8Array): Promise<CommandOutcome> {
-    if (this.reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
-    return this.commands.send(payload);
+    if (this.#reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
+    return this.#commands.send(payload);
   }
 
   /** Ask for a keyframe (after a gap, or a payload the game could not apply). */
   resync(): void {
-    this.frames.requestResync();
+    this.#frames.requestResync();
   }
 
   /** Leave the room for good. The gateway ends the socket; the session opens a fresh one. */
   leave(): void {
-    this.membership.leave();
+    this.#membership.leave();
   }
 
   /** Close the session (the seat is kept for the game's grace period, as on a lost socket). */
   close(): void {
-    this.reconnector.close();
+    this.#reconnector.close();
   }
 
   // ---- server messages -----------------------------------------------------------------------
 
-  private onBytes(conn: Conn, bytes: Uint8Array): void {
+  #onBytes(conn: Conn, bytes: Uint8Array): void {
     let msg: ServerMsg;
     try {
       msg = decodeServerMsg(bytes);
     } catch {
-      this.onMalformed(conn);
+      this.#onMalformed(conn);
       return;
     }
-    this.onMessage(conn, msg);
+    this.#onMessage(conn, msg);
   }
 
   /** Bytes that are not a v1 ServerMsg: whatever they were, the state may be behind. */
-  private onMalformed(conn: Conn): void {
-    this._malformed += 1;
-    if (conn.joined) this.frames.gap();
+  #onMalformed(conn: Conn): void {
+    this.#malformed += 1;
+    if (conn.joined) this.#frames.gap();
   }
 
-  private onMessage(conn: Conn, msg: ServerMsg): void {
-    const { membership } = this;
+  #onMessage(conn: Conn, msg: ServerMsg): void {
+    const membership = this.#membership;
     switch (msg.type) {
       case "Welcome":
-        this.reconnector.welcome(conn, msg.player, msg.limits);
+        this.#reconnector.welcome(conn, msg.player, msg.limits);
         return;
       case "Joined":
         membership.joined(conn, msg);
         return;
       case "Frame":
-        if (conn.joined && msg.frame.room === membership.room) this.frames.offer(msg.frame);
+        if (conn.joined && msg.frame.room === membership.room) this.#frames.offer(msg.frame);
         return;
       case "Pong":
-        this.clockSync.pong(msg.clientTimeUs, msg.serverTimeMs);
+        this.#clockSync.pong(msg.clientTimeUs, msg.serverTimeMs);
         return;
       case "CommandAck":
-        this.commands.settle(msg.id, msg.outcome);
+        this.#commands.settle(msg.id, msg.outcome);
         break;
       case "Error":
-        if (!membership.refused(conn, msg.code, msg.message) && msg.code === "RoomUnavailable") this.commands.retrySoon(conn);
+        if (!membership.refused(conn, msg.code, msg.message) && msg.code === "RoomUnavailable") this.#commands.retrySoon(conn);
         break;
       case "GoAway":
-        this.reconnector.goAway(msg.reconnectAfterMs);
+        this.#reconnector.goAway(msg.reconnectAfterMs);
         break;
       case "Matched":
         membership.matched(conn, msg.room);
@@ -275,6 +275,6 @@ export class Session {
       case "Queued":
         break;
     }
-    this.events.emit("message", msg);
+    this.#events.emit("message", msg);
   }
 }
