@@ -8,7 +8,7 @@
 
 use crate::{Error, Result};
 use futures::{SinkExt, StreamExt};
-use orrery_common::protocol::client::{ClientMsg, Frame, FrameKind, Limits, SUBPROTOCOL, ServerMsg};
+use orrery_common::protocol::client::{ClientMsg, Frame, FrameKind, Limits, Resume, SUBPROTOCOL, ServerMsg};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::{Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
 use std::time::Duration;
@@ -127,7 +127,7 @@ impl Connection {
     /// Join `room` (resuming from the cursor, if any) and wait for the answer.
     /// Frames that arrive before it are not lost: the keyframe comes after `Joined`.
     pub async fn join(&mut self, room: RoomId) -> Result<Joined> {
-        self.send(&ClientMsg::Join { room, resume: self.cursor }).await?;
+        self.send(&ClientMsg::Join { room, resume: self.cursor.map(Resume::from) }).await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let event = tokio::time::timeout_at(deadline, self.next_event()).await.map_err(|_| Error::Timeout("Joined"))??;

@@ -68,19 +68,21 @@ counter!(
 /// ignore a late leave from a socket the player has since replaced. (A gateway's own
 /// per-process socket counter, `SessionId` in the gateway's hub, never leaves the gateway:
 /// it is not this.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SocketId(pub u64);
+
+/// The bare number, as on the wire (the generated examples of `docs/protocol.md` print
+/// control requests with `{:?}`).
+impl fmt::Debug for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 impl SocketId {
     /// For requests about a player whatever socket they are on (a kick).
     pub const ANY: SocketId = SocketId(0);
-}
-
-impl fmt::Display for SocketId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
-    }
 }
 
 /// A position in a room's history: a tick of one epoch. Positions are ordered by epoch,

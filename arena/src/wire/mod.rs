@@ -1,5 +1,6 @@
 //! The arena's wire encoding: keyframes (the whole [`World`](crate::world::World)) and
-//! deltas (one tick's change), and the client's [`ArenaView`] that applies them.
+//! deltas (one tick's change), and the client's [`ArenaView`] that applies them;
+//! [`canonical`] is the view's canonical text, shared with the TypeScript SDK.
 //!
 //! # Dead reckoning
 //!
@@ -20,10 +21,12 @@
 //! A client in another language reproduces [`crate::kinematics`] and
 //! [`crate::fixed`] (integer arithmetic only, plus a sine table defined there).
 
+pub mod canonical;
 mod codec;
 pub mod delta;
 pub mod keyframe;
 mod view;
 
+pub use canonical::{canonical_json, fnv1a64};
 pub use codec::DecodeError;
 pub use view::{ArenaView, ShipView};

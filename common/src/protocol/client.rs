@@ -49,9 +49,25 @@ pub enum ClientMsg {
     JoinByCode { code: String },
 }
 
-/// Where a reconnecting client was: the last frame it applied. On the wire the epoch,
-/// then the tick.
-pub type Resume = HistoryPos;
+/// Where a reconnecting client was: the last frame it applied (a [`HistoryPos`], as the
+/// wire spells it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub epoch: Epoch,
+    pub tick: Tick,
+}
+
+impl From<HistoryPos> for Resume {
+    fn from(pos: HistoryPos) -> Self {
+        Self { epoch: pos.epoch, tick: pos.tick }
+    }
+}
+
+impl From<Resume> for HistoryPos {
+    fn from(r: Resume) -> Self {
+        HistoryPos::new(r.epoch, r.tick)
+    }
+}
 
 /// Gateway to client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
