@@ -2,6 +2,7 @@
 //! `prometheus`), and Helm's library for Python (PyPI `helm-sdkpy`, with `cffi` and `pyyaml`) —
 //! found, or installed when this process may install them, or named exactly when missing.
 
+use crate::apt::find;
 use anyhow::bail;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -12,35 +13,21 @@ pub struct PrometheusTools {
     pub promtool: PathBuf,
 }
 
-fn find(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':').map(PathBuf::from).chain(["/usr/bin".into(), "/usr/local/bin".into()]).map(|d| d.join(name)).find(|p| p.is_file())
-}
-
 fn quiet(cmd: &mut Command) -> bool {
     cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
-/// Find `prometheus` and `promtool`; as root with apt-get, install Debian's `prometheus`
-/// package when they are missing (CI on a fresh machine); otherwise say what to install.
+/// Find `prometheus` and `promtool`; as root or with passwordless sudo, install Debian's
+/// `prometheus` package when they are missing (CI on a fresh machine); otherwise say what to install.
 pub fn prometheus() -> anyhow::Result<PrometheusTools> {
     let found = || Some(PrometheusTools { prometheus: find("prometheus")?, promtool: find("promtool")? });
     if let Some(t) = found() {
         return Ok(t);
     }
-    let root = nix::unistd::Uid::effective().is_root();
-    if root && find("apt-get").is_some() {
-        println!("  prometheus/promtool missing: apt-get install -y prometheus");
-        let install =
-            || Command::new("apt-get").args(["install", "-y", "-q", "prometheus"]).env("DEBIAN_FRONTEND", "noninteractive").status();
-        if !install().is_ok_and(|s| s.success()) {
-            let _ = Command::new("apt-get").args(["update", "-q"]).status();
-            let _ = install();
-        }
-        // The package starts a system Prometheus on :9090 where it can; the checks use their own.
-        if let Some(t) = found() {
-            return Ok(t);
-        }
+    // The package starts a system Prometheus on :9090 where it can; the checks use their own.
+    crate::apt::install(&["prometheus"])?;
+    if let Some(t) = found() {
+        return Ok(t);
     }
     bail!("`prometheus` and `promtool` are not installed. Install them with: sudo apt-get install -y prometheus")
 }
