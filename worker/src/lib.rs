@@ -11,6 +11,7 @@ pub mod closing;
 pub mod config;
 pub mod lease;
 pub mod metrics;
+pub mod ratings;
 pub mod reconcile;
 pub mod renew;
 pub mod room;
