@@ -1,5 +1,6 @@
 //! The outside tools the operations checks need — Prometheus and promtool (Debian package
-//! `prometheus`), and Helm's library for Python (PyPI `helm-sdkpy`, with `cffi` and `pyyaml`) —
+//! `prometheus`), and Helm's library for Python (PyPI `helm-sdkpy`, with `cffi` and `pyyaml`)
+//! with Kubernetes' resource schemas (PyPI `kubernetes-validate`) —
 //! found, or installed when this process may install them, or named exactly when missing.
 
 use crate::apt::find;
@@ -32,18 +33,25 @@ pub fn prometheus() -> anyhow::Result<PrometheusTools> {
     bail!("`prometheus` and `promtool` are not installed. Install them with: sudo apt-get install -y prometheus")
 }
 
-/// The Python interpreter that can `import helm_sdkpy, yaml`; installs the packages with pip
-/// when they are missing.
+/// The Python interpreter that can `import helm_sdkpy, yaml, kubernetes_validate`; installs
+/// the packages with pip when they are missing.
 pub fn helm_python() -> anyhow::Result<PathBuf> {
     let python = find("python3").ok_or_else(|| anyhow::anyhow!("`python3` is not installed (Debian package python3)"))?;
-    let ready = || quiet(Command::new(&python).args(["-c", "import helm_sdkpy, yaml"]));
+    let ready = || quiet(Command::new(&python).args(["-c", "import helm_sdkpy, yaml, kubernetes_validate"]));
     if ready() {
         return Ok(python);
     }
-    println!("  helm-sdkpy missing: python3 -m pip install --ignore-requires-python helm-sdkpy cffi pyyaml");
-    let _ = Command::new(&python).args(["-m", "pip", "install", "-q", "--ignore-requires-python", "helm-sdkpy", "cffi", "pyyaml"]).status();
+    const PACKAGES: [&str; 4] = ["helm-sdkpy", "cffi", "pyyaml", "kubernetes-validate"];
+    println!(
+        "  Helm's Python library or kubernetes-validate missing: python3 -m pip install --ignore-requires-python {}",
+        PACKAGES.join(" ")
+    );
+    let _ = Command::new(&python).args(["-m", "pip", "install", "-q", "--ignore-requires-python"]).args(PACKAGES).status();
     if ready() {
         return Ok(python);
     }
-    bail!("Helm's Python library is missing. Install it with: python3 -m pip install --ignore-requires-python helm-sdkpy cffi pyyaml")
+    bail!(
+        "Helm's Python library or kubernetes-validate is missing. Install them with: python3 -m pip install --ignore-requires-python {}",
+        PACKAGES.join(" ")
+    )
 }
