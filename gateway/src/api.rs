@@ -137,8 +137,8 @@ fn record_refusal(app: &App, e: &ApiError) {
     span.record("refused", tracing::field::display(e));
     let reason = match e {
         ApiError::Unauthorized(a) => a.reason(),
-        ApiError::ForbiddenOrigin(_) => "origin",
-        ApiError::BadRequest(_) => "subprotocol",
+        ApiError::ForbiddenOrigin(_) => crate::metrics::REFUSED_ORIGIN,
+        ApiError::BadRequest(_) => crate::metrics::REFUSED_SUBPROTOCOL,
         _ => return,
     };
     app.metrics.auth_failures.with_label_values(&[reason]).inc();

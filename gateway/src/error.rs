@@ -178,6 +178,20 @@ pub enum SessionEnd {
 }
 
 impl SessionEnd {
+    /// Every variant, so the disconnect counter can export each reason from the start.
+    pub const ALL: [SessionEnd; 10] = [
+        SessionEnd::Normal,
+        SessionEnd::GoingAway,
+        SessionEnd::TooLarge,
+        SessionEnd::Malformed,
+        SessionEnd::RateLimited,
+        SessionEnd::Kicked,
+        SessionEnd::SlowConsumer,
+        SessionEnd::IdleTimeout,
+        SessionEnd::Replaced,
+        SessionEnd::Transport,
+    ];
+
     /// The close code sent to the client (see `docs/protocol.md`).
     pub fn close_code(self) -> u16 {
         match self {

@@ -199,6 +199,7 @@ impl Gateway {
         };
         let stop_background = CancellationToken::new();
         app.matchmaker.spawn_stepper(stop_background.clone());
+        app.matchmaker.spawn_sweeper(stop_background.clone());
         spawn_closed_listener(app.clone(), stop_background.clone()).await;
         if let Err(e) = inbox::dispatch(app.nats.clone(), app.names.clone(), app.inboxes.clone(), stop_background.clone()).await {
             tracing::warn!(error = %e, "cannot subscribe to player events");

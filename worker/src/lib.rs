@@ -19,7 +19,8 @@
 //!   on the room's [`tick_grid`]), [`room::persist`] (fenced writes, close, drain: I1, I2),
 //!   [`room::spans`].
 //! - Storage: [`snapshot`] (what a snapshot holds; the hot compare-and-set: I2), [`store`]
-//!   (PostgreSQL: epochs, durable snapshots, events, results: I1).
+//!   (PostgreSQL: epochs, durable snapshots, events, results: I1), [`ratings`] (Elo after a
+//!   ranked match, written with its results).
 //! - Ending: [`shed`] (`POST /v1/shed`, drain some rooms), [`closing`] (the clean-up after
 //!   a room closed for good).
 
@@ -29,6 +30,7 @@ pub mod config;
 pub mod lease;
 pub mod metrics;
 pub mod owned_rooms;
+pub mod ratings;
 pub mod reconcile;
 pub mod renew;
 pub mod room;

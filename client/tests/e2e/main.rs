@@ -11,6 +11,7 @@ mod malformed;
 mod matchmaking;
 mod ownership;
 mod play;
+mod pool;
 mod private_rooms;
 mod resume;
 mod support;
