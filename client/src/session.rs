@@ -11,7 +11,7 @@
 use crate::connection::{Connection, Event};
 use crate::{Error, ErrorCode};
 use orrery_common::protocol::client::{ClientMsg, Frame, ServerMsg};
-use orrery_common::{Epoch, InputSeq, RoomId, Tick};
+use orrery_common::{HistoryPos, InputSeq, RoomId};
 use rand::Rng;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -73,7 +73,7 @@ pub struct Session {
     config: SessionConfig,
     conn: Option<Connection>,
     gateway: usize,
-    cursor: Option<(Epoch, Tick)>,
+    cursor: Option<HistoryPos>,
     next_seq: InputSeq,
     unacked: VecDeque<(InputSeq, Vec<u8>)>,
     failures: VecDeque<Instant>,
@@ -100,7 +100,7 @@ impl Session {
     }
 
     /// The last frame applied.
-    pub fn cursor(&self) -> Option<(Epoch, Tick)> {
+    pub fn cursor(&self) -> Option<HistoryPos> {
         self.cursor
     }
 
@@ -141,7 +141,7 @@ impl Session {
             let conn = self.conn.as_mut().expect("checked");
             match conn.next_event().await {
                 Ok(Event::Frame(frame)) => {
-                    self.cursor = Some((frame.epoch, frame.tick));
+                    self.cursor = Some(frame.pos());
                     if let Some(ack) = frame.ack {
                         while self.unacked.front().is_some_and(|(s, _)| *s <= ack) {
                             self.unacked.pop_front();

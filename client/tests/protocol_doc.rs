@@ -836,10 +836,10 @@ fn internal_messages() -> String {
         let _ = writeln!(rows, "| `{title}` | `{}` |", hex(&bytes));
     };
     for req in [
-        ControlRequest::Join { player: ada(), name: "ada".into(), session: 7 },
-        ControlRequest::Leave { player: ada(), reason: LeaveReason::Disconnected, session: 7 },
-        ControlRequest::Leave { player: ada(), reason: LeaveReason::Left, session: 7 },
-        ControlRequest::Leave { player: ada(), reason: LeaveReason::Kicked, session: 0 },
+        ControlRequest::Join { player: ada(), name: "ada".into(), session: orrery_common::SocketId(7) },
+        ControlRequest::Leave { player: ada(), reason: LeaveReason::Disconnected, session: orrery_common::SocketId(7) },
+        ControlRequest::Leave { player: ada(), reason: LeaveReason::Left, session: orrery_common::SocketId(7) },
+        ControlRequest::Leave { player: ada(), reason: LeaveReason::Kicked, session: orrery_common::SocketId::ANY },
         ControlRequest::Resync { player: ada() },
         ControlRequest::Command { player: ada(), id: ClientMsgId(5), payload: encode_command(&ArenaCommand::Emote(3)) },
         ControlRequest::Present { players: vec![ada()] },

@@ -16,7 +16,7 @@ use orrery_common::protocol::client::{FrameKind, ServerMsg};
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, StateFrame};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
-use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use orrery_common::{Epoch, HistoryPos, PlayerId, RoomId, Tick};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -24,7 +24,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-/// A socket's id within this gateway.
+/// A socket's id within this gateway (a counter; it never leaves the process). Room owners
+/// know the socket by another id, its random [`orrery_common::SocketId`].
 pub type SessionId = u64;
 
 /// How long a gateway keeps trying to vouch for its sockets with a room's new owner (which
@@ -40,10 +41,21 @@ const MAX_DROPPED_IN_A_ROW: u32 = 90;
 enum Cursor {
     /// Waiting for the keyframe of its join.
     Joining,
-    /// Sent frames up to (epoch, tick); the next must chain from there.
-    Live(Epoch, Tick),
-    /// Missed something after (epoch, tick): only a keyframe helps. `requested` when one is on its way.
-    NeedsKeyframe { after: Option<(Epoch, Tick)>, requested: bool },
+    /// Sent frames up to here; the next must chain from there.
+    Live(HistoryPos),
+    /// Missed something after `after`: only a keyframe helps. `requested` when one is on its way.
+    NeedsKeyframe { after: Option<HistoryPos>, requested: bool },
+}
+
+impl Cursor {
+    /// The newest position the socket has (or had before it missed something).
+    fn position(self) -> Option<HistoryPos> {
+        match self {
+            Cursor::Live(pos) => Some(pos),
+            Cursor::NeedsKeyframe { after, .. } => after,
+            Cursor::Joining => None,
+        }
+    }
 }
 
 struct Sink {
@@ -211,11 +223,7 @@ impl Hub {
             self.spawn_vouch(room, players);
         }
         let Some(sink) = feed.sinks.get_mut(&session) else { return };
-        let after = match sink.cursor {
-            Cursor::Live(e, t) => Some((e, t)),
-            Cursor::NeedsKeyframe { after, .. } => after,
-            Cursor::Joining => None,
-        };
+        let after = sink.cursor.position();
         // Treat the socket as needing exactly this keyframe; `offer` skips it if the
         // socket already has something newer.
         sink.cursor = Cursor::NeedsKeyframe { after, requested: true };
@@ -338,19 +346,19 @@ impl Hub {
 /// Offer one frame, which the gateway has had since `since`, to one socket, keeping its
 /// cursor honest.
 fn offer(sink: &mut Sink, frame: &StateFrame, since: Instant, metrics: &Metrics) -> Offer {
-    let at = (frame.epoch, frame.tick);
+    let at = frame.pos();
     let chains = match (sink.cursor, frame.kind) {
         (Cursor::Joining, _) => return Offer::Skipped,
-        (Cursor::Live(e, t), _) if (e, t) >= at => return Offer::Skipped,
+        (Cursor::Live(c), _) if c >= at => return Offer::Skipped,
         (Cursor::NeedsKeyframe { after: Some(c), .. }, _) if c >= at => return Offer::Skipped,
         (_, FrameKind::Keyframe) => true,
-        (Cursor::Live(e, t), FrameKind::Delta { base }) => e == frame.epoch && t == base,
+        (Cursor::Live(c), FrameKind::Delta { base }) => c == HistoryPos::new(frame.epoch, base),
         (Cursor::NeedsKeyframe { .. }, FrameKind::Delta { .. }) => false,
     };
     if !chains {
-        if let Cursor::Live(e, t) = sink.cursor {
+        if let Cursor::Live(c) = sink.cursor {
             metrics.frames_dropped.with_label_values(&["gap"]).inc();
-            sink.cursor = Cursor::NeedsKeyframe { after: Some((e, t)), requested: false };
+            sink.cursor = Cursor::NeedsKeyframe { after: Some(c), requested: false };
         }
         return Offer::NeedKeyframe;
     }
@@ -360,19 +368,14 @@ fn offer(sink: &mut Sink, frame: &StateFrame, since: Instant, metrics: &Metrics)
         Ok(()) => {
             metrics.messages_out.inc();
             metrics.bytes_out.inc_by(len as u64);
-            sink.cursor = Cursor::Live(frame.epoch, frame.tick);
+            sink.cursor = Cursor::Live(at);
             sink.dropped_in_a_row = 0;
             Offer::Sent
         }
         Err(TryPushError::Full(_)) => {
             metrics.frames_dropped.with_label_values(&["slow_consumer"]).inc();
             sink.dropped_in_a_row += 1;
-            let after = match sink.cursor {
-                Cursor::Live(e, t) => Some((e, t)),
-                Cursor::NeedsKeyframe { after, .. } => after,
-                Cursor::Joining => None,
-            };
-            sink.cursor = Cursor::NeedsKeyframe { after, requested: false };
+            sink.cursor = Cursor::NeedsKeyframe { after: sink.cursor.position(), requested: false };
             if sink.dropped_in_a_row > MAX_DROPPED_IN_A_ROW {
                 sink.slow.cancel();
                 return Offer::Gone;
@@ -408,8 +411,13 @@ mod tests {
         let metrics = Metrics::new(&prometheus::Registry::new());
         let (tx, mut rx) = crate::outbox::outbox(4);
         let slow = CancellationToken::new();
-        let mut sink =
-            Sink { player: PlayerId::random(), tx, slow: slow.clone(), cursor: Cursor::Live(Epoch(1), Tick(10)), dropped_in_a_row: 0 };
+        let mut sink = Sink {
+            player: PlayerId::random(),
+            tx,
+            slow: slow.clone(),
+            cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
+            dropped_in_a_row: 0,
+        };
 
         // The queue holds 4 frames; the 5th is dropped, never queued or waited for.
         for t in 11..=14 {
@@ -424,7 +432,7 @@ mod tests {
         while rx.try_recv().is_some() {}
         assert!(matches!(offer(&mut sink, &frame(17, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Sent));
         assert!(matches!(offer(&mut sink, &delta(18), Instant::now(), &metrics), Offer::Sent));
-        assert_eq!(sink.cursor, Cursor::Live(Epoch(1), Tick(18)));
+        assert_eq!(sink.cursor, Cursor::Live(HistoryPos::new(Epoch(1), Tick(18))));
 
         // A socket that never catches up is given up on, and its session is told.
         let mut t = 19;
@@ -461,7 +469,7 @@ mod tests {
             player: PlayerId::random(),
             tx,
             slow: CancellationToken::new(),
-            cursor: Cursor::Live(Epoch(2), Tick(5)),
+            cursor: Cursor::Live(HistoryPos::new(Epoch(2), Tick(5))),
             dropped_in_a_row: 0,
         };
         assert!(matches!(offer(&mut sink, &frame(5, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Skipped));

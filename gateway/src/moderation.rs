@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use orrery_common::protocol::encode;
 use orrery_common::protocol::internal::{ControlRequest, LeaveReason, PlayerEvent};
-use orrery_common::{PlayerId, RoomId};
+use orrery_common::{PlayerId, RoomId, SocketId};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +37,7 @@ pub async fn kick(
     let req: Kick = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
     let room = RoomId(room);
     app.rooms.ban(room, identity.player, req.player).await?;
-    let leave = ControlRequest::Leave { player: req.player, reason: LeaveReason::Kicked, session: 0 };
+    let leave = ControlRequest::Leave { player: req.player, reason: LeaveReason::Kicked, session: SocketId::ANY };
     let removed = app.control(room, &leave, Duration::from_secs(2)).await.is_some();
     let event = encode(&PlayerEvent::Kicked { room });
     app.nats.publish(app.names.player_events(req.player), event.into()).await.map_err(|e| ApiError::Internal(format!("nats: {e}")))?;

@@ -57,7 +57,7 @@ pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>, connect: 
 struct Session {
     id: SessionId,
     /// Names this socket to room owners (random, so unique across gateways).
-    nonce: u64,
+    nonce: orrery_common::SocketId,
     identity: Identity,
     app: Arc<App>,
     tx: Outbox,
@@ -80,7 +80,7 @@ impl Session {
         let limits = app.config.limits();
         Self {
             id,
-            nonce: rand::random(),
+            nonce: orrery_common::SocketId(rand::random()),
             identity,
             tx,
             rx: Some(rx),

@@ -7,7 +7,7 @@
 
 use crate::snapshot::{PendingEvent, RoomSnapshot};
 use orrery_common::game::{Phase, PlayerResult, RoomSettings};
-use orrery_common::{Epoch, RoomId, Tick};
+use orrery_common::{Epoch, HistoryPos, RoomId, Tick};
 use sqlx::PgPool;
 use sqlx::types::Json;
 
@@ -56,12 +56,12 @@ impl Store {
     }
 
     /// The newest durable snapshot of `room`.
-    pub async fn durable_snapshot(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, sqlx::Error> {
+    pub async fn durable_snapshot(&self, room: RoomId) -> Result<Option<(HistoryPos, Vec<u8>)>, sqlx::Error> {
         let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as("SELECT epoch, tick, state FROM room_snapshots WHERE room = $1")
             .bind(room.get() as i64)
             .fetch_optional(&self.pg)
             .await?;
-        Ok(row.map(|(e, t, s)| (Epoch(e as u64), Tick(t as u64), s)))
+        Ok(row.map(|(e, t, s)| (HistoryPos::new(Epoch(e as u64), Tick(t as u64)), s)))
     }
 
     /// Write a durable snapshot and the events since the last one, in one transaction,
