@@ -2,7 +2,7 @@
 //! who is removed from the match and refused when trying to rejoin.
 
 use crate::matchmaking::token;
-use crate::support::Env;
+use orrery_systests::Env;
 use orrery_arena::ArenaView;
 use orrery_client::{Connection, Event};
 use orrery_common::PlayerId;

@@ -1,7 +1,7 @@
 //! Test 4: a malformed or oversized frame closes only that connection, with the
 //! documented code; the room and the other clients carry on.
 
-use crate::support::{Env, next_event_where};
+use orrery_systests::{Env, next_event_where};
 use orrery_client::Event;
 use orrery_common::protocol::close;
 use tokio_tungstenite::tungstenite::Message;

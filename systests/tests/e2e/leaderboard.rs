@@ -1,7 +1,7 @@
 //! Issue 4, test 5: the live leaderboard (Redis) is counted once per room, and after a
 //! flush it is rebuilt from PostgreSQL, identical.
 
-use crate::support::Env;
+use orrery_systests::Env;
 use orrery_common::PlayerId;
 use orrery_common::names::Names;
 use orrery_gateway::leaderboard::Leaderboard;

@@ -8,7 +8,7 @@
 //!
 //! Placements are observed the way gateways learn them: `<prefix>.player.*.events`.
 
-use crate::support::{Env, SECRET};
+use orrery_systests::{Env, SECRET};
 use futures::StreamExt;
 use orrery_client::{Connection, Event};
 use orrery_common::auth::{Claims, sign_hs256};

@@ -1,7 +1,7 @@
 //! Test 2: two workers and 20 rooms — every room is owned by exactly one worker and
 //! ticks at 30 Hz.
 
-use crate::support::{Env, eventually};
+use orrery_systests::{Env, eventually};
 use futures::StreamExt;
 use orrery_common::protocol::decode;
 use orrery_common::protocol::internal::StateFrame;

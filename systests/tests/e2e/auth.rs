@@ -1,7 +1,7 @@
 //! Test 3: refused before the upgrade — no token, bad signature, expired, wrong audience,
 //! `alg: none`, an HS256 token keyed with the RS256 public key, a foreign `Origin`.
 
-use crate::support::{Env, SECRET};
+use orrery_systests::{Env, SECRET};
 use orrery_common::PlayerId;
 use orrery_common::auth::{Claims, sign_hs256};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

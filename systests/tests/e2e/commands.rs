@@ -1,7 +1,7 @@
 //! Issue 6, test 4: a duplicate command is applied once and acknowledged twice — also
 //! after the room moved to another worker.
 
-use crate::support::{Env, eventually, next_event_where};
+use orrery_systests::{Env, eventually, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;

@@ -179,7 +179,6 @@ impl GatewayHandle {
     }
 }
 
-#[allow(dead_code)]
 pub struct WorkerHandle {
     pub id: String,
     pub owned: Arc<OwnedRooms>,

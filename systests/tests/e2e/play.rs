@@ -2,7 +2,7 @@
 //! each see the other's ship react to its inputs within 3 ticks, and each input
 //! sequence comes back acked in the frames.
 
-use crate::support::Env;
+use orrery_systests::Env;
 use orrery_arena::{ArenaView, Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};

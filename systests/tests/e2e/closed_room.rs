@@ -3,7 +3,7 @@
 //! Before, the gateway asked the room's (gone) owner, got nothing, and said nothing (or
 //! "resend the command"), so a client following the protocol document resent forever.
 
-use crate::support::{Env, next_event_where};
+use orrery_systests::{Env, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;

@@ -3,7 +3,7 @@
 //! owner's first frame), where without a word from any gateway the room would start her
 //! grace after `SEAT_CONFIRMATION`.
 
-use crate::support::{Env, eventually, next_event_where};
+use orrery_systests::{Env, eventually, next_event_where};
 use orrery_arena::ArenaView;
 use orrery_client::Event;
 use orrery_common::protocol::client::{ClientMsg, FrameKind};

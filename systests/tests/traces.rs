@@ -8,10 +8,6 @@
 //! the gateway's, which is only true when the trace context crossed NATS in the
 //! control request's headers.
 
-#[allow(dead_code)]
-#[path = "e2e/support.rs"]
-mod support;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -24,7 +20,7 @@ use prost::Message as _;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use support::{Env, eventually};
+use orrery_systests::{Env, eventually};
 
 type Received = Arc<Mutex<Vec<Span>>>;
 

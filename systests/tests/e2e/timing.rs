@@ -3,7 +3,7 @@
 //! timed from the gateway having it (`orrery_gateway_input_pipeline_seconds`,
 //! `orrery_gateway_fanout_seconds`).
 
-use crate::support::{Env, metric, next_event_where};
+use orrery_systests::{Env, metric, next_event_where};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::Event;
 use std::net::SocketAddr;

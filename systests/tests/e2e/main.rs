@@ -13,6 +13,5 @@ mod ownership;
 mod play;
 mod private_rooms;
 mod resume;
-mod support;
 mod timing;
 mod vouching;

@@ -3,7 +3,7 @@
 //! Redis key, no gateway subscription, no worker task, and its row says closed.
 
 use crate::matchmaking::{expect_matched, token};
-use crate::support::{Env, metric};
+use orrery_systests::{Env, metric};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{ClientMsg, ServerMsg};
@@ -152,7 +152,7 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
     for addr in [gw1.addr, gw2.addr] {
         assert_eq!(metric(addr, "orrery_gateway_room_subscriptions").await, 0.0, "gateway {addr} still subscribed");
     }
-    crate::support::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;
+    orrery_systests::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;
 
     pg.close().await;
     gw1.stop().await;

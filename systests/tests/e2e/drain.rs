@@ -2,7 +2,7 @@
 //! reconnect elsewhere, and closes; an SDK session moves to another gateway and its
 //! frames carry on with nothing duplicated.
 
-use crate::support::Env;
+use orrery_systests::Env;
 use orrery_client::session::{Session, SessionConfig, SessionEvent};
 use std::time::Duration;
 
