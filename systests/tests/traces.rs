@@ -155,5 +155,4 @@ async fn a_join_is_one_trace_across_gateway_and_worker() {
     let worker_drain = named("drain").find(|s| attr(s, "worker").is_some()).unwrap_or_else(|| panic!("the worker's drain span:\n{all}"));
     assert!(descends_from(room_drain, worker_drain, &by_id), "a room's drain is inside its worker's:\n{all}");
     assert!(named("drain").any(|s| attr(s, "gateway").is_some()), "the gateway's drain span:\n{all}");
-    env.cleanup().await;
 }

@@ -61,9 +61,6 @@ async fn a_resent_command_is_acknowledged_again_but_applied_once() {
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(emotes(&pg).await, 2, "ada's command once, bob's once");
-    gw.stop().await;
-    second.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -88,7 +85,4 @@ async fn a_command_resent_after_a_hand_off_is_not_applied_again() {
     assert_eq!(ack(&mut again, 1).await, CommandOutcome::Accepted, "acknowledged by the new owner");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(emotes(&pg).await, 1, "applied once across the hand-off");
-    gw.stop().await;
-    second.stop().await;
-    env.cleanup().await;
 }

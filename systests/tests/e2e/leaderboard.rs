@@ -16,7 +16,7 @@ async fn board(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> BTree
 async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     let env = Env::new().await;
     // A gateway applies the migrations (and would rebuild a missing board at start).
-    let gw = env.gateway().await;
+    let _gw = env.gateway().await;
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
     let manager = redis::aio::ConnectionManager::new(redis.clone()).await.unwrap();
@@ -76,6 +76,4 @@ async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     assert_eq!(top[0].score, *live.values().max().unwrap());
 
     pg.close().await;
-    gw.stop().await;
-    env.cleanup().await;
 }

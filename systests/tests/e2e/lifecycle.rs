@@ -155,8 +155,4 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
     orrery_systests::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;
 
     pg.close().await;
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

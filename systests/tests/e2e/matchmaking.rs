@@ -165,9 +165,6 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
         })
     );
     pg.close().await;
-    gw1.stop().await;
-    gw2.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -248,8 +245,6 @@ async fn region_and_rating_group_players_and_relax_with_waiting() {
     assert!(at >= Duration::from_millis(2300) && at < Duration::from_millis(4000), "placed after {at:?}, rule says ~2.5 s");
 
     pg.close().await;
-    gw.stop().await;
-    env.cleanup().await;
 }
 
 /// Read events until `Matched` and `Joined` for `room` (or fail).
@@ -288,7 +283,7 @@ async fn expect_waiting(conn: &mut Connection, d: Duration) {
 #[tokio::test]
 async fn a_party_lands_in_one_room_and_a_party_that_cannot_fit_waits() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw1 = env.gateway_with(&["--mm-modes", "party=4-5"]).await;
     let gw2 = env.gateway_with(&["--mm-modes", "party=4-5"]).await;
     let connect = |gw: usize| {
@@ -380,9 +375,4 @@ async fn a_party_lands_in_one_room_and_a_party_that_cannot_fit_waits() {
             _ => {}
         }
     }
-
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

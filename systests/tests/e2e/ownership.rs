@@ -45,10 +45,6 @@ async fn twenty_rooms_two_workers_one_owner_each_at_thirty_hertz() {
         let rate = (t1.get() - t0.get()) as f64 / secs;
         assert!((25.0..=35.0).contains(&rate), "room {room} ticked at {rate:.1} Hz");
     }
-    gw.stop().await;
-    a.stop().await;
-    b.stop().await;
-    env.cleanup().await;
 }
 
 /// Redis keeps nothing on disk here: after it loses its data, owners keep their rooms
@@ -76,10 +72,6 @@ async fn rooms_survive_redis_forgetting_their_leases() {
     let again: Option<String> = redis::cmd("GET").arg(&lease).query_async(&mut redis).await.unwrap();
     assert_eq!(again, holder, "the owner took its vanished lease again");
     assert!(worker.owned.contains(waiting), "and kept running the room");
-
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 /// A worker claims no more than its capacity, and hands rooms over when told to shed load.
@@ -102,8 +94,4 @@ async fn capacity_is_respected_and_a_worker_can_shed_rooms() {
         reqwest::Client::new().post(format!("http://{}/v1/shed?rooms=2", a.ops)).send().await.unwrap().json().await.unwrap();
     assert_eq!(shed["shed"].as_array().unwrap().len(), 2);
     eventually(10, "b takes the shed rooms", || a.owned.len() == 1 && b.owned.len() == 4).await;
-    gw.stop().await;
-    a.stop().await;
-    b.stop().await;
-    env.cleanup().await;
 }

@@ -46,7 +46,7 @@ async fn watch_until(conn: &mut Connection, view: &mut Option<ArenaView>, what: 
 #[tokio::test]
 async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw1 = env.gateway().await;
     let gw2 = env.gateway().await;
     let http = reqwest::Client::new();
@@ -134,8 +134,4 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let _: PlayerId = b;
 
     pg.close().await;
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

@@ -26,7 +26,7 @@ fn frame(e: Event) -> Frame {
 #[tokio::test]
 async fn a_client_resuming_from_an_old_tick_gets_one_keyframe_then_only_newer_frames() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw = env.gateway().await;
     let room = gw.room(serde_json::json!({})).await;
     let token = gw.api().guest(Some("ada")).await.unwrap().token;
@@ -54,15 +54,12 @@ async fn a_client_resuming_from_an_old_tick_gets_one_keyframe_then_only_newer_fr
         assert_eq!(f.kind, FrameKind::Delta { base: last });
         last = f.tick;
     }
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
 async fn a_client_that_missed_frames_sees_the_gap_and_gets_a_keyframe() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw = env.gateway().await;
     let room = gw.room(serde_json::json!({})).await;
     let mut conn = gw.guest("gap").await;
@@ -84,9 +81,6 @@ async fn a_client_that_missed_frames_sees_the_gap_and_gets_a_keyframe() {
     };
     let next = frame(next_frame(&mut conn).await);
     assert_eq!(next.kind, FrameKind::Delta { base: keyframe.tick });
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -125,6 +119,4 @@ async fn a_session_refused_by_the_room_reports_the_servers_error_code() {
         Err(e) => panic!("expected a typed refusal, got {e}"),
         Ok(_) => panic!("joined a room that does not exist"),
     }
-    gw.stop().await;
-    env.cleanup().await;
 }

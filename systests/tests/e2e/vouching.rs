@@ -38,5 +38,4 @@ async fn a_player_whose_socket_survives_a_hand_off_stays_connected() {
     let view = ArenaView::from_keyframe(&keyframe.payload).unwrap();
     let ship = view.ship_of(ada.player()).expect("ada is seated");
     assert!(ship.connected(), "the gateway vouched for ada's socket: she is still connected");
-    env.cleanup().await;
 }
