@@ -10,6 +10,7 @@
 use orrery_client::Connection;
 use orrery_client::http::Api;
 use orrery_common::RoomId;
+use orrery_common::names::Names;
 use orrery_gateway::Gateway;
 use orrery_worker::Worker;
 use orrery_worker::owned_rooms::OwnedRooms;
@@ -58,6 +59,11 @@ impl Env {
             prefix,
             dir,
         }
+    }
+
+    /// This test's NATS subjects and Redis keys.
+    pub fn names(&self) -> Names {
+        Names::new(&self.prefix)
     }
 
     /// Flags every binary shares: where the services are, and this test's prefix.
@@ -142,7 +148,7 @@ impl Env {
             admin.close().await;
         }
         if let Ok(mut redis) = orrery_common::services::connect_redis(&self.redis_url).await {
-            let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", self.prefix)).query_async(&mut redis).await.unwrap_or_default();
+            let keys: Vec<String> = redis::cmd("KEYS").arg(self.names().all_keys()).query_async(&mut redis).await.unwrap_or_default();
             if !keys.is_empty() {
                 let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await;
             }
@@ -155,8 +161,10 @@ impl Drop for Env {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "test failed: kept its database {} ({}) and its Redis keys {}:* for inspection",
-                self.database, self.database_url, self.prefix
+                "test failed: kept its database {} ({}) and its Redis keys {} for inspection",
+                self.database,
+                self.database_url,
+                self.names().all_keys()
             );
             return;
         }

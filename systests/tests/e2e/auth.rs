@@ -4,6 +4,7 @@
 use orrery_systests::{Env, SECRET};
 use orrery_common::PlayerId;
 use orrery_common::auth::{Claims, sign_hs256};
+use orrery_common::protocol::client::{SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Try to open a WebSocket; the HTTP status of the answer (101 when upgraded).
@@ -11,7 +12,7 @@ async fn attempt(url: &str, token: Option<&str>, origin: Option<&str>, subprotoc
     let mut req = url.into_client_request().unwrap();
     let h = req.headers_mut();
     if subprotocol {
-        h.insert("Sec-WebSocket-Protocol", "orrery.v1".parse().unwrap());
+        h.insert("Sec-WebSocket-Protocol", SUBPROTOCOL.parse().unwrap());
     }
     if let Some(t) = token {
         h.insert("Authorization", format!("Bearer {t}").parse().unwrap());
@@ -67,9 +68,9 @@ async fn bad_tokens_and_foreign_origins_are_refused_before_the_upgrade() {
 
     // The browser form: the token as a second subprotocol.
     let mut req = url.as_str().into_client_request().unwrap();
-    req.headers_mut().insert("Sec-WebSocket-Protocol", format!("orrery.v1, orrery.token.{good}").parse().unwrap());
+    req.headers_mut().insert("Sec-WebSocket-Protocol", format!("{SUBPROTOCOL}, {TOKEN_SUBPROTOCOL_PREFIX}{good}").parse().unwrap());
     let (_, resp_ok) = tokio_tungstenite::connect_async(req).await.expect("token subprotocol accepted");
-    assert_eq!(resp_ok.headers().get("Sec-WebSocket-Protocol").unwrap(), "orrery.v1");
+    assert_eq!(resp_ok.headers().get("Sec-WebSocket-Protocol").unwrap(), SUBPROTOCOL);
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 
 use orrery_systests::Env;
 use orrery_common::PlayerId;
-use orrery_common::names::Names;
 use orrery_gateway::leaderboard::Leaderboard;
 use std::collections::BTreeMap;
 
@@ -21,7 +20,7 @@ async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
     let manager = redis::aio::ConnectionManager::new(redis.clone()).await.unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let names = Names::new(env.prefix.clone());
+    let names = env.names();
     let lb = Leaderboard::new(manager, pg.clone(), names.clone());
 
     // 20 finished matches of 3 to 5 among 12 players, through the live path.

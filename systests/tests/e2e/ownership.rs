@@ -28,7 +28,7 @@ async fn twenty_rooms_two_workers_one_owner_each_at_thirty_hertz() {
 
     // Watch every room's frames for two seconds.
     let nats = async_nats::connect(&env.nats_url).await.unwrap();
-    let mut sub = nats.subscribe(format!("{}.room.*.state", env.prefix)).await.unwrap();
+    let mut sub = nats.subscribe(env.names().all_room_states()).await.unwrap();
     let mut first: BTreeMap<RoomId, (Tick, tokio::time::Instant)> = BTreeMap::new();
     let mut last: BTreeMap<RoomId, (Tick, tokio::time::Instant)> = BTreeMap::new();
     let until = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -58,13 +58,13 @@ async fn rooms_survive_redis_forgetting_their_leases() {
     let redis_client = redis::Client::open(env.redis_url.as_str()).unwrap();
     let mut redis = redis_client.get_multiplexed_async_connection().await.unwrap();
     // Redis forgets the waiting room before any worker saw it.
-    let _: () = redis::cmd("DEL").arg(format!("{}:rooms:unowned", env.prefix)).query_async(&mut redis).await.unwrap();
+    let _: () = redis::cmd("DEL").arg(env.names().rooms_unowned()).query_async(&mut redis).await.unwrap();
 
     let worker = env.worker_with(&["--reconcile-interval-ms", "200"]).await;
     eventually(10, "the forgotten room is claimed after reconciling", || worker.owned.contains(waiting)).await;
 
     // Now Redis forgets the lease of a running room: its owner keeps it, same epoch.
-    let lease = format!("{}:lease:room:{waiting}", env.prefix);
+    let lease = env.names().lease(waiting);
     let holder: Option<String> = redis::cmd("GET").arg(&lease).query_async(&mut redis).await.unwrap();
     assert!(holder.is_some());
     let _: () = redis::cmd("DEL").arg(&lease).query_async(&mut redis).await.unwrap();
