@@ -16,11 +16,11 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use orrery_common::config::TelemetryArgs;
+use orrery_systests::{Env, eventually};
 use prost::Message as _;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use orrery_systests::{Env, eventually};
 
 type Received = Arc<Mutex<Vec<Span>>>;
 

@@ -1,10 +1,10 @@
 //! Test 3: refused before the upgrade — no token, bad signature, expired, wrong audience,
 //! `alg: none`, an HS256 token keyed with the RS256 public key, a foreign `Origin`.
 
-use orrery_systests::{Env, SECRET};
 use orrery_common::PlayerId;
 use orrery_common::auth::{Claims, sign_hs256};
 use orrery_common::protocol::client::{SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
+use orrery_systests::{Env, SECRET};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Try to open a WebSocket; the HTTP status of the answer (101 when upgraded).

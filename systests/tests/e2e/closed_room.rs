@@ -3,11 +3,11 @@
 //! Before, the gateway asked the room's (gone) owner, got nothing, and said nothing (or
 //! "resend the command"), so a client following the protocol document resent forever.
 
-use orrery_systests::{Env, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, ServerMsg};
+use orrery_systests::{Env, next_event_where};
 use std::time::Duration;
 
 #[tokio::test]

@@ -1,11 +1,11 @@
 //! Issue 6, test 4: a duplicate command is applied once and acknowledged twice — also
 //! after the room moved to another worker.
 
-use orrery_systests::{Env, eventually, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;
 use orrery_common::protocol::client::{ClientMsg, CommandOutcome, ServerMsg};
+use orrery_systests::{Env, eventually, next_event_where};
 use std::time::Duration;
 
 async fn ack(conn: &mut Connection, id: u32) -> CommandOutcome {

@@ -2,8 +2,8 @@
 //! reconnect elsewhere, and closes; an SDK session moves to another gateway and its
 //! frames carry on with nothing duplicated.
 
-use orrery_systests::Env;
 use orrery_client::session::{Session, SessionConfig, SessionEvent};
+use orrery_systests::Env;
 use std::time::Duration;
 
 #[tokio::test]

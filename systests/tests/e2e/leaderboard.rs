@@ -1,9 +1,9 @@
 //! Issue 4, test 5: the live leaderboard (Redis) is counted once per room, and after a
 //! flush it is rebuilt from PostgreSQL, identical.
 
-use orrery_systests::Env;
 use orrery_common::PlayerId;
 use orrery_gateway::leaderboard::Leaderboard;
+use orrery_systests::Env;
 use std::collections::BTreeMap;
 
 async fn board(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> BTreeMap<String, i64> {

@@ -3,11 +3,11 @@
 //! Redis key, no gateway subscription, no worker task, and its row says closed.
 
 use crate::matchmaking::{expect_matched, token};
-use orrery_systests::{Env, metric};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{ClientMsg, ServerMsg};
 use orrery_common::{PlayerId, RoomId};
+use orrery_systests::{Env, metric};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -144,8 +144,7 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
         assert!(!member, "room {room} still in {key}");
     }
     for p in &players {
-        let in_room: Option<String> =
-            redis::cmd("HGET").arg(env.names().player(*p)).arg("room").query_async(&mut conn).await.unwrap();
+        let in_room: Option<String> = redis::cmd("HGET").arg(env.names().player(*p)).arg("room").query_async(&mut conn).await.unwrap();
         assert_eq!(in_room, None, "{p} still points at the closed room");
     }
     // No gateway subscription, no worker task.

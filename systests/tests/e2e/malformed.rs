@@ -1,9 +1,9 @@
 //! Test 4: a malformed or oversized frame closes only that connection, with the
 //! documented code; the room and the other clients carry on.
 
-use orrery_systests::{Env, next_event_where};
 use orrery_client::Event;
 use orrery_common::protocol::close;
+use orrery_systests::{Env, next_event_where};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn close_code(conn: &mut orrery_client::Connection) -> u16 {

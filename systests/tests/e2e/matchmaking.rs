@@ -8,7 +8,6 @@
 //!
 //! Placements are observed the way gateways learn them: `<prefix>.player.*.events`.
 
-use orrery_systests::{Env, SECRET};
 use futures::StreamExt;
 use orrery_client::{Connection, Event};
 use orrery_common::auth::{Claims, sign_hs256};
@@ -17,6 +16,7 @@ use orrery_common::protocol::client::{ClientMsg, ServerMsg};
 use orrery_common::protocol::decode;
 use orrery_common::protocol::internal::PlayerEvent;
 use orrery_common::{PlayerId, RoomId};
+use orrery_systests::{Env, SECRET};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -121,8 +121,7 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
     let mut unplaced = Vec::new();
     for (p, _) in &players {
-        let in_redis: Option<u64> =
-            redis::cmd("HGET").arg(env.names().player(*p)).arg("room").query_async(&mut conn).await.unwrap();
+        let in_redis: Option<u64> = redis::cmd("HGET").arg(env.names().player(*p)).arg("room").query_async(&mut conn).await.unwrap();
         match placements.room_of(*p) {
             Some(room) => assert_eq!(in_redis, Some(room.get()), "Redis disagrees about {p}"),
             None => {
@@ -142,8 +141,7 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
     assert!(unplaced.len() < 3, "{} players left waiting", unplaced.len());
     let mut conn2 = conn.clone();
     for p in &unplaced {
-        let ticket: Option<String> =
-            redis::cmd("HGET").arg(env.names().player(*p)).arg("ticket").query_async(&mut conn2).await.unwrap();
+        let ticket: Option<String> = redis::cmd("HGET").arg(env.names().player(*p)).arg("ticket").query_async(&mut conn2).await.unwrap();
         assert!(ticket.is_some(), "{p} is neither placed nor queued");
     }
     // A player may be placed before its own HTTP answer arrives: count from the start then.

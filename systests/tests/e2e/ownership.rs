@@ -1,11 +1,11 @@
 //! Test 2: two workers and 20 rooms — every room is owned by exactly one worker and
 //! ticks at 30 Hz.
 
-use orrery_systests::{Env, eventually};
 use futures::StreamExt;
 use orrery_common::protocol::decode;
 use orrery_common::protocol::internal::StateFrame;
 use orrery_common::{RoomId, Tick};
+use orrery_systests::{Env, eventually};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 

@@ -2,11 +2,11 @@
 //! each see the other's ship react to its inputs within 3 ticks, and each input
 //! sequence comes back acked in the frames.
 
-use orrery_systests::Env;
 use orrery_arena::{ArenaView, Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
 use orrery_common::{InputSeq, PlayerId, Tick};
+use orrery_systests::Env;
 use std::time::Duration;
 
 /// A connection and the arena as it sees it.

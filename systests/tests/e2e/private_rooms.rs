@@ -2,12 +2,12 @@
 //! who is removed from the match and refused when trying to rejoin.
 
 use crate::matchmaking::token;
-use orrery_systests::Env;
 use orrery_arena::ArenaView;
 use orrery_client::{Connection, Event};
 use orrery_common::PlayerId;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, FrameKind, ServerMsg};
 use orrery_common::protocol::close;
+use orrery_systests::Env;
 use std::time::Duration;
 use tokio::time::Instant;
 

@@ -2,10 +2,10 @@
 //! then nothing it already had; a client that misses frames detects the gap and resyncs;
 //! a session that cannot reach any gateway opens its circuit breaker with a clear error.
 
-use orrery_systests::{Env, next_event_where};
 use orrery_client::session::{Session, SessionConfig, SessionError};
 use orrery_client::{Connection, ErrorCode, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
+use orrery_systests::{Env, next_event_where};
 use std::time::Duration;
 
 async fn next_frame(conn: &mut Connection) -> Event {

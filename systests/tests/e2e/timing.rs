@@ -3,9 +3,9 @@
 //! timed from the gateway having it (`orrery_gateway_input_pipeline_seconds`,
 //! `orrery_gateway_fanout_seconds`).
 
-use orrery_systests::{Env, metric, next_event_where};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::Event;
+use orrery_systests::{Env, metric, next_event_where};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

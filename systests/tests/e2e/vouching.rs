@@ -3,10 +3,10 @@
 //! owner's first frame), where without a word from any gateway the room would start her
 //! grace after `SEAT_CONFIRMATION`.
 
-use orrery_systests::{Env, eventually, next_event_where};
 use orrery_arena::ArenaView;
 use orrery_client::Event;
 use orrery_common::protocol::client::{ClientMsg, FrameKind};
+use orrery_systests::{Env, eventually, next_event_where};
 use orrery_worker::room::SEAT_CONFIRMATION;
 use std::time::Duration;
 
