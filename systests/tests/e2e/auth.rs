@@ -1,4 +1,4 @@
-//! Test 3: refused before the upgrade — no token, bad signature, expired, wrong audience,
+//! What is refused before the upgrade: no token, bad signature, expired, wrong audience,
 //! `alg: none`, an HS256 token keyed with the RS256 public key, a foreign `Origin`.
 
 use orrery_common::PlayerId;

@@ -1,4 +1,4 @@
-//! Issue 6, test 4: a duplicate command is applied once and acknowledged twice — also
+//! A duplicate command is applied once and acknowledged twice — also
 //! after the room moved to another worker.
 
 use orrery_arena::{ArenaCommand, encode_command};

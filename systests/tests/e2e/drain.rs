@@ -1,4 +1,4 @@
-//! Issue 6: a gateway told to stop fails readiness at once, tells every client to
+//! A gateway told to stop fails readiness at once, tells every client to
 //! reconnect elsewhere, and closes; an SDK session moves to another gateway and its
 //! frames carry on with nothing duplicated.
 

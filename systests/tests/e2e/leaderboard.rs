@@ -1,4 +1,4 @@
-//! Issue 4, test 5: the live leaderboard (Redis) is counted once per room, and after a
+//! The live leaderboard (Redis) is counted once per room, and after a
 //! flush it is rebuilt from PostgreSQL, identical.
 
 use orrery_common::PlayerId;

@@ -1,4 +1,4 @@
-//! Issue 4, test 4: a whole match played by bots through matchmaking ends with the right
+//! A whole match played by bots through matchmaking ends with the right
 //! results and leaderboard rows, and once the room closes nothing of it is left: no
 //! Redis key, no gateway subscription, no worker task, and its row says closed.
 

@@ -1,4 +1,4 @@
-//! Test 4: a malformed or oversized frame closes only that connection, with the
+//! A malformed or oversized frame closes only that connection, with the
 //! documented code; the room and the other clients carry on.
 
 use orrery_client::Event;

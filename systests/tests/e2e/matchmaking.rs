@@ -1,4 +1,4 @@
-//! Issue 4, tests 1–3: matchmaking through real gateways, Redis, PostgreSQL and NATS.
+//! Matchmaking through real gateways, Redis, PostgreSQL and NATS.
 //!
 //! 1. 1,000 players queue at once through two gateways: each ends in exactly one room,
 //!    every room holds 3 to 5, nobody is placed twice, nobody waits beyond the rules.

@@ -1,4 +1,4 @@
-//! Test 2: two workers and 20 rooms — every room is owned by exactly one worker and
+//! Two workers and 20 rooms — every room is owned by exactly one worker and
 //! ticks at 30 Hz.
 
 use futures::StreamExt;

@@ -1,4 +1,4 @@
-//! Test 1: two SDK clients connected through two different gateways to the same room
+//! Two SDK clients connected through two different gateways to the same room
 //! each see the other's ship react to its inputs within 3 ticks, and each input
 //! sequence comes back acked in the frames.
 

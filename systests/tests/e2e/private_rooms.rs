@@ -1,4 +1,4 @@
-//! Issue 4, test 6: a private room is joined by invite code; its creator kicks a player,
+//! A private room is joined by invite code; its creator kicks a player,
 //! who is removed from the match and refused when trying to rejoin.
 
 use crate::matchmaking::token;

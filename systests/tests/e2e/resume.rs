@@ -1,4 +1,4 @@
-//! Issue 6, tests 2, 3 and 6: a client resuming from an old tick gets a keyframe first and
+//! A client resuming from an old tick gets a keyframe first and
 //! then nothing it already had; a client that misses frames detects the gap and resyncs;
 //! a session that cannot reach any gateway opens its circuit breaker with a clear error.
 
