@@ -161,7 +161,8 @@ impl Drop for Env {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "test failed: kept its database {} ({}) and its Redis keys {} for inspection",
+                "{} failed: kept its database {} ({}) and its Redis keys {} for inspection",
+                std::thread::current().name().unwrap_or("the test"),
                 self.database,
                 self.database_url,
                 self.names().all_keys()
