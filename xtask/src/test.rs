@@ -1,6 +1,7 @@
-//! `cargo xtask test`: make sure the services answer, run every test of the workspace,
-//! then the system smoke test (`up` with bots for a few seconds, on spare ports), the short
-//! chaos run (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
+//! `cargo xtask test`: make sure the services answer, run every test of the workspace (the
+//! system tests of `systests/` among them), then the system smoke test (`up` with bots for a few
+//! seconds, on spare ports), the short chaos run (`cargo xtask chaos --quick`), then the
+//! operations checks (`cargo xtask ops-check`).
 
 use crate::services;
 use crate::up::{self, UpArgs};
