@@ -87,12 +87,12 @@ async fn main() -> anyhow::Result<()> {
             let given = &pool[..pool.len().min(per_step)];
             let out = place_with(&place, &mut conn, &names, "arena", limits, &args, now + 100, given).await?;
             // The script takes the ids it is given in order.
-            pool.drain(..out.placements.iter().filter(|p| p.1).count());
+            pool.drain(..out.placements.iter().filter(|p| p.created).count());
             step_time += t.elapsed();
             steps += 1;
             let got = out.players_placed();
             placed += got;
-            rooms += out.placements.iter().filter(|p| p.1).count();
+            rooms += out.placements.iter().filter(|p| p.created).count();
             if got == 0 {
                 break;
             }

@@ -63,8 +63,8 @@ pub struct Config {
 pub struct MatchmakingArgs {
     /// Modes players may queue for, with their room sizes: `mode=min-max`, comma separated.
     /// `min` must be the game's own minimum for the mode (arena 3, arena-duel 2).
-    #[arg(long, env = "ORRERY_MM_MODES", value_delimiter = ',', default_value = "arena=3-5,arena-duel=2-4")]
-    pub mm_modes: Vec<String>,
+    #[arg(long, env = "ORRERY_MM_MODES", value_delimiter = ',', default_value = "arena=3-5,arena-duel=2-4", value_parser = crate::matchmaking::parse_mode_spec)]
+    pub mm_modes: Vec<crate::matchmaking::ModeSpec>,
     /// A ticket's region preference relaxes (any region will do) after this wait.
     #[arg(long, env = "ORRERY_MM_REGION_RELAX_MS", default_value_t = 10_000)]
     pub mm_region_relax_ms: u64,
@@ -107,8 +107,8 @@ pub enum ConfigError {
     Queue,
     #[error(transparent)]
     Keys(#[from] orrery_common::auth::KeyError),
-    #[error("--mm-modes: {0}")]
-    Modes(String),
+    #[error("--mm-modes: at least one mode is needed")]
+    NoModes,
     #[error("--mm-step-ms must be between 10 and 10000, --mm-scan at least 1, --mm-pool at least 1, --mm-tick-hz within 5..=60")]
     Matchmaking,
 }
@@ -126,7 +126,9 @@ impl Config {
             return Err(ConfigError::Queue);
         }
         orrery_common::auth::Verifier::from_args(&self.auth)?;
-        crate::matchmaking::parse_modes(&self.matchmaking.mm_modes).map_err(ConfigError::Modes)?;
+        if self.matchmaking.mm_modes.is_empty() {
+            return Err(ConfigError::NoModes);
+        }
         let m = &self.matchmaking;
         if !(10..=10_000).contains(&m.mm_step_ms) || m.mm_scan == 0 || m.mm_pool == 0 || !(5..=60).contains(&m.mm_tick_hz) {
             return Err(ConfigError::Matchmaking);
@@ -148,5 +150,28 @@ impl Config {
 
     pub fn drain_grace(&self) -> Duration {
         Duration::from_millis(self.drain_grace_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matchmaking::{ModeLimits, ModeSpec};
+    use clap::Parser;
+
+    #[test]
+    fn mode_specs_are_parsed_once_by_clap() {
+        let config = Config::try_parse_from(["orrery-gateway", "--mm-modes", "arena=3-5, arena-duel=2-2"]).unwrap();
+        assert_eq!(
+            config.matchmaking.mm_modes,
+            vec![
+                ModeSpec { mode: "arena".into(), limits: ModeLimits { min: 3, max: 5 } },
+                ModeSpec { mode: "arena-duel".into(), limits: ModeLimits { min: 2, max: 2 } },
+            ]
+        );
+        for bad in ["arena", "arena=5-3", "arena=0-2", "arena=2-17", "bad mode=2-3"] {
+            let err = Config::try_parse_from(["orrery-gateway", "--mm-modes", bad]).unwrap_err();
+            assert!(err.to_string().contains("--mm-modes"), "{bad}: {err}");
+        }
     }
 }

@@ -5,11 +5,10 @@
 //! claimant; PostgreSQL then issues the epoch that fences everything it writes. The
 //! room continues from the newest snapshot, hot or durable, by (epoch, tick).
 
-use crate::Shared;
+use crate::App;
 use crate::lease::LeaseClock;
 use crate::room::Room;
 use crate::snapshot::RoomSnapshot;
-use anyhow::Context as _;
 use futures::StreamExt;
 use orrery_common::game::{Game, RoomSettings};
 use orrery_common::{Epoch, HistoryPos, RoomId};
@@ -22,15 +21,15 @@ use tracing::field::Empty;
 use tracing::{Span, info, warn};
 
 /// Scan and claim until `stop` is cancelled.
-pub async fn claim_loop(shared: Arc<Shared>, stop: CancellationToken) {
-    let mut wakeups = match shared.nats.subscribe(shared.names.rooms_new()).await {
+pub async fn claim_loop(app: Arc<App>, stop: CancellationToken) {
+    let mut wakeups = match app.nats.subscribe(app.names.rooms_new()).await {
         Ok(s) => Some(s),
         Err(e) => {
             warn!(error = %e, "cannot subscribe to wake-ups; relying on scans");
             None
         }
     };
-    let mut scan = tokio::time::interval(shared.timing.scan_interval());
+    let mut scan = tokio::time::interval(app.timing.scan_interval());
     scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -38,42 +37,42 @@ pub async fn claim_loop(shared: Arc<Shared>, stop: CancellationToken) {
             _ = scan.tick() => {}
             Some(_) = async { match wakeups.as_mut() { Some(w) => w.next().await, None => std::future::pending().await } } => {
                 // Busier workers answer a wake-up a little later, so rooms spread out.
-                let load = shared.owned.len() as f64 / shared.capacity as f64;
+                let load = app.owned.len() as f64 / app.capacity as f64;
                 tokio::time::sleep(Duration::from_millis((load * 20.0) as u64)).await;
             }
         }
         if stop.is_cancelled() {
             return;
         }
-        claim_some(&shared).await;
+        claim_some(&app).await;
     }
 }
 
-async fn claim_some(shared: &Arc<Shared>) {
-    let free = shared.capacity.saturating_sub(shared.owned.len());
+async fn claim_some(app: &Arc<App>) {
+    let free = app.capacity.saturating_sub(app.owned.len());
     if free == 0 {
         return;
     }
-    let mut candidates = match shared.leases.claimable(shared.timing.claim_batch() * 2).await {
+    let mut candidates = match app.leases.claimable(app.timing.claim_batch() * 2).await {
         Ok(c) => c,
         Err(e) => {
             warn!(error = %e, "scan for claimable rooms failed");
             return;
         }
     };
-    candidates.retain(|r| !shared.owned.contains(*r) && !shared.owned.recently_shed(*r));
+    candidates.retain(|r| !app.owned.contains(*r) && !app.owned.recently_shed(*r));
     candidates.shuffle(&mut rand::rng());
-    candidates.truncate(free.min(shared.timing.claim_batch()));
-    futures::future::join_all(candidates.into_iter().map(|room| claim(shared, room))).await;
+    candidates.truncate(free.min(app.timing.claim_batch()));
+    futures::future::join_all(candidates.into_iter().map(|room| claim(app, room))).await;
 }
 
 /// Try to become the owner of `room` (the `claim` span; `restore` inside it).
-#[tracing::instrument(name = "claim", skip(shared, room), fields(%room, worker = %shared.worker_id, epoch = Empty, failover = Empty, outcome = Empty))]
-pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
+#[tracing::instrument(name = "claim", skip(app, room), fields(%room, worker = %app.worker_id, epoch = Empty, failover = Empty, outcome = Empty))]
+pub async fn claim(app: &Arc<App>, room: RoomId) {
     let span = Span::current();
-    let token = format!("{}:{:016x}", shared.worker_id, rand::random::<u64>());
+    let token = format!("{}:{:016x}", app.worker_id, rand::random::<u64>());
     let sent = Instant::now();
-    match shared.leases.acquire(room, &token).await {
+    match app.leases.acquire(room, &token).await {
         Ok(true) => {}
         Ok(false) => {
             span.record("outcome", "lease_taken");
@@ -84,38 +83,38 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
             return;
         }
     }
-    let clock = Arc::new(LeaseClock::new(sent, shared.timing.lease_budget()));
-    let claimed = match shared.store.claim_epoch(room, &shared.worker_id).await {
+    let clock = Arc::new(LeaseClock::new(sent, app.timing.lease_budget()));
+    let claimed = match app.store.claim_epoch(room, &app.worker_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             // Closed or unknown: nothing to run.
             span.record("outcome", "closed");
-            let _ = shared.leases.release(room, &token, false).await;
-            let _ = shared.leases.forget(room).await;
+            let _ = app.leases.release(room, &token, false).await;
+            let _ = app.leases.forget(room).await;
             return;
         }
         Err(e) => {
             warn!(%room, error = %e, "epoch claim failed; giving the lease back");
-            let _ = shared.leases.release(room, &token, true).await;
+            let _ = app.leases.release(room, &token, true).await;
             return;
         }
     };
-    if let Err(e) = shared.leases.mark_owned(room).await {
+    if let Err(e) = app.leases.mark_owned(room).await {
         warn!(%room, error = %e, "recording ownership failed");
     }
-    shared.metrics.leases_acquired.inc();
+    app.metrics.leases_acquired.inc();
     if claimed.had_owner {
-        shared.metrics.failovers.inc();
+        app.metrics.failovers.inc();
     }
     span.record("epoch", tracing::field::display(claimed.epoch));
     span.record("failover", claimed.had_owner);
-    let (restored, game) = match restore(shared, room, &claimed.settings).await {
+    let (restored, game) = match restore(app, room, &claimed.settings).await {
         Ok(r) => r,
         Err(e) => {
             // Without its snapshot the room cannot continue correctly; let it expire and retry.
             warn!(%room, error = %e, "cannot restore the room; giving the lease back");
             span.record("outcome", "restore_failed");
-            let _ = shared.leases.release(room, &token, true).await;
+            let _ = app.leases.release(room, &token, true).await;
             return;
         }
     };
@@ -123,8 +122,8 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
     // machine, a slow database): renew once more so the room starts with a full budget,
     // instead of starting past its deadline and stopping at once.
     let renew_sent = Instant::now();
-    match shared.leases.renew(&[(room, token.clone())]).await {
-        Ok(still) if still == [true] => clock.extend(renew_sent, shared.timing.lease_budget()),
+    match app.leases.renew(&[(room, token.clone())]).await {
+        Ok(still) if still == [true] => clock.extend(renew_sent, app.timing.lease_budget()),
         Ok(_) => {
             warn!(%room, "lease taken by another worker while claiming");
             span.record("outcome", "lease_taken");
@@ -132,40 +131,53 @@ pub async fn claim(shared: &Arc<Shared>, room: RoomId) {
         }
         Err(e) => {
             warn!(%room, error = %e, "lease renewal failed while claiming; giving the lease back");
-            let _ = shared.leases.release(room, &token, true).await;
+            let _ = app.leases.release(room, &token, true).await;
             return;
         }
     }
     span.record("outcome", "claimed");
     info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
     let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s));
-    shared.owned.spawn(room_state, shared.clone(), sent);
+    app.owned.spawn(room_state, app.clone(), sent);
 }
 
 /// The snapshot a room continues from, with the epoch that wrote it.
 type Restored = Option<(Epoch, RoomSnapshot)>;
 
+/// Why a claimed room could not be restored (the claim gives its lease back and retries).
+#[derive(Debug, thiserror::Error)]
+enum RestoreError {
+    #[error("cannot read the hot snapshot: {0}")]
+    Hot(#[from] redis::RedisError),
+    #[error("cannot read the durable snapshot: {0}")]
+    Durable(#[from] sqlx::Error),
+    #[error("the snapshot cannot be decoded: {0}")]
+    Decode(#[from] postcard::Error),
+    #[error("the game cannot be restored from the snapshot: {0}")]
+    Game(#[from] orrery_common::game::RestoreError),
+}
+
 /// The `restore` span: read the newest snapshot and rebuild the game from it (or start
 /// a fresh game when the room has none).
-#[tracing::instrument(name = "restore", skip(shared, room, settings), fields(%room, from_epoch = Empty, from_tick = Empty))]
-async fn restore(shared: &Shared, room: RoomId, settings: &RoomSettings) -> anyhow::Result<(Restored, Box<dyn Game>)> {
-    let restored = newest_snapshot(shared, room).await.context("cannot read snapshots")?;
+#[tracing::instrument(name = "restore", skip(app, room, settings), fields(%room, from_epoch = Empty, from_tick = Empty))]
+async fn restore(app: &App, room: RoomId, settings: &RoomSettings) -> Result<(Restored, Box<dyn Game>), RestoreError> {
+    let restored = newest_snapshot(app, room).await?;
     let game = match &restored {
         Some((epoch, snap)) => {
             let span = Span::current();
             span.record("from_epoch", epoch.get());
             span.record("from_tick", snap.tick.get());
-            shared.factory.restore(settings, &snap.game).map_err(|e| anyhow::anyhow!("snapshot cannot be restored: {e}"))?
+            app.factory.restore(settings, &snap.game)?
         }
-        None => shared.factory.create(settings),
+        None => app.factory.create(settings),
     };
     Ok((restored, game))
 }
 
 /// The newest snapshot of `room`, hot or durable, by (epoch, tick).
-async fn newest_snapshot(shared: &Shared, room: RoomId) -> anyhow::Result<Restored> {
-    let hot = shared.hot.read(room).await?;
-    let durable = shared.store.durable_snapshot(room).await?;
+async fn newest_snapshot(app: &App, room: RoomId) -> Result<Restored, RestoreError> {
+    let hot = app.hot.read(room).await?;
+    let durable = app.store.durable_snapshot(room).await?;
     let newest: Option<(HistoryPos, Vec<u8>)> = match (hot, durable) {
         (Some(h), Some(d)) => Some(if h.0 >= d.0 { h } else { d }),
         (h, d) => h.or(d),

@@ -69,7 +69,7 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What every part of the worker shares.
-pub struct Shared {
+pub struct App {
     pub worker_id: String,
     pub capacity: usize,
     pub timing: Timing,
@@ -85,7 +85,7 @@ pub struct Shared {
 
 /// A connected worker, ready to run.
 pub struct Worker {
-    shared: Arc<Shared>,
+    app: Arc<App>,
     ops: Ops,
 }
 
@@ -101,7 +101,7 @@ impl Worker {
         services::migrate(&pg).await?;
         let registry = prometheus::Registry::new();
         let names = config.services.names();
-        let shared = Arc::new(Shared {
+        let app = Arc::new(App {
             worker_id,
             capacity: config.capacity,
             timing: config.timing.clone(),
@@ -115,44 +115,44 @@ impl Worker {
             owned: Arc::new(OwnedRooms::default()),
         });
         let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
-        Ok(Self { shared, ops })
+        Ok(Self { app, ops })
     }
 
     pub fn id(&self) -> &str {
-        &self.shared.worker_id
+        &self.app.worker_id
     }
 
     /// The rooms owned right now (for tests and tools).
     pub fn owned(&self) -> Arc<OwnedRooms> {
-        self.shared.owned.clone()
+        self.app.owned.clone()
     }
 
     /// Serve ops on `listener`, claim and run rooms until `shutdown` resolves, then drain:
     /// stop claiming, snapshot and release every room, exit within the drain grace.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let shared = self.shared;
+        let app = self.app;
         let stop_claiming = CancellationToken::new();
         let stop_renewing = CancellationToken::new();
         let stop_ops = CancellationToken::new();
         let ops_server = {
             let stop = stop_ops.clone();
-            let app = self.ops.clone().router::<()>().merge(shed::router(shared.clone()));
+            let app = self.ops.clone().router::<()>().merge(shed::router(app.clone()));
             tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await })
         };
-        let claimer = tokio::spawn(claim::claim_loop(shared.clone(), stop_claiming.clone()));
-        let renewer = tokio::spawn(renew::renew_loop(shared.clone(), stop_renewing.clone()));
-        let reconciler = tokio::spawn(reconcile::reconcile_loop(shared.clone(), stop_claiming.clone(), shared.timing.reconcile_interval()));
-        info!(worker = %shared.worker_id, capacity = shared.capacity, "worker running");
+        let claimer = tokio::spawn(claim::claim_loop(app.clone(), stop_claiming.clone()));
+        let renewer = tokio::spawn(renew::renew_loop(app.clone(), stop_renewing.clone()));
+        let reconciler = tokio::spawn(reconcile::reconcile_loop(app.clone(), stop_claiming.clone(), app.timing.reconcile_interval()));
+        info!(worker = %app.worker_id, capacity = app.capacity, "worker running");
 
         shutdown.await;
-        let drain = tracing::info_span!("drain", worker = %shared.worker_id, rooms = shared.owned.len());
+        let drain = tracing::info_span!("drain", worker = %app.worker_id, rooms = app.owned.len());
         async {
-            info!(worker = %shared.worker_id, rooms = shared.owned.len(), "draining");
+            info!(worker = %app.worker_id, rooms = app.owned.len(), "draining");
             self.ops.start_draining();
             stop_claiming.cancel();
             let _ = claimer.await;
             let _ = reconciler.await;
-            if tokio::time::timeout(shared.timing.drain_grace(), shared.owned.drain_all()).await.is_err() {
+            if tokio::time::timeout(app.timing.drain_grace(), app.owned.drain_all()).await.is_err() {
                 tracing::warn!("drain grace passed; exiting with rooms still running (their leases will expire)");
             }
         }
@@ -162,7 +162,7 @@ impl Worker {
         let _ = renewer.await;
         stop_ops.cancel();
         ops_server.await.map_err(std::io::Error::other)??;
-        info!(worker = %shared.worker_id, "worker stopped");
+        info!(worker = %app.worker_id, "worker stopped");
         Ok(())
     }
 }

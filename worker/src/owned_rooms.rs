@@ -1,6 +1,6 @@
 //! The rooms this worker owns right now, and the task that runs each of them.
 
-use crate::Shared;
+use crate::App;
 use crate::lease::LeaseClock;
 use crate::room::{self, Exit, Room, RoomSignals};
 use orrery_common::{Epoch, RoomId};
@@ -69,7 +69,7 @@ impl OwnedRooms {
     }
 
     /// Start running `room`; it removes itself from the set when it ends.
-    pub fn spawn(self: &Arc<Self>, room: Room, shared: Arc<Shared>, claimed_at: Instant) {
+    pub fn spawn(self: &Arc<Self>, room: Room, app: Arc<App>, claimed_at: Instant) {
         let id = room.id;
         let signals = RoomSignals::default();
         let mut map = self.rooms.lock().expect("poisoned");
@@ -77,20 +77,20 @@ impl OwnedRooms {
             id,
             Owned { epoch: room.epoch, token: room.token.clone(), clock: room.clock.clone(), signals: signals.clone(), task: None },
         );
-        shared.metrics.rooms_owned.set(map.len() as i64);
+        app.metrics.rooms_owned.set(map.len() as i64);
         let me = self.clone();
         let epoch = room.epoch;
         let task = tokio::spawn(async move {
-            let exit = room::run(room, shared.clone(), signals, claimed_at).await;
+            let exit = room::run(room, app.clone(), signals, claimed_at).await;
             info!(room = %id, epoch = %epoch, ?exit, "room stopped");
             if matches!(exit, Exit::LeaseLost | Exit::Fenced) {
-                shared.metrics.leases_lost.inc();
+                app.metrics.leases_lost.inc();
             }
             let mut map = me.rooms.lock().expect("poisoned");
             if map.get(&id).is_some_and(|o| o.epoch == epoch) {
                 map.remove(&id);
             }
-            shared.metrics.rooms_owned.set(map.len() as i64);
+            app.metrics.rooms_owned.set(map.len() as i64);
             exit
         });
         if let Some(o) = map.get_mut(&id) {

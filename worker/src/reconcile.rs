@@ -7,7 +7,7 @@
 //! the rooms that are not closed with the leases that exist and puts orphans back in
 //! `rooms:unowned`, so I4 holds even then.
 
-use crate::Shared;
+use crate::App;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +17,7 @@ use tracing::{info, warn};
 const BATCH: i64 = 10_000;
 
 /// Reconcile until `stop` is cancelled.
-pub async fn reconcile_loop(shared: Arc<Shared>, stop: CancellationToken, every: Duration) {
+pub async fn reconcile_loop(app: Arc<App>, stop: CancellationToken, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -25,20 +25,29 @@ pub async fn reconcile_loop(shared: Arc<Shared>, stop: CancellationToken, every:
             _ = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        if let Err(e) = reconcile_once(&shared).await {
+        if let Err(e) = reconcile_once(&app).await {
             warn!(error = %e, "reconcile pass failed");
         }
     }
 }
 
+/// Why a reconcile pass failed (the next one tries again).
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("cannot list live rooms: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("cannot check or re-queue leases: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
 /// One pass: returns how many rooms were re-queued.
-pub async fn reconcile_once(shared: &Shared) -> anyhow::Result<usize> {
-    let live = shared.store.live_rooms(BATCH).await?;
-    let orphans = shared.leases.orphans(&live).await?;
+pub async fn reconcile_once(app: &App) -> Result<usize, ReconcileError> {
+    let live = app.store.live_rooms(BATCH).await?;
+    let orphans = app.leases.orphans(&live).await?;
     if !orphans.is_empty() {
         info!(rooms = orphans.len(), "re-queueing live rooms without a lease");
-        shared.leases.requeue(&orphans).await?;
-        let _ = shared.nats.publish(shared.names.rooms_new(), "reconcile".into()).await;
+        app.leases.requeue(&orphans).await?;
+        let _ = app.nats.publish(app.names.rooms_new(), "reconcile".into()).await;
     }
     Ok(orphans.len())
 }

@@ -2,7 +2,7 @@
 //! stopping this one — the same drain as on SIGTERM (final snapshot, lease released with
 //! a wake-up), and this worker leaves those rooms alone for a while.
 
-use crate::Shared;
+use crate::App;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::routing::post;
@@ -15,12 +15,12 @@ struct ShedQuery {
 }
 
 /// The shed route, to merge into the ops router.
-pub fn router(shared: Arc<Shared>) -> axum::Router {
-    axum::Router::new().route("/v1/shed", post(shed)).with_state(shared)
+pub fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new().route("/v1/shed", post(shed)).with_state(app)
 }
 
-async fn shed(State(shared): State<Arc<Shared>>, Query(q): Query<ShedQuery>) -> Json<serde_json::Value> {
-    let rooms = shared.owned.shed(q.rooms);
+async fn shed(State(app): State<Arc<App>>, Query(q): Query<ShedQuery>) -> Json<serde_json::Value> {
+    let rooms = app.owned.shed(q.rooms);
     tracing::info!(rooms = rooms.len(), "shedding load");
     Json(serde_json::json!({ "shed": rooms.iter().map(|r| r.get()).collect::<Vec<_>>() }))
 }

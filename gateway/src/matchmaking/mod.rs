@@ -98,26 +98,28 @@ pub async fn place_with<C: redis::aio::ConnectionLike>(
     tickets::parse_step(&raw).map_err(MatchmakingError::Script)
 }
 
-/// Parse `mode=min-max,...`.
-pub fn parse_modes(specs: &[String]) -> Result<BTreeMap<String, ModeLimits>, String> {
-    let mut modes = BTreeMap::new();
-    for spec in specs.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        let err = || format!("{spec:?} is not mode=min-max (e.g. arena=3-5)");
-        let (mode, range) = spec.split_once('=').ok_or_else(err)?;
-        let (min, max) = range.split_once('-').ok_or_else(err)?;
-        let (min, max): (u8, u8) = (min.trim().parse().map_err(|_| err())?, max.trim().parse().map_err(|_| err())?);
-        if !tickets::valid_token(mode) {
-            return Err(format!("mode {mode:?} must be 1 to 32 of [A-Za-z0-9_-]"));
-        }
-        if min == 0 || min > max || max > 16 {
-            return Err(format!("{spec:?}: need 1 <= min <= max <= 16"));
-        }
-        modes.insert(mode.to_owned(), ModeLimits { min, max });
+/// One mode players may queue for, with its room sizes: a `--mm-modes` entry, parsed once
+/// by clap through [`parse_mode_spec`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModeSpec {
+    pub mode: String,
+    pub limits: ModeLimits,
+}
+
+/// Parse one `mode=min-max` (clap's value parser for `--mm-modes`).
+pub fn parse_mode_spec(spec: &str) -> Result<ModeSpec, String> {
+    let spec = spec.trim();
+    let err = || format!("{spec:?} is not mode=min-max (e.g. arena=3-5)");
+    let (mode, range) = spec.split_once('=').ok_or_else(err)?;
+    let (min, max) = range.split_once('-').ok_or_else(err)?;
+    let (min, max): (u8, u8) = (min.trim().parse().map_err(|_| err())?, max.trim().parse().map_err(|_| err())?);
+    if !tickets::valid_token(mode) {
+        return Err(format!("mode {mode:?} must be 1 to 32 of [A-Za-z0-9_-]"));
     }
-    if modes.is_empty() {
-        return Err("at least one mode is needed".into());
+    if min == 0 || min > max || max > 16 {
+        return Err(format!("{spec:?}: need 1 <= min <= max <= 16"));
     }
-    Ok(modes)
+    Ok(ModeSpec { mode: mode.to_owned(), limits: ModeLimits { min, max } })
 }
 
 /// Why a matchmaking request failed.
@@ -139,11 +141,21 @@ pub enum MatchmakingError {
     Script(String),
 }
 
+/// Players the placement step put into one room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub room: RoomId,
+    /// Whether the step took the room from the pool for them (a new match) rather than
+    /// filling an open one.
+    pub created: bool,
+    pub players: Vec<PlayerId>,
+}
+
 /// What one placement step did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StepOutcome {
-    /// (room, whether the step created it, players placed in it).
-    pub placements: Vec<(RoomId, bool, Vec<PlayerId>)>,
+    /// Where the step put its players.
+    pub placements: Vec<Placement>,
     /// Room ids left in the pool.
     pub pool_left: u64,
     /// More rooms the step could have used than it was given (0 when it had enough).
@@ -152,7 +164,7 @@ pub struct StepOutcome {
 
 impl StepOutcome {
     pub fn players_placed(&self) -> usize {
-        self.placements.iter().map(|p| p.2.len()).sum()
+        self.placements.iter().map(|p| p.players.len()).sum()
     }
 }
 
@@ -172,7 +184,7 @@ pub struct Matchmaker {
 
 impl Matchmaker {
     pub fn new(redis: ConnectionManager, pg: PgPool, nats: async_nats::Client, names: Names, args: MatchmakingArgs) -> Self {
-        let modes = parse_modes(&args.mm_modes).expect("validated at start");
+        let modes: BTreeMap<String, ModeLimits> = args.mm_modes.iter().map(|m| (m.mode.clone(), m.limits)).collect();
         let wake = modes.keys().map(|m| (m.clone(), Arc::new(Notify::new()))).collect();
         Self {
             redis,
@@ -313,7 +325,7 @@ impl Matchmaker {
                 rooms.extend(self.take_rooms(mode, limits, total.wanted.min(MAX_TAKE)).await?);
             }
             let out = self.place_once(mode, limits, rooms.as_slice()).await?;
-            rooms.retain(|r| !out.placements.iter().any(|p| p.1 && p.0 == *r));
+            rooms.retain(|r| !out.placements.iter().any(|p| p.created && p.room == *r));
             total.placements.extend(out.placements);
             total.pool_left = out.pool_left;
             total.wanted = out.wanted;
@@ -468,7 +480,7 @@ impl Matchmaker {
 
     /// Wake the workers for new rooms, record their region, tell every placed player.
     async fn announce(&self, out: &StepOutcome) {
-        let new: Vec<i64> = out.placements.iter().filter(|p| p.1).map(|p| p.0.get() as i64).collect();
+        let new: Vec<i64> = out.placements.iter().filter(|p| p.created).map(|p| p.room.get() as i64).collect();
         for room in &new {
             if let Err(e) = self.nats.publish(self.names.rooms_new(), room.to_string().into()).await {
                 warn!(room, error = %e, "room wake-up not published (the workers' scan finds it)");
@@ -492,7 +504,7 @@ impl Matchmaker {
                 .await;
             }
         }
-        for (room, _, players) in &out.placements {
+        for Placement { room, players, .. } in &out.placements {
             let event = encode(&PlayerEvent::Placed { room: *room });
             for p in players {
                 if let Err(e) = self.nats.publish(self.names.player_events(*p), event.clone().into()).await {

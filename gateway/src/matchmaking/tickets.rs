@@ -1,7 +1,7 @@
 //! The shapes of matchmaking requests and answers, and the decoding of the placement
 //! script's reply.
 
-use super::StepOutcome;
+use super::{Placement, StepOutcome};
 use orrery_common::{PlayerId, RoomId};
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +85,7 @@ pub fn parse_step(raw: &[redis::Value]) -> Result<StepOutcome, String> {
             .filter(|s| !s.is_empty())
             .map(|s| s.parse::<PlayerId>().map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
-        out.placements.push((room, new, players));
+        out.placements.push(Placement { room, created: new, players });
     }
     Ok(out)
 }
@@ -113,7 +113,7 @@ mod tests {
         ];
         let out = parse_step(&raw).unwrap();
         assert_eq!(out.pool_left, 7);
-        assert_eq!(out.placements, vec![(RoomId(12), true, vec![p])]);
+        assert_eq!(out.placements, vec![Placement { room: RoomId(12), created: true, players: vec![p] }]);
         assert!(parse_step(&raw[..4]).is_err());
     }
 

@@ -11,7 +11,7 @@ use super::Room;
 use super::persist::{close, drain, write_durable, write_hot};
 use super::schedule::{SnapshotDue, TickSchedule};
 use super::spans::{control_span, drain_span, reply_outcome};
-use crate::Shared;
+use crate::App;
 use futures::StreamExt;
 use orrery_common::game::Phase;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope};
@@ -50,15 +50,15 @@ pub struct RoomSignals {
 }
 
 /// Run `room` until it is drained, loses its lease, is fenced or may close.
-pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, claimed_at: Instant) -> Exit {
-    let names = &shared.names;
+pub async fn run(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at: Instant) -> Exit {
+    let names = &app.names;
     let (mut inputs, mut control) =
-        match (shared.nats.subscribe(names.room_input(room.id)).await, shared.nats.subscribe(names.room_control(room.id)).await) {
+        match (app.nats.subscribe(names.room_input(room.id)).await, app.nats.subscribe(names.room_control(room.id)).await) {
             (Ok(i), Ok(c)) => (i, c),
             (Err(e), _) | (_, Err(e)) => return Exit::Failed(e.to_string()),
         };
-    let m = &shared.metrics;
-    let timing = &shared.timing;
+    let m = &app.metrics;
+    let timing = &app.timing;
     let mut schedule = TickSchedule::for_room(
         room.id,
         room.settings.tick_hz,
@@ -74,7 +74,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
             _ = signals.lost.cancelled() => return Exit::LeaseLost,
             _ = signals.drain.cancelled() => {
                 let span = drain_span(&room, &signals);
-                return drain(&mut room, &shared).instrument(span).await;
+                return drain(&mut room, &app).instrument(span).await;
             }
             _ = sleep_until(schedule.next_tick()) => {
                 if !room.clock.valid() {
@@ -92,7 +92,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 }
                 m.frame_bytes.inc_by(bytes.len() as u64);
                 m.frames_published.inc();
-                if let Err(e) = shared.nats.publish(names.room_state(room.id), bytes.into()).await {
+                if let Err(e) = app.nats.publish(names.room_state(room.id), bytes.into()).await {
                     warn!(room = %room.id, error = %e, "publishing a frame failed");
                 }
                 m.tick_duration.observe(started.elapsed().as_secs_f64());
@@ -109,15 +109,15 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                 }
                 let phase = room.phase();
                 let written = match schedule.snapshot_due(now, room.phase_changed_since_durable(phase)) {
-                    SnapshotDue::Durable => write_durable(&mut room, &shared, phase).await,
-                    SnapshotDue::Hot => write_hot(&mut room, &shared).await,
+                    SnapshotDue::Durable => write_durable(&mut room, &app, phase).await,
+                    SnapshotDue::Hot => write_hot(&mut room, &app).await,
                     SnapshotDue::None => Ok(()),
                 };
                 if let Err(exit) = written {
                     return exit;
                 }
                 if phase == Phase::Closable {
-                    return close(&mut room, &shared).await;
+                    return close(&mut room, &app).await;
                 }
             }
             Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
@@ -138,7 +138,7 @@ pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, clai
                     Span::current().record("outcome", reply_outcome(&reply));
                     if let Some(to) = msg.reply
                         && room.clock.valid()
-                        && let Err(e) = shared.nats.publish(to, encode(&reply).into()).await
+                        && let Err(e) = app.nats.publish(to, encode(&reply).into()).await
                     {
                         warn!(room = %room.id, error = %e, "control reply failed");
                     }
