@@ -36,7 +36,7 @@ impl ServiceArgs {
 }
 
 fn parse_prefix(s: &str) -> Result<String, String> {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if Names::valid_prefix(s) {
         Ok(s.to_owned())
     } else {
         Err("a prefix is one or more of [A-Za-z0-9_-] (it becomes a NATS subject token)".into())

@@ -11,14 +11,18 @@ pub struct Names {
 }
 
 impl Names {
-    /// Names under `prefix` (default `orrery`). The prefix must be a single NATS token.
+    /// Names under `prefix` (default `orrery`). The prefix must be a single NATS token
+    /// ([`Names::valid_prefix`]); configuration refuses any other before it gets here.
     pub fn new(prefix: impl Into<String>) -> Self {
         let prefix = prefix.into();
-        assert!(
-            !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
-            "prefix must be a non-empty run of [A-Za-z0-9_-], got {prefix:?}"
-        );
+        assert!(Self::valid_prefix(&prefix), "prefix must be a non-empty run of [A-Za-z0-9_-], got {prefix:?}");
         Self { prefix }
+    }
+
+    /// The prefix rule: one or more of `[A-Za-z0-9_-]`, so that it is one NATS subject token
+    /// and one unambiguous segment of a Redis key.
+    pub fn valid_prefix(prefix: &str) -> bool {
+        !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     }
 
     pub fn prefix(&self) -> &str {
