@@ -20,10 +20,12 @@
 //! A client in another language reproduces [`crate::kinematics`] and
 //! [`crate::fixed`] (integer arithmetic only, plus a sine table defined there).
 
+pub mod canonical;
 mod codec;
 pub mod delta;
 pub mod keyframe;
 mod view;
 
+pub use canonical::{canonical_json, fnv1a64};
 pub use codec::DecodeError;
 pub use view::{ArenaView, ShipView};

@@ -1,0 +1,42 @@
+// The SDK's two error types. Both are classes so callers can use `instanceof`,
+// and both carry a machine-readable field (`kind`, `code`) to branch on:
+// never match on `message`, it is for humans.
+
+/** Why a decoder refused its input. */
+export type DecodeErrorKind =
+  | "Truncated" // the input ended inside a value
+  | "TrailingBytes" // a complete value was followed by more bytes
+  | "BadTag" // an enum variant index that does not exist
+  | "BadVarint" // a varint longer than its type allows, or with bits beyond its type
+  | "OutOfRange" // a valid integer that does not fit the target (u64 above 2^53-1, bool > 1, ...)
+  | "BadUtf8" // a string that is not valid UTF-8
+  | "TooLong" // a length prefix beyond what the input (or a limit) allows
+  | "Invalid"; // anything else that is structurally wrong
+
+/** The only thing a decoder ever throws on bad bytes. */
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+  readonly kind: DecodeErrorKind;
+  /** Byte offset in the input where the problem was found, when known. */
+  readonly offset: number | undefined;
+
+  constructor(kind: DecodeErrorKind, message: string, offset?: number) {
+    super(offset === undefined ? `${kind}: ${message}` : `${kind} at byte ${offset}: ${message}`);
+    this.kind = kind;
+    this.offset = offset;
+  }
+}
+
+/**
+ * An error from the server (`code` is the `ErrorCode` variant name, e.g. "RoomNotFound",
+ * "JoinRefused") or from the client itself ("CircuitOpen", "Closed", "Http", "Decode").
+ */
+export class OrreryError extends Error {
+  override readonly name = "OrreryError";
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
