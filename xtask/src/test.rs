@@ -1,5 +1,6 @@
 //! `cargo xtask test`: make sure the services answer, run every test of the workspace,
-//! then the system smoke test (`up` with bots for a few seconds, on spare ports), the short
+//! then the TypeScript tests (`npm test`: the SDK and the page) and the browser tests
+//! (Chromium against real gateways and workers), then the system smoke test (`up` with bots for a few seconds, on spare ports), the short
 //! chaos run (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
 
 use crate::services;
@@ -12,6 +13,9 @@ pub struct TestArgs {
     /// Skip the `cargo xtask up` smoke test.
     #[arg(long)]
     pub no_smoke: bool,
+    /// Skip the TypeScript and browser tests.
+    #[arg(long)]
+    pub no_web: bool,
     /// Skip the short chaos run (kill, zombie, drain).
     #[arg(long)]
     pub no_chaos: bool,
@@ -29,7 +33,7 @@ fn has_nextest() -> bool {
 
 pub fn run(args: TestArgs) -> anyhow::Result<()> {
     println!("Checking services…");
-    services::ensure()?;
+    let services = services::ensure()?;
     let mut cmd = Command::new(env!("CARGO"));
     if has_nextest() {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -41,12 +45,19 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     if !status.success() {
         bail!("tests failed");
     }
+    if !args.no_web {
+        let root = crate::root();
+        crate::web::unit_tests(&root)?;
+        up::build()?;
+        crate::web::browser_tests(&root, &up::target_dir(), &services)?;
+    }
     if !args.no_smoke {
         println!("\nSmoke test: cargo xtask up with bots for a few seconds…");
         up::run(UpArgs {
             gateways: 2,
             workers: 2,
             bots: 3,
+            fill_bots: 2,
             gateway_port: 18080,
             worker_port: 19300,
             prefix: format!("smoke{}", std::process::id()),
