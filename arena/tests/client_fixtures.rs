@@ -707,9 +707,12 @@ fn advance_cases() -> Vec<Value> {
 
     let mut w = World::new(physics, 3, Vec::new());
     w.phase = Phase::Lobby;
-    w.ships[2] = Some(ship(6, Vec2::new(1000, 1000), Vec2::new(700, 0), 123, -5, true, true));
+    let mut named = ship(6, Vec2::new(1000, 1000), Vec2::new(700, 0), 123, -5, true, true);
+    // The canonical text escapes names as serde_json does (and JSON.stringify).
+    named.name = "q\"\\\n\t\u{1}\u{7f}é\u{2028}\u{feff}😀".into();
+    w.ships[2] = Some(named);
     w.next_bullet_id = u32::MAX;
-    out.push(advance_case("lobby: turning only, nothing moves or fires", w, 10));
+    out.push(advance_case("lobby: turning only, nothing moves or fires; a name to escape", w, 10));
     out
 }
 

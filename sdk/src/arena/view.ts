@@ -1,0 +1,159 @@
+// ArenaView (arena/src/wire/view.rs): what a client knows of a room, built from a
+// keyframe and kept current with deltas; ShipView puts one ship in drawing units.
+
+import { applyDelta } from "./delta.js";
+import { angleToRadians, toUnits } from "./fixed.js";
+import { decodeKeyframe } from "./keyframe.js";
+import type { BlackHole, Bullet, Phase, Pickup, Ship, World } from "./world.js";
+
+/** A client's copy of the room. */
+export class ArenaView {
+  private constructor(private current: World) {}
+
+  /** The view a keyframe describes; throws `DecodeError` on bad bytes. */
+  static fromKeyframe(bytes: Uint8Array): ArenaView {
+    return new ArenaView(decodeKeyframe(bytes));
+  }
+
+  /** The view of a world the caller already has (no decoding, no copy). */
+  static fromWorld(world: World): ArenaView {
+    return new ArenaView(world);
+  }
+
+  /** Applies the delta of the next tick. Throws `DecodeError` and leaves the view unchanged on bad bytes (ask for a keyframe). */
+  applyDelta(bytes: Uint8Array): void {
+    this.current = applyDelta(this.current, bytes);
+  }
+
+  /** The raw quantised state (do not modify it). */
+  get world(): Readonly<World> {
+    return this.current;
+  }
+
+  get tick(): number {
+    return this.current.tick;
+  }
+
+  get tickHz(): number {
+    return this.current.physics.tickHz;
+  }
+
+  get phase(): Phase {
+    return this.current.phase;
+  }
+
+  /** Ticks left in the countdown, the match, or the float after it. */
+  get phaseTicksLeft(): number {
+    return this.current.phaseTicksLeft;
+  }
+
+  /** `phaseTicksLeft` in seconds. */
+  get phaseSecondsLeft(): number {
+    return this.current.phaseTicksLeft / this.tickHz;
+  }
+
+  /** Arena width and height in units. */
+  get arenaSize(): [number, number] {
+    return toUnits({ x: this.current.physics.width, y: this.current.physics.height });
+  }
+
+  /** Seated ships, by slot. */
+  ships(): ShipView[] {
+    const out: ShipView[] = [];
+    this.current.ships.forEach((ship, slot) => {
+      if (ship !== null) out.push(new ShipView(slot, ship, this.current));
+    });
+    return out;
+  }
+
+  shipOf(player: string): ShipView | undefined {
+    return this.ships().find((s) => s.player === player);
+  }
+
+  get bullets(): readonly Bullet[] {
+    return this.current.bullets;
+  }
+
+  get pickups(): readonly Pickup[] {
+    return this.current.pickups;
+  }
+
+  get blackHoles(): readonly BlackHole[] {
+    return this.current.blackHoles;
+  }
+}
+
+/** One ship, with values in drawing units. */
+export class ShipView {
+  constructor(
+    readonly slot: number,
+    /** The quantised state. */
+    readonly ship: Readonly<Ship>,
+    private readonly world: Readonly<World>,
+  ) {}
+
+  get player(): string {
+    return this.ship.player;
+  }
+
+  get name(): string {
+    return this.ship.name;
+  }
+
+  /** 0xRRGGBB. */
+  get colour(): number {
+    return this.ship.colour;
+  }
+
+  /** Units. */
+  get position(): [number, number] {
+    return toUnits(this.ship.pos);
+  }
+
+  /** Units per second. */
+  get velocity(): [number, number] {
+    const [x, y] = toUnits(this.ship.vel);
+    const hz = this.world.physics.tickHz;
+    return [x * hz, y * hz];
+  }
+
+  /** Radians. */
+  get angle(): number {
+    return angleToRadians(this.ship.angle);
+  }
+
+  get health(): number {
+    return this.ship.health;
+  }
+
+  /** Health as a fraction of the maximum, for a bar. */
+  get healthFraction(): number {
+    return this.ship.health / Math.max(this.world.physics.maxHealth, 1);
+  }
+
+  get score(): number {
+    return this.ship.score;
+  }
+
+  get kills(): number {
+    return this.ship.kills;
+  }
+
+  get alive(): boolean {
+    return this.ship.alive;
+  }
+
+  get connected(): boolean {
+    return this.ship.connected;
+  }
+
+  /** Thrust cooldown left as a fraction (1 = just used, 0 = ready), for a bar. */
+  get thrustCooldownFraction(): number {
+    return this.ship.thrustCooldown / Math.max(this.world.physics.thrustCooldown, 1);
+  }
+
+  /** Fire cooldown left as a fraction (1 = just fired, 0 = ready), for a bar. */
+  get fireCooldownFraction(): number {
+    return this.ship.fireCooldown / Math.max(this.world.physics.fireCooldown, 1);
+  }
+}

@@ -1,0 +1,64 @@
+// Test support (not shipped, not a test itself): the golden fixtures of sdk/fixtures/, written
+// by common/tests/wire_fixtures.rs, and conversions between their JSON and codec values.
+
+import { readFileSync } from "node:fs";
+
+export interface MessageFixture {
+  name: string;
+  message: Record<string, unknown>;
+  hex: string;
+}
+export interface NoncanonicalFixture extends MessageFixture {
+  direction: "client" | "server";
+  canonicalHex: string;
+}
+export interface MalformedFixture {
+  name: string;
+  direction: "client" | "server";
+  hex: string;
+  kind: string;
+  rustRefuses: boolean;
+}
+
+function load<T>(file: string): T {
+  return JSON.parse(readFileSync(new URL(`../../fixtures/${file}`, import.meta.url), "utf8")) as T;
+}
+
+export const protocol = load<{
+  protocol: number;
+  client: MessageFixture[];
+  server: MessageFixture[];
+  noncanonical: NoncanonicalFixture[];
+}>("protocol.json");
+export const malformed = load<{ cases: MalformedFixture[] }>("protocol-malformed.json");
+
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A codec value as fixture JSON: byte strings become hex. */
+export function toMeaning(v: unknown): unknown {
+  if (v instanceof Uint8Array) return toHex(v);
+  if (Array.isArray(v)) return v.map(toMeaning);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toMeaning(x)]));
+  }
+  return v;
+}
+
+/** Fixture JSON as a codec value: every `payload` field is a byte string. */
+export function fromMeaning(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(fromMeaning);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, k === "payload" && typeof x === "string" ? fromHex(x) : fromMeaning(x)]),
+    );
+  }
+  return v;
+}
