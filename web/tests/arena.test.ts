@@ -168,3 +168,31 @@ test("the page decodes the same state as a Rust client at the same ticks; screen
     console.log(`${name}'s page: ${common.length} ticks identical to the Rust client's views`);
   }
 });
+
+test("Quick play puts a person in a room with the fill bots that cargo xtask up runs", async (t) => {
+  const cluster = await Cluster.start("quick-play");
+  t.after(() => cluster.stop());
+  // As `cargo xtask up` runs them: two tickets always waiting in Quick play's mode.
+  cluster.spawn("fill-bots", "orrery-bot", ["--gateway", cluster.url(1), "--bots", "4", "--name", "filler", "--queue", "arena", "--waiting", "2", "--duration-secs", "60"]);
+  await sleep(1500);
+  const page = await browser.page(`${cluster.url(0)}/`);
+  t.after(() => closePages(page));
+  await page.fill("#name", "carol");
+  await page.click("#quick");
+  const c = await running(page, 3, 30_000);
+  const names = c.ships.map((s) => s.name).sort();
+  assert.equal(names.filter((n) => n.startsWith("filler")).length, c.ships.length - 1, `ships: ${names.join(", ")}`);
+  assert.ok(names.includes("carol"));
+  await respondsToKeysAlone(page, "carol");
+});
+
+/** The page's own ship turns and moves on its keys (as its own view shows). */
+async function respondsToKeysAlone(page: Page, name: string): Promise<void> {
+  const before = ship(await canonical(page), name);
+  assert.ok(before);
+  await hold(page, ["ArrowRight", "ArrowUp"], 700);
+  await until(`${name} turned and moving`, 5_000, async () => {
+    const now = ship(await canonical(page), name);
+    return now !== undefined && now.angle !== before.angle && (now.vel[0] !== 0 || now.vel[1] !== 0);
+  });
+}
