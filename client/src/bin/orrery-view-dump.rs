@@ -37,6 +37,11 @@ struct Args {
     /// Seconds to stay.
     #[arg(long, default_value_t = 30)]
     duration_secs: u64,
+    /// Also write every applied frame to this file, one JSON line each (`{"tick","epoch",
+    /// "kind","base","ack","payload":"<hex>"}`, after a first line `{"player":"<uuid>"}`):
+    /// the recording the browser benchmark replays.
+    #[arg(long)]
+    record: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -55,6 +60,14 @@ async fn main() -> anyhow::Result<()> {
         }
         (None, None) => anyhow::bail!("--room or --code is required"),
     }
+    let mut record = match &args.record {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            writeln!(file, "{{\"player\":\"{}\"}}", conn.player())?;
+            Some(file)
+        }
+        None => None,
+    };
     let mut view: Option<ArenaView> = None;
     let mut ping = tokio::time::interval(Duration::from_secs(5));
     let out = std::io::stdout();
@@ -76,6 +89,18 @@ async fn main() -> anyhow::Result<()> {
                 };
                 match (applied, &view) {
                     (Ok(()), Some(v)) => {
+                        if let Some(file) = record.as_mut() {
+                            let (kind, base) = match frame.kind {
+                                FrameKind::Keyframe => ("keyframe", None),
+                                FrameKind::Delta { base } => ("delta", Some(base.get())),
+                            };
+                            let hex: String = frame.payload.iter().map(|b| format!("{b:02x}")).collect();
+                            let line = serde_json::json!({
+                                "tick": frame.tick.get(), "epoch": frame.epoch.get(), "kind": kind, "base": base,
+                                "ack": frame.ack.map(|a| a.get()), "payload": hex,
+                            });
+                            writeln!(file, "{line}")?;
+                        }
                         let mut out = out.lock();
                         writeln!(
                             out,
@@ -100,6 +125,9 @@ async fn main() -> anyhow::Result<()> {
             Event::Closed { code, reason } => anyhow::bail!("the connection closed ({code}: {reason})"),
             _ => {}
         }
+    }
+    if let Some(mut file) = record {
+        file.flush()?;
     }
     Ok(())
 }
