@@ -1,0 +1,27 @@
+// A circuit breaker: `failures` failed attempts within `windowMs` open it, so a client never
+// retries forever against a dead service. A success closes it again.
+
+export class CircuitBreaker {
+  private readonly times: number[] = [];
+
+  constructor(
+    private readonly failures: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Record a failure at `now`; returns true when the circuit is now open. */
+  fail(now: number): boolean {
+    this.times.push(now);
+    while (this.times.length > 0 && now - this.times[0]! > this.windowMs) this.times.shift();
+    return this.times.length >= this.failures;
+  }
+
+  /** Failures within the window as of the last one recorded. */
+  get count(): number {
+    return this.times.length;
+  }
+
+  succeed(): void {
+    this.times.length = 0;
+  }
+}
