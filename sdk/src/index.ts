@@ -14,4 +14,4 @@
 export * from "./errors.js";
 export * from "./protocol/index.js";
 export * from "./session/index.js";
-// arena-ts adds `export * from "./arena/index.js";` here when it merges.
+export * from "./arena/index.js";

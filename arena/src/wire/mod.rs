@@ -1,5 +1,6 @@
 //! The arena's wire encoding: keyframes (the whole [`World`](crate::world::World)) and
-//! deltas (one tick's change), and the client's [`ArenaView`] that applies them.
+//! deltas (one tick's change), and the client's [`ArenaView`] that applies them;
+//! [`canonical`] is the view's canonical text, shared with the TypeScript SDK.
 //!
 //! # Dead reckoning
 //!

@@ -38,3 +38,20 @@ test("names are escaped as serde_json escapes them, and the text is JSON", () =>
   assert.equal(last?.name, ship.name);
   assert.deepEqual(last?.vel, [0, 0]);
 });
+
+test("ArenaView.scores() ranks by score, then kills, then slot", () => {
+  const replay = loadReplay();
+  const last = replay.frames.filter((f) => f.view !== undefined).at(-1);
+  assert.ok(last?.view);
+  const expected = (JSON.parse(last.view) as { ships: { slot: number; score: number; kills: number }[] }).ships
+    .sort((a, b) => b.score - a.score || b.kills - a.kills || a.slot - b.slot)
+    .map((s) => s.slot);
+  let view: ArenaView | undefined;
+  for (const f of replay.frames) {
+    if (f.kind === "keyframe") view = ArenaView.fromKeyframe(fromHex(f.payload));
+    else view?.applyDelta(fromHex(f.payload));
+  }
+  assert.ok(view);
+  assert.deepEqual(view.scores().map((s) => s.slot), expected);
+  assert.ok(new Set(view.scores().map((s) => s.score)).size > 1, "scores differ at the end of the match");
+});

@@ -4,7 +4,7 @@
 // compare a page's view with a Rust client's this way.
 
 import type { Vec2 } from "./fixed.js";
-import type { ArenaView } from "./view.js";
+import { ArenaView } from "./view.js";
 import type { World } from "./world.js";
 
 const PHASE_NAMES = { Lobby: "lobby", Countdown: "countdown", Running: "running", Over: "over", Closable: "closable" } as const;
@@ -15,7 +15,7 @@ function pair(v: Vec2): string {
 
 /** The canonical JSON text of a view (or of a world). */
 export function canonicalView(view: ArenaView | World): string {
-  const w: Readonly<World> = "physics" in view ? view : view.world;
+  const w: Readonly<World> = view instanceof ArenaView ? view.world : view;
   const p = w.physics;
   const parts: string[] = [];
   parts.push(

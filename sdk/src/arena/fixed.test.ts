@@ -3,12 +3,13 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { canonicalView } from "./canonical.js";
+import { canonicalView, fnv1a64 } from "./canonical.js";
 import { SINE_TABLE, clampLength, cosQ14, direction, isqrt, sinQ14 } from "./fixed.js";
 import { fromHex, loadFixture, toHex } from "./fixtures.test.js";
 import { encodeCommand, encodeIntent, quantiseTurn } from "./input.js";
 import { decodeKeyframe } from "./keyframe.js";
 import { advance } from "./kinematics.js";
+import { ArenaView } from "./view.js";
 
 interface Fixed {
   sine_q14: number[];
@@ -21,6 +22,8 @@ interface Fixed {
   intents: { turn: number; thrust: boolean; fire: boolean; bytes: string }[];
   commands: { emote: number; bytes: string }[];
   advance: { name: string; keyframe: string; after_each_advance: string[] }[];
+  deltas: { name: string; base: string; payload: string; view: string }[];
+  extremes: { name: string; keyframe: string; hashes: string[]; view?: string }[];
 }
 
 const fixed = loadFixture<Fixed>("arena-fixed.json");
@@ -70,4 +73,30 @@ test("hand-made worlds advance exactly as in Rust (walls, holes, phases, lobby)"
       assert.equal(canonicalView(world), expected, `${c.name}: after ${n + 1} advances`);
     });
   }
+});
+
+test("deltas the match never sends apply as in Rust (all sections, seats shrinking, statics)", () => {
+  assert.equal(fixed.deltas.length, 2);
+  for (const c of fixed.deltas) {
+    const view = ArenaView.fromKeyframe(fromHex(c.base));
+    view.applyDelta(fromHex(c.payload));
+    assert.equal(canonicalView(view), c.view, c.name);
+  }
+});
+
+test("worlds at the edges of validation advance exactly as in Rust (doubles stay exact)", () => {
+  assert.equal(fixed.extremes.length, 40);
+  let full = 0;
+  for (const c of fixed.extremes) {
+    const world = decodeKeyframe(fromHex(c.keyframe));
+    c.hashes.forEach((hash, n) => {
+      advance(world);
+      assert.equal(fnv1a64(canonicalView(world)), hash, `${c.name}: after ${n + 1} advances`);
+    });
+    if (c.view !== undefined) {
+      assert.equal(canonicalView(world), c.view, c.name);
+      full += 1;
+    }
+  }
+  assert.equal(full, 8);
 });

@@ -4,7 +4,7 @@
 import { applyDelta } from "./delta.js";
 import { angleToRadians, toUnits } from "./fixed.js";
 import { decodeKeyframe } from "./keyframe.js";
-import type { BlackHole, Bullet, Phase, Pickup, Ship, World } from "./world.js";
+import type { BlackHole, Bullet, Phase, Physics, Pickup, Ship, World } from "./world.js";
 
 /** A client's copy of the room. */
 export class ArenaView {
@@ -32,6 +32,11 @@ export class ArenaView {
 
   get tick(): number {
     return this.current.tick;
+  }
+
+  /** The kinematic constants (sub-units, ticks). */
+  get physics(): Readonly<Physics> {
+    return this.current.physics;
   }
 
   get tickHz(): number {
@@ -68,6 +73,11 @@ export class ArenaView {
 
   shipOf(player: string): ShipView | undefined {
     return this.ships().find((s) => s.player === player);
+  }
+
+  /** Seated ships, best first: score, then kills, then slot. */
+  scores(): ShipView[] {
+    return this.ships().sort((a, b) => b.score - a.score || b.kills - a.kills || a.slot - b.slot);
   }
 
   get bullets(): readonly Bullet[] {
