@@ -27,10 +27,15 @@ export function draw(ctx: CanvasRenderingContext2D, scene: Scene, nowMs: number)
   drawField(ctx, scene);
   for (const hole of scene.blackHoles) drawBlackHole(ctx, hole.x, hole.y, hole.coreRadius, nowMs);
   for (const p of scene.pickups) drawPickup(ctx, p.x, p.y, scene.pickupRadius, p.kind, nowMs);
+  const br = Math.max(scene.bulletRadius * 1.3, 3.5);
   for (const b of scene.bullets) {
-    ctx.fillStyle = b.mine ? "#fff6b0" : "#ffb4a0";
+    ctx.fillStyle = b.mine ? "rgba(255, 240, 150, 0.25)" : "rgba(255, 150, 120, 0.25)";
     ctx.beginPath();
-    ctx.arc(b.x, b.y, Math.max(scene.bulletRadius, 2.5), 0, Math.PI * 2);
+    ctx.arc(b.x, b.y, br * 2.4, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.fillStyle = b.mine ? "#fff6b0" : "#ffc2b0";
+    ctx.beginPath();
+    ctx.arc(b.x, b.y, br, 0, Math.PI * 2);
     ctx.fill();
   }
   for (const s of scene.ships) if (!s.mine) drawShip(ctx, s, scene.shipRadius, scale);
@@ -94,7 +99,7 @@ function drawPickup(ctx: CanvasRenderingContext2D, x: number, y: number, r: numb
 }
 
 function drawShip(ctx: CanvasRenderingContext2D, s: SceneShip, radius: number, scale: number): void {
-  const r = Math.max(radius, 10);
+  const r = Math.max(radius * 1.35, 14);
   ctx.save();
   ctx.globalAlpha = s.alive ? (s.connected ? 1 : 0.45) : 0.18;
   if (s.mine) {

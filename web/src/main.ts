@@ -28,7 +28,6 @@ async function connect(name: string): Promise<Session> {
 async function play(choice: Choice): Promise<Choice | undefined> {
   const s = await connect(choice.name);
   const arena = new PageArena(s, debug);
-  debug.client = arena;
   let invite: string | undefined;
   try {
     if (choice.kind === "quick") {

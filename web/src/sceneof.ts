@@ -1,7 +1,7 @@
-// A Scene from the SDK's ArenaView: units for drawing, phases in lower case, the own ship
-// marked, and (when the arena client predicts or interpolates) positions overridden.
+// A Scene from what the SDK's ArenaClient renders (own ship predicted, others and bullets
+// interpolated) plus the few things drawn from the view itself (sizes, thrust flames).
 
-import { type ArenaView, SUBUNITS_PER_UNIT, slotOf } from "orrery-sdk";
+import { type ArenaView, type RenderSnapshot, SUBUNITS_PER_UNIT } from "orrery-sdk";
 import type { PhaseName } from "./hud.js";
 import type { Scene } from "./scene.js";
 
@@ -13,47 +13,38 @@ const PHASES: Record<string, PhaseName> = {
   Closable: "closable",
 };
 
-/** A position (units) and an angle (radians) to draw a ship at instead of the view's. */
-export type Pose = { x: number; y: number; angle?: number };
-
-export function sceneOf(view: ArenaView, me: string, pose: (player: string) => Pose | undefined = () => undefined): Scene {
-  const w = view.world;
-  const p = w.physics;
+export function sceneOf(snap: RenderSnapshot, view: ArenaView): Scene {
+  const p = view.world.physics;
   const units = (v: number) => v / SUBUNITS_PER_UNIT;
-  const mySlot = slotOf(w as Parameters<typeof slotOf>[0], me);
-  const [width, height] = view.arenaSize;
+  const mySlot = snap.me?.slot;
   return {
-    width,
-    height,
-    tick: view.tick,
-    phase: PHASES[view.phase] ?? "lobby",
-    secondsLeft: view.phaseSecondsLeft,
+    width: snap.arena.width,
+    height: snap.arena.height,
+    tick: snap.tick,
+    phase: PHASES[snap.phase] ?? "lobby",
+    secondsLeft: snap.phaseSecondsLeft,
     shipRadius: units(p.shipRadius),
     bulletRadius: units(p.bulletRadius),
     pickupRadius: units(p.pickupRadius),
-    ships: view.ships().map((s) => {
-      const [x, y] = s.position;
-      const at = pose(s.player);
-      return {
-        player: s.player,
-        name: s.name,
-        colour: s.colour,
-        x: at?.x ?? x,
-        y: at?.y ?? y,
-        angle: at?.angle ?? s.angle,
-        health: s.healthFraction,
-        thrustCooldown: s.thrustCooldownFraction,
-        fireCooldown: s.fireCooldownFraction,
-        thrusting: s.ship.thrust,
-        score: s.score,
-        kills: s.kills,
-        alive: s.alive,
-        connected: s.connected,
-        mine: s.player === me,
-      };
-    }),
-    bullets: w.bullets.map((b) => ({ x: units(b.pos.x), y: units(b.pos.y), mine: b.owner === mySlot })),
-    pickups: w.pickups.map((k) => ({ x: units(k.pos.x), y: units(k.pos.y), kind: k.kind === "Health" ? "health" : "score" })),
-    blackHoles: w.blackHoles.map((h) => ({ x: units(h.pos.x), y: units(h.pos.y), coreRadius: units(h.coreRadius) })),
+    ships: snap.ships.map((s) => ({
+      player: s.player,
+      name: s.name,
+      colour: s.colour,
+      x: s.x,
+      y: s.y,
+      angle: s.angle,
+      health: s.healthFraction,
+      thrustCooldown: s.thrustCooldownFraction,
+      fireCooldown: s.fireCooldownFraction,
+      thrusting: view.world.ships[s.slot]?.thrust === true,
+      score: s.score,
+      kills: s.kills,
+      alive: s.alive,
+      connected: s.connected,
+      mine: s.own,
+    })),
+    bullets: snap.bullets.map((b) => ({ x: b.x, y: b.y, mine: b.owner === mySlot })),
+    pickups: snap.pickups.map((k) => ({ x: k.x, y: k.y, kind: k.kind === "Health" ? "health" : "score" })),
+    blackHoles: snap.blackHoles.map((h) => ({ x: h.x, y: h.y, coreRadius: h.coreRadius })),
   };
 }

@@ -153,11 +153,12 @@ test("the page decodes the same state as a Rust client at the same ticks; screen
   await a.screenshot({ path: shot });
   console.log(`screenshot of a match in progress: ${shot}`);
   await dump.stop(2000);
+  const room = await debug(a, (d) => d.room);
   const rust = new Map<number, string>();
   for (const line of readFileSync(dump.log, "utf8").split("\n")) {
     if (!line.startsWith('{"room"')) continue;
-    const m = /^\{"room":\d+,"epoch":(\d+),"tick":(\d+),"view":(.*)\}$/.exec(line);
-    if (m !== null) rust.set(Number(m[2]), m[3] ?? "");
+    const m = /^\{"room":(\d+),"epoch":(\d+),"tick":(\d+),"view":(.*)\}$/.exec(line);
+    if (m !== null && Number(m[1]) === room) rust.set(Number(m[3]), m[4] ?? "");
   }
   assert.ok(rust.size > 30, `the Rust client printed ${rust.size} views`);
   for (const [name, page] of [["alice", a], ["bob", b]] as const) {

@@ -65,7 +65,7 @@ export class Proc {
     readonly log: string,
     env: Record<string, string> = {},
   ) {
-    const out = createWriteStream(log, { flags: "a" });
+    const out = createWriteStream(log, { flags: "w" });
     this.child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout?.pipe(out);
     this.child.stderr?.pipe(out);

@@ -34,8 +34,8 @@ export function runBench(
     const session = {
       player,
       cursor: undefined,
-      on: (_event: string, l: (frame: unknown) => void) => {
-        listener = l;
+      on: (event: string, l: (frame: unknown) => void) => {
+        if (event === "frame") listener = l;
         return () => {};
       },
       resync: () => {
