@@ -165,7 +165,7 @@ async fn fill(args: &Args, mode: &str, until: Instant) -> anyhow::Result<()> {
         match bot.await? {
             Ok((name, stats)) => {
                 let rooms: Vec<String> = stats.matches.iter().map(|(r, _)| r.to_string()).collect();
-                println!("{name}: {} tickets, played in rooms [{}]", stats.tickets, rooms.join(", "));
+                println!("{name}: {} tickets, {} failed rounds, played in rooms [{}]", stats.tickets, stats.errors, rooms.join(", "));
             }
             Err(e) => {
                 failed += 1;
