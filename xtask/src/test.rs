@@ -14,8 +14,11 @@ pub struct TestArgs {
     #[arg(long)]
     pub no_smoke: bool,
     /// Skip the TypeScript and browser tests.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "web_only")]
     pub no_web: bool,
+    /// Only the TypeScript and browser tests (building the binaries they start).
+    #[arg(long)]
+    pub web_only: bool,
     /// Skip the short chaos run (kill, zombie, drain).
     #[arg(long)]
     pub no_chaos: bool,
@@ -34,6 +37,9 @@ fn has_nextest() -> bool {
 pub fn run(args: TestArgs) -> anyhow::Result<()> {
     println!("Checking services…");
     let services = services::ensure()?;
+    if args.web_only {
+        return web(&services);
+    }
     let mut cmd = Command::new(env!("CARGO"));
     if has_nextest() {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -46,10 +52,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
         bail!("tests failed");
     }
     if !args.no_web {
-        let root = crate::root();
-        crate::web::unit_tests(&root)?;
-        up::build()?;
-        crate::web::browser_tests(&root, &up::target_dir(), &services)?;
+        web(&services)?;
     }
     if !args.no_smoke {
         println!("\nSmoke test: cargo xtask up with bots for a few seconds…");
@@ -74,5 +77,16 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     if !args.no_ops_check {
         crate::ops_check::run()?;
     }
+    Ok(())
+}
+
+/// `npm test` (the SDK's and the page's tests), then the browser tests against the debug
+/// binaries.
+fn web(services: &services::Services) -> anyhow::Result<()> {
+    let root = crate::root();
+    crate::web::unit_tests(&root)?;
+    up::build()?;
+    crate::web::browser_tests(&root, &up::target_dir(), services)?;
+    println!("web: TypeScript and browser tests passed");
     Ok(())
 }
