@@ -8,8 +8,12 @@ export class Timings {
 
   constructor(private readonly capacity = 4096) {}
 
+  /** The newest sample. */
+  last = Number.NaN;
+
   add(ms: number): void {
     this.total += 1;
+    this.last = ms;
     if (this.samples.length < this.capacity) this.samples.push(ms);
     else {
       this.samples[this.next] = ms;

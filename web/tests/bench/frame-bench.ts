@@ -3,8 +3,9 @@
 // 1. The SDK (protocol, session, arena client) minified and gzipped: an esbuild bundle of
 //    sdk/src/index.ts.
 // 2. Handling one frame in Chromium with 16 ships: a real room (15 bots and a recorder on a
-//    private cluster) is recorded by orrery-view-dump --record, then replayed in Chromium
-//    through the page's own frame handling; p50/p99/max over every frame.
+//    private cluster, mode arena-practice so all 16 ships stay alive and their bullets keep
+//    flying) is recorded by orrery-view-dump --record, then replayed in Chromium through the
+//    page's own frame handling; p50/p99/max over every frame.
 
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -29,7 +30,7 @@ async function record(file: string): Promise<{ player: string; frames: RecordedF
     const created = await fetch(`${base}/v1/rooms`, {
       method: "POST",
       headers: { authorization: `Bearer ${guest.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ mode: "arena", max_players: 16 }),
+      body: JSON.stringify({ mode: "arena-practice", max_players: 16 }),
     });
     const { room } = (await created.json()) as { room: number };
     const dump = cluster.spawn("recorder", "orrery-view-dump", ["--gateway", base, "--room", String(room), "--record", file, "--duration-secs", "20"]);
@@ -40,13 +41,12 @@ async function record(file: string): Promise<{ player: string; frames: RecordedF
     const lines = readFileSync(file, "utf8").trim().split("\n");
     const player = (JSON.parse(lines[0] ?? "{}") as { player: string }).player;
     const frames = lines.slice(1).map((l) => JSON.parse(l) as RecordedFrame);
-    const ships = Math.max(
-      0,
-      ...readFileSync(dump.log, "utf8")
-        .split("\n")
-        .filter((l) => l.startsWith('{"room"'))
-        .map((l) => (l.match(/"slot":/g) ?? []).length),
-    );
+    const views = readFileSync(dump.log, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith('{"room"'));
+    const ships = Math.max(0, ...views.map((l) => (l.match(/"alive":true/g) ?? []).length));
+    const bullets = Math.max(0, ...views.map((l) => (l.match(/"ttl":/g) ?? []).length));
+    console.log(`the recorded room: up to ${ships} ships alive and ${bullets} bullets at once`);
     return { player, frames, ships };
   } finally {
     await cluster.stop();
@@ -88,11 +88,13 @@ async function main(): Promise<void> {
     const result = (await tab.evaluate(
       ([player, frames, n]) => (globalThis as unknown as { runBench: (p: string, f: unknown, n: number) => unknown }).runBench(player, frames, n),
       [rec.player, rec.frames, rounds] as const,
-    )) as { count: number; p50: number; p99: number; max: number; isolated: boolean };
+    )) as { count: number; p50: number; p99: number; max: number; isolated: boolean; quiet: { p50: number; p99: number; max: number } };
     server.close();
     const clock = result.isolated ? "5 µs clock" : "100 µs clock: not isolated";
     const line = `frame handling in Chromium, ${rec.ships} ships: ${result.count} frames, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, max ${result.max.toFixed(3)} ms (${clock})`;
     console.log(line);
+    const q = result.quiet;
+    console.log(`  per frame, fastest of ${rounds - 1} rounds (the machine's preemptions removed): p50 ${q.p50.toFixed(3)} ms, p99 ${q.p99.toFixed(3)} ms, max ${q.max.toFixed(3)} ms`);
     writeFileSync(join(OUT, "bench.json"), JSON.stringify({ sdk: size, frames: rec.frames.length, ships: rec.ships, handling: result }, null, 2));
   } finally {
     await browser.close();

@@ -25,9 +25,13 @@ export function runBench(
   player: string,
   recorded: RecordedFrame[],
   rounds: number,
-): { count: number; p50: number; p99: number; max: number; isolated: boolean } {
+): { count: number; p50: number; p99: number; max: number; isolated: boolean; quiet: { p50: number; p99: number; max: number } } {
   const frames = recorded.map((f) => ({ ...f, bytes: bytes(f.payload) }));
   const debug = createDebug();
+  // Per frame, the fastest of the measured rounds: every round handles the same frames from
+  // the same state, so the minimum is the frame's own cost without the preemptions of a
+  // busy machine (which the plain percentiles include).
+  const fastest = new Array<number>(frames.length).fill(Infinity);
   for (let round = 0; round < rounds; round++) {
     let listener: ((frame: unknown) => void) | undefined;
     let seq = 0;
@@ -46,15 +50,20 @@ export function runBench(
     const arena = new PageArena(session as never, debug);
     // Warm-up rounds are not counted.
     if (round === 1) debug.frameTimings = new Timings(1 << 20);
-    for (const f of frames) {
+    for (const [i, f] of frames.entries()) {
       arena.sendIntent({ turn: (seq % 7) / 7 - 0.5, thrust: seq % 3 === 0, fire: seq % 4 === 0 });
       const kind = f.kind === "keyframe" ? { type: "Keyframe" } : { type: "Delta", base: f.base };
+      const before = debug.frameTimings.total;
       listener?.({ room: 1, epoch: f.epoch, tick: f.tick, kind, ack: Math.max(0, seq - 2), payload: f.bytes });
+      if (round > 0 && debug.frameTimings.total > before) fastest[i] = Math.min(fastest[i] ?? Infinity, debug.frameTimings.last);
     }
     arena.stop();
   }
   // performance.now() is precise to 5 µs only in a cross-origin isolated page (100 µs otherwise).
-  return { ...debug.frameTimings.summary(), isolated: globalThis.crossOriginIsolated === true };
+  const quiet = new Timings(frames.length);
+  for (const t of fastest) if (Number.isFinite(t)) quiet.add(t);
+  const { p50, p99, max } = quiet.summary();
+  return { ...debug.frameTimings.summary(), isolated: globalThis.crossOriginIsolated === true, quiet: { p50, p99, max } };
 }
 
 (globalThis as { runBench?: typeof runBench }).runBench = runBench;
