@@ -22,6 +22,10 @@ export interface Debug {
   framesDrawn: number;
   /** Each resume: ms from the socket's close to the next frame drawn. */
   resumes: number[];
+  /** Each resume as the Session reports it: ms from the loss to the new socket's Joined. */
+  resumedAfter: number[];
+  /** Connection events with their times (performance.now()), newest 50: what a resume did. */
+  events: [string, number][];
   /** Connection status shown by the overlay ("playing", "reconnecting", "failed", …). */
   status: string;
   room: number | undefined;
@@ -44,6 +48,8 @@ export function createDebug(): Debug {
     framesApplied: 0,
     framesDrawn: 0,
     resumes: [],
+    resumedAfter: [],
+    events: [],
     status: "idle",
     room: undefined,
     inviteCode: undefined,
@@ -53,6 +59,12 @@ export function createDebug(): Debug {
   };
   (globalThis as { orrery?: Debug }).orrery = debug;
   return debug;
+}
+
+/** Note a connection event (bounded). */
+export function note(debug: Debug, event: string): void {
+  debug.events.push([event, performance.now()]);
+  if (debug.events.length > 50) debug.events.shift();
 }
 
 /** Keep a canonical view by tick, the newest `limit` only. */

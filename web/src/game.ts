@@ -29,6 +29,9 @@ export class GameLoop {
   private stopped = false;
   /** Called after each draw that shows a frame not drawn before (with the time). */
   onFrameDrawn: (nowMs: number) => void = () => {};
+  /** Called when the browser gave no animation frame for more than 100 ms. */
+  onStall: (gapMs: number) => void = () => {};
+  private lastAnimationFrame: number | undefined;
   lastScene: Scene | undefined;
 
   constructor(
@@ -83,6 +86,8 @@ export class GameLoop {
   private readonly frame = (nowMs: number): void => {
     if (this.stopped) return;
     this.raf = requestAnimationFrame(this.frame);
+    if (this.lastAnimationFrame !== undefined && nowMs - this.lastAnimationFrame > 100) this.onStall(nowMs - this.lastAnimationFrame);
+    this.lastAnimationFrame = nowMs;
     this.intents.update(intentOf(this.held), nowMs);
     const scene = this.arena.scene(nowMs);
     this.lastScene = scene;

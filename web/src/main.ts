@@ -3,7 +3,7 @@
 
 import { OrreryError, Session, type ServerMsg } from "orrery-sdk";
 import { PageArena } from "./arena.js";
-import { createDebug } from "./debug.js";
+import { createDebug, note } from "./debug.js";
 import { elements, type Elements } from "./dom.js";
 import { GameLoop } from "./game.js";
 import { configuredGateways, gatewayList } from "./gateways.js";
@@ -58,28 +58,39 @@ function runMatch(s: Session, arena: PageArena, choice: Choice, invite: string |
   loop.onFrameDrawn = (now) => {
     debug.framesDrawn += 1;
     if (reconnectingAt !== undefined && s.state === "connected") {
+      note(debug, "drawn");
       debug.resumes.push(now - reconnectingAt);
       reconnectingAt = undefined;
     }
   };
+  loop.onStall = (gap) => note(debug, `no animation frame for ${gap.toFixed(0)} ms`);
   let epoch = s.cursor?.epoch;
   let closed = false;
   const offs = [
     s.on("joined", () => (loop.connection({ type: "joined" }), status())),
+    s.on("gap", () => note(debug, "gap")),
     s.on("reconnecting", (info) => {
+      note(debug, `reconnecting ${info.reason}`);
       reconnectingAt ??= performance.now();
       loop.connection({ type: "reconnecting", attempt: info.attempt, at: performance.now() });
       status();
     }),
-    s.on("resumed", () => (loop.connection({ type: "resumed" }), status())),
+    s.on("resumed", (info) => {
+      debug.resumedAfter.push(info.afterMs);
+      note(debug, `resumed ${info.gateway} resent ${info.resent}`);
+      loop.connection({ type: "resumed" });
+      status();
+    }),
     s.on("failed", (e) => (loop.connection({ type: "failed", code: e.code }), status())),
     s.on("closed", () => (loop.connection({ type: "failed", code: "Closed" }), status())),
     s.on("frame", (f) => {
       // A new owner restored the room from a snapshot: say again what we are doing.
+      if (reconnectingAt !== undefined) note(debug, `frame ${f.epoch}/${f.tick} ${f.kind.type}`);
       if (epoch !== undefined && f.epoch > epoch) loop.resendIntent();
       epoch = f.epoch;
     }),
     s.on("message", (m: ServerMsg) => {
+      if (reconnectingAt !== undefined) note(debug, `message ${m.type}`);
       if (m.type !== "RoomClosed" && m.type !== "Kicked") return;
       closed = true;
       loop.roomClosed(m.type === "Kicked" ? "You were removed from this room." : "The room closed.");
