@@ -416,7 +416,7 @@ fn full_delta(base: &World) -> (Vec<u8>, World) {
     next.pickups.push(Pickup { id: 3, kind: PickupKind::Score, pos: Vec2::new(1000, 1000) });
     next.black_holes[0].core_radius += 1;
     let mut out = Vec::new();
-    orrery_arena::wire::delta::encode(&base, &next, &mut scratch, &mut out);
+    orrery_arena::wire::delta::encode(base, &next, &mut scratch, &mut out);
     (out, next)
 }
 
@@ -790,7 +790,7 @@ fn extreme_cases() -> Vec<Value> {
         physics.gravity_max_accel = pick(0, small, small);
         physics.pickup_radius = pick(0, small, small);
         let (w, h) = (physics.width, physics.height);
-        let mut point = |r: &mut RoomRng| Vec2::new(r.range_i32(0, w + 1), r.range_i32(0, h + 1));
+        let point = |r: &mut RoomRng| Vec2::new(r.range_i32(0, w + 1), r.range_i32(0, h + 1));
         let holes = (0..r.below(17)).map(|_| BlackHole { pos: point(r), core_radius: r.range_i32(0, small + 1) }).collect();
         let seats = r.below(33) as u8;
         let mut world = World::new(physics, seats, holes);

@@ -157,8 +157,10 @@ export function cloneWorld(w: World): World {
   };
 }
 
+const utf8 = new TextEncoder();
+
 function utf8Length(s: string): number {
-  return new TextEncoder().encode(s).length;
+  return utf8.encode(s).length;
 }
 
 /** `World::validate`: throws `DecodeError` kind "OutOfRange" when a bound is broken. */
