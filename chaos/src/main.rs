@@ -11,6 +11,7 @@ mod scenario;
 
 use clap::Parser;
 use cluster::Setup;
+use orrery_worker::config::Timing;
 use scenario::{Fault, Size};
 use std::time::Duration;
 
@@ -64,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
         gateways: args.gateways,
         worker_args: Vec::new(),
     };
-    let size = Size { rooms: args.rooms, players_per_room: args.players_per_room, tick_hz: 30.0, lease_ttl: Duration::from_millis(1000) };
+    let size = Size { rooms: args.rooms, players_per_room: args.players_per_room, tick_hz: 30.0, lease_ttl: Timing::default().lease_ttl() };
     println!(
         "chaos: {} workers, {} gateways, {} rooms, {} players per room; logs in {}",
         args.workers,

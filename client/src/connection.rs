@@ -10,7 +10,7 @@ use crate::{Error, Result};
 use futures::{SinkExt, StreamExt};
 use orrery_common::protocol::client::{ClientMsg, Frame, FrameKind, Limits, Resume, SUBPROTOCOL, ServerMsg};
 use orrery_common::protocol::{decode, encode};
-use orrery_common::{Epoch, InputSeq, PlayerId, RoomId, Tick};
+use orrery_common::{Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -49,7 +49,7 @@ pub struct Connection {
     player: PlayerId,
     limits: Limits,
     next_seq: InputSeq,
-    cursor: Option<(Epoch, Tick)>,
+    cursor: Option<HistoryPos>,
     bytes_in: u64,
     wire_bytes_in: u64,
 }
@@ -97,8 +97,8 @@ impl Connection {
         self.limits
     }
 
-    /// The (epoch, tick) of the last frame this client applied.
-    pub fn cursor(&self) -> Option<(Epoch, Tick)> {
+    /// The position of the last frame this client applied.
+    pub fn cursor(&self) -> Option<HistoryPos> {
         self.cursor
     }
 
@@ -113,9 +113,9 @@ impl Connection {
         self.wire_bytes_in
     }
 
-    /// Resume from (epoch, tick): the next join asks to continue after it, and frames at
-    /// or before it are reported as duplicates.
-    pub fn resume_from(&mut self, cursor: Option<(Epoch, Tick)>) {
+    /// Resume from `cursor`: the next join asks to continue after it, and frames at or
+    /// before it are reported as duplicates.
+    pub fn resume_from(&mut self, cursor: Option<HistoryPos>) {
         self.cursor = cursor;
     }
 
@@ -127,8 +127,7 @@ impl Connection {
     /// Join `room` (resuming from the cursor, if any) and wait for the answer.
     /// Frames that arrive before it are not lost: the keyframe comes after `Joined`.
     pub async fn join(&mut self, room: RoomId) -> Result<Joined> {
-        let resume = self.cursor.map(|(epoch, tick)| Resume { epoch, tick });
-        self.send(&ClientMsg::Join { room, resume }).await?;
+        self.send(&ClientMsg::Join { room, resume: self.cursor.map(Resume::from) }).await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let event = tokio::time::timeout_at(deadline, self.next_event()).await.map_err(|_| Error::Timeout("Joined"))??;
@@ -139,7 +138,7 @@ impl Connection {
                     }
                     return Ok(Joined { room, tick_hz, last_input });
                 }
-                Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server(format!("{code:?}: {message}"))),
+                Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server { code, message }),
                 Event::Closed { code, reason } => return Err(Error::Closed { code, reason }),
                 _ => {}
             }
@@ -197,21 +196,21 @@ impl Connection {
     }
 
     async fn accept_frame(&mut self, frame: Frame) -> Result<Event> {
-        let at = (frame.epoch, frame.tick);
+        let at = frame.pos();
         let rejoin_keyframe = frame.kind == FrameKind::Keyframe && self.cursor == Some(at);
         if self.cursor.is_some_and(|c| at <= c) && !rejoin_keyframe {
             return Ok(Event::Duplicate { epoch: frame.epoch, tick: frame.tick });
         }
         let applies = match frame.kind {
             FrameKind::Keyframe => true,
-            FrameKind::Delta { base } => self.cursor == Some((frame.epoch, base)),
+            FrameKind::Delta { base } => self.cursor == Some(HistoryPos::new(frame.epoch, base)),
         };
         if applies {
-            self.cursor = Some((frame.epoch, frame.tick));
+            self.cursor = Some(at);
             return Ok(Event::Frame(frame));
         }
         self.send(&ClientMsg::Resync).await?;
-        Ok(Event::Gap { expected_base: self.cursor.map(|c| c.1), frame_tick: frame.tick })
+        Ok(Event::Gap { expected_base: self.cursor.map(|c| c.tick), frame_tick: frame.tick })
     }
 
     /// Close the socket politely.

@@ -83,7 +83,7 @@ async fn round(
         };
         match event {
             Event::Message(ServerMsg::Matched { room }) => break Some(room),
-            Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server(format!("{code:?}: {message}"))),
+            Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server { code, message }),
             Event::Closed { code, reason } => return Err(Error::Closed { code, reason }),
             _ => {}
         }

@@ -18,6 +18,7 @@ pub mod predict;
 pub mod session;
 
 pub use connection::{Connection, Event, Joined};
+pub use orrery_common::protocol::client::ErrorCode;
 
 /// What can go wrong talking to a gateway.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +35,9 @@ pub enum Error {
     Protocol(String),
     #[error("the connection closed (code {code}: {reason})")]
     Closed { code: u16, reason: String },
-    #[error("the server refused: {0}")]
-    Server(String),
+    /// The server answered with `ServerMsg::Error`: match on `code`, never on the text.
+    #[error("the server refused ({code:?}): {message}")]
+    Server { code: ErrorCode, message: String },
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
 }

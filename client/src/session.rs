@@ -8,10 +8,10 @@
 //! [`SessionError::CircuitOpen`] after `breaker_failures` failed attempts within
 //! `breaker_window`, so a client never retries forever against a dead service.
 
-use crate::Error;
 use crate::connection::{Connection, Event};
+use crate::{Error, ErrorCode};
 use orrery_common::protocol::client::{ClientMsg, Frame, ServerMsg};
-use orrery_common::{Epoch, InputSeq, RoomId, Tick};
+use orrery_common::{HistoryPos, InputSeq, RoomId};
 use rand::Rng;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -64,8 +64,8 @@ pub enum SessionEvent {
 pub enum SessionError {
     #[error("giving up: {failures} failed attempts within {window:?}; last error: {last}")]
     CircuitOpen { failures: usize, window: Duration, last: String },
-    #[error("the room refused the session: {0}")]
-    Refused(String),
+    #[error("the room refused the session ({code:?}): {message}")]
+    Refused { code: ErrorCode, message: String },
 }
 
 /// A session in one room.
@@ -73,7 +73,7 @@ pub struct Session {
     config: SessionConfig,
     conn: Option<Connection>,
     gateway: usize,
-    cursor: Option<(Epoch, Tick)>,
+    cursor: Option<HistoryPos>,
     next_seq: InputSeq,
     unacked: VecDeque<(InputSeq, Vec<u8>)>,
     failures: VecDeque<Instant>,
@@ -100,7 +100,7 @@ impl Session {
     }
 
     /// The last frame applied.
-    pub fn cursor(&self) -> Option<(Epoch, Tick)> {
+    pub fn cursor(&self) -> Option<HistoryPos> {
         self.cursor
     }
 
@@ -141,7 +141,7 @@ impl Session {
             let conn = self.conn.as_mut().expect("checked");
             match conn.next_event().await {
                 Ok(Event::Frame(frame)) => {
-                    self.cursor = Some((frame.epoch, frame.tick));
+                    self.cursor = Some(frame.pos());
                     if let Some(ack) = frame.ack {
                         while self.unacked.front().is_some_and(|(s, _)| *s <= ack) {
                             self.unacked.pop_front();
@@ -184,7 +184,9 @@ impl Session {
                     let after = self.lost_at.take().map(|t| t.elapsed()).unwrap_or_default();
                     return Ok(SessionEvent::Resumed { gateway: url, after, resent });
                 }
-                Err(Error::Server(reason)) if !reason.contains("RoomUnavailable") => return Err(SessionError::Refused(reason)),
+                Err(Error::Server { code, message }) if code != ErrorCode::RoomUnavailable => {
+                    return Err(SessionError::Refused { code, message });
+                }
                 Err(e) => {
                     let now = Instant::now();
                     self.failures.push_back(now);

@@ -56,6 +56,18 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Every variant, so a metric can export each reason from the start.
+    pub const ALL: [AuthError; 8] = [
+        AuthError::Missing,
+        AuthError::Malformed,
+        AuthError::Algorithm,
+        AuthError::Signature,
+        AuthError::Expired,
+        AuthError::Audience,
+        AuthError::Issuer,
+        AuthError::Subject,
+    ];
+
     /// A short, fixed label for metrics.
     pub fn reason(&self) -> &'static str {
         match self {

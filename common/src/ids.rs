@@ -63,6 +63,50 @@ counter!(
     ClientMsgId(u32)
 );
 
+/// One WebSocket as room owners know it: drawn at random per connection by the gateway,
+/// so unique across gateways. A player's `Join` and `Leave` carry it, so the owner can
+/// ignore a late leave from a socket the player has since replaced. (A gateway's own
+/// per-process socket counter, `SessionId` in the gateway's hub, never leaves the gateway:
+/// it is not this.)
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SocketId(pub u64);
+
+/// The bare number, as on the wire (the generated examples of `docs/protocol.md` print
+/// control requests with `{:?}`).
+impl fmt::Debug for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl SocketId {
+    /// For requests about a player whatever socket they are on (a kick).
+    pub const ANY: SocketId = SocketId(0);
+}
+
+/// A position in a room's history: a tick of one epoch. Positions are ordered by epoch,
+/// then tick (a new owner's first tick comes after everything of the previous epoch), and
+/// this is the one order frames, cursors, resumes and snapshots are compared by. On the
+/// wire (postcard) it is the epoch then the tick, as the pair was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct HistoryPos {
+    pub epoch: Epoch,
+    pub tick: Tick,
+}
+
+impl HistoryPos {
+    pub const fn new(epoch: Epoch, tick: Tick) -> Self {
+        Self { epoch, tick }
+    }
+}
+
+impl fmt::Display for HistoryPos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({}, {})", self.epoch, self.tick)
+    }
+}
+
 impl std::str::FromStr for RoomId {
     type Err = std::num::ParseIntError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -104,6 +148,14 @@ mod tests {
         assert!(Tick(3) < Tick(4));
         assert_eq!(Tick(u64::MAX).next(), Tick(u64::MAX));
         assert_eq!(Epoch(1).next(), Epoch(2));
+    }
+
+    #[test]
+    fn history_positions_order_by_epoch_then_tick_and_encode_as_the_pair() {
+        let pos = |e, t| HistoryPos::new(Epoch(e), Tick(t));
+        assert!(pos(1, 900) < pos(2, 0), "a newer epoch is later whatever its tick");
+        assert!(pos(2, 3) < pos(2, 4));
+        assert_eq!(postcard::to_allocvec(&pos(2, 300)).unwrap(), postcard::to_allocvec(&(Epoch(2), Tick(300))).unwrap());
     }
 
     #[test]

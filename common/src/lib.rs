@@ -30,4 +30,4 @@ pub mod time;
 #[cfg(feature = "runtime")]
 pub mod trace_context;
 
-pub use ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+pub use ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, SocketId, Tick};

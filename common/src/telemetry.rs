@@ -148,6 +148,22 @@ pub fn counter_vec(registry: &prometheus::Registry, name: &str, help: &str, labe
     register(registry, prometheus::IntCounterVec::new(prometheus::Opts::new(name, help), labels).expect("valid counter"))
 }
 
+/// A counter with one label whose values are all known: each starts at 0, so a fresh
+/// process exports every series (dashboards show 0, not "No data", before the first event).
+pub fn counter_vec_zeroed(
+    registry: &prometheus::Registry,
+    name: &str,
+    help: &str,
+    label: &str,
+    values: &[&str],
+) -> prometheus::IntCounterVec {
+    let counter = counter_vec(registry, name, help, &[label]);
+    for value in values {
+        counter.with_label_values(&[value]);
+    }
+    counter
+}
+
 /// A gauge.
 pub fn gauge(registry: &prometheus::Registry, name: &str, help: &str) -> prometheus::IntGauge {
     register(registry, prometheus::IntGauge::new(name, help).expect("valid gauge"))

@@ -3,16 +3,16 @@
 //!
 //! For each scenario: queue N tickets with the real enqueue script (pipelined), then
 //! run the real placement script until the queue is empty, and report players placed
-//! per second of step time (the Redis step alone: no PostgreSQL, no NATS; the room pool
-//! is pre-filled with fake ids).
+//! per second of step time (the Redis step alone: no PostgreSQL, no NATS; each placement
+//! step is given fake room ids).
 //!
 //! ```sh
 //! cargo run -p orrery-gateway --example placement_bench -- 20000
 //! ```
 
 use clap::Parser;
-use orrery_common::PlayerId;
 use orrery_common::names::Names;
+use orrery_common::{PlayerId, RoomId};
 use orrery_gateway::config::MatchmakingArgs;
 use orrery_gateway::matchmaking::{ENQUEUE_LUA, ModeLimits, PLACE_LUA, place_with};
 use std::time::{Duration, Instant};
@@ -52,11 +52,10 @@ async fn main() -> anyhow::Result<()> {
         let names = Names::new(format!("bench{}", std::process::id()));
         let enqueue = redis::Script::new(ENQUEUE_LUA);
         let place = redis::Script::new(PLACE_LUA);
-        // A pool with an id for every possible room.
-        let pool: Vec<u64> = (1..=(n as u64 / 3 + 1)).collect();
-        for chunk in pool.chunks(10_000) {
-            redis::cmd("RPUSH").arg(names.mm_pool("arena")).arg(chunk).query_async::<()>(&mut conn).await?;
-        }
+        // An id for every possible room; each step is given as many as it could use (the
+        // gateway confirms them with PostgreSQL first, which is not measured here).
+        let mut pool: Vec<RoomId> = (1..=(n as u64 / 3 + 1)).map(RoomId).collect();
+        let per_step = (args.mm_scan as usize / usize::from(limits.min)) + 1;
         let now = orrery_common::time::now_ms();
         let started = Instant::now();
         let mut players = 0usize;
@@ -85,7 +84,10 @@ async fn main() -> anyhow::Result<()> {
         loop {
             let t = Instant::now();
             // Time as if the tickets had waited 100 ms.
-            let out = place_with(&place, &mut conn, &names, "arena", limits, &args, now + 100).await?;
+            let given = &pool[..pool.len().min(per_step)];
+            let out = place_with(&place, &mut conn, &names, "arena", limits, &args, now + 100, given).await?;
+            // The script takes the ids it is given in order.
+            pool.drain(..out.placements.iter().filter(|p| p.1).count());
             step_time += t.elapsed();
             steps += 1;
             let got = out.players_placed();

@@ -86,7 +86,7 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
         return Err(ApiError::BadRequest("mode must be 1 to 32 characters".into()));
     }
     let region = req.region.unwrap_or_else(|| "any".into());
-    let (room, invite_code) = app.rooms.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
+    let (room, invite_code) = app.room_records.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
     Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get(), invite_code })).into_response())
 }
 
@@ -114,7 +114,7 @@ fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<R
         // of a frame unread is reset by the kernel and the client loses the close code.
         .read_buffer_size(limits.max_message_bytes as usize + 64)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| tracker.track_future(crate::session::run(socket, identity, app, connect)))
+        .on_upgrade(move |socket| tracker.track_future(crate::socket::run(socket, identity, app, connect)))
         .into_response())
 }
 
@@ -137,8 +137,8 @@ fn record_refusal(app: &App, e: &ApiError) {
     span.record("refused", tracing::field::display(e));
     let reason = match e {
         ApiError::Unauthorized(a) => a.reason(),
-        ApiError::ForbiddenOrigin(_) => "origin",
-        ApiError::BadRequest(_) => "subprotocol",
+        ApiError::ForbiddenOrigin(_) => crate::metrics::REFUSED_ORIGIN,
+        ApiError::BadRequest(_) => crate::metrics::REFUSED_SUBPROTOCOL,
         _ => return,
     };
     app.metrics.auth_failures.with_label_values(&[reason]).inc();

@@ -1,10 +1,75 @@
-//! The one place that maps gateway errors to HTTP statuses and WebSocket close codes.
+//! The one place gateway failures become what a client is told.
+//!
+//! Every domain error of the gateway ([`ApiError`], [`MatchmakingError`], [`OwnerError`])
+//! says what kind of failure it is, once: its [`DomainError::error_code`], a [`Code`] (the
+//! way quickwit's `ServiceError::error_code()` does). From the code alone come the HTTP
+//! status ([`Code::http_status`]) and the WebSocket `ErrorCode` of a `ServerMsg::Error`
+//! ([`Code::client_code`]). A socket's end is a [`SessionEnd`], which gives its close code
+//! ([`SessionEnd::close_code`]); no failure with a code closes a socket.
 
+use crate::matchmaking::MatchmakingError;
+use crate::owner_client::OwnerError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use orrery_common::auth::AuthError;
+use orrery_common::protocol::client::ErrorCode;
 use orrery_common::protocol::close;
+
+/// What kind of failure an error is, whatever caused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    /// No token, or a bad one.
+    Unauthorized,
+    /// A browser origin that is not on the allowlist.
+    ForbiddenOrigin,
+    /// A request that cannot be served as it is (a bad body or parameter, no subprotocol,
+    /// a matchmaking request for an unknown mode or too large a party).
+    BadRequest,
+    /// Not for this player (a room they were kicked from or not invited to, a kick by
+    /// someone else than the creator, a seat the room refused).
+    Forbidden,
+    /// No such thing (room, invite code, guest tokens when switched off).
+    NotFound,
+    /// Clashes with the player's state (a party member already queued or playing).
+    Conflict,
+    /// Nobody answered in time (a room between owners); try again shortly.
+    Unavailable,
+    /// Something on our side failed.
+    Internal,
+}
+
+impl Code {
+    /// The HTTP status of a request that failed so.
+    pub fn http_status(self) -> StatusCode {
+        match self {
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::ForbiddenOrigin | Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::BadRequest => StatusCode::BAD_REQUEST,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Conflict => StatusCode::CONFLICT,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code a WebSocket client gets for the same failure (`ServerMsg::Error`). Bad
+    /// requests and conflicts reach a socket only from matchmaking, hence `QueueRefused`.
+    pub fn client_code(self) -> ErrorCode {
+        match self {
+            Code::BadRequest | Code::Conflict => ErrorCode::QueueRefused,
+            Code::NotFound => ErrorCode::RoomNotFound,
+            Code::Forbidden => ErrorCode::JoinRefused,
+            Code::Unavailable => ErrorCode::RoomUnavailable,
+            Code::Unauthorized | Code::ForbiddenOrigin | Code::Internal => ErrorCode::Internal,
+        }
+    }
+}
+
+/// An error of the gateway's domain: it knows its [`Code`].
+pub trait DomainError: std::error::Error {
+    fn error_code(&self) -> Code;
+}
 
 /// An HTTP request failed (API calls and refused upgrades).
 #[derive(Debug, thiserror::Error)]
@@ -25,19 +90,41 @@ pub enum ApiError {
     Forbidden(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error(transparent)]
+    Matchmaking(#[from] MatchmakingError),
 }
 
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
+impl DomainError for ApiError {
+    fn error_code(&self) -> Code {
         match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized(_) => Code::Unauthorized,
+            ApiError::ForbiddenOrigin(_) => Code::ForbiddenOrigin,
+            ApiError::BadRequest(_) => Code::BadRequest,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Conflict(_) => Code::Conflict,
+            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::Internal(_) => Code::Internal,
+            ApiError::Matchmaking(e) => e.error_code(),
+        }
+    }
+}
+
+impl DomainError for MatchmakingError {
+    fn error_code(&self) -> Code {
+        match self {
+            MatchmakingError::UnknownMode(_) | MatchmakingError::BadRegion | MatchmakingError::PartyTooLarge(_) => Code::BadRequest,
+            MatchmakingError::MemberBusy(_) => Code::Conflict,
+            MatchmakingError::Redis(_) | MatchmakingError::Db(_) | MatchmakingError::Script(_) => Code::Internal,
+        }
+    }
+}
+
+impl DomainError for OwnerError {
+    fn error_code(&self) -> Code {
+        match self {
+            OwnerError::Refused { .. } => Code::Forbidden,
+            OwnerError::NoAnswer | OwnerError::Unexpected { .. } => Code::Unavailable,
         }
     }
 }
@@ -54,38 +141,14 @@ impl From<redis::RedisError> for ApiError {
     }
 }
 
-impl From<crate::matchmaking::MatchmakingError> for ApiError {
-    fn from(e: crate::matchmaking::MatchmakingError) -> Self {
-        use crate::matchmaking::MatchmakingError as M;
-        match e {
-            M::UnknownMode(_) | M::BadRegion | M::PartyTooLarge(_) => ApiError::BadRequest(e.to_string()),
-            M::MemberBusy(_) => ApiError::Conflict(e.to_string()),
-            M::Redis(_) | M::Db(_) | M::Script(_) => ApiError::Internal(e.to_string()),
-        }
-    }
-}
-
-impl ApiError {
-    /// The code a WebSocket client gets for the same failure (`ServerMsg::Error`).
-    pub fn error_code(&self) -> orrery_common::protocol::client::ErrorCode {
-        use orrery_common::protocol::client::ErrorCode;
-        match self {
-            ApiError::BadRequest(_) | ApiError::Conflict(_) => ErrorCode::QueueRefused,
-            ApiError::NotFound(_) => ErrorCode::RoomNotFound,
-            ApiError::Forbidden(_) => ErrorCode::JoinRefused,
-            ApiError::Unavailable(_) => ErrorCode::RoomUnavailable,
-            _ => ErrorCode::Internal,
-        }
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if matches!(self, ApiError::Internal(_)) {
+        let code = self.error_code();
+        if code == Code::Internal {
             tracing::error!(error = %self, "request failed");
         }
         let body = serde_json::json!({ "error": self.to_string() });
-        (self.status(), Json(body)).into_response()
+        (code.http_status(), Json(body)).into_response()
     }
 }
 
@@ -115,6 +178,20 @@ pub enum SessionEnd {
 }
 
 impl SessionEnd {
+    /// Every variant, so the disconnect counter can export each reason from the start.
+    pub const ALL: [SessionEnd; 10] = [
+        SessionEnd::Normal,
+        SessionEnd::GoingAway,
+        SessionEnd::TooLarge,
+        SessionEnd::Malformed,
+        SessionEnd::RateLimited,
+        SessionEnd::Kicked,
+        SessionEnd::SlowConsumer,
+        SessionEnd::IdleTimeout,
+        SessionEnd::Replaced,
+        SessionEnd::Transport,
+    ];
+
     /// The close code sent to the client (see `docs/protocol.md`).
     pub fn close_code(self) -> u16 {
         match self {
@@ -144,5 +221,26 @@ impl SessionEnd {
             SessionEnd::Replaced => "replaced",
             SessionEnd::Transport => "transport",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_gets_its_status_and_client_code_from_its_code() {
+        let cases: [(&dyn DomainError, StatusCode, ErrorCode); 5] = [
+            (&ApiError::Forbidden("kicked".into()), StatusCode::FORBIDDEN, ErrorCode::JoinRefused),
+            (&ApiError::NotFound("no such code".into()), StatusCode::NOT_FOUND, ErrorCode::RoomNotFound),
+            (&MatchmakingError::MemberBusy("ada".into()), StatusCode::CONFLICT, ErrorCode::QueueRefused),
+            (&OwnerError::Refused { reason: "full".into() }, StatusCode::FORBIDDEN, ErrorCode::JoinRefused),
+            (&OwnerError::NoAnswer, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::RoomUnavailable),
+        ];
+        for (e, status, client) in cases {
+            assert_eq!((e.error_code().http_status(), e.error_code().client_code()), (status, client), "{e}");
+        }
+        let wrapped = ApiError::from(MatchmakingError::BadRegion);
+        assert_eq!(wrapped.error_code(), Code::BadRequest, "a wrapped error keeps its code");
     }
 }

@@ -44,6 +44,9 @@ pub struct PlayerStats {
     pub games: i64,
     pub wins: i64,
     pub kills: i64,
+    /// Skill rating the matchmaker uses (1000 before the first ranked match), updated by
+    /// the worker in the transaction that writes a ranked match's results.
+    pub rating: i64,
 }
 
 impl Leaderboard {
@@ -70,16 +73,20 @@ impl Leaderboard {
             .collect()
     }
 
-    /// A player's rank (live board) and totals (PostgreSQL).
+    /// A player's rank (live board), totals and rating (PostgreSQL).
     pub async fn player(&self, player: PlayerId) -> Result<PlayerStats, ApiError> {
         let row: Option<(i64, i64, i64, i64)> = sqlx::query_as("SELECT games, wins, kills, score FROM player_stats WHERE player = $1")
             .bind(player.0)
             .fetch_optional(&self.pg)
             .await?;
         let (games, wins, kills, score) = row.unwrap_or_default();
+        let (rating,): (i64,) = sqlx::query_as("SELECT coalesce((SELECT rating FROM player_ratings WHERE player = $1), 1000)::bigint")
+            .bind(player.0)
+            .fetch_one(&self.pg)
+            .await?;
         let mut conn = self.redis.clone();
         let rank: Option<u64> = redis::cmd("ZREVRANK").arg(self.names.leaderboard()).arg(player.to_string()).query_async(&mut conn).await?;
-        Ok(PlayerStats { player, rank: rank.map(|r| r + 1), score, games, wins, kills })
+        Ok(PlayerStats { player, rank: rank.map(|r| r + 1), score, games, wins, kills, rating })
     }
 
     /// Replace the live board by what PostgreSQL says (built aside, then renamed in).

@@ -4,6 +4,29 @@
 //! records the player's room in Redis, stamps the player id on every input it
 //! publishes to the room's subject, subscribes once per room it has players in and
 //! fans frames out. Game payloads are opaque bytes here: the gateway never links a game.
+//!
+//! # Map
+//!
+//! - This file: [`App`] (what every request and socket shares), [`Gateway`] (connect,
+//!   the router, run and drain) and the `rooms.closed` listener.
+//! - [`config`]: flags. [`api`]: the HTTP handlers; [`upgrade`]: what is checked before a
+//!   WebSocket upgrade (origin, subprotocol, token).
+//! - [`socket`]: one player's WebSocket, [`socket::run`] from upgrade to close, one job
+//!   per file: the reader (size, rate and idle limits), dispatch (each client message to
+//!   its handler), membership (join, leave, resync), the writer with its
+//!   [`socket::outbox`] and the input [`socket::pipeline`] timing.
+//! - [`hub`]: fan-out of room frames to this gateway's sockets; per socket a cursor
+//!   (`hub/sink.rs`).
+//! - [`owner_client`]: the one client of a room's owner (join, leave, kick, resync,
+//!   command, vouch) over NATS request/reply.
+//! - [`room_records`]: room rows — create, invite codes, bans, may a player join, status.
+//!   [`presence`]: `player:<id>` in Redis. [`inbox`]: player events (placed, kicked) for
+//!   this gateway's sockets.
+//! - [`matchmaking`]: tickets and the placement step. [`moderation`]: kicks.
+//!   [`leaderboard`]: the live board.
+//! - [`error`]: every domain error's code and the one place codes become HTTP statuses
+//!   and client error codes; a socket's end and its close code. [`metrics`]:
+//!   `orrery_gateway_*`.
 
 pub mod api;
 pub mod config;
@@ -14,11 +37,10 @@ pub mod leaderboard;
 pub mod matchmaking;
 pub mod metrics;
 pub mod moderation;
-pub mod outbox;
-pub mod pipeline;
+pub mod owner_client;
 pub mod presence;
-pub mod rooms;
-pub mod session;
+pub mod room_records;
+pub mod socket;
 pub mod upgrade;
 pub mod web;
 
@@ -27,8 +49,9 @@ use crate::hub::Hub;
 use crate::leaderboard::Leaderboard;
 use crate::matchmaking::Matchmaker;
 use crate::metrics::Metrics;
+use crate::owner_client::OwnerClient;
 use crate::presence::Presence;
-use crate::rooms::Rooms;
+use crate::room_records::RoomRecords;
 use crate::upgrade::OriginPolicy;
 use axum::routing::{get, post};
 use axum::serve::ListenerExt as _;
@@ -36,16 +59,12 @@ use orrery_common::RoomId;
 use orrery_common::auth::{GuestIssuer, Verifier};
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest};
-use orrery_common::protocol::{decode, encode};
 use orrery_common::services::{self, ServiceError};
-use orrery_common::trace_context;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info};
@@ -72,10 +91,12 @@ pub struct App {
     pub origins: OriginPolicy,
     pub nats: async_nats::Client,
     pub names: Names,
+    /// Requests to rooms' owners (join, leave, resync, command, vouch).
+    pub owner: OwnerClient,
     pub hub: Hub,
     /// Player events (placements, kicks) for this gateway's sockets.
     pub inboxes: Arc<inbox::Inboxes>,
-    pub rooms: Rooms,
+    pub room_records: RoomRecords,
     pub presence: Presence,
     pub matchmaker: Arc<Matchmaker>,
     pub leaderboard: Leaderboard,
@@ -90,40 +111,6 @@ pub struct App {
 impl App {
     pub fn next_session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Ask a room's owner (see [`control`]).
-    pub async fn control(&self, room: RoomId, request: &ControlRequest, patience: Duration) -> Option<ControlReply> {
-        control(&self.nats, &self.names, room, request, patience).await
-    }
-}
-
-/// Ask a room's owner, retrying while the room has none (it may be failing over) for up
-/// to `patience`. `None` when nobody answered in time. The request carries the current
-/// span's trace context, so the owner's span joins the same trace.
-pub async fn control(
-    nats: &async_nats::Client,
-    names: &Names,
-    room: RoomId,
-    request: &ControlRequest,
-    patience: Duration,
-) -> Option<ControlReply> {
-    let deadline = Instant::now() + patience;
-    let subject = names.room_control(room);
-    let payload = encode(request);
-    let headers = trace_context::headers();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return None;
-        }
-        let attempt = nats.request_with_headers(subject.clone(), headers.clone(), payload.clone().into());
-        match tokio::time::timeout(left.min(Duration::from_secs(1)), attempt).await {
-            Ok(Ok(msg)) => return decode(&msg.payload).ok(),
-            // No responders or a timeout: the room may be between owners.
-            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(50).min(left)).await,
-            Err(_) => {}
-        }
     }
 }
 
@@ -156,8 +143,9 @@ impl Gateway {
         let app = Arc::new(App {
             origins: OriginPolicy::new(&config.allowed_origins),
             inboxes: Default::default(),
-            hub: Hub::new(nats.clone(), names.clone(), metrics.clone()),
-            rooms: Rooms::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
+            owner: OwnerClient::new(nats.clone(), names.clone()),
+            hub: Hub::new(nats.clone(), names.clone(), OwnerClient::new(nats.clone(), names.clone()), metrics.clone()),
+            room_records: RoomRecords::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
             leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),
             matchmaker: Arc::new(Matchmaker::new(redis.clone(), pg.clone(), nats.clone(), names.clone(), config.matchmaking.clone())),
@@ -221,6 +209,7 @@ impl Gateway {
         };
         let stop_background = CancellationToken::new();
         app.matchmaker.spawn_stepper(stop_background.clone());
+        app.matchmaker.spawn_sweeper(stop_background.clone());
         spawn_closed_listener(app.clone(), stop_background.clone()).await;
         if let Err(e) = inbox::dispatch(app.nats.clone(), app.names.clone(), app.inboxes.clone(), stop_background.clone()).await {
             tracing::warn!(error = %e, "cannot subscribe to player events");

@@ -1,6 +1,8 @@
 //! The gateway's Prometheus metrics (`orrery_gateway_*`).
 
-use orrery_common::telemetry::{counter, counter_vec, gauge, seconds_histogram, seconds_histogram_with};
+use crate::error::SessionEnd;
+use orrery_common::auth::AuthError;
+use orrery_common::telemetry::{counter, counter_vec_zeroed, gauge, seconds_histogram, seconds_histogram_with};
 use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge, Registry};
 
 /// Finer than the common buckets: the pipeline's targets are 250 µs (p50) and 1 ms (p99).
@@ -9,7 +11,20 @@ pub const PIPELINE_BUCKETS: &[f64] = &[
     0.01, 0.025, 0.05, 0.1,
 ];
 
-/// Every metric the gateway exports.
+/// The `reason` of a refusal for a foreign `Origin`.
+pub const REFUSED_ORIGIN: &str = "origin";
+/// The `reason` of a refusal for a missing `orrery.v1` subprotocol.
+pub const REFUSED_SUBPROTOCOL: &str = "subprotocol";
+/// Every reason a frame is dropped.
+pub const DROP_REASONS: [&str; 2] = ["gap", "slow_consumer"];
+
+/// Every `reason` of `orrery_gateway_auth_failures_total`: the token's, then the upgrade's own.
+pub fn auth_failure_reasons() -> Vec<&'static str> {
+    AuthError::ALL.iter().map(AuthError::reason).chain([REFUSED_ORIGIN, REFUSED_SUBPROTOCOL]).collect()
+}
+
+/// Every metric the gateway exports. Labelled counters start with every known label value
+/// at 0, so a fresh gateway's dashboards show 0 rather than "No data".
 #[derive(Clone, Debug)]
 pub struct Metrics {
     pub connections_open: IntGauge,
@@ -34,21 +49,35 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(r: &Registry) -> Self {
-        let m = Self {
+        let disconnect_reasons: Vec<&str> = SessionEnd::ALL.iter().map(|e| e.label()).collect();
+        Self {
             connections_open: gauge(r, "orrery_gateway_connections_open", "Open WebSocket connections."),
             connects: counter(r, "orrery_gateway_connects_total", "WebSocket connections accepted."),
-            disconnects: counter_vec(r, "orrery_gateway_disconnects_total", "WebSocket connections ended, by close reason.", &["reason"]),
-            auth_failures: counter_vec(
+            disconnects: counter_vec_zeroed(
+                r,
+                "orrery_gateway_disconnects_total",
+                "WebSocket connections ended, by close reason.",
+                "reason",
+                &disconnect_reasons,
+            ),
+            auth_failures: counter_vec_zeroed(
                 r,
                 "orrery_gateway_auth_failures_total",
                 "Requests refused before the upgrade, by reason.",
-                &["reason"],
+                "reason",
+                &auth_failure_reasons(),
             ),
             messages_in: counter(r, "orrery_gateway_messages_in_total", "Messages received from clients."),
             bytes_in: counter(r, "orrery_gateway_bytes_in_total", "Bytes received from clients."),
             messages_out: counter(r, "orrery_gateway_messages_out_total", "Messages sent to clients."),
             bytes_out: counter(r, "orrery_gateway_bytes_out_total", "Bytes sent to clients."),
-            frames_dropped: counter_vec(r, "orrery_gateway_frames_dropped_total", "Frames not sent to a client, by reason.", &["reason"]),
+            frames_dropped: counter_vec_zeroed(
+                r,
+                "orrery_gateway_frames_dropped_total",
+                "Frames not sent to a client, by reason.",
+                "reason",
+                &DROP_REASONS,
+            ),
             stale_epoch_frames: counter(
                 r,
                 "orrery_gateway_stale_epoch_frames_total",
@@ -76,11 +105,45 @@ impl Metrics {
                 "orrery_gateway_fanout_seconds",
                 "Time from the gateway having a frame (from NATS, or a join's keyframe) to writing it to a socket.",
             ),
-        };
-        // Export every known drop reason from the start, so a healthy gateway shows 0, not nothing.
-        for reason in ["gap", "slow_consumer"] {
-            m.frames_dropped.with_label_values(&[reason]);
         }
-        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a fresh gateway's `/metrics` says.
+    fn fresh_exposition() -> String {
+        let registry = Registry::new();
+        let _metrics = Metrics::new(&registry);
+        prometheus::TextEncoder::new().encode_to_string(&registry.gather()).unwrap()
+    }
+
+    #[test]
+    fn a_fresh_gateway_exports_every_labelled_series_at_zero() {
+        let text = fresh_exposition();
+        let mut expected = Vec::new();
+        for reason in auth_failure_reasons() {
+            expected.push(format!("orrery_gateway_auth_failures_total{{reason=\"{reason}\"}} 0"));
+        }
+        for end in SessionEnd::ALL {
+            expected.push(format!("orrery_gateway_disconnects_total{{reason=\"{}\"}} 0", end.label()));
+        }
+        for reason in DROP_REASONS {
+            expected.push(format!("orrery_gateway_frames_dropped_total{{reason=\"{reason}\"}} 0"));
+        }
+        let missing: Vec<&String> = expected.iter().filter(|line| !text.lines().any(|l| l == line.as_str())).collect();
+        assert!(missing.is_empty(), "missing from a fresh /metrics: {missing:?}");
+    }
+
+    #[test]
+    fn the_reason_lists_name_each_reason_once() {
+        for list in [auth_failure_reasons(), SessionEnd::ALL.iter().map(|e| e.label()).collect()] {
+            let mut sorted = list.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), list.len(), "{list:?}");
+        }
     }
 }

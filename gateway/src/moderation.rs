@@ -14,11 +14,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use orrery_common::protocol::encode;
-use orrery_common::protocol::internal::{ControlRequest, LeaveReason, PlayerEvent};
+use orrery_common::protocol::internal::PlayerEvent;
 use orrery_common::{PlayerId, RoomId};
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Body of a kick.
 #[derive(Debug, Deserialize)]
@@ -36,9 +35,8 @@ pub async fn kick(
     let identity = authenticate_http(&app, &headers)?;
     let req: Kick = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
     let room = RoomId(room);
-    app.rooms.ban(room, identity.player, req.player).await?;
-    let leave = ControlRequest::Leave { player: req.player, reason: LeaveReason::Kicked, session: 0 };
-    let removed = app.control(room, &leave, Duration::from_secs(2)).await.is_some();
+    app.room_records.ban(room, identity.player, req.player).await?;
+    let removed = app.owner.kick(room, req.player).await.is_ok();
     let event = encode(&PlayerEvent::Kicked { room });
     app.nats.publish(app.names.player_events(req.player), event.into()).await.map_err(|e| ApiError::Internal(format!("nats: {e}")))?;
     Ok(Json(serde_json::json!({ "kicked": req.player, "room": room, "seat_removed": removed })))

@@ -8,7 +8,7 @@ use crate::stats::{Live, Shared};
 use crate::tickclock::{AckSamples, TickClock};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::http::Api;
-use orrery_client::{Connection, Error, Event, Joined};
+use orrery_client::{Connection, Error, ErrorCode, Event, Joined};
 use orrery_common::RoomId;
 use orrery_common::protocol::client::{ClientMsg, ServerMsg};
 use orrery_common::protocol::encode;
@@ -66,9 +66,9 @@ pub fn client_header_len(payload: usize) -> u64 {
 /// Why a connect + join failed, as an error kind (`fatal`: retrying cannot help).
 fn failure_kind(stage: &str, e: &Error) -> (String, bool) {
     match e {
-        Error::Server(m) if m.starts_with("RoomNotFound") => (format!("{stage}_room_not_found"), true),
-        Error::Server(m) if m.starts_with("JoinRefused") => (format!("{stage}_join_refused"), true),
-        Error::Server(m) if m.starts_with("RoomUnavailable") => (format!("{stage}_room_unavailable"), false),
+        Error::Server { code: ErrorCode::RoomNotFound, .. } => (format!("{stage}_room_not_found"), true),
+        Error::Server { code: ErrorCode::JoinRefused, .. } => (format!("{stage}_join_refused"), true),
+        Error::Server { code: ErrorCode::RoomUnavailable, .. } => (format!("{stage}_room_unavailable"), false),
         Error::Refused(code) => (format!("{stage}_http_{code}"), *code == 401 || *code == 403),
         Error::Timeout(what) => (format!("{stage}_timeout_{}", what.to_lowercase()), false),
         Error::Closed { code, .. } => (format!("{stage}_closed_{code}"), false),

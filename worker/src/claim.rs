@@ -12,7 +12,7 @@ use crate::snapshot::RoomSnapshot;
 use anyhow::Context as _;
 use futures::StreamExt;
 use orrery_common::game::{Game, RoomSettings};
-use orrery_common::{Epoch, RoomId, Tick};
+use orrery_common::{Epoch, HistoryPos, RoomId};
 use rand::seq::SliceRandom;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +54,7 @@ async fn claim_some(shared: &Arc<Shared>) {
     if free == 0 {
         return;
     }
-    let mut candidates = match shared.leases.claimable(shared.timing.claim_batch.max(1) * 2).await {
+    let mut candidates = match shared.leases.claimable(shared.timing.claim_batch() * 2).await {
         Ok(c) => c,
         Err(e) => {
             warn!(error = %e, "scan for claimable rooms failed");
@@ -63,7 +63,7 @@ async fn claim_some(shared: &Arc<Shared>) {
     };
     candidates.retain(|r| !shared.owned.contains(*r) && !shared.owned.recently_shed(*r));
     candidates.shuffle(&mut rand::rng());
-    candidates.truncate(free.min(shared.timing.claim_batch.max(1)));
+    candidates.truncate(free.min(shared.timing.claim_batch()));
     futures::future::join_all(candidates.into_iter().map(|room| claim(shared, room))).await;
 }
 
@@ -166,12 +166,12 @@ async fn restore(shared: &Shared, room: RoomId, settings: &RoomSettings) -> anyh
 async fn newest_snapshot(shared: &Shared, room: RoomId) -> anyhow::Result<Restored> {
     let hot = shared.hot.read(room).await?;
     let durable = shared.store.durable_snapshot(room).await?;
-    let newest: Option<(Epoch, Tick, Vec<u8>)> = match (hot, durable) {
-        (Some(h), Some(d)) => Some(if (h.0, h.1) >= (d.0, d.1) { h } else { d }),
+    let newest: Option<(HistoryPos, Vec<u8>)> = match (hot, durable) {
+        (Some(h), Some(d)) => Some(if h.0 >= d.0 { h } else { d }),
         (h, d) => h.or(d),
     };
     match newest {
         None => Ok(None),
-        Some((epoch, _, bytes)) => Ok(Some((epoch, RoomSnapshot::decode(&bytes)?))),
+        Some((at, bytes)) => Ok(Some((at.epoch, RoomSnapshot::decode(&bytes)?))),
     }
 }

@@ -28,32 +28,34 @@ pub struct Config {
     pub timing: Timing,
 }
 
-/// Lease, scan and drain timing.
+/// Lease, scan, snapshot and drain timing. The defaults are written once, in
+/// [`Timing::default`]; the rest of the worker reads them through the methods below, which
+/// turn them into durations and clamp them.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Timing {
     /// Lease time-to-live. A dead owner's rooms tick elsewhere within TTL + one scan interval.
-    #[arg(long, env = "ORRERY_LEASE_TTL_MS", default_value_t = 1000)]
+    #[arg(long, env = "ORRERY_LEASE_TTL_MS", default_value_t = Timing::default().lease_ttl_ms)]
     pub lease_ttl_ms: u64,
     /// Safety margin: an owner stops ticking at acquire/renew time + TTL - margin unless renewed.
-    #[arg(long, env = "ORRERY_LEASE_MARGIN_MS", default_value_t = 150)]
+    #[arg(long, env = "ORRERY_LEASE_MARGIN_MS", default_value_t = Timing::default().lease_margin_ms)]
     pub lease_margin_ms: u64,
     /// How often to look for rooms without a live owner.
-    #[arg(long, env = "ORRERY_SCAN_INTERVAL_MS", default_value_t = 250)]
+    #[arg(long, env = "ORRERY_SCAN_INTERVAL_MS", default_value_t = Timing::default().scan_interval_ms)]
     pub scan_interval_ms: u64,
     /// How often live rooms without a lease are re-queued (after Redis lost its data).
-    #[arg(long, env = "ORRERY_RECONCILE_INTERVAL_MS", default_value_t = 5000)]
+    #[arg(long, env = "ORRERY_RECONCILE_INTERVAL_MS", default_value_t = Timing::default().reconcile_interval_ms)]
     pub reconcile_interval_ms: u64,
     /// Most rooms claimed per scan (spreads rooms across workers).
-    #[arg(long, env = "ORRERY_CLAIM_BATCH", default_value_t = 16)]
+    #[arg(long, env = "ORRERY_CLAIM_BATCH", default_value_t = Timing::default().claim_batch)]
     pub claim_batch: usize,
     /// Longest a drain may take before the worker exits anyway.
-    #[arg(long, env = "ORRERY_DRAIN_GRACE_MS", default_value_t = 5000)]
+    #[arg(long, env = "ORRERY_DRAIN_GRACE_MS", default_value_t = Timing::default().drain_grace_ms)]
     pub drain_grace_ms: u64,
     /// Hot snapshot (Redis) period.
-    #[arg(long, env = "ORRERY_HOT_SNAPSHOT_MS", default_value_t = 100)]
+    #[arg(long, env = "ORRERY_HOT_SNAPSHOT_MS", default_value_t = Timing::default().hot_snapshot_ms)]
     pub hot_snapshot_ms: u64,
     /// Durable snapshot (PostgreSQL) period; also written at every phase change.
-    #[arg(long, env = "ORRERY_DURABLE_SNAPSHOT_MS", default_value_t = 2000)]
+    #[arg(long, env = "ORRERY_DURABLE_SNAPSHOT_MS", default_value_t = Timing::default().durable_snapshot_ms)]
     pub durable_snapshot_ms: u64,
 }
 
@@ -91,6 +93,16 @@ impl Timing {
     }
     pub fn drain_grace(&self) -> Duration {
         Duration::from_millis(self.drain_grace_ms)
+    }
+    /// Most rooms claimed per scan (at least one).
+    pub fn claim_batch(&self) -> usize {
+        self.claim_batch.max(1)
+    }
+    pub fn hot_snapshot_every(&self) -> Duration {
+        Duration::from_millis(self.hot_snapshot_ms)
+    }
+    pub fn durable_snapshot_every(&self) -> Duration {
+        Duration::from_millis(self.durable_snapshot_ms)
     }
 }
 

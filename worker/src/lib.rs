@@ -5,16 +5,35 @@
 //! A worker is disposable: everything it knows about a room can be rebuilt from the
 //! newest snapshot, and the Redis lease plus the PostgreSQL epoch make sure at most one
 //! owner's writes count at a time (invariants I1–I7 in `docs/ARCHITECTURE.md`).
+//!
+//! # Map
+//!
+//! - [`Worker`] (this file): connect, then run the loops below until shutdown, then drain.
+//!   [`config`]: flags, timing and their validation. [`metrics`]: `orrery_worker_*`.
+//! - Owning rooms: [`claim`] (scan, lease, epoch, restore, spawn), [`lease`] (the Redis
+//!   lease scripts and `LeaseClock`, the local deadline: I6), [`renew`] (every lease in one
+//!   round trip), [`reconcile`] (re-queue rooms Redis forgot: I4).
+//! - Running rooms: [`owned_rooms`] (the set of owned rooms, their signals, shedding) and
+//!   [`room`], one room: [`room::state`] (the state machine: I5),
+//!   [`room::task`] (the tick loop), [`room::schedule`] (when ticks and snapshots are due,
+//!   on the room's [`tick_grid`]), [`room::persist`] (fenced writes, close, drain: I1, I2),
+//!   [`room::spans`].
+//! - Storage: [`snapshot`] (what a snapshot holds; the hot compare-and-set: I2), [`store`]
+//!   (PostgreSQL: epochs, durable snapshots, events, results: I1), [`ratings`] (Elo after a
+//!   ranked match, written with its results).
+//! - Ending: [`shed`] (`POST /v1/shed`, drain some rooms), [`closing`] (the clean-up after
+//!   a room closed for good).
 
 pub mod claim;
 pub mod closing;
 pub mod config;
 pub mod lease;
 pub mod metrics;
+pub mod owned_rooms;
+pub mod ratings;
 pub mod reconcile;
 pub mod renew;
 pub mod room;
-pub mod rooms;
 pub mod shed;
 pub mod snapshot;
 pub mod store;
@@ -23,7 +42,7 @@ pub mod tick_grid;
 use crate::config::{Config, ConfigError, Timing};
 use crate::lease::Leases;
 use crate::metrics::Metrics;
-use crate::rooms::OwnedRooms;
+use crate::owned_rooms::OwnedRooms;
 use crate::snapshot::HotSnapshots;
 use crate::store::Store;
 use orrery_common::game::GameFactory;

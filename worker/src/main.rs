@@ -10,11 +10,16 @@ use std::sync::Arc;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = orrery_common::telemetry::init("orrery-worker", &config.telemetry)?;
-    if let Err(e) = config.validate() {
-        eprintln!("orrery-worker: {e}");
-        std::process::exit(2);
-    }
-    let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await?;
+    // `connect` validates the configuration first: a configuration that cannot work is a
+    // usage error (exit status 2), before anything is connected.
+    let worker = match Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await {
+        Ok(worker) => worker,
+        Err(orrery_worker::Error::Config(e)) => {
+            eprintln!("orrery-worker: {e}");
+            std::process::exit(2);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let listener =
         tokio::net::TcpListener::bind(config.ops_listen).await.with_context(|| format!("cannot listen on {}", config.ops_listen))?;
     tracing::info!(ops = %listener.local_addr()?, id = worker.id(), "orrery-worker started");

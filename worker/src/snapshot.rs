@@ -9,7 +9,7 @@
 use orrery_common::game::GameEvent;
 use orrery_common::names::Names;
 use orrery_common::protocol::client::CommandOutcome;
-use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use orrery_common::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
@@ -94,18 +94,18 @@ impl HotSnapshots {
         Self { redis, names, lease_ttl, cas: redis::Script::new(HOT_CAS) }
     }
 
-    /// Write if we hold the lease and (epoch, tick) is not lower than what is stored.
-    /// `Ok(false)` means refused: ownership is lost. The same (epoch, tick) again is
+    /// Write if we hold the lease and `at` is not lower than what is stored.
+    /// `Ok(false)` means refused: ownership is lost. The same position again is
     /// written over (the room may have changed between ticks).
-    pub async fn write(&self, room: RoomId, token: &str, epoch: Epoch, tick: Tick, state: &[u8]) -> Result<bool, redis::RedisError> {
+    pub async fn write(&self, room: RoomId, token: &str, at: HistoryPos, state: &[u8]) -> Result<bool, redis::RedisError> {
         let mut conn = self.redis.clone();
         let ok: i64 = self
             .cas
             .key(self.names.hot_snapshot(room))
             .key(self.names.lease(room))
             .arg(token)
-            .arg(epoch.get())
-            .arg(tick.get())
+            .arg(at.epoch.get())
+            .arg(at.tick.get())
             .arg(state)
             .arg(self.lease_ttl.as_millis() as u64)
             .invoke_async(&mut conn)
@@ -125,12 +125,12 @@ impl HotSnapshots {
     }
 
     /// The stored hot snapshot.
-    pub async fn read(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, redis::RedisError> {
+    pub async fn read(&self, room: RoomId) -> Result<Option<(HistoryPos, Vec<u8>)>, redis::RedisError> {
         let mut conn = self.redis.clone();
         let (e, t, s): (Option<u64>, Option<u64>, Option<Vec<u8>>) =
             redis::cmd("HMGET").arg(self.names.hot_snapshot(room)).arg("epoch").arg("tick").arg("state").query_async(&mut conn).await?;
         Ok(match (e, t, s) {
-            (Some(e), Some(t), Some(s)) => Some((Epoch(e), Tick(t), s)),
+            (Some(e), Some(t), Some(s)) => Some((HistoryPos::new(Epoch(e), Tick(t)), s)),
             _ => None,
         })
     }

@@ -7,7 +7,7 @@
 
 use crate::snapshot::{PendingEvent, RoomSnapshot};
 use orrery_common::game::{Phase, PlayerResult, RoomSettings};
-use orrery_common::{Epoch, RoomId, Tick};
+use orrery_common::{Epoch, HistoryPos, PlayerId, RoomId, Tick};
 use sqlx::PgPool;
 use sqlx::types::Json;
 
@@ -56,16 +56,17 @@ impl Store {
     }
 
     /// The newest durable snapshot of `room`.
-    pub async fn durable_snapshot(&self, room: RoomId) -> Result<Option<(Epoch, Tick, Vec<u8>)>, sqlx::Error> {
+    pub async fn durable_snapshot(&self, room: RoomId) -> Result<Option<(HistoryPos, Vec<u8>)>, sqlx::Error> {
         let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as("SELECT epoch, tick, state FROM room_snapshots WHERE room = $1")
             .bind(room.get() as i64)
             .fetch_optional(&self.pg)
             .await?;
-        Ok(row.map(|(e, t, s)| (Epoch(e as u64), Tick(t as u64), s)))
+        Ok(row.map(|(e, t, s)| (HistoryPos::new(Epoch(e as u64), Tick(t as u64)), s)))
     }
 
     /// Write a durable snapshot and the events since the last one, in one transaction,
-    /// fenced by `epoch`. Events already stored (same room and seq) are not written twice.
+    /// fenced by `epoch`; with the match's results, the players' new ratings too (ranked
+    /// rooms: [`crate::ratings`]). Events already stored (same room and seq) are not written twice.
     #[allow(clippy::too_many_arguments)] // one transaction's inputs, each named at the call site
     pub async fn write_durable(
         &self,
@@ -78,15 +79,17 @@ impl Store {
         results: Option<&[PlayerResult]>,
     ) -> Result<(), WriteError> {
         let mut tx = self.pg.begin().await?;
-        let fenced = sqlx::query("UPDATE rooms SET status = $3, updated_at = now() WHERE id = $1 AND epoch = $2 AND status <> 'closed'")
-            .bind(room.get() as i64)
-            .bind(epoch.get() as i64)
-            .bind(phase.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if fenced.rows_affected() != 1 {
+        let fenced: Option<(bool,)> = sqlx::query_as(
+            "UPDATE rooms SET status = $3, updated_at = now() WHERE id = $1 AND epoch = $2 AND status <> 'closed' RETURNING matchmade",
+        )
+        .bind(room.get() as i64)
+        .bind(epoch.get() as i64)
+        .bind(phase.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((ranked,)) = fenced else {
             return Err(WriteError::Fenced(room));
-        }
+        };
         for ev in events {
             sqlx::query(
                 "INSERT INTO match_events (room, seq, tick, epoch, kind, player, payload)
@@ -102,8 +105,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let mut results_written = 0;
         for r in results.unwrap_or_default() {
-            sqlx::query(
+            results_written += sqlx::query(
                 "INSERT INTO match_results (room, player, rank, score, kills) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (room, player) DO NOTHING",
             )
@@ -113,7 +117,13 @@ impl Store {
             .bind(r.score)
             .bind(r.kills as i32)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        }
+        // Ratings move once per match: when its results are first written (a rewrite after
+        // a failover inserts nothing), and only for a ranked (matchmade) room.
+        if ranked && results_written > 0 {
+            update_ratings(&mut tx, results.unwrap_or_default()).await?;
         }
         sqlx::query(
             "INSERT INTO room_snapshots (room, epoch, tick, state) VALUES ($1, $2, $3, $4)
@@ -165,4 +175,32 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Rate the players of one finished match, inside the transaction that writes its results.
+/// Rows are locked in player order, so two matches sharing players cannot deadlock.
+async fn update_ratings(tx: &mut sqlx::PgConnection, results: &[PlayerResult]) -> Result<(), sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = results.iter().map(|r| r.player.0).collect();
+    sqlx::query("INSERT INTO player_ratings (player, rating) SELECT p, $2 FROM unnest($1::uuid[]) AS p ON CONFLICT (player) DO NOTHING")
+        .bind(&ids)
+        .bind(crate::ratings::INITIAL)
+        .execute(&mut *tx)
+        .await?;
+    let current: Vec<(uuid::Uuid, i32)> =
+        sqlx::query_as("SELECT player, rating FROM player_ratings WHERE player = ANY($1) ORDER BY player FOR UPDATE")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    let rating_of = |p: uuid::Uuid| current.iter().find(|c| c.0 == p).map_or(crate::ratings::INITIAL, |c| c.1);
+    let players: Vec<(PlayerId, u16, i32)> = results.iter().map(|r| (r.player, r.rank, rating_of(r.player.0))).collect();
+    let (players, ratings): (Vec<uuid::Uuid>, Vec<i32>) = crate::ratings::rate(&players).into_iter().map(|(p, r)| (p.0, r)).unzip();
+    sqlx::query(
+        "UPDATE player_ratings p SET rating = u.rating, updated_at = now()
+         FROM unnest($1::uuid[], $2::int[]) AS u(player, rating) WHERE p.player = u.player",
+    )
+    .bind(&players)
+    .bind(&ratings)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

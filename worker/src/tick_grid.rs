@@ -26,7 +26,7 @@ impl TickGrid {
         Self::new(*ORIGIN, room, period)
     }
 
-    fn new(origin: Instant, room: RoomId, period: Duration) -> Self {
+    pub(crate) fn new(origin: Instant, room: RoomId, period: Duration) -> Self {
         // Fibonacci hashing: consecutive ids land far apart in [0, 1).
         let fraction = (room.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
         Self { anchor: origin + period.mul_f64(fraction), period }

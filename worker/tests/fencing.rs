@@ -6,7 +6,7 @@
 
 use orrery_common::game::{Phase, RoomSettings};
 use orrery_common::names::Names;
-use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use orrery_common::{Epoch, HistoryPos, PlayerId, RoomId, Tick};
 use orrery_worker::lease::Leases;
 use orrery_worker::snapshot::{HotSnapshots, PendingEvent, RoomSnapshot};
 use orrery_worker::store::{Store, WriteError};
@@ -61,17 +61,17 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     let leases = Leases::new(redis.clone(), names.clone(), Duration::from_secs(5));
     let hot = HotSnapshots::new(redis, names, Duration::from_secs(5));
     assert!(leases.acquire(room, "token-b").await.unwrap());
-    assert!(hot.write(room, "token-b", new, Tick(10), b"b").await.unwrap(), "the holder writes");
-    assert!(!hot.write(room, "token-a", Epoch(new.get() + 1), Tick(99), b"a").await.unwrap(), "another token is refused");
-    assert!(!hot.write(room, "token-b", old, Tick(999), b"a").await.unwrap(), "a lower epoch is refused (I2)");
-    assert!(hot.write(room, "token-b", new, Tick(10), b"c").await.unwrap(), "the same (epoch, tick) again is not a loss");
+    assert!(hot.write(room, "token-b", HistoryPos::new(new, Tick(10)), b"b").await.unwrap(), "the holder writes");
+    assert!(!hot.write(room, "token-a", HistoryPos::new(Epoch(new.get() + 1), Tick(99)), b"a").await.unwrap(), "another token is refused");
+    assert!(!hot.write(room, "token-b", HistoryPos::new(old, Tick(999)), b"a").await.unwrap(), "a lower epoch is refused (I2)");
+    assert!(hot.write(room, "token-b", HistoryPos::new(new, Tick(10)), b"c").await.unwrap(), "the same (epoch, tick) again is not a loss");
     assert_eq!(
         hot.read(room).await.unwrap(),
-        Some((new, Tick(10), b"c".to_vec())),
+        Some((HistoryPos::new(new, Tick(10)), b"c".to_vec())),
         "and it is written over: a join between two ticks changed the room"
     );
-    assert!(hot.write(room, "token-b", new, Tick(9), b"d").await.unwrap(), "an earlier tick is not a loss either");
-    assert_eq!(hot.read(room).await.unwrap(), Some((new, Tick(10), b"c".to_vec())), "but it is not written");
+    assert!(hot.write(room, "token-b", HistoryPos::new(new, Tick(9)), b"d").await.unwrap(), "an earlier tick is not a loss either");
+    assert_eq!(hot.read(room).await.unwrap(), Some((HistoryPos::new(new, Tick(10)), b"c".to_vec())), "but it is not written");
 
     pg.close().await;
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;

@@ -1,6 +1,8 @@
 //! The Helm chart check: `helm/orrery` lints without errors (Helm's own library, through
 //! `helm/lint.py`) with its default values and with `values-production.yaml`; values that
-//! cannot work are refused; the dashboards and alert rules it ships are the checked-in ones.
+//! cannot work are refused; every manifest rendered with accepted values is valid against
+//! Kubernetes' own resource schemas (`helm/validate.py`, PyPI `kubernetes-validate`); the
+//! dashboards and alert rules it ships are the checked-in ones.
 
 use crate::tools;
 use std::path::Path;
@@ -56,11 +58,22 @@ pub fn run() -> anyhow::Result<()> {
         let verdict = if accepted { "accepted" } else { "refused" };
         println!("  {} {:<45} {verdict}", if ok { "ok  " } else { "FAIL" }, case.name);
         if !ok || !accepted {
-            for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
-                if line.contains("ERROR") || line.contains("Error") || !ok {
-                    println!("         {line}");
-                }
-            }
+            print_lines(&out, |l| l.contains("ERROR") || l.contains("Error") || !ok);
+        }
+        if ok { passed += 1 } else { failed += 1 }
+    }
+    // What Helm accepts must also be what Kubernetes accepts.
+    for case in cases.iter().filter(|c| c.accept) {
+        let out = Command::new(&python).arg(root.join("helm/validate.py")).arg(&chart).args(&case.args).output()?;
+        let ok = out.status.success();
+        println!(
+            "  {} {:<45} {}",
+            if ok { "ok  " } else { "FAIL" },
+            format!("schemas: {}", case.name),
+            if ok { "valid" } else { "invalid" }
+        );
+        if !ok {
+            print_lines(&out, |l| l.contains("ERROR") || l.contains("Error"));
         }
         if ok { passed += 1 } else { failed += 1 }
     }
@@ -91,9 +104,55 @@ pub fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The lines of a script's output that `pick` wants, indented.
+fn print_lines(out: &std::process::Output, pick: impl Fn(&str) -> bool) {
+    for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
+        if pick(line) {
+            println!("         {line}");
+        }
+    }
+}
+
 fn json_files(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut names: Vec<String> =
         std::fs::read_dir(dir)?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json")).collect();
     names.sort();
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: x}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec:
+      containers: [{name: x, image: x, ports: [{containerPort: 8080, protocol: TCP}]}]
+";
+
+    /// Run the schema step on `manifest`; (valid, output).
+    fn validate(manifest: &str) -> (bool, String) {
+        let python = tools::helm_python().expect("python with kubernetes-validate");
+        let file = std::env::temp_dir().join(format!("orrery-validate-{}-{}.yaml", std::process::id(), manifest.len()));
+        std::fs::write(&file, manifest).unwrap();
+        let out = Command::new(python).arg(crate::root().join("helm/validate.py")).arg("--files").arg(&file).output().unwrap();
+        let _ = std::fs::remove_file(&file);
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    #[test]
+    fn the_schema_step_accepts_a_valid_manifest_and_refuses_broken_ones() {
+        let (ok, out) = validate(DEPLOYMENT);
+        assert!(ok, "{out}");
+        let (ok, out) = validate(&DEPLOYMENT.replace("replicas: 2", "replicas: two"));
+        assert!(!ok && out.contains("spec.replicas"), "a string where Kubernetes wants an integer: {out}");
+        let (ok, out) = validate(&DEPLOYMENT.replace("protocol: TCP", "protocl: TCP"));
+        assert!(!ok && out.contains("'protocl' was unexpected"), "a misspelt field: {out}");
+    }
 }

@@ -8,6 +8,7 @@
 //!   dashboard query returns data from a real Prometheus scraping the system while bots play.
 
 mod alerts;
+mod apt;
 mod bench_snapshots;
 mod chaos;
 mod children;

@@ -1,6 +1,7 @@
 //! Make sure NATS (with JetStream), Redis and PostgreSQL answer on 127.0.0.1, starting
-//! local ones when nothing listens, and saying exactly what to install when a server
-//! binary is missing.
+//! local ones when nothing listens. A server program that is missing is installed first
+//! (Debian packages, when running as root or with passwordless sudo: [`crate::apt`]);
+//! otherwise the error names the packages to install.
 
 use anyhow::{Context, bail};
 use std::net::{SocketAddr, TcpStream};
@@ -24,6 +25,12 @@ const POSTGRES: u16 = 5432;
 pub fn ensure() -> anyhow::Result<Services> {
     let state = crate::root().join(".orrery");
     std::fs::create_dir_all(&state)?;
+    let servers = [
+        Server { listening: listening(NATS), installed: nats_server().is_some(), packages: &["nats-server"] },
+        Server { listening: listening(REDIS), installed: redis_server().is_some(), packages: &["redis-server"] },
+        Server { listening: listening(POSTGRES), installed: postgres_installed(), packages: &["postgresql", "postgresql-client"] },
+    ];
+    crate::apt::install(&packages_to_install(&servers, psql().is_some()))?;
     ensure_one("NATS", NATS, || start_nats(&state))?;
     ensure_one("Redis", REDIS, start_redis)?;
     ensure_one("PostgreSQL", POSTGRES, || start_postgres(&state))?;
@@ -32,6 +39,57 @@ pub fn ensure() -> anyhow::Result<Services> {
         redis_url: format!("redis://127.0.0.1:{REDIS}"),
         postgres_url: format!("postgres://postgres@127.0.0.1:{POSTGRES}"),
     })
+}
+
+/// A server `ensure` may have to start.
+struct Server {
+    listening: bool,
+    /// Its programs are on this machine.
+    installed: bool,
+    /// The Debian packages that provide them.
+    packages: &'static [&'static str],
+}
+
+/// The packages to install: those of each server that nothing serves and that is not
+/// installed, and `postgresql-client` for `psql` (databases are created with it).
+fn packages_to_install(servers: &[Server], psql_installed: bool) -> Vec<&'static str> {
+    let mut packages: Vec<&'static str> =
+        servers.iter().filter(|s| !s.listening && !s.installed).flat_map(|s| s.packages.iter().copied()).collect();
+    if !psql_installed {
+        packages.push("postgresql-client");
+    }
+    let mut seen = std::collections::HashSet::new();
+    packages.retain(|p| seen.insert(*p));
+    packages
+}
+
+fn nats_server() -> Option<PathBuf> {
+    find(&["nats-server"], &["/usr/sbin", "/usr/local/bin"])
+}
+
+fn redis_server() -> Option<PathBuf> {
+    find(&["redis-server"], &["/usr/bin", "/usr/local/bin"])
+}
+
+fn psql() -> Option<PathBuf> {
+    find(&["psql"], &["/usr/bin"])
+}
+
+/// A Debian cluster to start, or `initdb` to make a private one.
+fn postgres_installed() -> bool {
+    (find(&["pg_ctlcluster"], &["/usr/bin"]).is_some() && std::path::Path::new("/etc/postgresql").is_dir()) || initdb().is_some()
+}
+
+fn initdb() -> Option<PathBuf> {
+    let bin_dirs: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|d| d.path().join("bin").display().to_string())
+        .collect();
+    let extra: Vec<&str> = bin_dirs.iter().map(String::as_str).collect();
+    find(&["initdb"], &extra)
 }
 
 fn listening(port: u16) -> bool {
@@ -72,11 +130,11 @@ fn find(names: &[&str], extra: &[&str]) -> Option<PathBuf> {
 }
 
 fn missing(binary: &str, package: &str) -> anyhow::Error {
-    anyhow::anyhow!("`{binary}` is not installed. Install it with: sudo apt-get install -y {package}")
+    anyhow::anyhow!("`{binary}` is not installed. Install it with: {}", crate::apt::install_hint(&[package]))
 }
 
 fn start_nats(state: &Path) -> anyhow::Result<()> {
-    let bin = find(&["nats-server"], &["/usr/sbin", "/usr/local/bin"]).ok_or_else(|| missing("nats-server", "nats-server"))?;
+    let bin = nats_server().ok_or_else(|| missing("nats-server", "nats-server"))?;
     let dir = state.join("nats");
     std::fs::create_dir_all(&dir)?;
     let log = std::fs::File::create(state.join("nats.log"))?;
@@ -91,7 +149,7 @@ fn start_nats(state: &Path) -> anyhow::Result<()> {
 }
 
 fn start_redis() -> anyhow::Result<()> {
-    let bin = find(&["redis-server"], &["/usr/bin", "/usr/local/bin"]).ok_or_else(|| missing("redis-server", "redis-server"))?;
+    let bin = redis_server().ok_or_else(|| missing("redis-server", "redis-server"))?;
     let status = Command::new(bin)
         .args(["--daemonize", "yes", "--bind", "127.0.0.1", "--port", &REDIS.to_string(), "--save", "", "--appendonly", "no"])
         .status()?;
@@ -114,15 +172,7 @@ fn start_postgres(state: &Path) -> anyhow::Result<()> {
         }
     }
     // Otherwise a private cluster with trust auth under .orrery/pg.
-    let bin_dirs: Vec<String> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|d| d.path().join("bin").display().to_string())
-        .collect();
-    let extra: Vec<&str> = bin_dirs.iter().map(String::as_str).collect();
-    let initdb = find(&["initdb"], &extra).ok_or_else(|| missing("postgres", "postgresql postgresql-client"))?;
+    let initdb = initdb().ok_or_else(|| missing("postgres", "postgresql postgresql-client"))?;
     let pg_ctl = initdb.with_file_name("pg_ctl");
     let data = state.join("pg");
     let as_postgres = nix::unistd::Uid::effective().is_root();
@@ -169,7 +219,7 @@ fn start_postgres(state: &Path) -> anyhow::Result<()> {
 
 /// Create a database if it does not exist (needs `psql`).
 pub fn create_database(services: &Services, name: &str) -> anyhow::Result<()> {
-    let psql = find(&["psql"], &["/usr/bin"]).ok_or_else(|| missing("psql", "postgresql-client"))?;
+    let psql = psql().ok_or_else(|| missing("psql", "postgresql-client"))?;
     let url = format!("{}/postgres", services.postgres_url);
     let exists = Command::new(&psql)
         .args([&url, "-tAc", &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")])
@@ -183,4 +233,40 @@ pub fn create_database(services: &Services, name: &str) -> anyhow::Result<()> {
         bail!("cannot create database {name}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(listening: bool, installed: bool, packages: &'static [&'static str]) -> Server {
+        Server { listening, installed, packages }
+    }
+
+    #[test]
+    fn only_servers_that_must_be_started_and_are_not_installed_need_packages() {
+        let servers = [
+            server(false, false, &["nats-server"]),
+            server(true, false, &["redis-server"]), // someone else's Redis answers: nothing to install
+            server(false, true, &["postgresql", "postgresql-client"]),
+        ];
+        assert_eq!(packages_to_install(&servers, true), ["nats-server"]);
+    }
+
+    #[test]
+    fn a_fresh_machine_needs_every_server_once() {
+        let servers = [
+            server(false, false, &["nats-server"]),
+            server(false, false, &["redis-server"]),
+            server(false, false, &["postgresql", "postgresql-client"]),
+        ];
+        assert_eq!(packages_to_install(&servers, false), ["nats-server", "redis-server", "postgresql", "postgresql-client"]);
+    }
+
+    #[test]
+    fn psql_alone_needs_the_client_package() {
+        let servers = [server(true, false, &["nats-server"]), server(true, true, &["redis-server"])];
+        assert_eq!(packages_to_install(&servers, false), ["postgresql-client"]);
+        assert!(packages_to_install(&servers, true).is_empty());
+    }
 }

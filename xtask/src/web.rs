@@ -1,7 +1,9 @@
 //! The TypeScript side: Node.js and npm (Debian's `nodejs npm` when missing), the workspace's
 //! packages (`npm ci`), the page's build (`web/dist`), the SDK's and the page's tests, and
-//! the browser tests (Debian's `chromium`, driven by playwright-core).
+//! the browser tests (Debian's `chromium`, driven by playwright-core). Missing Debian
+//! packages are installed through [`crate::apt`] (root or passwordless sudo) or named.
 
+use crate::apt::find;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,42 +11,14 @@ use std::process::Command;
 /// Where Chromium is expected (Debian's package `chromium`).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn find(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':').map(PathBuf::from).chain(["/usr/bin".into(), "/usr/local/bin".into()]).map(|d| d.join(name)).find(|p| p.is_file())
-}
-
-fn is_root() -> bool {
-    nix::unistd::Uid::effective().is_root()
-}
-
-/// `apt-get install -y <packages>` as root (with an `apt-get update` when the first try fails).
-fn apt_install(packages: &[&str]) -> bool {
-    if !is_root() || find("apt-get").is_none() {
-        return false;
-    }
-    println!("  installing {}: apt-get install -y {}", packages.join(", "), packages.join(" "));
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
-            .args(packages)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if install() {
-        return true;
-    }
-    let _ = Command::new("apt-get").args(["update", "-q"]).env("DEBIAN_FRONTEND", "noninteractive").status();
-    install()
-}
-
-/// `node` and `npm`, installed from Debian when missing and this process may install.
+/// `node` and `npm`, installed from Debian when missing and this process may install
+/// (root or passwordless sudo: [`crate::apt`]).
 pub fn ensure_node() -> anyhow::Result<()> {
     if find("node").is_some() && find("npm").is_some() {
         return Ok(());
     }
-    if apt_install(&["nodejs", "npm"]) && find("node").is_some() && find("npm").is_some() {
+    crate::apt::install(&["nodejs", "npm"]).context("Node.js and npm are needed for the web page and its tests")?;
+    if find("node").is_some() && find("npm").is_some() {
         return Ok(());
     }
     bail!("Node.js and npm are needed for the web page and its tests. Install them with: sudo apt-get install -y nodejs npm")
@@ -56,7 +30,8 @@ pub fn ensure_chromium() -> anyhow::Result<PathBuf> {
     if path.is_file() {
         return Ok(path);
     }
-    if apt_install(&["chromium"]) && path.is_file() {
+    crate::apt::install(&["chromium"]).context("the browser tests need Chromium")?;
+    if path.is_file() {
         return Ok(path);
     }
     bail!("the browser tests need Chromium at {CHROMIUM}. Install it with: sudo apt-get install -y chromium")

@@ -1,5 +1,5 @@
 //! Issue 4, test 4: a whole match played by bots through matchmaking ends with the right
-//! results and leaderboard rows, and once the room closes nothing of it is left: no
+//! results, leaderboard rows and rating changes, and once the room closes nothing of it is left: no
 //! Redis key, no gateway subscription, no worker task, and its row says closed.
 
 use crate::matchmaking::{expect_matched, token};
@@ -124,6 +124,18 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
         assert_eq!(me["kills"], i64::from(*kills));
         assert_eq!(me["score"], *score);
         assert_eq!(me["rank"], e["rank"]);
+    }
+    // A matchmade match is ranked: the winner's rating rose, the last player's fell.
+    let last = results.iter().map(|r| r.1).max().unwrap();
+    assert!(last > 1, "the match has a winner and a loser: {results:?}");
+    for (p, rank, _, _) in &results {
+        let me: serde_json::Value = reqwest::get(format!("{api}/v1/players/{p}")).await.unwrap().json().await.unwrap();
+        let rating = me["rating"].as_i64().expect("a rating");
+        if *rank == 1 {
+            assert!(rating > 1000, "the winner {p} rose: {me}");
+        } else if *rank == last {
+            assert!(rating < 1000, "the last {p} fell: {me}");
+        }
     }
 
     // Nothing of the room is left in Redis.

@@ -2,6 +2,7 @@
 //! clients in one process, each test isolated by its own prefix and database.
 
 mod auth;
+mod closed_room;
 mod commands;
 mod drain;
 mod leaderboard;
@@ -10,6 +11,7 @@ mod malformed;
 mod matchmaking;
 mod ownership;
 mod play;
+mod pool;
 mod private_rooms;
 mod resume;
 mod support;

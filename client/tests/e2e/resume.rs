@@ -4,7 +4,7 @@
 
 use crate::support::{Env, next_event_where};
 use orrery_client::session::{Session, SessionConfig, SessionError};
-use orrery_client::{Connection, Event};
+use orrery_client::{Connection, ErrorCode, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ async fn a_client_resuming_from_an_old_tick_gets_one_keyframe_then_only_newer_fr
     again.join(room).await.unwrap();
     let keyframe = frame(next_frame(&mut again).await);
     assert_eq!(keyframe.kind, FrameKind::Keyframe, "the resume starts with a keyframe");
-    assert!((keyframe.epoch, keyframe.tick) >= cursor, "at or after the last tick the client applied");
+    assert!(keyframe.pos() >= cursor, "at or after the last tick the client applied");
     let mut last = keyframe.tick;
     for _ in 0..30 {
         // Connection reports anything at or before its cursor as Duplicate, and a delta that
@@ -71,8 +71,8 @@ async fn a_client_that_missed_frames_sees_the_gap_and_gets_a_keyframe() {
         frame(next_frame(&mut conn).await);
     }
     // Forget the last few frames, as if they had been lost on the way.
-    let (epoch, tick) = conn.cursor().unwrap();
-    conn.resume_from(Some((epoch, orrery_common::Tick(tick.get() - 3))));
+    let at = conn.cursor().unwrap();
+    conn.resume_from(Some(orrery_common::HistoryPos::new(at.epoch, orrery_common::Tick(at.tick.get() - 3))));
     assert!(matches!(next_frame(&mut conn).await, Event::Gap { .. }), "the next delta does not apply");
     // The client asked for a resync; a keyframe comes, then deltas chain again.
     let keyframe = loop {
@@ -111,4 +111,20 @@ async fn the_circuit_breaker_opens_after_repeated_failures() {
         Ok(_) => panic!("connected to nothing"),
     }
     assert!(started.elapsed() < Duration::from_secs(5), "gave up instead of retrying forever");
+}
+
+#[tokio::test]
+async fn a_session_refused_by_the_room_reports_the_servers_error_code() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let token = gw.api().guest(Some("ada")).await.unwrap().token;
+    // No room has this id: the gateway answers RoomNotFound, which no retry can fix.
+    let config = SessionConfig::new(vec![gw.ws_url()], token, orrery_common::RoomId(987_654_321));
+    match Session::start(config).await {
+        Err(SessionError::Refused { code, .. }) => assert_eq!(code, ErrorCode::RoomNotFound),
+        Err(e) => panic!("expected a typed refusal, got {e}"),
+        Ok(_) => panic!("joined a room that does not exist"),
+    }
+    gw.stop().await;
+    env.cleanup().await;
 }

@@ -7,7 +7,7 @@ use orrery_client::http::Api;
 use orrery_common::RoomId;
 use orrery_gateway::Gateway;
 use orrery_worker::Worker;
-use orrery_worker::rooms::OwnedRooms;
+use orrery_worker::owned_rooms::OwnedRooms;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! ordered by (epoch, tick); a delta names the tick it applies to, so a client can
 //! detect a gap and ask for a [`ClientMsg::Resync`].
 
-use crate::ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use crate::ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Tick};
 use serde::{Deserialize, Serialize};
 
 /// Version of this protocol; also the `v1` in the subprotocol name.
@@ -49,11 +49,24 @@ pub enum ClientMsg {
     JoinByCode { code: String },
 }
 
-/// Where a reconnecting client was: the last frame it applied.
+/// Where a reconnecting client was: the last frame it applied (a [`HistoryPos`], as the
+/// wire spells it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resume {
     pub epoch: Epoch,
     pub tick: Tick,
+}
+
+impl From<HistoryPos> for Resume {
+    fn from(pos: HistoryPos) -> Self {
+        Self { epoch: pos.epoch, tick: pos.tick }
+    }
+}
+
+impl From<Resume> for HistoryPos {
+    fn from(r: Resume) -> Self {
+        HistoryPos::new(r.epoch, r.tick)
+    }
 }
 
 /// Gateway to client.
@@ -99,6 +112,13 @@ pub struct Frame {
     /// The game's keyframe or delta.
     #[serde(with = "serde_bytes")]
     pub payload: Vec<u8>,
+}
+
+impl Frame {
+    /// Where this frame is in the room's history.
+    pub fn pos(&self) -> HistoryPos {
+        HistoryPos::new(self.epoch, self.tick)
+    }
 }
 
 /// A keyframe stands alone; a delta applies to the state at `base`.

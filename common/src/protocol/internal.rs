@@ -5,7 +5,7 @@
 //! seated player's last applied input sequence; each gateway picks out the one that
 //! concerns each of its sockets.
 
-use crate::ids::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use crate::ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use crate::protocol::client::{CommandOutcome, Frame, FrameKind};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,11 @@ pub struct StateFrame {
 }
 
 impl StateFrame {
+    /// Where this frame is in the room's history.
+    pub fn pos(&self) -> HistoryPos {
+        HistoryPos::new(self.epoch, self.tick)
+    }
+
     /// The frame as `player` sees it.
     pub fn for_player(&self, player: PlayerId) -> Frame {
         Frame {
@@ -102,11 +107,11 @@ const SERVER_MSG_FRAME_VARIANT: u32 = 2;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ControlRequest {
     /// Seat (or re-seat) a player; the reply carries a keyframe. `session` names the
-    /// socket (random per connection), so a late `Leave` of an older socket is ignored.
-    Join { player: PlayerId, name: String, session: u64 },
+    /// socket, so a late `Leave` of an older socket is ignored.
+    Join { player: PlayerId, name: String, session: SocketId },
     /// The player's socket closed (keep the seat for a grace) or they left for good.
-    /// `session` is the socket the leave comes from; it does not matter for a kick.
-    Leave { player: PlayerId, reason: LeaveReason, session: u64 },
+    /// `session` is the socket the leave comes from; a kick sends [`SocketId::ANY`].
+    Leave { player: PlayerId, reason: LeaveReason, session: SocketId },
     /// Send a keyframe for this player (join after a gap).
     Resync { player: PlayerId },
     /// Apply a command at most once per (player, id); the reply carries its outcome.

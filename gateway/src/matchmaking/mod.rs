@@ -4,10 +4,15 @@
 //! the step's decision is one Lua script (`place.lua`), so two gateways stepping at once
 //! can never place a player twice or overfill a room.
 //!
-//! Room ids come from PostgreSQL, which Lua cannot reach: each gateway keeps a pool of
-//! pre-created rooms per mode (`mm:pool:<mode>`, rows with status `pooled`) and the
-//! script pops an id for every new room, registers it as unowned (workers claim it) and
-//! records every placement in the players' `player:<id>` hashes. The gateway that ran
+//! Room ids come from PostgreSQL, which Lua cannot reach: the gateways keep a pool of
+//! pre-created rooms per mode (`mm:pool:<mode>`, rows with status `pooled`). Redis is never
+//! trusted over PostgreSQL for what a room is: before the script may use a room, the
+//! gateway takes its id out of the pool and flips the row from `pooled` to `lobby` in one
+//! `UPDATE … WHERE status = 'pooled' AND mode = …`; an id PostgreSQL does not confirm
+//! (a database reset under a kept Redis, a swept room) is discarded. The script uses those
+//! ids for new rooms, registers them as unowned (workers claim them) and records every
+//! placement in the players' `player:<id>` hashes. A periodic sweep closes pooled rows that
+//! no pool references ([`Matchmaker::sweep_pool`]). The gateway that ran
 //! the step then wakes the workers (`rooms.new`) and tells each placed player's gateway
 //! (`player.<id>.events`), which joins the player to the room. See `docs/MATCHMAKING.md`.
 
@@ -43,8 +48,15 @@ pub const PLACE_LUA: &str = include_str!("place.lua");
 
 /// Matchmade room keys outlive a room that is never closed (a lost worker) by at most this.
 const ROOM_KEY_TTL_SECS: u64 = 6 * 3600;
-/// Placement attempts per step when the room pool runs dry.
-const MAX_REFILLS_PER_STEP: usize = 4;
+/// Placement attempts per step (the first with no rooms: most steps need none).
+const MAX_ATTEMPTS_PER_STEP: usize = 4;
+/// Rooms taken from the pool at once.
+const MAX_TAKE: u64 = 64;
+/// How often each gateway sweeps the pooled rooms (also once at start).
+pub const POOL_SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// A pooled room that no pool references is closed once this old (a gateway inserts rows
+/// a moment before it pushes their ids).
+pub const POOL_STALE_AFTER: Duration = Duration::from_secs(600);
 
 /// Room sizes of one mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +65,9 @@ pub struct ModeLimits {
     pub max: u8,
 }
 
-/// Run the placement script `script` (built from [`PLACE_LUA`]) once for `mode` at `now` ms.
+/// Run the placement script `script` (built from [`PLACE_LUA`]) once for `mode` at `now` ms;
+/// new rooms take their ids from `rooms`, in order.
+#[allow(clippy::too_many_arguments)] // the script's inputs, each named at the call site
 pub async fn place_with<C: redis::aio::ConnectionLike>(
     script: &redis::Script,
     conn: &mut C,
@@ -62,6 +76,7 @@ pub async fn place_with<C: redis::aio::ConnectionLike>(
     limits: ModeLimits,
     a: &MatchmakingArgs,
     now: u64,
+    rooms: &[RoomId],
 ) -> Result<StepOutcome, MatchmakingError> {
     let raw: Vec<redis::Value> = script
         .prepare_invoke()
@@ -77,6 +92,7 @@ pub async fn place_with<C: redis::aio::ConnectionLike>(
         .arg(a.mm_fill_window_ms)
         .arg(PRESENCE_TTL_SECS)
         .arg(ROOM_KEY_TTL_SECS)
+        .arg(rooms.iter().map(|r| r.get()).collect::<Vec<_>>())
         .invoke_async(conn)
         .await?;
     tickets::parse_step(&raw).map_err(MatchmakingError::Script)
@@ -130,8 +146,8 @@ pub struct StepOutcome {
     pub placements: Vec<(RoomId, bool, Vec<PlayerId>)>,
     /// Room ids left in the pool.
     pub pool_left: u64,
-    /// The pool ran dry during the step (refilled and retried).
-    pub starved: bool,
+    /// More rooms the step could have used than it was given (0 when it had enough).
+    pub wanted: u64,
 }
 
 impl StepOutcome {
@@ -257,58 +273,197 @@ impl Matchmaker {
         }
     }
 
-    /// One placement step for `mode`: run the script, refill the room pool when it runs
-    /// low, wake the workers for new rooms and tell the placed players.
+    /// One placement step for `mode`: run the script; when it wants rooms, take confirmed
+    /// ones and run it again; give back what it did not use; refill the pool when it runs
+    /// low; wake the workers for new rooms and tell the placed players.
     pub async fn step(&self, mode: &str) -> Result<StepOutcome, MatchmakingError> {
         let limits = *self.modes.get(mode).ok_or_else(|| MatchmakingError::UnknownMode(mode.to_owned()))?;
         let mut total = StepOutcome::default();
-        for _ in 0..MAX_REFILLS_PER_STEP {
-            let out = self.place_once(mode, limits).await?;
-            total.placements.extend(out.placements);
-            total.pool_left = out.pool_left;
-            total.starved |= out.starved;
-            if out.pool_left < u64::from(self.args.mm_pool / 2).max(limits.max as u64) || out.starved {
-                self.refill(mode, limits, u64::from(self.args.mm_pool).saturating_sub(out.pool_left).max(1)).await?;
-            }
-            if !out.starved {
-                break;
-            }
+        let mut rooms: Vec<RoomId> = Vec::new();
+        let placed = self.place_attempts(mode, limits, &mut rooms, &mut total).await;
+        if !rooms.is_empty() {
+            self.give_back(mode, &rooms).await;
         }
+        // Players placed before a failed attempt are told all the same.
         if !total.placements.is_empty() {
             self.announce(&total).await;
+        }
+        placed?;
+        // Refill below half the pool (or a room's worth), never above `--mm-pool`.
+        let low = u64::from(self.args.mm_pool / 2).max(u64::from(limits.max)).min(u64::from(self.args.mm_pool));
+        if total.pool_left < low {
+            self.refill(mode, limits, u64::from(self.args.mm_pool).saturating_sub(total.pool_left).max(1)).await?;
         }
         Ok(total)
     }
 
-    /// The script alone (no refill, no announcements): what the benchmark measures.
-    pub async fn place_once(&self, mode: &str, limits: ModeLimits) -> Result<StepOutcome, MatchmakingError> {
-        let mut conn = self.redis.clone();
-        place_with(&self.place, &mut conn, &self.names, mode, limits, &self.args, now_ms()).await
+    /// The attempts of one step; `rooms` holds the taken rooms not used yet.
+    async fn place_attempts(
+        &self,
+        mode: &str,
+        limits: ModeLimits,
+        rooms: &mut Vec<RoomId>,
+        total: &mut StepOutcome,
+    ) -> Result<(), MatchmakingError> {
+        for attempt in 0..MAX_ATTEMPTS_PER_STEP {
+            if attempt > 0 {
+                if total.wanted == 0 {
+                    break;
+                }
+                rooms.extend(self.take_rooms(mode, limits, total.wanted.min(MAX_TAKE)).await?);
+            }
+            let out = self.place_once(mode, limits, rooms.as_slice()).await?;
+            rooms.retain(|r| !out.placements.iter().any(|p| p.1 && p.0 == *r));
+            total.placements.extend(out.placements);
+            total.pool_left = out.pool_left;
+            total.wanted = out.wanted;
+        }
+        Ok(())
     }
 
-    /// Create `n` pooled rooms of `mode` and put their ids in the pool.
-    async fn refill(&self, mode: &str, limits: ModeLimits, n: u64) -> Result<(), MatchmakingError> {
+    /// The script alone (no refill, no announcements): what the benchmark measures.
+    pub async fn place_once(&self, mode: &str, limits: ModeLimits, rooms: &[RoomId]) -> Result<StepOutcome, MatchmakingError> {
+        let mut conn = self.redis.clone();
+        place_with(&self.place, &mut conn, &self.names, mode, limits, &self.args, now_ms(), rooms).await
+    }
+
+    /// Take `n` rooms of `mode` for new groups: ids from the pool that PostgreSQL confirms,
+    /// atomically, as pooled matchmade rooms of this mode (their rows become `lobby`), the
+    /// rest newly created. Ids PostgreSQL does not confirm are discarded.
+    pub async fn take_rooms(&self, mode: &str, limits: ModeLimits, n: u64) -> Result<Vec<RoomId>, MatchmakingError> {
+        let mut conn = self.redis.clone();
+        let popped: Option<Vec<i64>> = redis::cmd("LPOP").arg(self.names.mm_pool(mode)).arg(n).query_async(&mut conn).await?;
+        let popped = popped.unwrap_or_default();
+        let mut taken: Vec<i64> = Vec::new();
+        if !popped.is_empty() {
+            let confirmed: Vec<(i64,)> = sqlx::query_as(
+                "UPDATE rooms SET status = 'lobby', updated_at = now()
+                 WHERE id = ANY($1) AND status = 'pooled' AND mode = $2 AND matchmade RETURNING id",
+            )
+            .bind(&popped)
+            .bind(mode)
+            .fetch_all(&self.pg)
+            .await?;
+            taken = popped.iter().copied().filter(|id| confirmed.iter().any(|c| c.0 == *id)).collect();
+            if taken.len() < popped.len() {
+                let discarded: Vec<i64> = popped.iter().copied().filter(|id| !taken.contains(id)).collect();
+                warn!(mode, ?discarded, "pool ids that PostgreSQL does not confirm as pooled rooms of this mode: discarded");
+            }
+        }
+        let missing = n.saturating_sub(taken.len() as u64);
+        if missing > 0 {
+            taken.extend(self.create_rooms(mode, limits, missing, "lobby").await?);
+        }
+        Ok(taken.into_iter().map(|id| RoomId(id as u64)).collect())
+    }
+
+    /// Put taken rooms the script did not use back into the pool (those no worker has
+    /// claimed meanwhile; a claimed one runs as an empty lobby and closes by itself).
+    async fn give_back(&self, mode: &str, rooms: &[RoomId]) {
+        let ids: Vec<i64> = rooms.iter().map(|r| r.get() as i64).collect();
+        let back: Result<Vec<(i64,)>, _> = sqlx::query_as(
+            "UPDATE rooms SET status = 'pooled', updated_at = now() WHERE id = ANY($1) AND status = 'lobby' AND epoch = 0 RETURNING id",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pg)
+        .await;
+        match back {
+            Ok(back) if !back.is_empty() => {
+                let mut conn = self.redis.clone();
+                let ids: Vec<i64> = back.into_iter().map(|(id,)| id).collect();
+                if let Err(e) = redis::cmd("LPUSH").arg(self.names.mm_pool(mode)).arg(&ids).query_async::<()>(&mut conn).await {
+                    warn!(mode, error = %e, "unused rooms not returned to the pool (the sweep closes them)");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => warn!(mode, error = %e, "unused rooms not returned to the pool (workers run them as empty lobbies)"),
+        }
+    }
+
+    /// Create `n` rooms of `mode` with `status` in PostgreSQL; their ids.
+    async fn create_rooms(&self, mode: &str, limits: ModeLimits, n: u64, status: &str) -> Result<Vec<i64>, MatchmakingError> {
         let settings = RoomSettings { mode: mode.to_owned(), max_players: limits.max, tick_hz: self.args.mm_tick_hz, seed: 0 };
         let ids: Vec<(i64,)> = sqlx::query_as(
             "INSERT INTO rooms (mode, region, status, settings, matchmade)
-             SELECT $1, 'any', 'pooled', jsonb_set($2::jsonb, '{seed}', to_jsonb(floor(random() * 9e15)::bigint)), true
+             SELECT $1, 'any', $4, jsonb_set($2::jsonb, '{seed}', to_jsonb(floor(random() * 9e15)::bigint)), true
              FROM generate_series(1, $3)
              RETURNING id",
         )
         .bind(mode)
         .bind(Json(&settings))
         .bind(n as i64)
+        .bind(status)
         .fetch_all(&self.pg)
         .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Create `n` pooled rooms of `mode` and put their ids in the pool.
+    async fn refill(&self, mode: &str, limits: ModeLimits, n: u64) -> Result<(), MatchmakingError> {
+        let ids = self.create_rooms(mode, limits, n, "pooled").await?;
         let mut conn = self.redis.clone();
-        let mut cmd = redis::cmd("RPUSH");
-        cmd.arg(self.names.mm_pool(mode));
-        for (id,) in &ids {
-            cmd.arg(*id);
-        }
-        cmd.query_async::<()>(&mut conn).await?;
+        redis::cmd("RPUSH").arg(self.names.mm_pool(mode)).arg(&ids).query_async::<()>(&mut conn).await?;
         debug!(mode, n = ids.len(), "room pool refilled");
         Ok(())
+    }
+
+    /// Clean the pools: drop pool entries PostgreSQL does not confirm as pooled rooms of
+    /// the pool's mode, trim each pool to `--mm-pool` ids, and close the pooled rooms older
+    /// than `stale_after` that no pool references. Every gateway may run it at any time: a
+    /// room taken meanwhile is protected by the take's own `status = 'pooled'` check.
+    /// Returns the rooms closed.
+    pub async fn sweep_pool(&self, stale_after: Duration) -> Result<u64, MatchmakingError> {
+        let mut conn = self.redis.clone();
+        let modes: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT mode FROM rooms WHERE status = 'pooled'").fetch_all(&self.pg).await?;
+        let mut modes: Vec<String> = modes.into_iter().map(|(m,)| m).collect();
+        modes.extend(self.modes.keys().filter(|m| !modes.contains(m)).cloned().collect::<Vec<_>>());
+        let mut closed = 0;
+        for mode in modes {
+            let pool = self.names.mm_pool(&mode);
+            let _: () = redis::cmd("LTRIM").arg(&pool).arg(0).arg(i64::from(self.args.mm_pool) - 1).query_async(&mut conn).await?;
+            let listed: Vec<i64> = redis::cmd("LRANGE").arg(&pool).arg(0).arg(-1).query_async(&mut conn).await?;
+            let valid: Vec<(i64,)> =
+                sqlx::query_as("SELECT id FROM rooms WHERE id = ANY($1) AND status = 'pooled' AND mode = $2 AND matchmade")
+                    .bind(&listed)
+                    .bind(&mode)
+                    .fetch_all(&self.pg)
+                    .await?;
+            for id in listed.iter().filter(|id| !valid.iter().any(|v| v.0 == **id)) {
+                let _: () = redis::cmd("LREM").arg(&pool).arg(0).arg(*id).query_async(&mut conn).await?;
+            }
+            let swept = sqlx::query(
+                "UPDATE rooms SET status = 'closed', closed_at = now(), updated_at = now()
+                 WHERE status = 'pooled' AND mode = $1 AND matchmade AND created_at < now() - make_interval(secs => $2)
+                   AND NOT (id = ANY($3))",
+            )
+            .bind(&mode)
+            .bind(stale_after.as_secs_f64())
+            .bind(&listed)
+            .execute(&self.pg)
+            .await?
+            .rows_affected();
+            if swept > 0 || valid.len() < listed.len() {
+                debug!(mode, swept, dropped = listed.len() - valid.len(), "room pool swept");
+            }
+            closed += swept;
+        }
+        Ok(closed)
+    }
+
+    /// Sweep the pools now and every [`POOL_SWEEP_EVERY`].
+    pub fn spawn_sweeper(self: &Arc<Self>, stop: CancellationToken) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.sweep_pool(POOL_STALE_AFTER).await {
+                    warn!(error = %e, "room pool sweep failed");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(POOL_SWEEP_EVERY) => {}
+                }
+            }
+        });
     }
 
     /// Wake the workers for new rooms, record their region, tell every placed player.

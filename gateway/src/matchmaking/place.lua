@@ -1,9 +1,11 @@
 -- One placement step for one mode: the whole decision, atomically.
 --
 -- ARGV: prefix, mode, now ms, min, max, region relax ms, rating window, rating widen
---       per second, tickets scanned, fill window ms, presence ttl s, room key ttl s.
--- Returns {pool length, starved (1 when the pool ran dry), then per room:
---          room, new (1|0), comma-separated players placed in it by this step}.
+--       per second, tickets scanned, fill window ms, presence ttl s, room key ttl s,
+--       then the ids of the rooms new groups may take (already confirmed by PostgreSQL as
+--       rooms of this mode: the gateway took them out of the pool; see mod.rs).
+-- Returns {pool length, rooms wanted (0, or at least 1 when the given ids ran out), then
+--          per room: room, new (1|0), comma-separated players placed in it by this step}.
 --
 -- Tickets are taken oldest first (queue score: enqueue ms * 1000 + arrival sequence). A ticket's rating window is
 -- `window + widen * seconds waited`; its region preference relaxes after `relax` ms
@@ -11,7 +13,7 @@
 -- A: each ticket goes to the fullest compatible open room with enough free seats.
 -- B: the rest are grouped, each group anchored on its oldest ticket and filled with
 --    compatible tickets in age order up to `max`; a group of at least `min` players
---    takes a pre-created room id from the pool, otherwise its tickets keep waiting.
+--    takes one of the given room ids, otherwise its tickets keep waiting.
 -- Compatible: every non-relaxed member wants the room's region, and the spread of
 -- ratings is within every member's window. A party is one ticket: all or nothing.
 local P, mode = ARGV[1], ARGV[2]
@@ -21,6 +23,8 @@ local relax = tonumber(ARGV[6])
 local rbase, rgrow = tonumber(ARGV[7]), tonumber(ARGV[8])
 local scan, fill = tonumber(ARGV[9]), tonumber(ARGV[10])
 local presence_ttl, room_ttl = tonumber(ARGV[11]), tonumber(ARGV[12])
+local FIRST_ROOM = 13
+local next_room = FIRST_ROOM
 local mm = P .. ':mm'
 local qk = mm .. ':queue:' .. mode
 local ok = mm .. ':open:' .. mode
@@ -121,11 +125,17 @@ for i, a in ipairs(rest) do
       end
     end
     if size >= minp then
-      local room = redis.call('LPOP', pool)
+      local room = ARGV[next_room]
       if not room then
-        out[2] = 1
+        -- Out of rooms: say how many the tickets left could use at most.
+        local left = 0
+        for j = i, #rest do
+          if not used[j] then left = left + rest[j].size end
+        end
+        out[2] = math.max(1, math.floor(left / minp))
         break
       end
+      next_room = next_room + 1
       local placed = {}
       for _, j in ipairs(group) do
         used[j] = true

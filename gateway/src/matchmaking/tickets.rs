@@ -57,7 +57,7 @@ pub fn valid_token(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Decode `{pool, starved, (room, new, "p1,p2,..")*}`.
+/// Decode `{pool, rooms wanted, (room, new, "p1,p2,..")*}`.
 pub fn parse_step(raw: &[redis::Value]) -> Result<StepOutcome, String> {
     fn int(v: &redis::Value) -> Result<u64, String> {
         match v {
@@ -76,7 +76,7 @@ pub fn parse_step(raw: &[redis::Value]) -> Result<StepOutcome, String> {
     if raw.len() < 2 || !(raw.len() - 2).is_multiple_of(3) {
         return Err(format!("{} values", raw.len()));
     }
-    let mut out = StepOutcome { pool_left: int(&raw[0])?, starved: int(&raw[1])? == 1, placements: Vec::new() };
+    let mut out = StepOutcome { pool_left: int(&raw[0])?, wanted: int(&raw[1])?, placements: Vec::new() };
     for chunk in raw[2..].chunks(3) {
         let room = RoomId(int(&chunk[0])?);
         let new = int(&chunk[1])? == 1;

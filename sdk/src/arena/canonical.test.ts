@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { canonicalView, fnv1a64 } from "./canonical.js";
-import { fromHex, loadReplay, toHex } from "./fixtures.test.js";
+import { fromHex, loadReplay, toHex } from "./fixtures.test.util.js";
 import { ArenaView } from "./view.js";
 import { seatedShip } from "./world.js";
 

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { fnv1a64, canonicalView } from "./canonical.js";
 import { type ArenaFrame, type ArenaSource, ArenaClient } from "./client.js";
 import type { Session } from "../session/index.js";
-import { type ReplayFrame, fromHex, loadReplay, toHex } from "./fixtures.test.js";
+import { type ReplayFrame, fromHex, loadReplay, toHex } from "./fixtures.test.util.js";
 
 /** A session that delivers the recorded frames when told to. */
 class ScriptedSource implements ArenaSource {

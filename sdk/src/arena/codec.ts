@@ -1,35 +1,18 @@
 // Byte-level primitives of the arena's deltas (arena/src/wire/codec.rs): LEB128 varints
 // (u64, as bigint), zigzag for signed values, and a bounds-checked reader whose every
-// failure is a `DecodeError`.
+// failure is a `DecodeError`. The reader is the SDK's postcard reader (its `u8`, `take`,
+// `offset` and `end`, Rust's `finish`) with the codec's own varints, which unlike postcard's
+// drop the bits beyond 64 of a tenth byte.
 //
 // Rust error -> DecodeError kind: Truncated -> "Truncated", VarintOverflow -> "BadVarint",
 // TrailingBytes -> "TrailingBytes", Invalid(what) -> "Invalid", OutOfBounds -> "OutOfRange".
 
 import { DecodeError } from "../errors.js";
+import { Reader as PostcardReader } from "../protocol/reader.js";
 
 const MASK64 = (1n << 64n) - 1n;
 
-export class Reader {
-  private offset = 0;
-
-  constructor(private readonly bytes: Uint8Array) {}
-
-  get position(): number {
-    return this.offset;
-  }
-
-  u8(): number {
-    if (this.offset >= this.bytes.length) throw new DecodeError("Truncated", "the message ended early", this.offset);
-    return this.bytes[this.offset++] as number;
-  }
-
-  take(n: number): Uint8Array {
-    if (this.bytes.length - this.offset < n) throw new DecodeError("Truncated", "the message ended early", this.offset);
-    const out = this.bytes.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return out;
-  }
-
+export class Reader extends PostcardReader {
   /** A u64 varint of at most 10 bytes; bits beyond 64 in the tenth byte are dropped, as in Rust. */
   varint(): bigint {
     const start = this.offset;
@@ -61,10 +44,6 @@ export class Reader {
     const v = this.varint();
     if (v > BigInt(max)) throw new DecodeError("Invalid", `invalid ${what}`, at);
     return Number(v);
-  }
-
-  finish(): void {
-    if (this.offset !== this.bytes.length) throw new DecodeError("TrailingBytes", "bytes left over after the message", this.offset);
   }
 }
 

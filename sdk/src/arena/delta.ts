@@ -15,11 +15,11 @@
 // Rust's order, so a refused delta gets the same DecodeError kind as Rust's error.
 
 import { DecodeError } from "../errors.js";
+import { Reader as PostcardReader, utf8, uuidString } from "../protocol/reader.js";
 import { I32, Reader, U16_MAX, U32_MAX, U8_MAX, addResidual } from "./codec.js";
 import type { Vec2 } from "./fixed.js";
-import { readBlackHole, readPhysics, uuidString } from "./keyframe.js";
+import { readBlackHole, readPhysics } from "./keyframe.js";
 import { advance } from "./kinematics.js";
-import { PostcardReader } from "./postcard.js";
 import {
   type Bullet,
   MAX_NAME_BYTES,
@@ -45,8 +45,6 @@ const SHIP_NUMERIC_FIELDS = 10;
 const ALIVE_FLIPS = 1 << 10;
 const CONNECTED_FLIPS = 1 << 11;
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
 /** The world after applying `bytes` to `world` (validated); `world` is not changed. */
 export function applyDelta(world: World, bytes: Uint8Array): World {
   const next = cloneWorld(world);
@@ -57,7 +55,7 @@ export function applyDelta(world: World, bytes: Uint8Array): World {
 }
 
 function invalid(what: string, r: Reader): DecodeError {
-  return new DecodeError("Invalid", `invalid ${what}`, r.position);
+  return new DecodeError("Invalid", `invalid ${what}`, r.offset);
 }
 
 function applyInPlace(world: World, bytes: Uint8Array): void {
@@ -81,11 +79,11 @@ function applyInPlace(world: World, bytes: Uint8Array): void {
       world.physics = physics;
       world.blackHoles = holes;
     } catch (e) {
-      if (e instanceof DecodeError) throw new DecodeError("Invalid", `invalid statics: ${e.message}`, r.position);
+      if (e instanceof DecodeError) throw new DecodeError("Invalid", `invalid statics: ${e.message}`, r.offset);
       throw e;
     }
   }
-  r.finish();
+  r.end();
 }
 
 /** The set bits of a 64-bit mask, lowest first. */

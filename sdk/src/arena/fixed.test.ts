@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { canonicalView, fnv1a64 } from "./canonical.js";
 import { SINE_TABLE, clampLength, cosQ14, direction, isqrt, sinQ14 } from "./fixed.js";
-import { fromHex, loadFixture, toHex } from "./fixtures.test.js";
+import { fromHex, loadFixture, toHex } from "./fixtures.test.util.js";
 import { encodeCommand, encodeIntent, quantiseTurn } from "./input.js";
 import { decodeKeyframe } from "./keyframe.js";
 import { advance } from "./kinematics.js";

@@ -5,7 +5,7 @@
 // Number.MAX_SAFE_INTEGER (which Rust would accept) is refused with "OutOfRange".
 
 import { DecodeError } from "../errors.js";
-import { PostcardReader } from "./postcard.js";
+import { Reader as PostcardReader } from "../protocol/reader.js";
 import {
   type BlackHole,
   type Bullet,
@@ -38,7 +38,7 @@ export function decodeKeyframe(bytes: Uint8Array): World {
     }
     throw e;
   }
-  if (r.rest().length !== 0) throw new DecodeError("TrailingBytes", "bytes left over after the keyframe", r.position + 1);
+  if (r.rest().length !== 0) throw new DecodeError("TrailingBytes", "bytes left over after the keyframe", r.offset + 1);
   validateWorld(world);
   if (world.tick > Number.MAX_SAFE_INTEGER) throw new DecodeError("OutOfRange", "tick above 2^53 - 1");
   return world;
@@ -46,7 +46,7 @@ export function decodeKeyframe(bytes: Uint8Array): World {
 
 /** A u64 as a number (ticks): exact up to 2^53 - 1, larger values are caught by the caller. */
 function u64AsNumber(r: PostcardReader): number {
-  return Number(r.u64());
+  return Number(r.u64Big());
 }
 
 export function readVec2(r: PostcardReader): Vec2 {
@@ -73,34 +73,21 @@ export function readPhysics(r: PostcardReader): Physics {
     bulletRadius: r.i32(),
     maxHealth: r.u16(),
     // Outside 0..=2^52 the world is refused by validation whatever the rounding.
-    gravity: Number(r.i64()),
+    gravity: Number(r.i64Big()),
     gravityMinDistance: r.i32(),
     gravityMaxAccel: r.i32(),
     pickupRadius: r.i32(),
   };
 }
 
-/** A UUID as serde writes it for postcard (16 bytes with a length), hyphenated. */
-function readPlayerId(r: PostcardReader): string {
-  const at = r.position;
-  const bytes = r.byteString();
-  if (bytes.length !== 16) throw new DecodeError("Invalid", `a player id of ${bytes.length} bytes`, at);
-  return uuidString(bytes);
-}
-
-export function uuidString(bytes: Uint8Array): string {
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 function readShip(r: PostcardReader): Ship {
   return {
-    player: readPlayerId(r),
+    player: r.uuid(),
     name: r.string(),
     colour: r.u32(),
     turn: r.i8(),
-    thrust: r.bool(),
-    fire: r.bool(),
+    thrust: r.flag("a bool"),
+    fire: r.flag("a bool"),
     pos: readVec2(r),
     vel: readVec2(r),
     angle: r.u16(),
@@ -109,8 +96,8 @@ function readShip(r: PostcardReader): Ship {
     health: r.u16(),
     score: r.i32(),
     kills: r.u16(),
-    alive: r.bool(),
-    connected: r.bool(),
+    alive: r.flag("a bool"),
+    connected: r.flag("a bool"),
   };
 }
 
@@ -132,7 +119,7 @@ function readWorld(r: PostcardReader): World {
     tick: u64AsNumber(r),
     phase: PHASES[r.variant(5, "phase")] as World["phase"],
     phaseTicksLeft: r.u32(),
-    ships: r.seq(() => (r.option() ? readShip(r) : null)),
+    ships: r.seq(() => r.option(() => readShip(r))),
     bullets: r.seq(() => readBullet(r)),
     pickups: r.seq(() => readPickup(r)),
     blackHoles: r.seq(() => readBlackHole(r)),

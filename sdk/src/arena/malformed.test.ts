@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DecodeError } from "../errors.js";
 import { canonicalView } from "./canonical.js";
-import { fromHex, loadFixture, loadReplay } from "./fixtures.test.js";
+import { fromHex, loadFixture, loadReplay } from "./fixtures.test.util.js";
 import { readPhysics } from "./keyframe.js";
-import { PostcardReader } from "./postcard.js";
+import { Reader } from "../protocol/reader.js";
 import { ArenaView } from "./view.js";
 
 interface Case {
@@ -50,11 +50,11 @@ test("every malformed arena payload is refused with Rust's error kind", () => {
 /** The first keyframe of the replay with its tick replaced. */
 function keyframeWithTick(tick: bigint): Uint8Array {
   const keyframe = fromHex(loadReplay().frames[0]?.payload ?? "");
-  const r = new PostcardReader(keyframe.subarray(1));
+  const r = new Reader(keyframe.subarray(1));
   readPhysics(r);
-  const tickAt = 1 + r.position;
-  r.u64();
-  const tickEnd = 1 + r.position;
+  const tickAt = 1 + r.offset;
+  r.u64Big();
+  const tickEnd = 1 + r.offset;
   const varint: number[] = [];
   let v = tick;
   while (v >= 0x80n) {

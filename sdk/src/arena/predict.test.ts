@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SUBUNITS_PER_UNIT, toUnits } from "./fixed.js";
-import { type ReplayFrame, fromHex, loadReplay } from "./fixtures.test.js";
+import { type ReplayFrame, fromHex, loadReplay } from "./fixtures.test.util.js";
 import { advance } from "./kinematics.js";
 import { Predictor, SNAP_DISTANCE } from "./predict.js";
 import { ArenaView } from "./view.js";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { canonicalView, fnv1a64 } from "./canonical.js";
-import { fromHex, loadReplay } from "./fixtures.test.js";
+import { fromHex, loadReplay } from "./fixtures.test.util.js";
 import { ArenaView } from "./view.js";
 
 test("every frame of the recorded match gives exactly Rust's view", () => {

@@ -8,9 +8,10 @@ import { test } from "node:test";
 import type { ClientMsg } from "../protocol/types.js";
 import { FakeTimers, FakeWebSocket, fakeToken, joined, welcome } from "../session/fakes.test.util.js";
 import { Session } from "../session/session.js";
+import { options } from "../session/session.test.util.js";
 import { canonicalView, fnv1a64 } from "./canonical.js";
 import { ArenaClient } from "./client.js";
-import { type ReplayFrame, fromHex, loadReplay, toHex } from "./fixtures.test.js";
+import { type ReplayFrame, fromHex, loadReplay, toHex } from "./fixtures.test.util.js";
 
 const ROOM = 77;
 
@@ -22,13 +23,7 @@ function frameMsg(f: ReplayFrame, payload = fromHex(f.payload)) {
 async function joinedSession(me: string) {
   FakeWebSocket.reset();
   const timers = new FakeTimers();
-  const pending = Session.connect({
-    gateways: ["http://a.test:8080"],
-    token: fakeToken(me),
-    WebSocket: FakeWebSocket as unknown as typeof WebSocket,
-    fetch: (() => Promise.reject(new Error("no HTTP here"))) as typeof fetch,
-    timers,
-  } as Parameters<typeof Session.connect>[0]);
+  const pending = Session.connect(options(timers, { gateways: ["http://a.test:8080"], token: fakeToken(me) }));
   const ws = FakeWebSocket.last().accept().serve(welcome(me));
   const session = await pending;
   const arena = new ArenaClient(session, { now: () => timers.now() });

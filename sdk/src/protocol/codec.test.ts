@@ -1,3 +1,6 @@
+// The v1 codec against the Rust-written golden fixtures (protocol.json, protocol-malformed.json):
+// every variant both ways, non-canonical varints, every refusal's DecodeError kind, random bytes.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DecodeError } from "../errors.js";

@@ -1,7 +1,9 @@
 // Test support (not shipped, not a test itself): the golden fixtures of sdk/fixtures/, written
 // by common/tests/wire_fixtures.rs, and conversions between their JSON and codec values.
 
-import { readFileSync } from "node:fs";
+import { fromHex, loadFixture, toHex } from "../fixtures.test.util.js";
+
+export { fromHex, toHex };
 
 export interface MessageFixture {
   name: string;
@@ -20,27 +22,13 @@ export interface MalformedFixture {
   rustRefuses: boolean;
 }
 
-function load<T>(file: string): T {
-  return JSON.parse(readFileSync(new URL(`../../fixtures/${file}`, import.meta.url), "utf8")) as T;
-}
-
-export const protocol = load<{
+export const protocol = loadFixture<{
   protocol: number;
   client: MessageFixture[];
   server: MessageFixture[];
   noncanonical: NoncanonicalFixture[];
 }>("protocol.json");
-export const malformed = load<{ cases: MalformedFixture[] }>("protocol-malformed.json");
-
-export function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const malformed = loadFixture<{ cases: MalformedFixture[] }>("protocol-malformed.json");
 
 /** A codec value as fixture JSON: byte strings become hex. */
 export function toMeaning(v: unknown): unknown {

@@ -1,3 +1,5 @@
+// backoffDelay: exponential growth to the cap, with full jitter.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { backoffDelay } from "./backoff.js";

@@ -1,3 +1,5 @@
+// CircuitBreaker: N failures within the window open it, older ones fall out, a success closes it.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CircuitBreaker } from "./breaker.js";

@@ -1,9 +1,13 @@
 // Commands: each gets an id (ClientMsgId) and a promise of its outcome. The room applies a
 // command at most once per id, so unanswered ones are resent with the same id after a resume
-// (or when the room did not answer).
+// (or when the room did not answer). `CommandTracker` keeps them; `Commands` sends them.
 
 import { OrreryError } from "../errors.js";
 import type { CommandOutcome } from "../protocol/types.js";
+import type { Conn, Reconnector } from "./reconnect.js";
+import type { Timers } from "./timers.js";
+
+const COMMAND_RETRY_MS = 500;
 
 interface Pending {
   id: number;
@@ -13,46 +17,103 @@ interface Pending {
 }
 
 export class CommandTracker {
-  private next: number;
-  private readonly pending = new Map<number, Pending>();
+  #next: number;
+  readonly #pending = new Map<number, Pending>();
 
   /** `first`: the first id (a random one keeps ids apart from an earlier session's). */
   constructor(first = 1) {
-    this.next = first;
+    this.#next = first;
   }
 
   /** A new command: its id and the promise of its outcome. */
   add(payload: Uint8Array): { id: number; outcome: Promise<CommandOutcome> } {
-    const id = this.next;
-    this.next = this.next >= 0xffff_ffff ? 1 : this.next + 1;
+    const id = this.#next;
+    this.#next = this.#next >= 0xffff_ffff ? 1 : this.#next + 1;
     const outcome = new Promise<CommandOutcome>((resolve, reject) => {
-      this.pending.set(id, { id, payload, resolve, reject });
+      this.#pending.set(id, { id, payload, resolve, reject });
     });
     return { id, outcome };
   }
 
   /** The room answered `id`; false when no such command is pending (a late duplicate ack). */
   settle(id: number, outcome: CommandOutcome): boolean {
-    const p = this.pending.get(id);
+    const p = this.#pending.get(id);
     if (p === undefined) return false;
-    this.pending.delete(id);
+    this.#pending.delete(id);
     p.resolve(outcome);
     return true;
   }
 
   /** The commands still unanswered, oldest first (Map keeps insertion order). */
   unanswered(): { id: number; payload: Uint8Array }[] {
-    return [...this.pending.values()].map(({ id, payload }) => ({ id, payload }));
+    return [...this.#pending.values()].map(({ id, payload }) => ({ id, payload }));
   }
 
   get size(): number {
-    return this.pending.size;
+    return this.#pending.size;
   }
 
   /** Fail every pending command (the room or the session ended). */
   failAll(error: OrreryError): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
+    const all = [...this.#pending.values()];
+    this.#pending.clear();
     for (const p of all) p.reject(error);
+  }
+}
+
+/** The session's commands on the wire: sent when joined, resent after a Joined or a RoomUnavailable. */
+export class Commands {
+  readonly #tracker: CommandTracker;
+  #retryTimer: unknown;
+
+  readonly #timers: Timers;
+  readonly #reconnector: Reconnector;
+
+  constructor(timers: Timers, reconnector: Reconnector) {
+    this.#timers = timers;
+    this.#reconnector = reconnector;
+    // Ids start at random: the room remembers a player's recent ids across sessions (a reused token).
+    this.#tracker = new CommandTracker(1 + Math.floor(timers.random() * 0x7fff_ffff));
+  }
+
+  /** A new command: sent now if the socket is joined, else after the next Joined. */
+  send(payload: Uint8Array): Promise<CommandOutcome> {
+    const { id, outcome } = this.#tracker.add(payload);
+    if (this.#reconnector.conn?.joined) this.#reconnector.send({ type: "Command", id, payload });
+    return outcome;
+  }
+
+  /** A CommandAck. */
+  settle(id: number, outcome: CommandOutcome): void {
+    this.#tracker.settle(id, outcome);
+  }
+
+  /** Send every unanswered command again (with its id). */
+  resend(): void {
+    for (const c of this.#tracker.unanswered()) this.#reconnector.send({ type: "Command", id: c.id, payload: c.payload });
+  }
+
+  /** "the room did not answer; resend the command": the room applies an id at most once. */
+  retrySoon(conn: Conn): void {
+    if (!conn.joined || this.#tracker.size === 0) return;
+    this.#timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = this.#timers.setTimeout(() => {
+      if (this.#reconnector.conn !== conn || !conn.joined) return;
+      this.resend();
+    }, COMMAND_RETRY_MS);
+  }
+
+  get size(): number {
+    return this.#tracker.size;
+  }
+
+  failAll(error: OrreryError): void {
+    this.#tracker.failAll(error);
+  }
+
+  /** The session is over. */
+  stop(error: OrreryError): void {
+    this.#timers.clearTimeout(this.#retryTimer);
+    this.#tracker.failAll(error);
   }
 }

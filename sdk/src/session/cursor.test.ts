@@ -1,3 +1,5 @@
+// judge: which frames apply on the cursor, which are duplicates, which are gaps.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Frame } from "../protocol/types.js";

@@ -1,3 +1,5 @@
+// The gateway's HTTP calls: socket URLs, createRoom's request, refusals, token claims.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OrreryError } from "../errors.js";

@@ -1,5 +1,6 @@
 // The gateway's HTTP API from the browser: guest tokens and room creation
-// (gateway/src/api.rs). Failures are OrreryError with code "Http".
+// (gateway/src/api.rs), on one gateway or on the first of several that answers. Failures are
+// OrreryError with code "Http".
 
 import { OrreryError } from "../errors.js";
 
@@ -96,6 +97,34 @@ export async function createRoom(
   })) as { room?: unknown; invite_code?: unknown };
   if (typeof body.room !== "number") throw new OrreryError("Http", "the room answer has no room");
   return typeof body.invite_code === "string" ? { room: body.room, inviteCode: body.invite_code } : { room: body.room };
+}
+
+/** A guest token from the first gateway that answers, and that gateway's index. */
+export async function guestTokenFromAny(fetchFn: typeof fetch, gateways: string[], name?: string): Promise<{ guest: GuestToken; index: number }> {
+  let last: unknown;
+  for (const [index, gateway] of gateways.entries()) {
+    try {
+      return { guest: await guestToken(fetchFn, gateway, name), index };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last instanceof OrreryError ? last : new OrreryError("Http", `no gateway gave a guest token: ${String(last)}`);
+}
+
+/** `createRoom` on the first of `gateways` that answers; a refusal (4xx) is not tried elsewhere. */
+export async function createRoomOnAny(fetchFn: typeof fetch, gateways: string[], token: string, opts: CreateRoomOptions = {}): Promise<CreatedRoom> {
+  let last: unknown;
+  for (const gateway of gateways) {
+    try {
+      return await createRoom(fetchFn, gateway, token, opts);
+    } catch (e) {
+      last = e;
+      // A refusal is the same everywhere; only a network failure is worth another gateway.
+      if (e instanceof OrreryError && / \d{3} /.test(e.message)) break;
+    }
+  }
+  throw last instanceof OrreryError ? last : new OrreryError("Http", String(last));
 }
 
 /** The `name` and `sub` claims of a JWT, read without verifying it (the server does that). */

@@ -1,3 +1,5 @@
+// InputQueue: numbering, acknowledgement, the resend after a Joined and its budget.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InputQueue } from "./inputs.js";

@@ -10,24 +10,28 @@ export interface PendingInput {
 }
 
 export class InputQueue {
-  private next = 1;
-  private readonly unacked: PendingInput[] = [];
+  #next = 1;
+  readonly #unacked: PendingInput[] = [];
 
-  constructor(private readonly limit = 4096) {}
+  readonly #limit: number;
+
+  constructor(limit = 4096) {
+    this.#limit = limit;
+  }
 
   /** Number a new input and keep it. */
   push(payload: Uint8Array): number {
-    const seq = this.next;
-    this.next = Math.min(this.next + 1, MAX_SEQ);
-    this.unacked.push({ seq, payload });
+    const seq = this.#next;
+    this.#next = Math.min(this.#next + 1, MAX_SEQ);
+    this.#unacked.push({ seq, payload });
     // A session that cannot send for long keeps the newest inputs only.
-    if (this.unacked.length > this.limit) this.unacked.shift();
+    if (this.#unacked.length > this.#limit) this.#unacked.shift();
     return seq;
   }
 
   /** The room applied everything up to `ack`. */
   ack(ack: number): void {
-    while (this.unacked.length > 0 && this.unacked[0]!.seq <= ack) this.unacked.shift();
+    while (this.#unacked.length > 0 && this.#unacked[0]!.seq <= ack) this.#unacked.shift();
   }
 
   /**
@@ -38,23 +42,23 @@ export class InputQueue {
   joined(lastInput: number | null, budget = Infinity): readonly PendingInput[] {
     if (lastInput !== null) {
       this.ack(lastInput);
-      this.next = Math.max(this.next, Math.min(lastInput + 1, MAX_SEQ));
+      this.#next = Math.max(this.#next, Math.min(lastInput + 1, MAX_SEQ));
     }
-    if (this.unacked.length > budget) this.unacked.splice(0, this.unacked.length - budget);
-    return this.unacked;
+    if (this.#unacked.length > budget) this.#unacked.splice(0, this.#unacked.length - budget);
+    return this.#unacked;
   }
 
   get pending(): number {
-    return this.unacked.length;
+    return this.#unacked.length;
   }
 
   get nextSeq(): number {
-    return this.next;
+    return this.#next;
   }
 
   /** A new room: numbering starts again. */
   reset(): void {
-    this.next = 1;
-    this.unacked.length = 0;
+    this.#next = 1;
+    this.#unacked.length = 0;
   }
 }

@@ -1,5 +1,5 @@
-//! Creating rooms and looking them up: a row in PostgreSQL, a place in Redis's waiting
-//! set, and a wake-up on NATS so a worker claims it at once.
+//! Room records: creating a room (a row in PostgreSQL, a place in Redis's waiting set,
+//! and a wake-up on NATS so a worker claims it at once) and looking rooms up.
 //!
 //! Private rooms get an invite code; only their creator and players who came with the
 //! code may join. A room's creator may kick a player, who is then refused on every
@@ -13,9 +13,9 @@ use redis::aio::ConnectionManager;
 use sqlx::PgPool;
 use sqlx::types::Json;
 
-/// Room records as the gateway needs them.
+/// Room rows (PostgreSQL) and their Redis side, as the gateway needs them.
 #[derive(Clone)]
-pub struct Rooms {
+pub struct RoomRecords {
     pg: PgPool,
     redis: ConnectionManager,
     nats: async_nats::Client,
@@ -30,7 +30,7 @@ pub enum RoomStatus {
     Unknown,
 }
 
-impl Rooms {
+impl RoomRecords {
     pub fn new(pg: PgPool, redis: ConnectionManager, nats: async_nats::Client, names: Names) -> Self {
         Self { pg, redis, nats, names }
     }

@@ -24,7 +24,7 @@ pub struct Outbound {
     /// For a frame: since when the gateway has had it (to time the fan-out).
     pub since: Option<Instant>,
     /// For a frame: the socket's input it is the first to acknowledge, to time it (see
-    /// [`crate::pipeline`]).
+    /// [`crate::socket::pipeline`]).
     pub acknowledges: Option<AppliedInput>,
 }
 

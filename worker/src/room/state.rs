@@ -1,67 +1,34 @@
-//! One owned room: its fixed-rate tick loop, inputs, control requests, frames and snapshots.
+//! One room's state machine: inputs, control requests, commands, seats and frames.
 //!
-//! Each room runs in its own task, so a slow room never delays another. The loop
-//! ticks on a fixed schedule; after a stall it catches up at most
-//! [`MAX_CATCH_UP_TICKS`] ticks, then resets the schedule (counted as an overrun).
-//! Before every tick and every write it checks the lease's local deadline (I6); a
-//! refused snapshot write means a newer epoch owns the room, and the task stops at
-//! once without publishing anything more (I1, I2).
+//! No I/O: the task ([`super::task`]) feeds it inputs and control requests, asks it to
+//! step once per tick, and publishes and persists what it returns. What it guarantees:
+//!
+//! - inputs at most once, in order (I5, `Room::step`): each player's last applied
+//!   sequence is kept, carried in every snapshot and acknowledged in every frame;
+//! - the first frame of every epoch is a keyframe ([`Room::new`]);
+//! - commands at most once: a known id gets its first outcome again (`Room::command`);
+//! - a restored room disconnects, after [`SEAT_CONFIRMATION`], the seated players no
+//!   gateway vouched for (`Room::confirm_seats`).
 
-use crate::Shared;
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use crate::store::WriteError;
-use futures::StreamExt;
-use orrery_common::game::{Game, GameEvent, Phase, RoomSettings};
+use orrery_common::game::{Game, GameEvent, Phase, PlayerResult, RoomSettings};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
-use orrery_common::protocol::{decode, encode};
-use orrery_common::trace_context;
-use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
+use orrery_common::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::{Instant, sleep_until};
-use tokio_util::sync::CancellationToken;
-use tracing::field::Empty;
-use tracing::{Instrument, Span, debug, info, info_span, warn};
+use tokio::time::Instant;
+use tracing::debug;
 
 /// Commands remembered per player for acknowledging resends.
 pub const COMMANDS_REMEMBERED: usize = 64;
 
-/// Most ticks run back to back to catch up after a stall.
-pub const MAX_CATCH_UP_TICKS: u32 = 3;
 /// How long a restored room waits for gateways to vouch for its seated players (with a
 /// `Present`, or a join) before it disconnects the others: they start their grace.
 pub const SEAT_CONFIRMATION: Duration = Duration::from_secs(5);
-
-/// Why a room task ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Told to drain: final snapshot written, lease released.
-    Drained,
-    /// The lease was lost or its local deadline passed: nothing more was written.
-    LeaseLost,
-    /// A snapshot write was refused: a newer epoch owns the room.
-    Fenced,
-    /// The match is over: results written, room closed, lease released.
-    Closed,
-    /// NATS refused a subscription.
-    Failed(String),
-}
-
-/// Signals from the worker to one room.
-#[derive(Clone, Debug, Default)]
-pub struct RoomSignals {
-    /// The lease is gone: stop now, write nothing.
-    pub lost: CancellationToken,
-    /// Drain: write a final snapshot, release the lease, stop.
-    pub drain: CancellationToken,
-    /// The worker's `drain` span, set before `drain` is cancelled: the room's own
-    /// `drain` span is its child, so one worker drain is one trace.
-    pub drain_span: Arc<OnceLock<Span>>,
-}
 
 /// The state of one owned room.
 pub struct Room {
@@ -74,7 +41,7 @@ pub struct Room {
     tick: Tick,
     last_input: BTreeMap<PlayerId, InputSeq>,
     /// The socket each player joined through most recently.
-    sessions: BTreeMap<PlayerId, u64>,
+    sockets: BTreeMap<PlayerId, SocketId>,
     /// Each player's recent commands and their outcomes (at most [`COMMANDS_REMEMBERED`]).
     commands: BTreeMap<PlayerId, VecDeque<(ClientMsgId, CommandOutcome)>>,
     /// Inputs waiting for the next tick, with when each was taken off the subscription.
@@ -111,7 +78,7 @@ impl Room {
             game,
             tick: Tick(0),
             last_input: BTreeMap::new(),
-            sessions: BTreeMap::new(),
+            sockets: BTreeMap::new(),
             commands: BTreeMap::new(),
             queued_inputs: Vec::new(),
             next_event_seq: 1,
@@ -141,6 +108,43 @@ impl Room {
 
     pub fn tick(&self) -> Tick {
         self.tick
+    }
+
+    /// Where the room is in its history: this epoch, the last tick.
+    pub fn pos(&self) -> HistoryPos {
+        HistoryPos::new(self.epoch, self.tick)
+    }
+
+    /// The game's phase now.
+    pub fn phase(&self) -> Phase {
+        self.game.phase()
+    }
+
+    /// The match's results, once it has them.
+    pub fn results(&self) -> Option<Vec<PlayerResult>> {
+        self.game.results()
+    }
+
+    /// An input taken off the subscription at `arrived`, for the next tick.
+    pub(crate) fn queue_input(&mut self, input: InputEnvelope, arrived: Instant) {
+        self.queued_inputs.push((input, arrived));
+    }
+
+    /// `phase` differs from the phase of the last durable snapshot: a phase change is
+    /// written durably at once.
+    pub(crate) fn phase_changed_since_durable(&self, phase: Phase) -> bool {
+        self.durable_phase != Some(phase)
+    }
+
+    /// The match events not yet in a durable snapshot.
+    pub(crate) fn pending_events(&self) -> &[PendingEvent] {
+        &self.pending_events
+    }
+
+    /// A durable snapshot at `phase` holding every pending event was written.
+    pub(crate) fn durable_written(&mut self, phase: Phase) {
+        self.pending_events.clear();
+        self.durable_phase = Some(phase);
     }
 
     /// The room, frozen now.
@@ -175,7 +179,7 @@ impl Room {
 
     /// Apply the queued inputs in order (at most once per sequence number, I5), step the
     /// game, and return the frame for the new tick, which started at `started`.
-    fn step(&mut self, metrics: &crate::metrics::Metrics, started: Instant) -> StateFrame {
+    pub(crate) fn step(&mut self, metrics: &crate::metrics::Metrics, started: Instant) -> StateFrame {
         let mut input_waits_us: Vec<(PlayerId, u32)> = Vec::new();
         for (input, arrived) in self.queued_inputs.drain(..) {
             let last = self.last_input.get(&input.player).copied();
@@ -217,11 +221,11 @@ impl Room {
         StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), input_waits_us, payload }
     }
 
-    fn control(&mut self, req: ControlRequest) -> ControlReply {
+    pub(crate) fn control(&mut self, req: ControlRequest) -> ControlReply {
         match req {
             ControlRequest::Join { player, name, session } => match self.game.join(player, &name) {
                 Ok(()) => {
-                    self.sessions.insert(player, session);
+                    self.sockets.insert(player, session);
                     self.vouched.insert(player);
                     self.keyframe_reply(player)
                 }
@@ -230,10 +234,10 @@ impl Room {
             ControlRequest::Leave { player, reason, session } => {
                 // A socket that closes after the player reconnected elsewhere says nothing
                 // about the player.
-                if !reason.overrides_sockets() && self.sessions.get(&player).is_some_and(|s| *s != session) {
+                if !reason.overrides_sockets() && self.sockets.get(&player).is_some_and(|s| *s != session) {
                     return ControlReply::Ok;
                 }
-                self.sessions.remove(&player);
+                self.sockets.remove(&player);
                 match reason {
                     LeaveReason::Disconnected => self.game.disconnect(player),
                     LeaveReason::Left | LeaveReason::Kicked => self.game.leave(player),
@@ -254,7 +258,7 @@ impl Room {
     /// Once the confirmation window of a restored room has passed (at `now`), disconnect
     /// every seated player no gateway vouched for: their sockets went away with the old
     /// owner or their gateway, and nobody is left to say so. Returns how many.
-    fn confirm_seats(&mut self, now: Instant) -> usize {
+    pub(crate) fn confirm_seats(&mut self, now: Instant) -> usize {
         if self.confirm_seats_at.is_none_or(|at| now < at) {
             return 0;
         }
@@ -289,258 +293,6 @@ impl Room {
     }
 }
 
-/// Run `room` until it is drained, loses its lease, is fenced or may close.
-pub async fn run(mut room: Room, shared: Arc<Shared>, signals: RoomSignals, claimed_at: Instant) -> Exit {
-    let names = &shared.names;
-    let (mut inputs, mut control) =
-        match (shared.nats.subscribe(names.room_input(room.id)).await, shared.nats.subscribe(names.room_control(room.id)).await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(e), _) | (_, Err(e)) => return Exit::Failed(e.to_string()),
-        };
-    let m = &shared.metrics;
-    let period = Duration::from_secs_f64(1.0 / f64::from(room.settings.tick_hz.max(1)));
-    let hot_every = Duration::from_millis(shared.timing.hot_snapshot_ms);
-    let durable_every = Duration::from_millis(shared.timing.durable_snapshot_ms);
-    let grid = crate::tick_grid::TickGrid::for_room(room.id, period);
-    let mut next_tick = Instant::now();
-    let mut next_hot = next_tick + hot_every;
-    let mut next_durable = next_tick + durable_every;
-    let mut first = true;
-    info!(room = %room.id, epoch = %room.epoch, tick = %room.tick, "room running");
-
-    loop {
-        tokio::select! {
-            biased;
-            _ = signals.lost.cancelled() => return Exit::LeaseLost,
-            _ = signals.drain.cancelled() => {
-                let span = info_span!(parent: signals.drain_span.get().and_then(Span::id), "drain", room = %room.id, epoch = %room.epoch, tick = %room.tick);
-                return drain(&mut room, &shared).instrument(span).await;
-            }
-            _ = sleep_until(next_tick) => {
-                if !room.clock.valid() {
-                    m.leases_expired_by_deadline.inc();
-                    warn!(room = %room.id, epoch = %room.epoch, "lease deadline passed without renewal: stopping");
-                    return Exit::LeaseLost;
-                }
-                let started = Instant::now();
-                m.tick_lateness.observe(started.saturating_duration_since(next_tick).as_secs_f64());
-                let frame = room.step(m, started);
-                let bytes = encode(&frame);
-                if !room.clock.valid() {
-                    m.leases_expired_by_deadline.inc();
-                    return Exit::LeaseLost;
-                }
-                m.frame_bytes.inc_by(bytes.len() as u64);
-                m.frames_published.inc();
-                if let Err(e) = shared.nats.publish(names.room_state(room.id), bytes.into()).await {
-                    warn!(room = %room.id, error = %e, "publishing a frame failed");
-                }
-                m.tick_duration.observe(started.elapsed().as_secs_f64());
-                let first_tick = std::mem::take(&mut first);
-                if first_tick {
-                    m.restore_duration.observe(claimed_at.elapsed().as_secs_f64());
-                }
-                // The first tick after a claim comes at once; then the room keeps to its grid.
-                next_tick = if first_tick { grid.next_after(next_tick) } else { next_tick + period };
-                let now = Instant::now();
-                let disconnected = room.confirm_seats(now);
-                if disconnected > 0 {
-                    info!(room = %room.id, epoch = %room.epoch, players = disconnected, "restored room: players no gateway vouched for are disconnected");
-                }
-                if now > next_tick + period * MAX_CATCH_UP_TICKS {
-                    m.tick_overruns.inc();
-                    next_tick = grid.next_after(now);
-                }
-                let phase = room.game.phase();
-                if now >= next_durable || room.durable_phase != Some(phase) {
-                    next_durable = now + durable_every;
-                    next_hot = now + hot_every;
-                    if let Err(exit) = write_durable(&mut room, &shared, phase).await {
-                        return exit;
-                    }
-                } else if now >= next_hot {
-                    next_hot = now + hot_every;
-                    if let Err(exit) = write_hot(&mut room, &shared).await {
-                        return exit;
-                    }
-                }
-                if phase == Phase::Closable {
-                    return close(&mut room, &shared).await;
-                }
-            }
-            Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
-                Ok(input) => room.queued_inputs.push((input, Instant::now())),
-                Err(_) => m.inputs_rejected.inc(),
-            },
-            Some(msg) = control.next() => {
-                let request = decode::<ControlRequest>(&msg.payload);
-                // A span per control request (joins are rare; ticks get none), continuing
-                // the trace of the gateway that asked.
-                let span = control_span(&room, request.as_ref().ok());
-                trace_context::set_parent(&span, msg.headers.as_ref());
-                async {
-                    let reply = match request {
-                        Ok(req) => room.control(req),
-                        Err(e) => ControlReply::Refused { reason: e.to_string() },
-                    };
-                    Span::current().record("outcome", reply_outcome(&reply));
-                    if let Some(to) = msg.reply
-                        && room.clock.valid()
-                        && let Err(e) = shared.nats.publish(to, encode(&reply).into()).await
-                    {
-                        warn!(room = %room.id, error = %e, "control reply failed");
-                    }
-                }
-                .instrument(span)
-                .await;
-            }
-        }
-    }
-}
-
-/// The span for one control request, named after it (`join`, `leave`, `resync`).
-fn control_span(room: &Room, request: Option<&ControlRequest>) -> Span {
-    match request {
-        Some(ControlRequest::Join { player, .. }) => {
-            info_span!("join", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
-        }
-        Some(ControlRequest::Leave { player, .. }) => {
-            info_span!("leave", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
-        }
-        Some(ControlRequest::Resync { player }) => {
-            info_span!("resync", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
-        }
-        // Commands are gameplay, not lifecycle; a gateway's vouching is routine: no span.
-        Some(ControlRequest::Command { .. } | ControlRequest::Present { .. }) | None => Span::none(),
-    }
-}
-
-fn reply_outcome(reply: &ControlReply) -> &'static str {
-    match reply {
-        ControlReply::Keyframe { .. } => "keyframe",
-        ControlReply::Ok => "ok",
-        ControlReply::Refused { .. } => "refused",
-        ControlReply::CommandAck { .. } => "command_ack",
-    }
-}
-
-async fn write_hot(room: &mut Room, shared: &Shared) -> Result<(), Exit> {
-    if !room.clock.valid() {
-        return Err(Exit::LeaseLost);
-    }
-    let started = Instant::now();
-    let encoded = room.snapshot().encode();
-    match shared.hot.write(room.id, &room.token, room.epoch, room.tick, &encoded).await {
-        Ok(true) => {
-            shared.metrics.snapshot_duration.observe(started.elapsed().as_secs_f64());
-            shared.metrics.snapshot_bytes.inc_by(encoded.len() as u64);
-            Ok(())
-        }
-        Ok(false) => {
-            shared.metrics.fenced_writes.inc();
-            warn!(room = %room.id, epoch = %room.epoch, "hot snapshot refused: ownership lost");
-            Err(Exit::Fenced)
-        }
-        // Redis is unreachable: keep ticking; the lease deadline decides.
-        Err(e) => {
-            warn!(room = %room.id, error = %e, "hot snapshot failed");
-            Ok(())
-        }
-    }
-}
-
-async fn write_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result<(), Exit> {
-    write_hot(room, shared).await?;
-    if !room.clock.valid() {
-        return Err(Exit::LeaseLost);
-    }
-    let started = Instant::now();
-    match store_durable(room, shared, phase).await {
-        Ok(bytes) => {
-            shared.metrics.snapshot_duration.observe(started.elapsed().as_secs_f64());
-            shared.metrics.snapshot_bytes.inc_by(bytes as u64);
-            Ok(())
-        }
-        Err(WriteError::Fenced(_)) => {
-            shared.metrics.fenced_writes.inc();
-            warn!(room = %room.id, epoch = %room.epoch, "durable snapshot refused: ownership lost");
-            Err(Exit::Fenced)
-        }
-        Err(WriteError::Db(e)) => {
-            warn!(room = %room.id, error = %e, "durable snapshot failed");
-            Ok(())
-        }
-    }
-}
-
-/// The durable write itself: snapshot, the events since the last one and, once the match
-/// is over, its results, in one transaction fenced by the epoch. Returns the bytes written.
-async fn store_durable(room: &mut Room, shared: &Shared, phase: Phase) -> Result<usize, WriteError> {
-    // The durable row carries no pending events: they are written in the same transaction.
-    let durable = RoomSnapshot { pending_events: Vec::new(), ..room.snapshot() };
-    let encoded = durable.encode();
-    let results = matches!(phase, Phase::Over | Phase::Closable).then(|| room.game.results()).flatten();
-    shared.store.write_durable(room.id, room.epoch, phase, &durable, &encoded, &room.pending_events, results.as_deref()).await?;
-    room.pending_events.clear();
-    room.durable_phase = Some(phase);
-    Ok(encoded.len())
-}
-
-/// The match is finished and its final snapshot, events and results are written:
-/// close the room for good and leave nothing of it in Redis.
-async fn close(room: &mut Room, shared: &Shared) -> Exit {
-    match shared.store.close_room(room.id, room.epoch).await {
-        Ok(()) => {}
-        Err(WriteError::Fenced(_)) => {
-            shared.metrics.fenced_writes.inc();
-            return Exit::Fenced;
-        }
-        Err(WriteError::Db(e)) => {
-            // The lease will expire and the next owner closes it from the snapshot.
-            warn!(room = %room.id, error = %e, "closing the room failed");
-            return Exit::LeaseLost;
-        }
-    }
-    if let Err(e) = shared.leases.release(room.id, &room.token, false).await {
-        warn!(room = %room.id, error = %e, "lease release failed; it will expire");
-    }
-    if let Err(e) = shared.hot.delete(room.id).await {
-        warn!(room = %room.id, error = %e, "hot snapshot not deleted");
-    }
-    let _ = shared.leases.forget(room.id).await;
-    crate::closing::after_close(shared, room.id, &room.game.results().unwrap_or_default()).await;
-    shared.metrics.leases_released.inc();
-    shared.metrics.rooms_closed.inc();
-    Exit::Closed
-}
-
-/// Final snapshot, then hand the room back with a wake-up so a survivor claims it at once.
-async fn drain(room: &mut Room, shared: &Shared) -> Exit {
-    // The hot snapshot is the hand-off: it carries the events not yet durable, and the
-    // next owner writes a durable snapshot at its first tick. So release first and write
-    // durably after, off the critical path; that write is fenced by the epoch, so losing
-    // the race to the next owner's claim is harmless.
-    if let Err(exit) = write_hot(room, shared).await {
-        return exit;
-    }
-    match shared.leases.release(room.id, &room.token, true).await {
-        Ok(true) => {
-            shared.metrics.leases_released.inc();
-            let _ = shared.nats.publish(shared.names.rooms_new(), room.id.to_string().into()).await;
-            let _ = shared.store.clear_owner(room.id, room.epoch).await;
-        }
-        Ok(false) => return Exit::LeaseLost,
-        Err(e) => warn!(room = %room.id, error = %e, "lease release failed; it will expire"),
-    }
-    // Durable-only (a hot write would take the released lease back). Fenced means the next
-    // owner claimed first; it writes its own durable snapshot from the hot one.
-    let phase = room.game.phase();
-    if let Err(WriteError::Db(e)) = store_durable(room, shared, phase).await {
-        warn!(room = %room.id, error = %e, "final durable snapshot failed; the hot one carries the room");
-    }
-    Exit::Drained
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,13 +317,13 @@ mod tests {
     fn a_late_leave_from_an_older_socket_does_not_disconnect_the_player() {
         let (mut room, _) = room();
         let p = PlayerId::random();
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 2 });
-        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 1 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(1) });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(2) });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: SocketId(1) });
         let mut events = Vec::new();
         room.game.step(&mut events);
         assert!(connected(&room, p), "the old socket's leave was ignored");
-        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: 2 });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Disconnected, session: SocketId(2) });
         room.game.step(&mut events);
         assert!(!connected(&room, p), "the current socket's leave counts");
     }
@@ -583,7 +335,7 @@ mod tests {
         let mut before = Room::new(RoomId(1), Epoch(1), settings.clone(), "token".into(), clock, ArenaFactory.create(&settings), None);
         let (ada, bob, cy) = (PlayerId::random(), PlayerId::random(), PlayerId::random());
         for (player, name) in [(ada, "ada"), (bob, "bob"), (cy, "cy")] {
-            before.control(ControlRequest::Join { player, name: name.into(), session: 1 });
+            before.control(ControlRequest::Join { player, name: name.into(), session: SocketId(1) });
         }
         let mut events = Vec::new();
         before.game.step(&mut events);
@@ -598,7 +350,7 @@ mod tests {
         // Ada's gateway is alive and vouches for her socket; Bob joins again; Cy's gateway
         // died with her socket, so nobody speaks for her.
         restored.control(ControlRequest::Present { players: vec![ada] });
-        restored.control(ControlRequest::Join { player: bob, name: "bob".into(), session: 2 });
+        restored.control(ControlRequest::Join { player: bob, name: "bob".into(), session: SocketId(2) });
         assert_eq!(restored.confirm_seats(restored_at + Duration::from_secs(1)), 0, "the gateways have time to answer");
         restored.game.step(&mut events);
         assert!(connected(&restored, cy));
@@ -609,7 +361,7 @@ mod tests {
         // Once is enough; a room that was never restored never does this.
         assert_eq!(restored.confirm_seats(restored_at + SEAT_CONFIRMATION * 2), 0);
         let (mut fresh, _) = room();
-        fresh.control(ControlRequest::Join { player: ada, name: "ada".into(), session: 1 });
+        fresh.control(ControlRequest::Join { player: ada, name: "ada".into(), session: SocketId(1) });
         assert_eq!(fresh.confirm_seats(Instant::now() + SEAT_CONFIRMATION * 2), 0);
         fresh.game.step(&mut events);
         assert!(connected(&fresh, ada));
@@ -619,8 +371,8 @@ mod tests {
     fn a_kick_applies_whichever_socket_the_player_is_on() {
         let (mut room, _) = room();
         let p = PlayerId::random();
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 7 });
-        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: 0 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(7) });
+        room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: SocketId::ANY });
         let mut events = Vec::new();
         room.game.step(&mut events);
         let view = ArenaView::from_keyframe(&room.keyframe().payload).unwrap();
@@ -631,7 +383,7 @@ mod tests {
     fn an_input_is_applied_at_most_once_and_in_order() {
         let (mut room, metrics) = room();
         let p = PlayerId::random();
-        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: 1 });
+        room.control(ControlRequest::Join { player: p, name: "ada".into(), session: SocketId(1) });
         let input =
             |seq| InputEnvelope { player: p, seq: InputSeq(seq), payload: encode_intent(&Intent { turn: 1.0, ..Intent::default() }) };
         let t0 = Instant::now();
@@ -651,7 +403,7 @@ mod tests {
         let (mut room, metrics) = room();
         let (ada, bob) = (PlayerId::random(), PlayerId::random());
         for (player, name) in [(ada, "ada"), (bob, "bob")] {
-            room.control(ControlRequest::Join { player, name: name.into(), session: 1 });
+            room.control(ControlRequest::Join { player, name: name.into(), session: SocketId(1) });
         }
         let input = |player, seq| InputEnvelope { player, seq: InputSeq(seq), payload: encode_intent(&Intent::default()) };
         let tick = Instant::now();

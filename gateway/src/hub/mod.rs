@@ -1,0 +1,313 @@
+//! Fan-out: one NATS subscription per room with local players, frames to their sockets.
+//!
+//! The hub keeps, per room, the highest epoch it has seen and drops frames of lower
+//! epochs (invariant I3), and per socket a cursor: the position in the room's history
+//! of the last frame that socket was sent (`sink.rs` holds the cursor and the one rule
+//! that offers a frame to a socket). A socket only ever gets frames after its cursor,
+//! and a delta only when it applies to the cursor; anything else (a frame dropped for a
+//! slow socket, a gap) switches the socket to "needs a keyframe", which the hub fetches
+//! from the room's owner. A joining socket gets the keyframe from its join reply,
+//! then the recent frames after it, so the stream has neither duplicates nor gaps.
+
+mod sink;
+
+use crate::metrics::Metrics;
+use crate::owner_client::OwnerClient;
+use crate::socket::outbox::{Outbound, Outbox};
+use futures::StreamExt;
+use orrery_common::names::Names;
+use orrery_common::protocol::client::ServerMsg;
+use orrery_common::protocol::internal::StateFrame;
+use orrery_common::protocol::{decode, encode};
+use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use sink::{Cursor, Offer, Sink};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+/// A socket's id within this gateway (a counter; it never leaves the process). Room owners
+/// know the socket by another id, its random [`orrery_common::SocketId`].
+pub type SessionId = u64;
+
+/// Frames kept per room to replay after a joining socket's keyframe.
+const RECENT_FRAMES: usize = 16;
+struct Feed {
+    sinks: HashMap<SessionId, Sink>,
+    max_epoch: Epoch,
+    latest_tick: Tick,
+    recent: VecDeque<Arc<StateFrame>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Feed {
+    /// `epoch` was seen. When it replaces an epoch this gateway already had frames of (a
+    /// new owner restored the room), the players to vouch for with the new owner.
+    fn raise_epoch(&mut self, epoch: Epoch) -> Option<Vec<PlayerId>> {
+        if epoch <= self.max_epoch {
+            return None;
+        }
+        let vouch = (self.max_epoch > Epoch(0)).then(|| self.sinks.values().map(|sink| sink.player).collect());
+        self.max_epoch = epoch;
+        vouch
+    }
+}
+
+/// The gateway's rooms and the sockets in them.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    nats: async_nats::Client,
+    names: Names,
+    owner: OwnerClient,
+    metrics: Metrics,
+    feeds: Mutex<HashMap<RoomId, Feed>>,
+}
+
+impl Hub {
+    pub fn new(nats: async_nats::Client, names: Names, owner: OwnerClient, metrics: Metrics) -> Self {
+        Self { inner: Arc::new(Inner { nats, names, owner, metrics, feeds: Mutex::new(HashMap::new()) }) }
+    }
+
+    /// Add a socket to a room's fan-out (subscribing to the room if this is its first).
+    /// Frames are held back until [`Hub::deliver_keyframe`].
+    /// `slow` is cancelled if the hub gives up on the socket as a slow consumer.
+    pub async fn attach(
+        &self,
+        room: RoomId,
+        session: SessionId,
+        player: PlayerId,
+        tx: Outbox,
+        slow: CancellationToken,
+    ) -> Result<(), async_nats::SubscribeError> {
+        let sink = Sink::joining(player, tx, slow);
+        let needs_subscription = {
+            let mut feeds = self.inner.feeds.lock().expect("poisoned");
+            match feeds.get_mut(&room) {
+                Some(feed) => {
+                    feed.sinks.insert(session, sink);
+                    return Ok(());
+                }
+                None => Some(sink),
+            }
+        };
+        let subscriber = self.inner.nats.subscribe(self.inner.names.room_state(room)).await?;
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let feed = feeds.entry(room).or_insert_with(|| Feed {
+            sinks: HashMap::new(),
+            max_epoch: Epoch(0),
+            latest_tick: Tick(0),
+            recent: VecDeque::new(),
+            task: None,
+        });
+        feed.sinks.insert(session, needs_subscription.expect("set above"));
+        if feed.task.is_none() {
+            feed.task = Some(tokio::spawn(forward_frames(self.clone(), room, subscriber)));
+            self.inner.metrics.room_subscriptions.inc();
+        }
+        Ok(())
+    }
+
+    /// Remove a socket; unsubscribe from the room when it was the last one here.
+    pub fn detach(&self, room: RoomId, session: SessionId) {
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        if let Some(feed) = feeds.get_mut(&room) {
+            feed.sinks.remove(&session);
+            if feed.sinks.is_empty() {
+                if let Some(task) = feed.task.take() {
+                    task.abort();
+                }
+                feeds.remove(&room);
+                self.inner.metrics.room_subscriptions.dec();
+            }
+        }
+    }
+
+    /// The room closed for good: tell its sockets and drop the subscription.
+    /// Returns how many sockets were told.
+    pub fn close_room(&self, room: RoomId) -> usize {
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let Some(mut feed) = feeds.remove(&room) else { return 0 };
+        if let Some(task) = feed.task.take() {
+            task.abort();
+        }
+        self.inner.metrics.room_subscriptions.dec();
+        let bytes = encode(&ServerMsg::RoomClosed { room });
+        for sink in feed.sinks.values() {
+            // The final word, even when the queue is full of frames.
+            let _ = sink.tx.try_push(Outbound::message(bytes.clone()));
+        }
+        feed.sinks.len()
+    }
+
+    /// Whether `session` is (still) attached to `room`.
+    pub fn is_attached(&self, room: RoomId, session: SessionId) -> bool {
+        self.inner.feeds.lock().expect("poisoned").get(&room).is_some_and(|f| f.sinks.contains_key(&session))
+    }
+
+    /// The newest tick seen of `room`.
+    pub fn latest_tick(&self, room: RoomId) -> Option<Tick> {
+        self.inner.feeds.lock().expect("poisoned").get(&room).map(|f| f.latest_tick)
+    }
+
+    /// Rooms this gateway is subscribed to.
+    pub fn rooms(&self) -> Vec<RoomId> {
+        self.inner.feeds.lock().expect("poisoned").keys().copied().collect()
+    }
+
+    /// Send `session` a keyframe (from a join or resync reply), then the recent frames after it.
+    pub fn deliver_keyframe(&self, room: RoomId, session: SessionId, frame: StateFrame) {
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let Some(feed) = feeds.get_mut(&room) else { return };
+        if frame.epoch < feed.max_epoch {
+            // The owner changed since this keyframe was taken; the new one's first frame is a keyframe.
+            self.inner.metrics.stale_epoch_frames.inc();
+            if let Some(sink) = feed.sinks.get_mut(&session) {
+                sink.cursor = Cursor::NeedsKeyframe { after: None, requested: false };
+            }
+            return;
+        }
+        if let Some(players) = feed.raise_epoch(frame.epoch) {
+            // A join or resync reply can bring the new owner's epoch before its first frame does.
+            self.spawn_vouch(room, players);
+        }
+        let Some(sink) = feed.sinks.get_mut(&session) else { return };
+        // Treat the socket as needing exactly this keyframe; `offer` skips it if the
+        // socket already has something newer.
+        sink.cursor = sink.cursor.needs_keyframe(true);
+        let frame = Arc::new(frame);
+        let now = Instant::now();
+        if matches!(sink.offer(&frame, now, &self.inner.metrics), Offer::Sent) {
+            for recent in feed.recent.iter().filter(|f| f.epoch == frame.epoch && f.tick > frame.tick) {
+                if !matches!(sink.offer(recent, now, &self.inner.metrics), Offer::Sent) {
+                    break;
+                }
+            }
+        }
+        // Not (fully) delivered: ask again on a later frame.
+        sink.cursor.ask_again();
+    }
+
+    fn on_frame(&self, room: RoomId, bytes: &[u8]) {
+        let received = Instant::now();
+        let Ok(frame) = decode::<StateFrame>(bytes) else {
+            debug!(%room, "undecodable state frame ignored");
+            return;
+        };
+        let mut resyncs = Vec::new();
+        let mut present = None;
+        {
+            let mut feeds = self.inner.feeds.lock().expect("poisoned");
+            let Some(feed) = feeds.get_mut(&room) else { return };
+            if frame.epoch < feed.max_epoch {
+                self.inner.metrics.stale_epoch_frames.inc();
+                return;
+            }
+            if frame.epoch > feed.max_epoch {
+                // A new owner restored the room: vouch for this gateway's sockets in it.
+                present = feed.raise_epoch(frame.epoch);
+                feed.recent.clear();
+            }
+            feed.latest_tick = frame.tick;
+            let frame = Arc::new(frame);
+            feed.recent.push_back(frame.clone());
+            if feed.recent.len() > RECENT_FRAMES {
+                feed.recent.pop_front();
+            }
+            let mut gone = Vec::new();
+            for (id, sink) in feed.sinks.iter_mut() {
+                match sink.offer(&frame, received, &self.inner.metrics) {
+                    Offer::Sent | Offer::Skipped => {}
+                    Offer::Gone => gone.push(*id),
+                    // Ask only when none is on its way and the socket has room for the answer.
+                    Offer::NeedKeyframe if sink.cursor.awaits_request() && sink.has_room_for_a_keyframe() => {
+                        sink.cursor = sink.cursor.needs_keyframe(true);
+                        resyncs.push((*id, sink.player));
+                    }
+                    Offer::NeedKeyframe => {}
+                }
+            }
+            for id in gone {
+                feed.sinks.remove(&id);
+            }
+        }
+        for (session, player) in resyncs {
+            self.inner.metrics.resyncs.inc();
+            let hub = self.clone();
+            tokio::spawn(async move {
+                hub.resync(room, session, player).await;
+            });
+        }
+        if let Some(players) = present {
+            self.spawn_vouch(room, players);
+        }
+    }
+
+    fn spawn_vouch(&self, room: RoomId, players: Vec<PlayerId>) {
+        let hub = self.clone();
+        tokio::spawn(async move { hub.vouch(room, players).await });
+    }
+
+    /// Tell a room's new owner which players have a socket here (`ControlRequest::Present`),
+    /// so it does not disconnect them, within its confirmation window.
+    async fn vouch(&self, room: RoomId, players: Vec<PlayerId>) {
+        if let Err(e) = self.inner.owner.vouch(room, players).await {
+            debug!(%room, error = %e, "the room's new owner did not take our vouching");
+        }
+    }
+
+    /// Fetch a keyframe for `session` from the room's owner (a `resync` trace: the
+    /// owner's span continues it through the request's headers). False when the owner
+    /// did not answer with a keyframe (none, or failing over); the hub asks again on a
+    /// later frame.
+    #[tracing::instrument(name = "resync", skip(self, room, player), fields(%room, %player))]
+    pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) -> bool {
+        match self.inner.owner.resync(room, player).await {
+            Ok(keyframe) => {
+                self.deliver_keyframe(room, session, keyframe.frame);
+                true
+            }
+            Err(e) => {
+                debug!(%room, error = %e, "no keyframe; asking again on a later frame");
+                let mut feeds = self.inner.feeds.lock().expect("poisoned");
+                if let Some(sink) = feeds.get_mut(&room).and_then(|f| f.sinks.get_mut(&session)) {
+                    sink.cursor.ask_again();
+                }
+                false
+            }
+        }
+    }
+}
+
+/// A room's subscription task: every message on `room.<id>.state` goes to
+/// [`Hub::on_frame`], until [`Hub::detach`] or [`Hub::close_room`] aborts the task.
+async fn forward_frames(hub: Hub, room: RoomId, mut subscriber: async_nats::Subscriber) {
+    while let Some(msg) = subscriber.next().await {
+        hub.on_frame(room, &msg.payload);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_owner_is_vouched_to_once_and_only_when_it_replaces_an_owner() {
+        let (tx, _rx) = crate::socket::outbox::outbox(4);
+        let ada = PlayerId::random();
+        let sink = Sink::joining(ada, tx, CancellationToken::new());
+        let mut feed =
+            Feed { sinks: HashMap::from([(1, sink)]), max_epoch: Epoch(0), latest_tick: Tick(0), recent: VecDeque::new(), task: None };
+        assert_eq!(feed.raise_epoch(Epoch(3)), None, "the first owner this gateway sees: its sockets joined it");
+        assert_eq!(feed.raise_epoch(Epoch(3)), None);
+        assert_eq!(feed.raise_epoch(Epoch(4)), Some(vec![ada]), "a new owner: vouch for ada");
+        assert_eq!(feed.raise_epoch(Epoch(4)), None, "once");
+        assert_eq!(feed.raise_epoch(Epoch(2)), None, "an older epoch changes nothing");
+        assert_eq!(feed.max_epoch, Epoch(4));
+    }
+}

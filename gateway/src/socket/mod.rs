@@ -1,0 +1,144 @@
+//! One player's WebSocket, one job per file.
+//!
+//! [`run`] serves a socket from upgrade to close (`serve`, here). `reader.rs` reads client
+//! messages and enforces the protocol's limits (size, rate from `rate_limit.rs`, idle
+//! time), closing only its own socket with the code [`SessionEnd::close_code`] gives;
+//! `dispatch.rs` routes each message and player event; `membership.rs` joins, leaves and
+//! resyncs the socket's room; `writer.rs` drains the socket's [`outbox`], which the hub
+//! fills with frames, and times the input [`pipeline`]. Control messages to the writer
+//! (close) bypass the outbox.
+
+mod dispatch;
+mod membership;
+pub mod outbox;
+pub mod pipeline;
+mod rate_limit;
+mod reader;
+mod writer;
+
+use crate::App;
+use crate::error::{DomainError, SessionEnd};
+use crate::hub::SessionId;
+use axum::extract::ws::WebSocket;
+use futures::StreamExt;
+use orrery_common::auth::Identity;
+use orrery_common::protocol::client::{ErrorCode, PROTOCOL_VERSION, ServerMsg};
+use orrery_common::protocol::encode;
+use orrery_common::trace_context::Link;
+use orrery_common::{RoomId, SocketId};
+use outbox::{Outbound, Outbox, OutboxReader};
+use pipeline::NewestInput;
+use rate_limit::TokenBucket;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info_span};
+
+/// Serve one authenticated socket until it closes. `connect` is the span of its
+/// upgrade request: each join and leave links to it.
+///
+/// The `session` span gives log lines their context but is not exported (a socket can
+/// live for hours), so each `join`, `leave` and `resync` is the root of its own trace.
+pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>, connect: Link) {
+    let id = app.next_session_id();
+    let span = info_span!("session", session = id, player = %identity.player);
+    async move {
+        app.metrics.connects.inc();
+        app.metrics.connections_open.inc();
+        let end = Session::new(id, identity, app.clone(), connect).serve(socket).await;
+        app.metrics.connections_open.dec();
+        app.metrics.disconnects.with_label_values(&[end.label()]).inc();
+        debug!(reason = end.label(), "session ended");
+    }
+    .instrument(span)
+    .await
+}
+
+struct Session {
+    id: SessionId,
+    /// Names this socket to room owners (random, so unique across gateways).
+    nonce: SocketId,
+    identity: Identity,
+    app: Arc<App>,
+    tx: Outbox,
+    rx: Option<OutboxReader>,
+    /// This socket's newest input, for the writer to time the frame that acknowledges it.
+    newest_input: Arc<NewestInput>,
+    slow: CancellationToken,
+    room: Option<RoomId>,
+    bucket: TokenBucket,
+    /// This socket put the player in the matchmaking queue (cancelled when it closes).
+    queued: bool,
+    /// When presence was last refreshed.
+    touched: Instant,
+    connect: Link,
+}
+
+impl Session {
+    fn new(id: SessionId, identity: Identity, app: Arc<App>, connect: Link) -> Self {
+        let (tx, rx) = outbox::outbox(app.config.socket_queue);
+        let limits = app.config.limits();
+        Self {
+            id,
+            nonce: SocketId(rand::random()),
+            identity,
+            tx,
+            rx: Some(rx),
+            newest_input: Arc::default(),
+            slow: CancellationToken::new(),
+            room: None,
+            bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
+            queued: false,
+            touched: Instant::now(),
+            connect,
+            app,
+        }
+    }
+
+    /// The socket's life: start its writer, welcome it, read until it ends, leave its
+    /// room, then close with the end's code and finish the close handshake.
+    async fn serve(mut self, socket: WebSocket) -> SessionEnd {
+        let (ws_tx, mut ws_rx) = socket.split();
+        let (close_tx, close_rx) = oneshot::channel();
+        let writer = tokio::spawn(writer::write_loop(
+            ws_tx,
+            self.rx.take().expect("taken once"),
+            close_rx,
+            self.newest_input.clone(),
+            writer::Timings { fanout: self.app.metrics.fanout.clone(), input_pipeline: self.app.metrics.input_pipeline.clone() },
+        ));
+        let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
+        self.send(&welcome).await;
+        // Placements and kicks for this player, whichever gateway decided them.
+        let inbox = self.app.inboxes.register(self.identity.player, self.id);
+
+        let end = self.read_until_end(&mut ws_rx, &inbox).await;
+        self.app.inboxes.unregister(self.identity.player, self.id);
+        Box::pin(self.cleanup()).await;
+        let _ = close_tx.send(end);
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        // Finish the close handshake: read (and drop) what the client still sends until it
+        // closes too, bounded. Closing with unread data makes the kernel reset the
+        // connection, and the client could lose our close frame and its code.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async { while let Some(Ok(_)) = ws_rx.next().await {} }).await;
+        end
+    }
+
+    async fn send(&self, msg: &ServerMsg) {
+        let bytes = encode(msg);
+        self.app.metrics.messages_out.inc();
+        self.app.metrics.bytes_out.inc_by(bytes.len() as u64);
+        let _ = self.tx.push(Outbound::message(bytes)).await;
+    }
+
+    async fn error(&self, code: ErrorCode, message: &str) {
+        self.send(&ServerMsg::Error { code, message: message.to_owned() }).await;
+    }
+
+    /// Tell the client a request failed, with the `ErrorCode` its error's code gives.
+    async fn fail(&self, e: &impl DomainError) {
+        self.error(e.error_code().client_code(), &e.to_string()).await;
+    }
+}

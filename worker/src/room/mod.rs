@@ -1,0 +1,19 @@
+//! One owned room, one job per file:
+//!
+//! - [`state`]: the room's state machine — inputs (I5), control requests, commands,
+//!   seats, frames (the first of every epoch a keyframe). No I/O.
+//! - [`task`]: the task that runs it — the tick loop, subscriptions, signals, lease
+//!   deadline checks (I6); [`Exit`] says why it ended.
+//! - [`schedule`]: when the next tick and the next hot and durable snapshots are due.
+//! - [`persist`]: hot and durable snapshots (fenced: I1, I2), close and drain.
+//! - [`spans`]: the spans of control requests and of the drain.
+
+pub mod persist;
+pub mod schedule;
+pub mod spans;
+pub mod state;
+pub mod task;
+
+pub use schedule::{MAX_CATCH_UP_TICKS, TickSchedule};
+pub use state::{COMMANDS_REMEMBERED, Room, SEAT_CONFIRMATION};
+pub use task::{Exit, RoomSignals, run};
