@@ -4,6 +4,7 @@
 //! goes down is caught when it happens, not guessed at afterwards.
 
 use futures::StreamExt;
+use orrery_common::names::Names;
 use orrery_common::protocol::decode;
 use orrery_common::protocol::internal::StateFrame;
 use orrery_common::{Epoch, RoomId, Tick};
@@ -36,7 +37,7 @@ impl Observer {
         let timeline: Arc<Mutex<Timeline>> = Default::default();
         let violations: Arc<Mutex<Vec<String>>> = Default::default();
         let nats = async_nats::ConnectOptions::new().max_reconnects(None).connect(nats_url).await?;
-        let mut frames = nats.subscribe(format!("{prefix}.room.*.state")).await?;
+        let mut frames = nats.subscribe(Names::new(prefix).all_room_states()).await?;
         let t = timeline.clone();
         let watch_frames = tokio::spawn(async move {
             let _keep = nats;
@@ -73,6 +74,7 @@ impl Observer {
 /// Every 100 ms: rooms.epoch, the durable (epoch, tick) and the hot (epoch, tick) of every
 /// room must never go down.
 async fn sample(pg: sqlx::PgPool, mut redis: redis::aio::ConnectionManager, prefix: String, violations: Arc<Mutex<Vec<String>>>) {
+    let names = Names::new(&prefix);
     let mut seen: BTreeMap<(RoomId, &'static str), (u64, u64)> = BTreeMap::new();
     let mut check = |room: RoomId, what: &'static str, now: (u64, u64)| {
         let last = seen.entry((room, what)).or_insert(now);
@@ -94,7 +96,7 @@ async fn sample(pg: sqlx::PgPool, mut redis: redis::aio::ConnectionManager, pref
             };
         let mut pipe = redis::pipe();
         for (id, ..) in &rows {
-            pipe.cmd("HMGET").arg(format!("{prefix}:snap:room:{id}")).arg("epoch").arg("tick");
+            pipe.cmd("HMGET").arg(names.hot_snapshot(RoomId(*id as u64))).arg("epoch").arg("tick");
         }
         let hot: Vec<(Option<u64>, Option<u64>)> = pipe.query_async(&mut redis).await.unwrap_or_default();
         for (i, (id, epoch, s_epoch, s_tick)) in rows.iter().enumerate() {

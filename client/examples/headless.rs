@@ -1,6 +1,6 @@
 //! A headless client that prints what it sees once a second: the phase, and every ship
-//! with its health, score and cooldown bars (seed 000's "visualise thrust and bullet
-//! state").
+//! with its health, score and cooldown bars (players asked to see thrust and bullet
+//! state).
 //!
 //! `cargo run -p orrery-client --example headless -- http://127.0.0.1:8080 <room>`
 

@@ -4,7 +4,7 @@
 //! - **Prediction and reconciliation**: client and server share the arena's fixed-point
 //!   kinematics, so replaying the inputs the server has not acknowledged on top of each
 //!   authoritative frame gives exactly where the server will be once it applies them.
-//! - **Smooth convergence** (seed 000): the displayed ship is not moved to the prediction;
+//! - **Smooth convergence**: the displayed ship is not moved to the prediction;
 //!   its velocity is the predicted velocity plus a share of the error, so a correction
 //!   shows as a short glide. Only an error beyond [`SNAP_DISTANCE`] (a respawn, a
 //!   teleport) jumps.

@@ -2,9 +2,9 @@
 //! jitter, through any of several gateways, resume the room from the last frame applied,
 //! and resend every input the room has not acknowledged.
 //!
-//! Reconnects are normal here, not emergencies (seed 004): a socket that closes, a
+//! Reconnects are normal here, not emergencies: a socket that closes, a
 //! gateway that says `GoAway` or dies, all end in [`SessionEvent::Resumed`] and the
-//! frames carry on. A circuit breaker (seed 000) gives up with
+//! frames carry on. A circuit breaker gives up with
 //! [`SessionError::CircuitOpen`] after `breaker_failures` failed attempts within
 //! `breaker_window`, so a client never retries forever against a dead service.
 

@@ -39,6 +39,10 @@ impl Names {
     pub fn room_control(&self, room: RoomId) -> String {
         format!("{}.room.{room}.control", self.prefix)
     }
+    /// Every room's frames (observers and tests watching a whole deployment).
+    pub fn all_room_states(&self) -> String {
+        format!("{}.room.*.state", self.prefix)
+    }
     /// Matchmaker/API -> workers: a room awaits an owner.
     pub fn rooms_new(&self) -> String {
         format!("{}.rooms.new", self.prefix)
@@ -65,6 +69,11 @@ impl Names {
     }
 
     // ---- Redis keys ----
+
+    /// The Redis `KEYS`/`SCAN` pattern that matches every key of this prefix.
+    pub fn all_keys(&self) -> String {
+        format!("{}:*", self.prefix)
+    }
 
     /// The room's lease: the owner's token, with a PX ttl.
     pub fn lease(&self, room: RoomId) -> String {
@@ -153,6 +162,8 @@ mod tests {
         assert_eq!(n.room_input(RoomId(7)), "orrery.room.7.input");
         assert_eq!(n.room_state(RoomId(7)), "orrery.room.7.state");
         assert_eq!(n.room_control(RoomId(7)), "orrery.room.7.control");
+        assert_eq!(n.all_room_states(), "orrery.room.*.state");
+        assert_eq!(n.all_keys(), "orrery:*");
         assert_eq!(n.rooms_new(), "orrery.rooms.new");
         assert_eq!(n.lease(RoomId(7)), "orrery:lease:room:7");
         assert_eq!(n.hot_snapshot(RoomId(7)), "orrery:snap:room:7");

@@ -1,4 +1,4 @@
-//! What a worker does after it closed a room for good (issue 4): count the results
+//! What a worker does after it closed a room for good: count the results
 //! into the live leaderboard once, forget every Redis key of the room (see
 //! [`orrery_common::lifecycle`]) and tell every gateway (`rooms.closed`) so they drop
 //! their subscription and tell their clients.

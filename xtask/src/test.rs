@@ -1,7 +1,8 @@
-//! `cargo xtask test`: make sure the services answer, run every test of the workspace,
-//! then the TypeScript tests (`npm test`: the SDK and the page) and the browser tests
-//! (Chromium against real gateways and workers), then the system smoke test (`up` with bots for a few seconds, on spare ports), the short
-//! chaos run (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
+//! `cargo xtask test`: make sure the services answer, run every test of the workspace (the
+//! system tests of `systests/` among them), then the TypeScript tests (`npm test`: the SDK and
+//! the page) and the browser tests (Chromium against real gateways and workers), then the
+//! system smoke test (`up` with bots for a few seconds, on spare ports), the short chaos run
+//! (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
 
 use crate::services;
 use crate::up::{self, UpArgs};

@@ -1,13 +1,13 @@
-//! Issue 4, test 4: a whole match played by bots through matchmaking ends with the right
-//! results, leaderboard rows and rating changes, and once the room closes nothing of it is left: no
+//! A whole match played by bots through matchmaking ends with the right results,
+//! leaderboard rows and rating changes, and once the room closes nothing of it is left: no
 //! Redis key, no gateway subscription, no worker task, and its row says closed.
 
 use crate::matchmaking::{expect_matched, token};
-use crate::support::{Env, metric};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{ClientMsg, ServerMsg};
 use orrery_common::{PlayerId, RoomId};
+use orrery_systests::{Env, metric};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -141,34 +141,29 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
     // Nothing of the room is left in Redis.
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", env.prefix)).query_async(&mut conn).await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(env.names().all_keys()).query_async(&mut conn).await.unwrap();
     let r = room.get().to_string();
     let left: Vec<&String> = keys.iter().filter(|k| k.split(':').any(|part| part == r)).collect();
     assert!(left.is_empty(), "keys of room {room} left: {left:?}");
-    for set in ["rooms:owned", "rooms:unowned", "mm:open:arena-blitz"] {
-        let key = format!("{}:{set}", env.prefix);
+    let names = env.names();
+    for key in [names.rooms_owned(), names.rooms_unowned(), names.mm_open("arena-blitz")] {
         let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut conn).await.unwrap();
         let member: bool = match kind.as_str() {
             "zset" => redis::cmd("ZSCORE").arg(&key).arg(room.get()).query_async::<Option<f64>>(&mut conn).await.unwrap().is_some(),
             "set" => redis::cmd("SISMEMBER").arg(&key).arg(room.get()).query_async(&mut conn).await.unwrap(),
             _ => false,
         };
-        assert!(!member, "room {room} still in {set}");
+        assert!(!member, "room {room} still in {key}");
     }
     for p in &players {
-        let in_room: Option<String> =
-            redis::cmd("HGET").arg(format!("{}:player:{p}", env.prefix)).arg("room").query_async(&mut conn).await.unwrap();
+        let in_room: Option<String> = redis::cmd("HGET").arg(env.names().player(*p)).arg("room").query_async(&mut conn).await.unwrap();
         assert_eq!(in_room, None, "{p} still points at the closed room");
     }
     // No gateway subscription, no worker task.
     for addr in [gw1.addr, gw2.addr] {
         assert_eq!(metric(addr, "orrery_gateway_room_subscriptions").await, 0.0, "gateway {addr} still subscribed");
     }
-    crate::support::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;
+    orrery_systests::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;
 
     pg.close().await;
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

@@ -1,11 +1,11 @@
-//! Test 2: two workers and 20 rooms — every room is owned by exactly one worker and
+//! Two workers and 20 rooms — every room is owned by exactly one worker and
 //! ticks at 30 Hz.
 
-use crate::support::{Env, eventually};
 use futures::StreamExt;
 use orrery_common::protocol::decode;
 use orrery_common::protocol::internal::StateFrame;
 use orrery_common::{RoomId, Tick};
+use orrery_systests::{Env, eventually};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ async fn twenty_rooms_two_workers_one_owner_each_at_thirty_hertz() {
 
     // Watch every room's frames for two seconds.
     let nats = async_nats::connect(&env.nats_url).await.unwrap();
-    let mut sub = nats.subscribe(format!("{}.room.*.state", env.prefix)).await.unwrap();
+    let mut sub = nats.subscribe(env.names().all_room_states()).await.unwrap();
     let mut first: BTreeMap<RoomId, (Tick, tokio::time::Instant)> = BTreeMap::new();
     let mut last: BTreeMap<RoomId, (Tick, tokio::time::Instant)> = BTreeMap::new();
     let until = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -45,10 +45,6 @@ async fn twenty_rooms_two_workers_one_owner_each_at_thirty_hertz() {
         let rate = (t1.get() - t0.get()) as f64 / secs;
         assert!((25.0..=35.0).contains(&rate), "room {room} ticked at {rate:.1} Hz");
     }
-    gw.stop().await;
-    a.stop().await;
-    b.stop().await;
-    env.cleanup().await;
 }
 
 /// Redis keeps nothing on disk here: after it loses its data, owners keep their rooms
@@ -62,13 +58,13 @@ async fn rooms_survive_redis_forgetting_their_leases() {
     let redis_client = redis::Client::open(env.redis_url.as_str()).unwrap();
     let mut redis = redis_client.get_multiplexed_async_connection().await.unwrap();
     // Redis forgets the waiting room before any worker saw it.
-    let _: () = redis::cmd("DEL").arg(format!("{}:rooms:unowned", env.prefix)).query_async(&mut redis).await.unwrap();
+    let _: () = redis::cmd("DEL").arg(env.names().rooms_unowned()).query_async(&mut redis).await.unwrap();
 
     let worker = env.worker_with(&["--reconcile-interval-ms", "200"]).await;
     eventually(10, "the forgotten room is claimed after reconciling", || worker.owned.contains(waiting)).await;
 
     // Now Redis forgets the lease of a running room: its owner keeps it, same epoch.
-    let lease = format!("{}:lease:room:{waiting}", env.prefix);
+    let lease = env.names().lease(waiting);
     let holder: Option<String> = redis::cmd("GET").arg(&lease).query_async(&mut redis).await.unwrap();
     assert!(holder.is_some());
     let _: () = redis::cmd("DEL").arg(&lease).query_async(&mut redis).await.unwrap();
@@ -76,10 +72,6 @@ async fn rooms_survive_redis_forgetting_their_leases() {
     let again: Option<String> = redis::cmd("GET").arg(&lease).query_async(&mut redis).await.unwrap();
     assert_eq!(again, holder, "the owner took its vanished lease again");
     assert!(worker.owned.contains(waiting), "and kept running the room");
-
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 /// A worker claims no more than its capacity, and hands rooms over when told to shed load.
@@ -102,8 +94,4 @@ async fn capacity_is_respected_and_a_worker_can_shed_rooms() {
         reqwest::Client::new().post(format!("http://{}/v1/shed?rooms=2", a.ops)).send().await.unwrap().json().await.unwrap();
     assert_eq!(shed["shed"].as_array().unwrap().len(), 2);
     eventually(10, "b takes the shed rooms", || a.owned.len() == 1 && b.owned.len() == 4).await;
-    gw.stop().await;
-    a.stop().await;
-    b.stop().await;
-    env.cleanup().await;
 }

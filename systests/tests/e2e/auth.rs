@@ -1,9 +1,10 @@
-//! Test 3: refused before the upgrade — no token, bad signature, expired, wrong audience,
+//! What is refused before the upgrade: no token, bad signature, expired, wrong audience,
 //! `alg: none`, an HS256 token keyed with the RS256 public key, a foreign `Origin`.
 
-use crate::support::{Env, SECRET};
 use orrery_common::PlayerId;
 use orrery_common::auth::{Claims, sign_hs256};
+use orrery_common::protocol::client::{SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
+use orrery_systests::{Env, SECRET};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Try to open a WebSocket; the HTTP status of the answer (101 when upgraded).
@@ -11,7 +12,7 @@ async fn attempt(url: &str, token: Option<&str>, origin: Option<&str>, subprotoc
     let mut req = url.into_client_request().unwrap();
     let h = req.headers_mut();
     if subprotocol {
-        h.insert("Sec-WebSocket-Protocol", "orrery.v1".parse().unwrap());
+        h.insert("Sec-WebSocket-Protocol", SUBPROTOCOL.parse().unwrap());
     }
     if let Some(t) = token {
         h.insert("Authorization", format!("Bearer {t}").parse().unwrap());
@@ -67,12 +68,9 @@ async fn bad_tokens_and_foreign_origins_are_refused_before_the_upgrade() {
 
     // The browser form: the token as a second subprotocol.
     let mut req = url.as_str().into_client_request().unwrap();
-    req.headers_mut().insert("Sec-WebSocket-Protocol", format!("orrery.v1, orrery.token.{good}").parse().unwrap());
+    req.headers_mut().insert("Sec-WebSocket-Protocol", format!("{SUBPROTOCOL}, {TOKEN_SUBPROTOCOL_PREFIX}{good}").parse().unwrap());
     let (_, resp_ok) = tokio_tungstenite::connect_async(req).await.expect("token subprotocol accepted");
-    assert_eq!(resp_ok.headers().get("Sec-WebSocket-Protocol").unwrap(), "orrery.v1");
-
-    gw.stop().await;
-    env.cleanup().await;
+    assert_eq!(resp_ok.headers().get("Sec-WebSocket-Protocol").unwrap(), SUBPROTOCOL);
 }
 
 #[tokio::test]
@@ -95,6 +93,4 @@ async fn with_an_rs256_key_an_hs256_token_keyed_by_the_public_key_is_refused() {
 
     let guest = reqwest::Client::new().post(format!("http://{}/v1/auth/guest", gw.addr)).send().await.unwrap();
     assert_eq!(guest.status().as_u16(), 404, "guest tokens can be switched off");
-    gw.stop().await;
-    env.cleanup().await;
 }

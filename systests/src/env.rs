@@ -1,10 +1,16 @@
 //! A private Orrery per test: its own NATS subject prefix, Redis key prefix and
 //! PostgreSQL database, with gateways and workers running in this process against the
 //! real services, each on a port-0 listener.
+//!
+//! Everything is torn down by dropping: a [`GatewayHandle`] or [`WorkerHandle`] stops its
+//! server, and [`Env`] deletes its Redis keys and drops its database when the test passed.
+//! A failed test keeps both for inspection and prints where they are. NATS keeps nothing
+//! for a prefix once its subscribers are gone.
 
 use orrery_client::Connection;
 use orrery_client::http::Api;
 use orrery_common::RoomId;
+use orrery_common::names::Names;
 use orrery_gateway::Gateway;
 use orrery_worker::Worker;
 use orrery_worker::owned_rooms::OwnedRooms;
@@ -20,7 +26,8 @@ fn service_url(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
 }
 
-/// One isolated deployment.
+/// One isolated deployment; torn down when dropped (declare it first in a test, so the
+/// servers it started drop before it).
 pub struct Env {
     pub prefix: String,
     pub database: String,
@@ -52,6 +59,11 @@ impl Env {
             prefix,
             dir,
         }
+    }
+
+    /// This test's NATS subjects and Redis keys.
+    pub fn names(&self) -> Names {
+        Names::new(&self.prefix)
     }
 
     /// Flags every binary shares: where the services are, and this test's prefix.
@@ -128,13 +140,43 @@ impl Env {
         self.worker_with(&[]).await
     }
 
-    /// Drop the database (best effort: tests that fail leave it for inspection).
-    pub async fn cleanup(self) {
+    /// Delete this test's Redis keys and drop its database and files (best effort).
+    async fn tear_down(&self) {
         if let Ok(admin) = sqlx::PgPool::connect(&self.admin_url).await {
-            let _ =
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&admin).await;
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
+            admin.close().await;
+        }
+        if let Ok(mut redis) = orrery_common::services::connect_redis(&self.redis_url).await {
+            let keys: Vec<String> = redis::cmd("KEYS").arg(self.names().all_keys()).query_async(&mut redis).await.unwrap_or_default();
+            if !keys.is_empty() {
+                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await;
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "{} failed: kept its database {} ({}) and its Redis keys {} for inspection",
+                std::thread::current().name().unwrap_or("the test"),
+                self.database,
+                self.database_url,
+                self.names().all_keys()
+            );
+            return;
+        }
+        // Drop runs inside the test's runtime, which cannot be blocked on: tear down on a
+        // thread of its own with a runtime of its own, and wait for it.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for the teardown");
+                runtime.block_on(self.tear_down());
+            });
+        });
     }
 }
 
@@ -168,7 +210,7 @@ impl GatewayHandle {
     /// Drain and stop.
     pub async fn stop(mut self) {
         self.begin_stop();
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
     }
 
     /// Start draining without waiting for it.
@@ -179,7 +221,6 @@ impl GatewayHandle {
     }
 }
 
-#[allow(dead_code)]
 pub struct WorkerHandle {
     pub id: String,
     pub owned: Arc<OwnedRooms>,
@@ -194,7 +235,21 @@ impl WorkerHandle {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// A gateway whose handle drops stops at once, without draining.
+impl Drop for GatewayHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A worker whose handle drops stops at once, without draining or releasing its leases.
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

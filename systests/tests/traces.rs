@@ -8,10 +8,6 @@
 //! the gateway's, which is only true when the trace context crossed NATS in the
 //! control request's headers.
 
-#[allow(dead_code)]
-#[path = "e2e/support.rs"]
-mod support;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -20,11 +16,11 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use orrery_common::config::TelemetryArgs;
+use orrery_systests::{Env, eventually};
 use prost::Message as _;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use support::{Env, eventually};
 
 type Received = Arc<Mutex<Vec<Span>>>;
 
@@ -159,5 +155,4 @@ async fn a_join_is_one_trace_across_gateway_and_worker() {
     let worker_drain = named("drain").find(|s| attr(s, "worker").is_some()).unwrap_or_else(|| panic!("the worker's drain span:\n{all}"));
     assert!(descends_from(room_drain, worker_drain, &by_id), "a room's drain is inside its worker's:\n{all}");
     assert!(named("drain").any(|s| attr(s, "gateway").is_some()), "the gateway's drain span:\n{all}");
-    env.cleanup().await;
 }

@@ -1,11 +1,11 @@
-//! Issue 6, test 4: a duplicate command is applied once and acknowledged twice — also
+//! A duplicate command is applied once and acknowledged twice — also
 //! after the room moved to another worker.
 
-use crate::support::{Env, eventually, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;
 use orrery_common::protocol::client::{ClientMsg, CommandOutcome, ServerMsg};
+use orrery_systests::{Env, eventually, next_event_where};
 use std::time::Duration;
 
 async fn ack(conn: &mut Connection, id: u32) -> CommandOutcome {
@@ -61,9 +61,6 @@ async fn a_resent_command_is_acknowledged_again_but_applied_once() {
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(emotes(&pg).await, 2, "ada's command once, bob's once");
-    gw.stop().await;
-    second.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -88,7 +85,4 @@ async fn a_command_resent_after_a_hand_off_is_not_applied_again() {
     assert_eq!(ack(&mut again, 1).await, CommandOutcome::Accepted, "acknowledged by the new owner");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(emotes(&pg).await, 1, "applied once across the hand-off");
-    gw.stop().await;
-    second.stop().await;
-    env.cleanup().await;
 }

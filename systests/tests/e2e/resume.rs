@@ -1,11 +1,11 @@
-//! Issue 6, tests 2, 3 and 6: a client resuming from an old tick gets a keyframe first and
+//! A client resuming from an old tick gets a keyframe first and
 //! then nothing it already had; a client that misses frames detects the gap and resyncs;
 //! a session that cannot reach any gateway opens its circuit breaker with a clear error.
 
-use crate::support::{Env, next_event_where};
 use orrery_client::session::{Session, SessionConfig, SessionError};
 use orrery_client::{Connection, ErrorCode, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
+use orrery_systests::{Env, next_event_where};
 use std::time::Duration;
 
 async fn next_frame(conn: &mut Connection) -> Event {
@@ -26,7 +26,7 @@ fn frame(e: Event) -> Frame {
 #[tokio::test]
 async fn a_client_resuming_from_an_old_tick_gets_one_keyframe_then_only_newer_frames() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw = env.gateway().await;
     let room = gw.room(serde_json::json!({})).await;
     let token = gw.api().guest(Some("ada")).await.unwrap().token;
@@ -54,15 +54,12 @@ async fn a_client_resuming_from_an_old_tick_gets_one_keyframe_then_only_newer_fr
         assert_eq!(f.kind, FrameKind::Delta { base: last });
         last = f.tick;
     }
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
 async fn a_client_that_missed_frames_sees_the_gap_and_gets_a_keyframe() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw = env.gateway().await;
     let room = gw.room(serde_json::json!({})).await;
     let mut conn = gw.guest("gap").await;
@@ -84,9 +81,6 @@ async fn a_client_that_missed_frames_sees_the_gap_and_gets_a_keyframe() {
     };
     let next = frame(next_frame(&mut conn).await);
     assert_eq!(next.kind, FrameKind::Delta { base: keyframe.tick });
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -125,6 +119,4 @@ async fn a_session_refused_by_the_room_reports_the_servers_error_code() {
         Err(e) => panic!("expected a typed refusal, got {e}"),
         Ok(_) => panic!("joined a room that does not exist"),
     }
-    gw.stop().await;
-    env.cleanup().await;
 }

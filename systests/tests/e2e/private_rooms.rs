@@ -1,13 +1,13 @@
-//! Issue 4, test 6: a private room is joined by invite code; its creator kicks a player,
+//! A private room is joined by invite code; its creator kicks a player,
 //! who is removed from the match and refused when trying to rejoin.
 
 use crate::matchmaking::token;
-use crate::support::Env;
 use orrery_arena::ArenaView;
 use orrery_client::{Connection, Event};
 use orrery_common::PlayerId;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, FrameKind, ServerMsg};
 use orrery_common::protocol::close;
+use orrery_systests::Env;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -46,7 +46,7 @@ async fn watch_until(conn: &mut Connection, view: &mut Option<ArenaView>, what: 
 #[tokio::test]
 async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw1 = env.gateway().await;
     let gw2 = env.gateway().await;
     let http = reqwest::Client::new();
@@ -134,8 +134,4 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let _: PlayerId = b;
 
     pg.close().await;
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

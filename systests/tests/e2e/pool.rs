@@ -7,7 +7,7 @@
 //!    PostgreSQL confirms, and no more than `--mm-pool`.
 
 use crate::matchmaking::{Placements, queue, token};
-use crate::support::Env;
+use orrery_systests::Env;
 use serde_json::json;
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ async fn a_pool_id_postgres_does_not_confirm_is_never_used() {
     let by_hand = gw.room(json!({"mode": "arena-duel"})).await.get() as i64;
     let other_mode = pooled_room(&pg, "arena", 0).await;
     let gone = 1_000_000_i64;
-    let pool = format!("{}:mm:pool:arena-duel", env.prefix);
+    let pool = env.names().mm_pool("arena-duel");
     let _: () = redis::cmd("LPUSH").arg(&pool).arg(gone).arg(other_mode).arg(by_hand).query_async(&mut conn).await.unwrap();
 
     let mut placements = Placements::watch(&env).await;
@@ -66,13 +66,12 @@ async fn a_pool_id_postgres_does_not_confirm_is_never_used() {
     assert_ne!(st, "pooled", "a placed room is no longer pooled");
     // The hand-made room got nobody, and the other mode's room is untouched.
     let members: Vec<String> =
-        redis::cmd("SMEMBERS").arg(format!("{}:room:{by_hand}:players", env.prefix)).query_async(&mut conn).await.unwrap();
+        redis::cmd("SMEMBERS").arg(env.names().room_players(orrery_common::RoomId(by_hand as u64))).query_async(&mut conn).await.unwrap();
     assert!(members.is_empty(), "players in the hand-made room: {members:?}");
     assert_eq!(status(&pg, other_mode).await, "pooled");
 
     pg.close().await;
     gw.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +82,7 @@ async fn stale_pooled_rooms_no_pool_references_are_closed() {
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let pool = format!("{}:mm:pool:arena", env.prefix);
+    let pool = env.names().mm_pool("arena");
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Left behind by gateways long gone: stale and unreferenced (close), stale but still in
@@ -127,5 +126,4 @@ async fn stale_pooled_rooms_no_pool_references_are_closed() {
     pg.close().await;
     gw1.stop().await;
     gw2.stop().await;
-    env.cleanup().await;
 }

@@ -1,9 +1,9 @@
-//! Test 4: a malformed or oversized frame closes only that connection, with the
+//! A malformed or oversized frame closes only that connection, with the
 //! documented code; the room and the other clients carry on.
 
-use crate::support::{Env, next_event_where};
 use orrery_client::Event;
 use orrery_common::protocol::close;
+use orrery_systests::{Env, next_event_where};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn close_code(conn: &mut orrery_client::Connection) -> u16 {
@@ -31,7 +31,7 @@ async fn frames_within(conn: &mut orrery_client::Connection, n: usize) -> usize 
 #[tokio::test]
 async fn bad_frames_close_only_their_own_socket() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw = env.gateway().await;
     let room = gw.room(serde_json::json!({})).await;
 
@@ -63,7 +63,4 @@ async fn bad_frames_close_only_their_own_socket() {
     assert_eq!(close_code(&mut flood).await, close::RATE_LIMITED);
 
     assert_eq!(frames_within(&mut bystander, 30).await, 30, "the bystander keeps getting frames");
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

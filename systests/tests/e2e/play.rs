@@ -1,12 +1,12 @@
-//! Test 1: two SDK clients connected through two different gateways to the same room
+//! Two SDK clients connected through two different gateways to the same room
 //! each see the other's ship react to its inputs within 3 ticks, and each input
 //! sequence comes back acked in the frames.
 
-use crate::support::Env;
 use orrery_arena::{ArenaView, Intent, encode_intent};
 use orrery_client::{Connection, Event};
 use orrery_common::protocol::client::{Frame, FrameKind};
 use orrery_common::{InputSeq, PlayerId, Tick};
+use orrery_systests::Env;
 use std::time::Duration;
 
 /// A connection and the arena as it sees it.
@@ -76,7 +76,7 @@ async fn react(actor: &mut Player, observer: &mut Player, turn: f32) -> (u64, u6
 #[tokio::test]
 async fn two_clients_through_two_gateways_see_each_other_within_three_ticks() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw1 = env.gateway().await;
     let gw2 = env.gateway().await;
     let room = gw1.room(serde_json::json!({ "mode": "arena-duel" })).await;
@@ -103,9 +103,4 @@ async fn two_clients_through_two_gateways_see_each_other_within_three_ticks() {
     }
     assert_eq!(a.last_ack, Some(InputSeq(6)), "every input of a was acked");
     assert_eq!(b.last_ack, Some(InputSeq(6)), "every input of b was acked");
-
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

@@ -3,17 +3,17 @@
 //! Before, the gateway asked the room's (gone) owner, got nothing, and said nothing (or
 //! "resend the command"), so a client following the protocol document resent forever.
 
-use crate::support::{Env, next_event_where};
 use orrery_arena::{ArenaCommand, encode_command};
 use orrery_client::{Connection, Event};
 use orrery_common::ClientMsgId;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, ServerMsg};
+use orrery_systests::{Env, next_event_where};
 use std::time::Duration;
 
 #[tokio::test]
 async fn a_resync_or_a_command_in_a_closed_room_is_answered_room_closed() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw = env.gateway().await;
     // One seat in blitz: the countdown starts at once, the lone ship is the last one alive,
     // and the room closes after the 2 s float.
@@ -49,10 +49,6 @@ async fn a_resync_or_a_command_in_a_closed_room_is_answered_room_closed() {
         .await;
         assert!(matches!(again, ServerMsg::Error { code: ErrorCode::NotInRoom, .. }), "{again:?}");
     }
-
-    gw.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }
 
 /// A gateway that never heard a room's `rooms.closed` (here: the room is closed behind its
@@ -76,8 +72,6 @@ async fn a_resync_finds_a_room_closed_behind_the_gateways_back() {
     assert_eq!(answer, ServerMsg::RoomClosed { room });
 
     pg.close().await;
-    gw.stop().await;
-    env.cleanup().await;
 }
 
 /// The next server message that is not a frame, within `patience`.

@@ -14,6 +14,5 @@ mod play;
 mod pool;
 mod private_rooms;
 mod resume;
-mod support;
 mod timing;
 mod vouching;

@@ -1,4 +1,4 @@
-//! Issue 4, tests 1–3: matchmaking through real gateways, Redis, PostgreSQL and NATS.
+//! Matchmaking through real gateways, Redis, PostgreSQL and NATS.
 //!
 //! 1. 1,000 players queue at once through two gateways: each ends in exactly one room,
 //!    every room holds 3 to 5, nobody is placed twice, nobody waits beyond the rules.
@@ -8,14 +8,15 @@
 //!
 //! Placements are observed the way gateways learn them: `<prefix>.player.*.events`.
 
-use crate::support::{Env, SECRET};
 use futures::StreamExt;
 use orrery_client::{Connection, Event};
 use orrery_common::auth::{Claims, sign_hs256};
+use orrery_common::names::Names;
 use orrery_common::protocol::client::{ClientMsg, ServerMsg};
 use orrery_common::protocol::decode;
 use orrery_common::protocol::internal::PlayerEvent;
 use orrery_common::{PlayerId, RoomId};
+use orrery_systests::{Env, SECRET};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -41,15 +42,16 @@ pub async fn queue(http: &reqwest::Client, base: &str, token: &str, body: serde_
 /// Every placement announced on NATS, with the time it was seen.
 pub struct Placements {
     sub: async_nats::Subscriber,
+    names: Names,
     pub seen: HashMap<PlayerId, Vec<(RoomId, Instant)>>,
 }
 
 impl Placements {
     pub async fn watch(env: &Env) -> Self {
         let nats = async_nats::connect(&env.nats_url).await.unwrap();
-        let sub = nats.subscribe(format!("{}.player.*.events", env.prefix)).await.unwrap();
+        let sub = nats.subscribe(env.names().all_player_events()).await.unwrap();
         nats.flush().await.unwrap();
-        Self { sub, seen: HashMap::new() }
+        Self { sub, names: env.names(), seen: HashMap::new() }
     }
 
     /// Collect until `done` holds or nothing new arrives for `quiet`.
@@ -58,7 +60,7 @@ impl Placements {
             let Ok(Some(msg)) = tokio::time::timeout(quiet, self.sub.next()).await else {
                 return;
             };
-            let player: PlayerId = msg.subject.split('.').nth(2).unwrap().parse().unwrap();
+            let player = self.names.player_of_events_subject(&msg.subject).expect("a player's events subject");
             if let Ok(PlayerEvent::Placed { room }) = decode::<PlayerEvent>(&msg.payload) {
                 self.seen.entry(player).or_default().push((room, Instant::now()));
             }
@@ -119,8 +121,7 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
     let mut unplaced = Vec::new();
     for (p, _) in &players {
-        let in_redis: Option<u64> =
-            redis::cmd("HGET").arg(format!("{}:player:{p}", env.prefix)).arg("room").query_async(&mut conn).await.unwrap();
+        let in_redis: Option<u64> = redis::cmd("HGET").arg(env.names().player(*p)).arg("room").query_async(&mut conn).await.unwrap();
         match placements.room_of(*p) {
             Some(room) => assert_eq!(in_redis, Some(room.get()), "Redis disagrees about {p}"),
             None => {
@@ -132,7 +133,7 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
     // Every room holds 3 to 5, in Redis as in the announcements.
     for (room, members) in &rooms {
         assert!((3..=5).contains(&members.len()), "room {room} holds {}", members.len());
-        let count: u64 = redis::cmd("SCARD").arg(format!("{}:room:{room}:players", env.prefix)).query_async(&mut conn).await.unwrap();
+        let count: u64 = redis::cmd("SCARD").arg(env.names().room_players(*room)).query_async(&mut conn).await.unwrap();
         assert_eq!(count as usize, members.len(), "room {room}: member set");
     }
     // Nobody waits beyond the rules: only fewer than `min` compatible players may be
@@ -140,8 +141,7 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
     assert!(unplaced.len() < 3, "{} players left waiting", unplaced.len());
     let mut conn2 = conn.clone();
     for p in &unplaced {
-        let ticket: Option<String> =
-            redis::cmd("HGET").arg(format!("{}:player:{p}", env.prefix)).arg("ticket").query_async(&mut conn2).await.unwrap();
+        let ticket: Option<String> = redis::cmd("HGET").arg(env.names().player(*p)).arg("ticket").query_async(&mut conn2).await.unwrap();
         assert!(ticket.is_some(), "{p} is neither placed nor queued");
     }
     // A player may be placed before its own HTTP answer arrives: count from the start then.
@@ -165,9 +165,6 @@ async fn a_thousand_players_queue_at_once_through_two_gateways() {
         })
     );
     pg.close().await;
-    gw1.stop().await;
-    gw2.stop().await;
-    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -248,8 +245,6 @@ async fn region_and_rating_group_players_and_relax_with_waiting() {
     assert!(at >= Duration::from_millis(2300) && at < Duration::from_millis(4000), "placed after {at:?}, rule says ~2.5 s");
 
     pg.close().await;
-    gw.stop().await;
-    env.cleanup().await;
 }
 
 /// Read events until `Matched` and `Joined` for `room` (or fail).
@@ -288,7 +283,7 @@ async fn expect_waiting(conn: &mut Connection, d: Duration) {
 #[tokio::test]
 async fn a_party_lands_in_one_room_and_a_party_that_cannot_fit_waits() {
     let env = Env::new().await;
-    let worker = env.worker().await;
+    let _worker = env.worker().await;
     let gw1 = env.gateway_with(&["--mm-modes", "party=4-5"]).await;
     let gw2 = env.gateway_with(&["--mm-modes", "party=4-5"]).await;
     let connect = |gw: usize| {
@@ -380,9 +375,4 @@ async fn a_party_lands_in_one_room_and_a_party_that_cannot_fit_waits() {
             _ => {}
         }
     }
-
-    gw1.stop().await;
-    gw2.stop().await;
-    worker.stop().await;
-    env.cleanup().await;
 }

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 const DOC: &str = "docs/protocol.md";
-const BLESS_HINT: &str = "run `ORRERY_BLESS=1 cargo test -p orrery-client --test protocol_doc` to rewrite them";
+const BLESS_HINT: &str = "run `ORRERY_BLESS=1 cargo test -p orrery-systests --test protocol_doc` to rewrite them";
 
 fn ada() -> PlayerId {
     "67e55044-10b1-426f-9247-bb680e5fe0c8".parse().unwrap()
@@ -891,7 +891,7 @@ fn http_json() -> String {
         ),
         (
             "GET /v1/players/<uuid> → 200",
-            serde_json::to_string(&PlayerStats { player: ada(), rank: Some(1), score: 1450, games: 12, wins: 5, kills: 31 }).unwrap(),
+            serde_json::to_string(&PlayerStats { player: ada(), rank: Some(1), score: 1450, games: 12, wins: 5, kills: 31, rating: 1016 }).unwrap(),
         ),
         (
             "any error → 4xx/5xx",

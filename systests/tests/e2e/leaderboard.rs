@@ -1,10 +1,9 @@
-//! Issue 4, test 5: the live leaderboard (Redis) is counted once per room, and after a
+//! The live leaderboard (Redis) is counted once per room, and after a
 //! flush it is rebuilt from PostgreSQL, identical.
 
-use crate::support::Env;
 use orrery_common::PlayerId;
-use orrery_common::names::Names;
 use orrery_gateway::leaderboard::Leaderboard;
+use orrery_systests::Env;
 use std::collections::BTreeMap;
 
 async fn board(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> BTreeMap<String, i64> {
@@ -16,12 +15,12 @@ async fn board(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> BTree
 async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     let env = Env::new().await;
     // A gateway applies the migrations (and would rebuild a missing board at start).
-    let gw = env.gateway().await;
+    let _gw = env.gateway().await;
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
     let redis = redis::Client::open(env.redis_url.as_str()).unwrap();
     let manager = redis::aio::ConnectionManager::new(redis.clone()).await.unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let names = Names::new(env.prefix.clone());
+    let names = env.names();
     let lb = Leaderboard::new(manager, pg.clone(), names.clone());
 
     // 20 finished matches of 3 to 5 among 12 players, through the live path.
@@ -76,6 +75,4 @@ async fn a_flushed_leaderboard_is_rebuilt_from_postgres_identical() {
     assert_eq!(top[0].score, *live.values().max().unwrap());
 
     pg.close().await;
-    gw.stop().await;
-    env.cleanup().await;
 }

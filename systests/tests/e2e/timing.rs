@@ -3,9 +3,9 @@
 //! timed from the gateway having it (`orrery_gateway_input_pipeline_seconds`,
 //! `orrery_gateway_fanout_seconds`).
 
-use crate::support::{Env, metric, next_event_where};
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::Event;
+use orrery_systests::{Env, metric, next_event_where};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -60,5 +60,4 @@ async fn inputs_are_timed_without_their_wait_for_the_tick() {
 
     let (frames, _) = histogram(gw.addr, "orrery_gateway_fanout_seconds").await;
     assert!(frames - frames_before >= INPUTS, "every frame written is timed ({} frames)", frames - frames_before);
-    env.cleanup().await;
 }

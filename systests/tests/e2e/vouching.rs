@@ -3,10 +3,10 @@
 //! owner's first frame), where without a word from any gateway the room would start her
 //! grace after `SEAT_CONFIRMATION`.
 
-use crate::support::{Env, eventually, next_event_where};
 use orrery_arena::ArenaView;
 use orrery_client::Event;
 use orrery_common::protocol::client::{ClientMsg, FrameKind};
+use orrery_systests::{Env, eventually, next_event_where};
 use orrery_worker::room::SEAT_CONFIRMATION;
 use std::time::Duration;
 
@@ -38,5 +38,4 @@ async fn a_player_whose_socket_survives_a_hand_off_stays_connected() {
     let view = ArenaView::from_keyframe(&keyframe.payload).unwrap();
     let ship = view.ship_of(ada.player()).expect("ada is seated");
     assert!(ship.connected(), "the gateway vouched for ada's socket: she is still connected");
-    env.cleanup().await;
 }
