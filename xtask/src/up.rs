@@ -151,7 +151,17 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     if !args.no_build {
         build()?;
     }
-    let web_dir = if args.no_build { crate::root().join("web").join("dist") } else { crate::web::build_page(&crate::root())? };
+    let dist = crate::root().join("web").join("dist");
+    let web_dir = if args.no_build {
+        dist
+    } else {
+        // Without Node.js the rest of the system still runs: say why there is no page.
+        crate::web::build_page(&crate::root()).unwrap_or_else(|e| {
+            println!("The web page was not built ({e:#}); the gateways serve the API only.");
+            let _ = std::fs::remove_file(dist.join("index.html"));
+            dist
+        })
+    };
     let bin = target_dir();
     let logs = crate::root().join(".orrery").join("logs");
     std::fs::create_dir_all(&logs)?;
