@@ -73,6 +73,13 @@ impl Default for BotPlan {
 /// Join `room` and play until the match ends, the plan's time is up or the socket closes.
 pub async fn play(conn: &mut Connection, room: RoomId, plan: &BotPlan) -> Result<BotStats> {
     conn.join(room).await?;
+    play_seated(conn, plan).await
+}
+
+/// Play in the room this connection is already seated in (after a join, or after the
+/// gateway joined it on a `Matched`), until the match ends or the room closes, the plan's
+/// time is up or the socket closes.
+pub async fn play_seated(conn: &mut Connection, plan: &BotPlan) -> Result<BotStats> {
     let started = Instant::now();
     let me = conn.player();
     let mut rng = rand::rngs::StdRng::seed_from_u64(plan.seed);
@@ -128,6 +135,10 @@ pub async fn play(conn: &mut Connection, room: RoomId, plan: &BotPlan) -> Result
                 Event::Duplicate { .. } => stats.duplicates += 1,
                 Event::Closed { code, .. } => {
                     stats.closed = Some(code);
+                    break;
+                }
+                Event::Message(ServerMsg::RoomClosed { .. }) => {
+                    stats.match_ended = true;
                     break;
                 }
                 Event::Message(_) => {}

@@ -7,10 +7,12 @@
 //!   breaker, resume, unacked inputs resent.
 //! - [`predict`]: client-side prediction, reconciliation, smooth correction and
 //!   interpolation for the space arena.
-//! - [`bot`]: a scripted player of the space arena.
+//! - [`bot`]: a scripted player of the space arena; [`fill`]: bots that keep a few
+//!   matchmaking tickets waiting so a person's quick play fills at once.
 
 pub mod bot;
 pub mod connection;
+pub mod fill;
 pub mod http;
 pub mod predict;
 pub mod session;

@@ -54,6 +54,14 @@ pub struct Config {
     /// Delay a client is told to wait before reconnecting elsewhere on drain.
     #[arg(long, env = "ORRERY_RECONNECT_AFTER_MS", default_value_t = 100)]
     pub reconnect_after_ms: u32,
+    /// Serve the built web page from this directory at `/` (same origin as the API).
+    /// Unset: the gateway serves only the API.
+    #[arg(long, env = "ORRERY_WEB_DIR")]
+    pub web_dir: Option<std::path::PathBuf>,
+    /// Other gateways' base URLs the page may reconnect through, comma separated
+    /// (served to the page as `/config.json`).
+    #[arg(long, env = "ORRERY_WEB_PEERS", value_delimiter = ',')]
+    pub web_peers: Vec<String>,
     #[command(flatten)]
     pub matchmaking: MatchmakingArgs,
 }
@@ -109,6 +117,8 @@ pub enum ConfigError {
     Keys(#[from] orrery_common::auth::KeyError),
     #[error("--mm-modes: at least one mode is needed")]
     NoModes,
+    #[error(transparent)]
+    WebDir(#[from] crate::web::WebDirError),
     #[error("--mm-step-ms must be between 10 and 10000, --mm-scan at least 1, --mm-pool at least 1, --mm-tick-hz within 5..=60")]
     Matchmaking,
 }
@@ -128,6 +138,9 @@ impl Config {
         orrery_common::auth::Verifier::from_args(&self.auth)?;
         if self.matchmaking.mm_modes.is_empty() {
             return Err(ConfigError::NoModes);
+        }
+        if let Some(dir) = &self.web_dir {
+            crate::web::WebRoot::new(dir, &self.web_peers)?;
         }
         let m = &self.matchmaking;
         if !(10..=10_000).contains(&m.mm_step_ms) || m.mm_scan == 0 || m.mm_pool == 0 || !(5..=60).contains(&m.mm_tick_hz) {

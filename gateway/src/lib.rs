@@ -42,6 +42,7 @@ pub mod presence;
 pub mod room_records;
 pub mod socket;
 pub mod upgrade;
+pub mod web;
 
 use crate::config::{Config, ConfigError};
 use crate::hub::Hub;
@@ -117,6 +118,7 @@ impl App {
 pub struct Gateway {
     app: Arc<App>,
     ops: Ops,
+    web: Option<Arc<web::WebRoot>>,
 }
 
 impl Gateway {
@@ -158,8 +160,12 @@ impl Gateway {
             next_session: AtomicU64::new(1),
             config,
         });
+        let web = match &app.config.web_dir {
+            Some(dir) => Some(Arc::new(web::WebRoot::new(dir, &app.config.web_peers).map_err(ConfigError::from)?)),
+            None => None,
+        };
         let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
-        Ok(Self { app, ops })
+        Ok(Self { app, ops, web })
     }
 
     pub fn app(&self) -> Arc<App> {
@@ -168,7 +174,7 @@ impl Gateway {
 
     /// The HTTP routes.
     pub fn router(&self) -> axum::Router {
-        axum::Router::new()
+        let api = axum::Router::new()
             .route("/v1/auth/guest", post(api::guest))
             .route("/v1/rooms", post(api::create_room))
             .route("/v1/ws", get(api::websocket))
@@ -177,7 +183,11 @@ impl Gateway {
             .route("/v1/players/{id}", get(leaderboard::player))
             .route("/v1/matchmaking", post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel))
             .with_state(self.app.clone())
-            .merge(self.ops.clone().router())
+            .merge(self.ops.clone().router());
+        match &self.web {
+            Some(web) => api.merge(web::router(web.clone())),
+            None => api,
+        }
     }
 
     /// Serve on `listener` until `shutdown` resolves, then drain: readiness fails at

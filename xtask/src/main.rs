@@ -19,6 +19,7 @@ mod services;
 mod test;
 mod tools;
 mod up;
+mod web;
 
 use clap::{Parser, Subcommand};
 

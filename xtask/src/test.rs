@@ -1,7 +1,8 @@
 //! `cargo xtask test`: make sure the services answer, run every test of the workspace (the
-//! system tests of `systests/` among them), then the system smoke test (`up` with bots for a few
-//! seconds, on spare ports), the short chaos run (`cargo xtask chaos --quick`), then the
-//! operations checks (`cargo xtask ops-check`).
+//! system tests of `systests/` among them), then the TypeScript tests (`npm test`: the SDK and
+//! the page) and the browser tests (Chromium against real gateways and workers), then the
+//! system smoke test (`up` with bots for a few seconds, on spare ports), the short chaos run
+//! (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
 
 use crate::services;
 use crate::up::{self, UpArgs};
@@ -13,6 +14,12 @@ pub struct TestArgs {
     /// Skip the `cargo xtask up` smoke test.
     #[arg(long)]
     pub no_smoke: bool,
+    /// Skip the TypeScript and browser tests.
+    #[arg(long, conflicts_with = "web_only")]
+    pub no_web: bool,
+    /// Only the TypeScript and browser tests (building the binaries they start).
+    #[arg(long)]
+    pub web_only: bool,
     /// Skip the short chaos run (kill, zombie, drain).
     #[arg(long)]
     pub no_chaos: bool,
@@ -30,7 +37,10 @@ fn has_nextest() -> bool {
 
 pub fn run(args: TestArgs) -> anyhow::Result<()> {
     println!("Checking services…");
-    services::ensure()?;
+    let services = services::ensure()?;
+    if args.web_only {
+        return web(&services);
+    }
     let mut cmd = Command::new(env!("CARGO"));
     if has_nextest() {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -42,12 +52,16 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     if !status.success() {
         bail!("tests failed");
     }
+    if !args.no_web {
+        web(&services)?;
+    }
     if !args.no_smoke {
         println!("\nSmoke test: cargo xtask up with bots for a few seconds…");
         up::run(UpArgs {
             gateways: 2,
             workers: 2,
             bots: 3,
+            fill_bots: 2,
             gateway_port: 18080,
             worker_port: 19300,
             prefix: format!("smoke{}", std::process::id()),
@@ -64,5 +78,16 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     if !args.no_ops_check {
         crate::ops_check::run()?;
     }
+    Ok(())
+}
+
+/// `npm test` (the SDK's and the page's tests), then the browser tests against the debug
+/// binaries.
+fn web(services: &services::Services) -> anyhow::Result<()> {
+    let root = crate::root();
+    crate::web::unit_tests(&root)?;
+    up::build()?;
+    crate::web::browser_tests(&root, &up::target_dir(), services)?;
+    println!("web: TypeScript and browser tests passed");
     Ok(())
 }

@@ -1,5 +1,12 @@
-//! `cargo xtask up`: the whole system on this machine — 2 workers, 2 gateways and bots
-//! against local NATS, Redis and PostgreSQL — until Ctrl-C (or `--duration-secs`).
+//! `cargo xtask up`: the whole system on this machine — 2 workers, 2 gateways serving the
+//! web page, and bots — against local NATS, Redis and PostgreSQL, until Ctrl-C (or
+//! `--duration-secs`).
+//!
+//! Two groups of bots play: `--bots` in a room of their own (the first hosts it, a new one
+//! after each match), and `--fill-bots` that keep `arena`-mode matchmaking tickets waiting
+//! (two at a time, one below the mode's minimum of 3) so a person's Quick play on the page
+//! is placed at once in a room with two bots; placed bots play the match out while idle
+//! ones take their place in the queue.
 
 use crate::children::{Proc, wait_ready};
 use crate::services;
@@ -21,9 +28,12 @@ pub struct UpArgs {
     /// Workers to run (ops ports from --worker-port up).
     #[arg(long, default_value_t = 2)]
     pub workers: u16,
-    /// Bots playing in a room.
+    /// Bots playing in a room of their own.
     #[arg(long, default_value_t = 5)]
     pub bots: usize,
+    /// Bots that fill the rooms of people who press Quick play (0: none).
+    #[arg(long, default_value_t = 6)]
+    pub fill_bots: usize,
     #[arg(long, default_value_t = 8080)]
     pub gateway_port: u16,
     #[arg(long, default_value_t = 9300)]
@@ -45,6 +55,10 @@ pub struct UpArgs {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target")).join("debug")
 }
+
+/// The mode the page's Quick play queues for (web/src/main.ts), which the fill bots keep
+/// tickets waiting in.
+pub const QUICK_PLAY_MODE: &str = "arena";
 
 /// Build the gateway, worker, bot and chaos binaries (debug).
 pub fn build() -> anyhow::Result<()> {
@@ -81,6 +95,18 @@ pub fn start_servers(
     workers: (u16, u16),
     gateways: (u16, u16),
 ) -> anyhow::Result<()> {
+    start_servers_with(servers, env, logs, workers, gateways, &[])
+}
+
+/// [`start_servers`] with extra flags for every gateway.
+pub fn start_servers_with(
+    servers: &mut Vec<Proc>,
+    env: &[(String, String)],
+    logs: &std::path::Path,
+    workers: (u16, u16),
+    gateways: (u16, u16),
+    gateway_args: &[String],
+) -> anyhow::Result<()> {
     let bin = target_dir();
     for i in 0..workers.0 {
         let port = workers.1 + i;
@@ -95,10 +121,27 @@ pub fn start_servers(
         let mut cmd = Command::new(bin.join("orrery-gateway"));
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.args(["--listen", &format!("127.0.0.1:{port}")]);
+        cmd.args(gateway_args);
         servers.push(Proc::spawn(&format!("gateway-{i}"), cmd, logs)?);
         wait_ready(servers.last_mut().expect("just pushed"), port, Duration::from_secs(30))?;
     }
     Ok(())
+}
+
+/// Gateway flags for the page: its directory, the other gateways it may use, and the
+/// origins allowed to open sockets (every gateway's, so a page served by one can resume
+/// through another).
+fn web_args(web_dir: &std::path::Path, gateways: &[String], first_port: u16) -> Vec<String> {
+    let mut origins: Vec<String> = gateways.iter().flat_map(|g| [g.clone(), g.replace("127.0.0.1", "localhost")]).collect();
+    if first_port != 8080 {
+        // Keep the defaults too (a page opened on the usual ports).
+        origins.extend(["http://localhost:8080", "http://127.0.0.1:8080"].map(String::from));
+    }
+    let mut args = vec!["--allowed-origins".to_string(), origins.join(",")];
+    if web_dir.join("index.html").is_file() {
+        args.extend(["--web-dir".to_string(), web_dir.display().to_string(), "--web-peers".to_string(), gateways.join(",")]);
+    }
+    args
 }
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -108,6 +151,17 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     if !args.no_build {
         build()?;
     }
+    let dist = crate::root().join("web").join("dist");
+    let web_dir = if args.no_build {
+        dist
+    } else {
+        // Without Node.js the rest of the system still runs: say why there is no page.
+        crate::web::build_page(&crate::root()).unwrap_or_else(|e| {
+            println!("The web page was not built ({e:#}); the gateways serve the API only.");
+            let _ = std::fs::remove_file(dist.join("index.html"));
+            dist
+        })
+    };
     let bin = target_dir();
     let logs = crate::root().join(".orrery").join("logs");
     std::fs::create_dir_all(&logs)?;
@@ -118,9 +172,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
 
     let mut servers: Vec<Proc> = Vec::new();
-    let result = (|| -> anyhow::Result<Option<Proc>> {
-        start_servers(&mut servers, &env, &logs, (args.workers, args.worker_port), (args.gateways, args.gateway_port))?;
+    let result = (|| -> anyhow::Result<(Option<Proc>, Option<Proc>)> {
         let gateways: Vec<String> = (0..args.gateways).map(|i| format!("http://127.0.0.1:{}", args.gateway_port + i)).collect();
+        let gateway_args = web_args(&web_dir, &gateways, args.gateway_port);
+        start_servers_with(&mut servers, &env, &logs, (args.workers, args.worker_port), (args.gateways, args.gateway_port), &gateway_args)?;
         let bots = if args.bots > 0 {
             let mut cmd = Command::new(bin.join("orrery-bot"));
             cmd.args(["--gateway", &gateways.join(","), "--bots", &args.bots.to_string()]);
@@ -129,9 +184,18 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         } else {
             None
         };
-        Ok(bots)
+        let fillers = if args.fill_bots > 0 {
+            let mut cmd = Command::new(bin.join("orrery-bot"));
+            cmd.args(["--gateway", &gateways.join(","), "--bots", &args.fill_bots.to_string(), "--name", "filler"]);
+            cmd.args(["--queue", QUICK_PLAY_MODE, "--waiting", "2"]);
+            cmd.args(["--duration-secs", &args.duration_secs.map_or(86_400, |d| d.saturating_sub(2).max(1)).to_string()]);
+            Some(Proc::spawn("fill-bots", cmd, &logs)?)
+        } else {
+            None
+        };
+        Ok((bots, fillers))
     })();
-    let mut bots = match result {
+    let (mut bots, mut fillers) = match result {
         Ok(b) => b,
         Err(e) => {
             for p in servers.iter_mut().rev() {
@@ -142,6 +206,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     };
 
     println!("\nOrrery is up (prefix {:?}, database {:?}):", args.prefix, args.database);
+    if web_dir.join("index.html").is_file() {
+        println!("\n  Open http://127.0.0.1:{}/ to play (Quick play puts you with bots at once)\n", args.gateway_port);
+    }
     for i in 0..args.gateways {
         let port = args.gateway_port + i;
         println!("  gateway-{i}  http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/v1/ws, /metrics, /readyz)");
@@ -151,6 +218,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     if bots.is_some() {
         println!("  bots       {} playing", args.bots);
+    }
+    if fillers.is_some() {
+        println!("  fill bots  {} keeping 2 Quick play ({QUICK_PLAY_MODE}) tickets waiting", args.fill_bots);
     }
     println!("  logs       {}", logs.display());
     println!("Ctrl-C stops everything.\n");
@@ -179,6 +249,20 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             b.stop(Duration::from_secs(1));
         }
         print!("{}", std::fs::read_to_string(&b.log).unwrap_or_default());
+    }
+    if let Some(f) = fillers.as_mut() {
+        let ok = match args.duration_secs {
+            Some(_) => f.wait(Duration::from_secs(15)).is_some_and(|s| s.success()),
+            None => {
+                f.stop(Duration::from_secs(5));
+                true
+            }
+        };
+        if !ok {
+            f.stop(Duration::from_secs(1));
+            println!("{}", std::fs::read_to_string(&f.log).unwrap_or_default());
+        }
+        bots_ok &= ok;
     }
     let mut clean = true;
     // Gateways first (they tell clients to go), then workers (they hand rooms back).

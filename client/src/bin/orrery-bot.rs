@@ -4,14 +4,18 @@
 //! match ends, the next one; the others follow it from room to room. At the end every
 //! bot reports what it received, including downstream bytes per second with WebSocket
 //! framing, and (with `--measure-json`) what the same frames would cost as full JSON.
+//!
+//! With `--queue <mode>` the bots host nothing: they keep `--waiting` matchmaking tickets
+//! in the queue of that mode so a person's Quick play is placed at once (`cargo xtask up`).
 
 use clap::Parser;
 use orrery_client::Connection;
 use orrery_client::bot::{BotPlan, BotStats, play};
 use orrery_client::http::Api;
 use orrery_common::RoomId;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
 /// Play the space arena with scripted bots.
@@ -39,6 +43,14 @@ struct Args {
     /// Also measure what the frames would cost as full JSON each tick.
     #[arg(long)]
     measure_json: bool,
+    /// Instead of hosting a room, keep matchmaking tickets waiting for this mode (the mode
+    /// a person's Quick play queues for), so a person is placed at once, with bots.
+    #[arg(long)]
+    queue: Option<String>,
+    /// With `--queue`: bots holding a ticket at any time (keep it below the mode's minimum
+    /// players, so bots alone never fill a room: arena 3, so 2).
+    #[arg(long, default_value_t = 2)]
+    waiting: usize,
 }
 
 #[tokio::main]
@@ -46,6 +58,9 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(std::env::var("ORRERY_LOG").unwrap_or_else(|_| "info".into())).init();
     let args = Args::parse();
     let until = Instant::now() + Duration::from_secs(args.duration_secs);
+    if let Some(mode) = args.queue.clone() {
+        return fill(&args, &mode, until).await;
+    }
     let host_api = Api::new(args.gateway[0].clone());
     let host_token = host_api.guest(Some(&format!("{}-host", args.name))).await?.token;
     let first = match args.room {
@@ -124,6 +139,39 @@ async fn main() -> anyhow::Result<()> {
             print!(" (as JSON: {:.0} B/s, {:.1}x more)", s.json_bytes_per_second(), s.json_bytes_per_second() / s.wire_bytes_per_second());
         }
         println!();
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} bot(s) failed");
+    }
+    Ok(())
+}
+
+/// `--queue`: a pool of filler bots (see `orrery_client::fill`).
+async fn fill(args: &Args, mode: &str, until: Instant) -> anyhow::Result<()> {
+    let slots = Arc::new(Semaphore::new(args.waiting.max(1)));
+    println!("{} bots keep {} tickets waiting for {mode:?}", args.bots, args.waiting.max(1));
+    let mut bots = Vec::new();
+    for i in 0..args.bots {
+        let api = Api::new(args.gateway[i % args.gateway.len()].clone());
+        let (name, mode, slots) = (format!("{}-{i}", args.name), mode.to_owned(), slots.clone());
+        bots.push(tokio::spawn(async move {
+            let token = api.guest(Some(&name)).await?.token;
+            let stats = orrery_client::fill::fill(&api.ws_url(), &token, &mode, slots, until, i as u64 + 1).await?;
+            anyhow::Ok((name, stats))
+        }));
+    }
+    let mut failed = 0;
+    for bot in bots {
+        match bot.await? {
+            Ok((name, stats)) => {
+                let rooms: Vec<String> = stats.matches.iter().map(|(r, _)| r.to_string()).collect();
+                println!("{name}: {} tickets, {} failed rounds, played in rooms [{}]", stats.tickets, stats.errors, rooms.join(", "));
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("bot failed: {e:#}");
+            }
+        }
     }
     if failed > 0 {
         anyhow::bail!("{failed} bot(s) failed");

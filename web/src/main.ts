@@ -1,0 +1,80 @@
+// The page: the start screen, one Session for the page's life (gateways: this origin, the
+// serving gateway's /config.json, ?gateways=), a game per match, the next match.
+
+import { OrreryError, Session } from "orrery-sdk";
+import { PageArena } from "./arena.js";
+import { createDebug } from "./debug.js";
+import { elements } from "./dom.js";
+import { configuredGateways, gatewayList } from "./gateways.js";
+import { runMatch } from "./match.js";
+import { type Choice, chooseGame, showGame } from "./start.js";
+
+/** The mode Quick play queues for (cargo xtask up keeps bots waiting in it). */
+export const QUICK_PLAY_MODE = "arena";
+
+const el = elements();
+const debug = createDebug();
+let session: Session | undefined;
+
+async function connect(name: string): Promise<Session> {
+  if (session !== undefined && session.state !== "failed" && session.state !== "closed") return session;
+  if (debug.gateways.length === 0) debug.gateways = gatewayList(location.origin, location.search, await configuredGateways());
+  session = await Session.connect({ gateways: debug.gateways, name: name === "" ? undefined : name });
+  debug.session = session;
+  return session;
+}
+
+/** Join as chosen; the arena is listening before the join so the first keyframe is kept. */
+async function play(choice: Choice): Promise<Choice | undefined> {
+  const s = await connect(choice.name);
+  const arena = new PageArena(s, debug);
+  let invite: string | undefined;
+  try {
+    if (choice.kind === "quick") {
+      await s.quickPlay(QUICK_PLAY_MODE);
+    } else if (choice.kind === "create") {
+      const created = await s.createRoom({ mode: choice.mode, private: true });
+      invite = created.inviteCode;
+      await s.join(created.room);
+    } else {
+      await s.joinByCode(choice.code);
+    }
+  } catch (e) {
+    arena.stop();
+    throw e;
+  }
+  debug.room = s.room;
+  debug.inviteCode = invite;
+  showGame(el);
+  return runMatch(el, debug, s, arena, choice, invite);
+}
+
+async function main(): Promise<void> {
+  let error = "";
+  let choice: Choice | undefined;
+  for (;;) {
+    choice ??= await chooseGame(el, error);
+    error = "";
+    try {
+      choice = await play(choice);
+    } catch (e) {
+      choice = undefined;
+      error = e instanceof OrreryError ? describe(e) : `Something went wrong: ${String(e)}`;
+    }
+  }
+}
+
+function describe(e: OrreryError): string {
+  switch (e.code) {
+    case "RoomNotFound":
+      return "No room with that code (or its match is over).";
+    case "JoinRefused":
+      return "That room does not take new players now.";
+    case "CircuitOpen":
+      return "The game servers cannot be reached. Check your connection and try again.";
+    default:
+      return `Could not join (${e.code}).`;
+  }
+}
+
+void main();
