@@ -891,7 +891,8 @@ fn http_json() -> String {
         ),
         (
             "GET /v1/players/<uuid> → 200",
-            serde_json::to_string(&PlayerStats { player: ada(), rank: Some(1), score: 1450, games: 12, wins: 5, kills: 31, rating: 1016 }).unwrap(),
+            serde_json::to_string(&PlayerStats { player: ada(), rank: Some(1), score: 1450, games: 12, wins: 5, kills: 31, rating: 1016 })
+                .unwrap(),
         ),
         (
             "any error → 4xx/5xx",
