@@ -1,4 +1,4 @@
-// The page against real gateways and workers, in Chromium (issue 13). Every test starts
+// The page against real gateways and workers, in Chromium. Every test starts
 // its own cluster (own prefix and database, free ports) and stops it whatever happens.
 
 import { after, before, test } from "node:test";
