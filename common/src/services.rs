@@ -3,6 +3,7 @@
 //! Each connect function names the service and the address in its error, so a
 //! binary that cannot start says exactly what it could not reach.
 
+use crate::config::ServiceArgs;
 use std::path::Path;
 use std::time::Duration;
 
@@ -71,6 +72,37 @@ pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// The three backing services, connected and with the schema up to date: what every
+/// server process has before it builds anything of its own.
+#[derive(Clone)]
+pub struct Connected {
+    pub nats: async_nats::Client,
+    pub redis: redis::aio::ConnectionManager,
+    pub pg: sqlx::PgPool,
+}
+
+/// Connect to NATS (as `client_name`), Redis and PostgreSQL (a pool of `pg_connections`),
+/// then migrate: the start-up preamble the gateway and the worker share.
+pub async fn connect_all(args: &ServiceArgs, client_name: &str, pg_connections: u32) -> Result<Connected, ServiceError> {
+    let nats = connect_nats(&args.nats_url, args.nats_credentials_file.as_deref(), client_name).await?;
+    let redis = connect_redis(&args.redis_url).await?;
+    let pg = connect_postgres(&args.database_url, pg_connections.max(1)).await?;
+    migrate(&pg).await?;
+    Ok(Connected { nats, redis, pg })
+}
+
+/// Why a server process (gateway, worker) could not start or run; `C` is its own
+/// configuration error. Each binary names it `Error` (`pub type Error = StartError<ConfigError>`).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError<C: std::error::Error + 'static> {
+    #[error("invalid configuration: {0}")]
+    Config(#[source] C),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// A URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -106,6 +138,24 @@ mod tests {
         let err = connect_nats("nats://127.0.0.1:1", Some(&path), "test").await.expect_err("no JWT in it");
         let _ = std::fs::remove_file(&path);
         assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    }
+
+    #[tokio::test]
+    async fn connect_all_names_the_service_it_cannot_reach_without_its_password() {
+        let args = ServiceArgs {
+            nats_url: "nats://127.0.0.1:4222".into(),
+            nats_credentials_file: None,
+            redis_url: "redis://127.0.0.1:1".into(),
+            database_url: "postgres://postgres:secret@127.0.0.1:1/none".into(),
+            prefix: "orrery".into(),
+        };
+        let Err(err) = connect_all(&args, "test", 1).await else { panic!("connected to a closed port") };
+        assert!(matches!(err, ServiceError::Redis { .. }), "{err}");
+        assert!(err.to_string().contains("redis://127.0.0.1:1"), "{err}");
+        let args = ServiceArgs { redis_url: "redis://127.0.0.1:6379".into(), ..args };
+        let Err(err) = connect_all(&args, "test", 1).await else { panic!("connected to a closed port") };
+        assert!(matches!(err, ServiceError::Postgres { .. }), "{err}");
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 
     #[test]

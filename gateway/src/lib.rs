@@ -59,7 +59,7 @@ use orrery_common::RoomId;
 use orrery_common::auth::{GuestIssuer, Verifier};
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
-use orrery_common::services::{self, ServiceError};
+use orrery_common::services::{self, Connected, StartError};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,14 +70,12 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info};
 
 /// Why the gateway could not start or run.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-    #[error("server failed: {0}")]
-    Io(#[from] std::io::Error),
+pub type Error = StartError<ConfigError>;
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        StartError::Config(e)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -132,11 +130,7 @@ impl Gateway {
             None
         };
         let gateway_id = format!("gw-{:08x}", rand::random::<u32>());
-        let s = &config.services;
-        let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &gateway_id).await?;
-        let redis = services::connect_redis(&s.redis_url).await?;
-        let pg = services::connect_postgres(&s.database_url, 8).await?;
-        services::migrate(&pg).await?;
+        let Connected { nats, redis, pg } = services::connect_all(&config.services, &gateway_id, 8).await?;
         let registry = prometheus::Registry::new();
         let metrics = Metrics::new(&registry);
         let names = config.services.names();

@@ -48,7 +48,7 @@ use crate::store::Store;
 use orrery_common::game::GameFactory;
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
-use orrery_common::services::{self, ServiceError};
+use orrery_common::services::{self, Connected, StartError};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -56,14 +56,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info};
 
 /// Why the worker could not start or run.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-    #[error("ops server failed: {0}")]
-    Io(#[from] std::io::Error),
+pub type Error = StartError<ConfigError>;
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        StartError::Config(e)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,11 +92,7 @@ impl Worker {
     pub async fn connect(config: &Config, factory: Arc<dyn GameFactory>) -> Result<Self> {
         config.validate()?;
         let worker_id = config.worker_id();
-        let s = &config.services;
-        let nats = services::connect_nats(&s.nats_url, s.nats_credentials_file.as_deref(), &worker_id).await?;
-        let redis = services::connect_redis(&s.redis_url).await?;
-        let pg = services::connect_postgres(&s.database_url, config.pg_pool.max(1)).await?;
-        services::migrate(&pg).await?;
+        let Connected { nats, redis, pg } = services::connect_all(&config.services, &worker_id, config.pg_pool).await?;
         let registry = prometheus::Registry::new();
         let names = config.services.names();
         let app = Arc::new(App {
