@@ -2,8 +2,14 @@
 // client: turning, thrust kicks, gravity, drag, the speed limit, walls, firing, bullet
 // flight and expiry, cooldowns and the phase clock. Nothing here is random and nothing
 // here scores. See fixed.ts for why plain numbers are exact here.
+//
+// It runs several times per frame (the delta's prediction, then the predictor's replay of
+// the pending inputs), so it allocates nothing but the bullets it fires: vectors are pairs
+// of locals, bodies are changed in place, the bullet list is compacted in place. The
+// arithmetic is the one of fixed.ts's `direction`, `wrappingAdd` and `clampLength`,
+// written out on components.
 
-import { type Vec2, clampLength, direction, distanceSquared, isqrt, tdiv, wrappingAdd } from "./fixed.js";
+import { type Vec2, cosQ14, direction, isqrt, sinQ14, tdiv, TRIG_ONE } from "./fixed.js";
 import type { BlackHole, Bullet, Physics, Ship, World } from "./world.js";
 
 /** Advances the motion of `world` by one tick, in place (`World::advance`). */
@@ -16,18 +22,27 @@ export function advance(world: World): void {
   const physics = world.physics;
   const holes = world.blackHoles;
 
-  world.bullets = world.bullets.filter((b) => flyBullet(b, physics, holes));
+  // Bullets that are gone leave the list; the order of the others is kept.
+  const bullets = world.bullets;
+  let kept = 0;
+  for (let i = 0; i < bullets.length; i++) {
+    const b = bullets[i] as Bullet;
+    if (flyBullet(b, physics, holes)) bullets[kept++] = b;
+  }
+  bullets.length = kept;
 
-  world.ships.forEach((ship, slot) => {
-    if (ship === null || !ship.alive) return;
+  const ships = world.ships;
+  for (let slot = 0; slot < ships.length; slot++) {
+    const ship = ships[slot];
+    if (ship === null || ship === undefined || !ship.alive) continue;
     steerShip(ship, physics);
     if (moving) moveShip(ship, physics, holes);
     if (firing && ship.fire && ship.fireCooldown === 0) {
       ship.fireCooldown = physics.fireCooldown;
-      world.bullets.push(spawnBullet(ship, slot, world.nextBulletId, physics));
+      bullets.push(spawnBullet(ship, slot, world.nextBulletId, physics));
       world.nextBulletId = (world.nextBulletId + 1) >>> 0;
     }
-  });
+  }
 }
 
 /** Cooldowns and the turn, which work in every phase (players may aim in the lobby). */
@@ -38,80 +53,143 @@ function steerShip(ship: Ship, physics: Physics): void {
   ship.angle = (ship.angle + turn) & 0xffff;
 }
 
+// Results of `gravityAt` and `clamp`: two components, without an object.
+let outX = 0;
+let outY = 0;
+
+/** `direction(angle, length).x` and `.y`. */
+function directionX(angle: number, length: number): number {
+  return tdiv(cosQ14(angle) * length, TRIG_ONE) | 0;
+}
+function directionY(angle: number, length: number): number {
+  return tdiv(sinQ14(angle) * length, TRIG_ONE) | 0;
+}
+
+/** `clampLength((x, y), max)` into outX, outY. */
+function clamp(x: number, y: number, max: number): void {
+  const m = Math.max(max, 0);
+  const lenSq = x * x + y * y;
+  if (lenSq <= m * m) {
+    outX = x;
+    outY = y;
+    return;
+  }
+  // Round the length up, so the truncated components can never exceed `max`.
+  const floor = isqrt(lenSq);
+  const len = floor * floor < lenSq ? floor + 1 : floor;
+  outX = tdiv(x * m, len) | 0;
+  outY = tdiv(y * m, len) | 0;
+}
+
 function moveShip(ship: Ship, physics: Physics, holes: readonly BlackHole[]): void {
-  let vel = ship.vel;
+  let vx = ship.vel.x;
+  let vy = ship.vel.y;
   if (ship.thrust && ship.thrustCooldown === 0) {
     ship.thrustCooldown = physics.thrustCooldown;
-    vel = wrappingAdd(vel, direction(ship.angle, physics.thrustImpulse));
+    vx = (vx + directionX(ship.angle, physics.thrustImpulse)) | 0;
+    vy = (vy + directionY(ship.angle, physics.thrustImpulse)) | 0;
   }
-  vel = wrappingAdd(vel, gravity(ship.pos, holes, physics));
-  vel = { x: drag(vel.x, physics.dragQ10), y: drag(vel.y, physics.dragQ10) };
-  vel = clampLength(vel, physics.shipMaxSpeed);
-  const [pos, bounced] = bounce(wrappingAdd(ship.pos, vel), vel, physics.shipRadius, physics);
-  ship.pos = pos;
-  ship.vel = bounced;
+  gravityAt(ship.pos.x, ship.pos.y, holes, physics);
+  vx = (vx + outX) | 0;
+  vy = (vy + outY) | 0;
+  vx = drag(vx, physics.dragQ10);
+  vy = drag(vy, physics.dragQ10);
+  clamp(vx, vy, physics.shipMaxSpeed);
+  vx = outX;
+  vy = outY;
+  // Keeps the ship inside the arena, reflecting (and halving) the velocity that hit a wall.
+  const r = physics.shipRadius;
+  let x = (ship.pos.x + vx) | 0;
+  let y = (ship.pos.y + vy) | 0;
+  const halfW = tdiv(physics.width, 2);
+  const loX = Math.min(r, halfW);
+  const hiX = Math.max(physics.width - r, halfW);
+  if (x < loX) {
+    x = loX;
+    vx = tdiv(-vx, 2);
+  } else if (x > hiX) {
+    x = hiX;
+    vx = tdiv(-vx, 2);
+  }
+  const halfH = tdiv(physics.height, 2);
+  const loY = Math.min(r, halfH);
+  const hiY = Math.max(physics.height - r, halfH);
+  if (y < loY) {
+    y = loY;
+    vy = tdiv(-vy, 2);
+  } else if (y > hiY) {
+    y = hiY;
+    vy = tdiv(-vy, 2);
+  }
+  ship.pos.x = x;
+  ship.pos.y = y;
+  ship.vel.x = vx;
+  ship.vel.y = vy;
 }
 
 /** Moves a bullet; `false` when it is gone (lifetime, wall or black-hole core). */
 function flyBullet(bullet: Bullet, physics: Physics, holes: readonly BlackHole[]): boolean {
   bullet.ttl = Math.max(0, bullet.ttl - 1);
   if (bullet.ttl === 0) return false;
-  bullet.vel = clampLength(wrappingAdd(bullet.vel, gravity(bullet.pos, holes, physics)), physics.bulletMaxSpeed);
-  bullet.pos = wrappingAdd(bullet.pos, bullet.vel);
-  const p = bullet.pos;
-  const inside = p.x >= 0 && p.x <= physics.width && p.y >= 0 && p.y <= physics.height;
-  return inside && !inAnyCore(p, holes);
+  const pos = bullet.pos;
+  const vel = bullet.vel;
+  gravityAt(pos.x, pos.y, holes, physics);
+  clamp((vel.x + outX) | 0, (vel.y + outY) | 0, physics.bulletMaxSpeed);
+  vel.x = outX;
+  vel.y = outY;
+  pos.x = (pos.x + vel.x) | 0;
+  pos.y = (pos.y + vel.y) | 0;
+  const inside = pos.x >= 0 && pos.x <= physics.width && pos.y >= 0 && pos.y <= physics.height;
+  return inside && !inAnyCore(pos, holes);
 }
 
 function spawnBullet(ship: Ship, owner: number, id: number, physics: Physics): Bullet {
   const muzzle = direction(ship.angle, physics.shipRadius + physics.bulletRadius + 1);
-  const vel = clampLength(wrappingAdd(ship.vel, direction(ship.angle, physics.bulletSpeed)), physics.bulletMaxSpeed);
-  const at = wrappingAdd(ship.pos, muzzle);
-  const pos = { x: Math.min(Math.max(at.x, 0), physics.width), y: Math.min(Math.max(at.y, 0), physics.height) };
+  clamp(
+    (ship.vel.x + directionX(ship.angle, physics.bulletSpeed)) | 0,
+    (ship.vel.y + directionY(ship.angle, physics.bulletSpeed)) | 0,
+    physics.bulletMaxSpeed,
+  );
+  const vel = { x: outX, y: outY };
+  const atX = (ship.pos.x + muzzle.x) | 0;
+  const atY = (ship.pos.y + muzzle.y) | 0;
+  const pos = { x: Math.min(Math.max(atX, 0), physics.width), y: Math.min(Math.max(atY, 0), physics.height) };
   return { id, owner, pos, vel, ttl: physics.bulletLifetime };
 }
 
 /** Whether `pos` is inside a black hole's core. */
 export function inAnyCore(pos: Vec2, holes: readonly BlackHole[]): boolean {
-  return holes.some((h) => distanceSquared(pos, h.pos) <= h.coreRadius * h.coreRadius);
+  for (let i = 0; i < holes.length; i++) {
+    const h = holes[i] as BlackHole;
+    const dx = pos.x - h.pos.x;
+    const dy = pos.y - h.pos.y;
+    if (dx * dx + dy * dy <= h.coreRadius * h.coreRadius) return true;
+  }
+  return false;
 }
 
-/** The pull of all black holes at `pos`: `G / max(d, d_min)²`, clamped, truncated. */
-function gravity(pos: Vec2, holes: readonly BlackHole[], physics: Physics): Vec2 {
-  let accel: Vec2 = { x: 0, y: 0 };
+/** The pull of all black holes at (x, y) into outX, outY: `G / max(d, d_min)²`, clamped, truncated. */
+function gravityAt(x: number, y: number, holes: readonly BlackHole[], physics: Physics): void {
+  let ax = 0;
+  let ay = 0;
   const minD = physics.gravityMinDistance;
-  for (const hole of holes) {
-    const dx = hole.pos.x - pos.x;
-    const dy = hole.pos.y - pos.y;
+  for (let i = 0; i < holes.length; i++) {
+    const hole = holes[i] as BlackHole;
+    const dx = hole.pos.x - x;
+    const dy = hole.pos.y - y;
     const d2 = dx * dx + dy * dy;
     if (d2 === 0) continue;
     const d = isqrt(d2);
     const a = Math.min(tdiv(physics.gravity, Math.max(d2, minD * minD)), physics.gravityMaxAccel);
-    accel = wrappingAdd(accel, { x: tdiv(a * dx, d) | 0, y: tdiv(a * dy, d) | 0 });
+    ax = (ax + (tdiv(a * dx, d) | 0)) | 0;
+    ay = (ay + (tdiv(a * dy, d) | 0)) | 0;
   }
-  return accel;
+  outX = ax;
+  outY = ay;
 }
 
 /** Drag on one component: a fraction plus one sub-unit, never past zero. */
 function drag(v: number, dragQ10: number): number {
   const loss = ((tdiv(v * dragQ10, 1024) | 0) + Math.sign(v)) | 0;
   return Math.abs(loss) >= Math.abs(v) ? 0 : (v - loss) | 0;
-}
-
-/** Keeps a body inside the arena, reflecting (and halving) the velocity that hit a wall. */
-function bounce(pos: Vec2, vel: Vec2, radius: number, physics: Physics): [Vec2, Vec2] {
-  const axis = (p: number, v: number, max: number): [number, number] => {
-    const half = tdiv(max, 2);
-    const lo = Math.min(radius, half);
-    const hi = Math.max(max - radius, half);
-    if (p < lo) return [lo, tdiv(-v, 2)];
-    if (p > hi) return [hi, tdiv(-v, 2)];
-    return [p, v];
-  };
-  const [x, vx] = axis(pos.x, vel.x, physics.width);
-  const [y, vy] = axis(pos.y, vel.y, physics.height);
-  return [
-    { x, y },
-    { x: vx, y: vy },
-  ];
 }
