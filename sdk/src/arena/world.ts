@@ -130,8 +130,12 @@ export function seatedShip(player: string, name: string, colour: number): Ship {
 
 /** The slot of `player`'s ship. */
 export function slotOf(world: World, player: string): number | undefined {
-  const slot = world.ships.findIndex((s) => s !== null && s.player === player);
-  return slot < 0 ? undefined : slot;
+  const ships = world.ships;
+  for (let slot = 0; slot < ships.length; slot++) {
+    const s = ships[slot];
+    if (s !== null && s !== undefined && s.player === player) return slot;
+  }
+  return undefined;
 }
 
 function cloneVec(v: Vec2): Vec2 {
@@ -157,41 +161,173 @@ export function cloneWorld(w: World): World {
   };
 }
 
-const utf8 = new TextEncoder();
+/**
+ * Makes `dst` a deep copy of `src`, reusing the objects and arrays `dst` already has (no
+ * allocation once `dst` has as many bodies as `src`). `dst` must own its objects: no
+ * object of `dst` may be shared with `src` or any other world.
+ */
+export function copyWorldInto(dst: World, src: Readonly<World>): void {
+  if (dst === src) return;
+  Object.assign(dst.physics, src.physics);
+  dst.tick = src.tick;
+  dst.phase = src.phase;
+  dst.phaseTicksLeft = src.phaseTicksLeft;
+  dst.nextBulletId = src.nextBulletId;
+  const ships = dst.ships;
+  ships.length = src.ships.length;
+  for (let i = 0; i < ships.length; i++) {
+    const from = src.ships[i] ?? null;
+    const to = ships[i];
+    if (from === null) ships[i] = null;
+    else if (to === null || to === undefined) ships[i] = cloneShip(from);
+    else copyShipInto(to, from);
+  }
+  const bullets = dst.bullets;
+  bullets.length = src.bullets.length;
+  for (let i = 0; i < bullets.length; i++) {
+    const from = src.bullets[i] as Bullet;
+    const to = bullets[i];
+    if (to === undefined) {
+      bullets[i] = { id: from.id, owner: from.owner, pos: cloneVec(from.pos), vel: cloneVec(from.vel), ttl: from.ttl };
+    } else {
+      to.id = from.id;
+      to.owner = from.owner;
+      to.pos.x = from.pos.x;
+      to.pos.y = from.pos.y;
+      to.vel.x = from.vel.x;
+      to.vel.y = from.vel.y;
+      to.ttl = from.ttl;
+    }
+  }
+  const pickups = dst.pickups;
+  pickups.length = src.pickups.length;
+  for (let i = 0; i < pickups.length; i++) {
+    const from = src.pickups[i] as Pickup;
+    const to = pickups[i];
+    if (to === undefined) {
+      pickups[i] = { id: from.id, kind: from.kind, pos: cloneVec(from.pos) };
+    } else {
+      to.id = from.id;
+      to.kind = from.kind;
+      to.pos.x = from.pos.x;
+      to.pos.y = from.pos.y;
+    }
+  }
+  const holes = dst.blackHoles;
+  holes.length = src.blackHoles.length;
+  for (let i = 0; i < holes.length; i++) {
+    const from = src.blackHoles[i] as BlackHole;
+    const to = holes[i];
+    if (to === undefined) {
+      holes[i] = { pos: cloneVec(from.pos), coreRadius: from.coreRadius };
+    } else {
+      to.pos.x = from.pos.x;
+      to.pos.y = from.pos.y;
+      to.coreRadius = from.coreRadius;
+    }
+  }
+}
 
+function copyShipInto(to: Ship, from: Readonly<Ship>): void {
+  to.player = from.player;
+  to.name = from.name;
+  to.colour = from.colour;
+  to.turn = from.turn;
+  to.thrust = from.thrust;
+  to.fire = from.fire;
+  to.pos.x = from.pos.x;
+  to.pos.y = from.pos.y;
+  to.vel.x = from.vel.x;
+  to.vel.y = from.vel.y;
+  to.angle = from.angle;
+  to.thrustCooldown = from.thrustCooldown;
+  to.fireCooldown = from.fireCooldown;
+  to.health = from.health;
+  to.score = from.score;
+  to.kills = from.kills;
+  to.alive = from.alive;
+  to.connected = from.connected;
+}
+
+/** The length of `s` in UTF-8 (as `TextEncoder` encodes it: a lone surrogate is U+FFFD, 3 bytes). */
 function utf8Length(s: string): number {
-  return utf8.encode(s).length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i += 1;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+function outOfBounds(what: string): DecodeError {
+  return new DecodeError("OutOfRange", `state out of bounds: ${what}`);
+}
+
+function within(v: number, lo: number, hi: number): boolean {
+  return v >= lo && v <= hi;
+}
+
+function small(v: number): boolean {
+  return within(v, 0, MAX_SPEED_COMPONENT);
+}
+
+function inside(v: Vec2, p: Physics): boolean {
+  return within(v.x, 0, p.width) && within(v.y, 0, p.height);
+}
+
+function speed(v: Vec2): boolean {
+  return Math.abs(v.x) <= MAX_SPEED_COMPONENT && Math.abs(v.y) <= MAX_SPEED_COMPONENT;
 }
 
 /** `World::validate`: throws `DecodeError` kind "OutOfRange" when a bound is broken. */
 export function validateWorld(w: World): void {
+  // Runs on every delta: no closures, arrays or encoded names (allocation-free).
   const p = w.physics;
-  const check = (ok: boolean, what: string): void => {
-    if (!ok) throw new DecodeError("OutOfRange", `state out of bounds: ${what}`);
-  };
-  const within = (v: number, lo: number, hi: number): boolean => v >= lo && v <= hi;
-  const small = (v: number): boolean => within(v, 0, MAX_SPEED_COMPONENT);
-  check(p.tickHz > 0, "tick rate");
-  check(within(p.width, 1, MAX_COORD) && within(p.height, 1, MAX_COORD), "arena size");
-  for (const v of [p.shipRadius, p.shipMaxSpeed, p.thrustImpulse, p.bulletSpeed, p.bulletMaxSpeed, p.bulletRadius, p.gravityMaxAccel, p.pickupRadius]) {
-    check(small(v), "physics constant");
+  if (!(p.tickHz > 0)) throw outOfBounds("tick rate");
+  if (!(within(p.width, 1, MAX_COORD) && within(p.height, 1, MAX_COORD))) throw outOfBounds("arena size");
+  if (
+    !small(p.shipRadius) ||
+    !small(p.shipMaxSpeed) ||
+    !small(p.thrustImpulse) ||
+    !small(p.bulletSpeed) ||
+    !small(p.bulletMaxSpeed) ||
+    !small(p.bulletRadius) ||
+    !small(p.gravityMaxAccel) ||
+    !small(p.pickupRadius)
+  ) {
+    throw outOfBounds("physics constant");
   }
-  check(within(p.dragQ10, 0, 1024) && within(p.turnStep, 0, 1024), "drag or turn");
-  check(within(p.gravity, 0, 2 ** 52), "gravity");
-  check(within(p.gravityMinDistance, 1, MAX_COORD), "gravity clamp");
-  check(w.ships.length <= MAX_SLOTS, "seats");
-  check(w.bullets.length <= MAX_BULLETS, "bullets");
-  check(w.pickups.length <= MAX_PICKUPS, "pickups");
-  check(w.blackHoles.length <= MAX_BLACK_HOLES, "black holes");
-  const inside = (v: Vec2): boolean => within(v.x, 0, p.width) && within(v.y, 0, p.height);
-  const speed = (v: Vec2): boolean => Math.abs(v.x) <= MAX_SPEED_COMPONENT && Math.abs(v.y) <= MAX_SPEED_COMPONENT;
-  for (const ship of w.ships) {
-    if (ship === null) continue;
-    check(inside(ship.pos) && speed(ship.vel), "ship");
-    check(ship.health <= p.maxHealth, "ship health");
-    check(utf8Length(ship.name) <= MAX_NAME_BYTES && ship.colour <= 0xffffff, "ship identity");
+  if (!(within(p.dragQ10, 0, 1024) && within(p.turnStep, 0, 1024))) throw outOfBounds("drag or turn");
+  if (!within(p.gravity, 0, 2 ** 52)) throw outOfBounds("gravity");
+  if (!within(p.gravityMinDistance, 1, MAX_COORD)) throw outOfBounds("gravity clamp");
+  if (!(w.ships.length <= MAX_SLOTS)) throw outOfBounds("seats");
+  if (!(w.bullets.length <= MAX_BULLETS)) throw outOfBounds("bullets");
+  if (!(w.pickups.length <= MAX_PICKUPS)) throw outOfBounds("pickups");
+  if (!(w.blackHoles.length <= MAX_BLACK_HOLES)) throw outOfBounds("black holes");
+  for (let i = 0; i < w.ships.length; i++) {
+    const ship = w.ships[i];
+    if (ship === null || ship === undefined) continue;
+    if (!(inside(ship.pos, p) && speed(ship.vel))) throw outOfBounds("ship");
+    if (!(ship.health <= p.maxHealth)) throw outOfBounds("ship health");
+    if (!(utf8Length(ship.name) <= MAX_NAME_BYTES && ship.colour <= 0xffffff)) throw outOfBounds("ship identity");
   }
-  for (const b of w.bullets) check(inside(b.pos) && speed(b.vel), "bullet");
-  for (const pk of w.pickups) check(inside(pk.pos), "pickup");
-  for (const h of w.blackHoles) check(inside(h.pos) && small(h.coreRadius), "black hole");
+  for (let i = 0; i < w.bullets.length; i++) {
+    const b = w.bullets[i] as Bullet;
+    if (!(inside(b.pos, p) && speed(b.vel))) throw outOfBounds("bullet");
+  }
+  for (let i = 0; i < w.pickups.length; i++) {
+    if (!inside((w.pickups[i] as Pickup).pos, p)) throw outOfBounds("pickup");
+  }
+  for (let i = 0; i < w.blackHoles.length; i++) {
+    const h = w.blackHoles[i] as BlackHole;
+    if (!(inside(h.pos, p) && small(h.coreRadius))) throw outOfBounds("black hole");
+  }
 }
