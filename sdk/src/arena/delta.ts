@@ -35,7 +35,9 @@ import {
   type Ship,
   type World,
   cloneWorld,
+  dropBullet,
   seatedShip,
+  spareBullet,
   validateWorld,
 } from "./world.js";
 
@@ -79,8 +81,8 @@ function applyInPlace(world: World, bytes: Uint8Array): void {
   advance(world);
   if (sections & MATCH) applyMatch(world, r);
   if (sections & SHIPS) applyShips(world, r);
-  if (sections & BULLETS) applyList(world.bullets, r, bulletItem);
-  if (sections & PICKUPS) applyList(world.pickups, r, pickupItem);
+  if (sections & BULLETS) applyList(world, world.bullets, r, bulletItem);
+  if (sections & PICKUPS) applyList(world, world.pickups, r, pickupItem);
   if (sections & STATICS) {
     const len = r.count(1 << 16, "statics length");
     const p = new PostcardReader(r.take(len));
@@ -241,11 +243,14 @@ function applyShipResidual(ship: Ship, field: number, r: Reader): void {
 interface ListItem<T> {
   /** Applies the residuals of `fields` to `item` itself. */
   applyResiduals(item: T, fields: number, r: Reader): void;
-  read(r: Reader): T;
+  /** A new item (reusing one `world` dropped, if it can). */
+  read(r: Reader, world: World): T;
+  /** `world` no longer has `item`. */
+  drop(world: World, item: T): void;
 }
 
 /** Edits `list` in place: removals (compacting, order kept), changes, additions. */
-function applyList<T>(list: T[], r: Reader, item: ListItem<T>): void {
+function applyList<T>(world: World, list: T[], r: Reader, item: ListItem<T>): void {
   const len = list.length;
   const removedCount = r.count(len, "removed count");
   // The removed indices are strictly increasing: compact while reading them.
@@ -257,6 +262,7 @@ function applyList<T>(list: T[], r: Reader, item: ListItem<T>): void {
     if (i >= len) throw invalid("index", r);
     next = i + 1;
     while (read < i) list[write++] = list[read++] as T;
+    item.drop(world, list[i] as T);
     read = i + 1;
   }
   while (read < len) list[write++] = list[read++] as T;
@@ -271,7 +277,7 @@ function applyList<T>(list: T[], r: Reader, item: ListItem<T>): void {
     item.applyResiduals(list[k] as T, fields, r);
   }
   const added = r.count(Math.max(MAX_LIST_LEN - list.length, 0), "added count");
-  for (let n = 0; n < added; n++) list.push(item.read(r));
+  for (let n = 0; n < added; n++) list.push(item.read(r, world));
 }
 
 function readI32(r: Reader): number {
@@ -297,7 +303,7 @@ const bulletItem: ListItem<Bullet> = {
     if (fields & 16) b.ttl = addResidual(b.ttl, r.zigzagNumber(), 0, U16_MAX);
     if (fields & 32) b.owner = addResidual(b.owner, r.zigzagNumber(), 0, U8_MAX);
   },
-  read(r) {
+  read(r, world) {
     const id = readUnsigned(r, U32_MAX, "id");
     const owner = readUnsigned(r, U8_MAX, "owner");
     const px = readI32(r);
@@ -305,8 +311,18 @@ const bulletItem: ListItem<Bullet> = {
     const vx = readI32(r);
     const vy = readI32(r);
     const ttl = readUnsigned(r, U16_MAX, "ttl");
-    return { id, owner, pos: { x: px, y: py }, vel: { x: vx, y: vy }, ttl };
+    const b = spareBullet(world);
+    if (b === undefined) return { id, owner, pos: { x: px, y: py }, vel: { x: vx, y: vy }, ttl };
+    b.id = id;
+    b.owner = owner;
+    b.pos.x = px;
+    b.pos.y = py;
+    b.vel.x = vx;
+    b.vel.y = vy;
+    b.ttl = ttl;
+    return b;
   },
+  drop: dropBullet,
 };
 
 const KINDS: readonly PickupKind[] = ["Health", "Score"];
@@ -332,4 +348,5 @@ const pickupItem: ListItem<Pickup> = {
     const y = readI32(r);
     return { id, kind, pos: { x, y } };
   },
+  drop() {},
 };

@@ -9,8 +9,8 @@
 // arithmetic is the one of fixed.ts's `direction`, `wrappingAdd` and `clampLength`,
 // written out on components.
 
-import { type Vec2, cosQ14, direction, isqrt, sinQ14, tdiv, TRIG_ONE } from "./fixed.js";
-import type { BlackHole, Bullet, Physics, Ship, World } from "./world.js";
+import { type Vec2, cosQ14, isqrt, sinQ14, tdiv, TRIG_ONE } from "./fixed.js";
+import { type BlackHole, type Bullet, type Physics, type Ship, type World, dropBullet, spareBullet } from "./world.js";
 
 /** Advances the motion of `world` by one tick, in place (`World::advance`). */
 export function advance(world: World): void {
@@ -28,6 +28,7 @@ export function advance(world: World): void {
   for (let i = 0; i < bullets.length; i++) {
     const b = bullets[i] as Bullet;
     if (flyBullet(b, physics, holes)) bullets[kept++] = b;
+    else dropBullet(world, b);
   }
   bullets.length = kept;
 
@@ -39,7 +40,7 @@ export function advance(world: World): void {
     if (moving) moveShip(ship, physics, holes);
     if (firing && ship.fire && ship.fireCooldown === 0) {
       ship.fireCooldown = physics.fireCooldown;
-      bullets.push(spawnBullet(ship, slot, world.nextBulletId, physics));
+      bullets.push(spawnBullet(world, ship, slot, world.nextBulletId, physics));
       world.nextBulletId = (world.nextBulletId + 1) >>> 0;
     }
   }
@@ -143,18 +144,28 @@ function flyBullet(bullet: Bullet, physics: Physics, holes: readonly BlackHole[]
   return inside && !inAnyCore(pos, holes);
 }
 
-function spawnBullet(ship: Ship, owner: number, id: number, physics: Physics): Bullet {
-  const muzzle = direction(ship.angle, physics.shipRadius + physics.bulletRadius + 1);
+/** A new bullet (a spare one of `world` if it has one). */
+function spawnBullet(world: World, ship: Ship, owner: number, id: number, physics: Physics): Bullet {
+  const muzzle = physics.shipRadius + physics.bulletRadius + 1;
+  const atX = (ship.pos.x + directionX(ship.angle, muzzle)) | 0;
+  const atY = (ship.pos.y + directionY(ship.angle, muzzle)) | 0;
   clamp(
     (ship.vel.x + directionX(ship.angle, physics.bulletSpeed)) | 0,
     (ship.vel.y + directionY(ship.angle, physics.bulletSpeed)) | 0,
     physics.bulletMaxSpeed,
   );
-  const vel = { x: outX, y: outY };
-  const atX = (ship.pos.x + muzzle.x) | 0;
-  const atY = (ship.pos.y + muzzle.y) | 0;
-  const pos = { x: Math.min(Math.max(atX, 0), physics.width), y: Math.min(Math.max(atY, 0), physics.height) };
-  return { id, owner, pos, vel, ttl: physics.bulletLifetime };
+  const x = Math.min(Math.max(atX, 0), physics.width);
+  const y = Math.min(Math.max(atY, 0), physics.height);
+  const b = spareBullet(world);
+  if (b === undefined) return { id, owner, pos: { x, y }, vel: { x: outX, y: outY }, ttl: physics.bulletLifetime };
+  b.id = id;
+  b.owner = owner;
+  b.pos.x = x;
+  b.pos.y = y;
+  b.vel.x = outX;
+  b.vel.y = outY;
+  b.ttl = physics.bulletLifetime;
+  return b;
 }
 
 /** Whether `pos` is inside a black hole's core. */

@@ -21,7 +21,7 @@ import { type Vec2, toUnits } from "./fixed.js";
 import { type Intent, quantiseTurn } from "./input.js";
 import { advance } from "./kinematics.js";
 import type { ArenaView } from "./view.js";
-import { type Ship, type World, cloneWorld, copyWorldInto, slotOf } from "./world.js";
+import { type Ship, type World, cloneWorld, copyWorldInto, ownWorld, slotOf } from "./world.js";
 
 /** An error larger than this (units) is a discontinuity: snap instead of gliding. */
 export const SNAP_DISTANCE = 200;
@@ -64,7 +64,7 @@ export class Predictor {
       }
     }
     let world = this.predictedStore;
-    if (world === undefined) world = this.predictedStore = cloneWorld(view.world);
+    if (world === undefined) world = this.predictedStore = ownWorld(cloneWorld(view.world));
     else copyWorldInto(world, view.world);
     for (let i = 0; i < this.pendingIntents.length; i++) stepWith(world, this.me, this.pendingIntents[i] as Intent);
     this.predicted = world;
@@ -73,7 +73,7 @@ export class Predictor {
     const newest = this.history[this.history.length - 1];
     if (newest !== undefined && newest.tick >= view.tick) this.clearHistory();
     let frame = this.history.length >= HISTORY ? this.history.shift() : this.spare.pop();
-    if (frame === undefined) frame = cloneWorld(view.world);
+    if (frame === undefined) frame = ownWorld(cloneWorld(view.world));
     else copyWorldInto(frame, view.world);
     this.history.push(frame);
   }

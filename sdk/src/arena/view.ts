@@ -4,7 +4,7 @@
 import { applyDeltaInPlace } from "./delta.js";
 import { angleToRadians, toUnits } from "./fixed.js";
 import { decodeKeyframe } from "./keyframe.js";
-import { type BlackHole, type Bullet, type Phase, type Physics, type Pickup, type Ship, type World, cloneWorld, copyWorldInto } from "./world.js";
+import { type BlackHole, type Bullet, type Phase, type Physics, type Pickup, type Ship, type World, cloneWorld, copyWorldInto, ownWorld } from "./world.js";
 
 /**
  * A client's copy of the room.
@@ -27,7 +27,7 @@ export class ArenaView {
 
   /** The view a keyframe describes; throws `DecodeError` on bad bytes. */
   static fromKeyframe(bytes: Uint8Array): ArenaView {
-    return new ArenaView(decodeKeyframe(bytes), true);
+    return new ArenaView(ownWorld(decodeKeyframe(bytes)), true);
   }
 
   /** The view of a world the caller already has (no decoding, no copy; deltas never change it). */
@@ -38,7 +38,7 @@ export class ArenaView {
   /** Applies the delta of the next tick. Throws `DecodeError` and leaves the view unchanged on bad bytes (ask for a keyframe). */
   applyDelta(bytes: Uint8Array): void {
     let next = this.scratch;
-    if (next === undefined) next = cloneWorld(this.current);
+    if (next === undefined) next = ownWorld(cloneWorld(this.current));
     else copyWorldInto(next, this.current);
     // On an error `next` is half-changed, and still the scratch world: copied over next time.
     this.scratch = next;

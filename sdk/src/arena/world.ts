@@ -161,6 +161,29 @@ export function cloneWorld(w: World): World {
   };
 }
 
+// Bullets come and go on most frames, in every world a client keeps (the view's two, the
+// prediction, the interpolation buffer). A world the SDK owns (`ownWorld`) keeps the
+// bullets it drops (advance, a delta, a copy of a world with fewer) and reuses them for
+// those it gains, so that this churn allocates nothing. Only for worlds no one else holds
+// a bullet of: a dropped bullet is changed when reused.
+const spareBullets = new WeakMap<World, Bullet[]>();
+
+/** Marks `world` as the SDK's own (see above); returns it. */
+export function ownWorld(world: World): World {
+  if (!spareBullets.has(world)) spareBullets.set(world, []);
+  return world;
+}
+
+/** A bullet `world` dropped, to reuse (only for an owned world). */
+export function spareBullet(world: World): Bullet | undefined {
+  return spareBullets.get(world)?.pop();
+}
+
+/** `world` dropped `bullet`: keep it for reuse if the world is owned. */
+export function dropBullet(world: World, bullet: Bullet): void {
+  spareBullets.get(world)?.push(bullet);
+}
+
 /**
  * Makes `dst` a deep copy of `src`, reusing the objects and arrays `dst` already has (no
  * allocation once `dst` has as many bodies as `src`). `dst` must own its objects: no
@@ -183,13 +206,15 @@ export function copyWorldInto(dst: World, src: Readonly<World>): void {
     else copyShipInto(to, from);
   }
   const bullets = dst.bullets;
+  for (let i = src.bullets.length; i < bullets.length; i++) dropBullet(dst, bullets[i] as Bullet);
   bullets.length = src.bullets.length;
   for (let i = 0; i < bullets.length; i++) {
     const from = src.bullets[i] as Bullet;
-    const to = bullets[i];
+    const to = bullets[i] ?? spareBullet(dst);
     if (to === undefined) {
       bullets[i] = { id: from.id, owner: from.owner, pos: cloneVec(from.pos), vel: cloneVec(from.vel), ttl: from.ttl };
     } else {
+      bullets[i] = to;
       to.id = from.id;
       to.owner = from.owner;
       to.pos.x = from.pos.x;
