@@ -66,6 +66,17 @@ function directionY(angle: number, length: number): number {
   return tdiv(sinQ14(angle) * length, TRIG_ONE) | 0;
 }
 
+/** `isqrt(v)`, small enough to be inlined: a call would box `v` (above 2^31) in a new
+ * HeapNumber, twice per body and black hole per tick. Outside isqrt's domain it defers to
+ * it (which throws). */
+function sqrtFloor(v: number): number {
+  if (!(v >= 0 && v <= 2 ** 52 && Number.isInteger(v))) return isqrt(v);
+  let r = Math.floor(Math.sqrt(v));
+  while (r > 0 && r * r > v) r -= 1;
+  while ((r + 1) * (r + 1) <= v) r += 1;
+  return r;
+}
+
 /** `clampLength((x, y), max)` into outX, outY. */
 function clamp(x: number, y: number, max: number): void {
   const m = Math.max(max, 0);
@@ -76,7 +87,7 @@ function clamp(x: number, y: number, max: number): void {
     return;
   }
   // Round the length up, so the truncated components can never exceed `max`.
-  const floor = isqrt(lenSq);
+  const floor = sqrtFloor(lenSq);
   const len = floor * floor < lenSq ? floor + 1 : floor;
   outX = tdiv(x * m, len) | 0;
   outY = tdiv(y * m, len) | 0;
@@ -190,7 +201,7 @@ function gravityAt(x: number, y: number, holes: readonly BlackHole[], physics: P
     const dy = hole.pos.y - y;
     const d2 = dx * dx + dy * dy;
     if (d2 === 0) continue;
-    const d = isqrt(d2);
+    const d = sqrtFloor(d2);
     const a = Math.min(tdiv(physics.gravity, Math.max(d2, minD * minD)), physics.gravityMaxAccel);
     ax = (ax + (tdiv(a * dx, d) | 0)) | 0;
     ay = (ay + (tdiv(a * dy, d) | 0)) | 0;

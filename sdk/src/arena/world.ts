@@ -191,7 +191,7 @@ export function dropBullet(world: World, bullet: Bullet): void {
  */
 export function copyWorldInto(dst: World, src: Readonly<World>): void {
   if (dst === src) return;
-  Object.assign(dst.physics, src.physics);
+  copyPhysicsInto(dst.physics, src.physics);
   dst.tick = src.tick;
   dst.phase = src.phase;
   dst.phaseTicksLeft = src.phaseTicksLeft;
@@ -251,6 +251,30 @@ export function copyWorldInto(dst: World, src: Readonly<World>): void {
       to.coreRadius = from.coreRadius;
     }
   }
+}
+
+/** Field by field, and only the fields that differ (they almost never do): Object.assign
+ * allocated a HeapNumber for `gravity` on every copy. */
+function copyPhysicsInto(to: Physics, from: Readonly<Physics>): void {
+  if (to.tickHz !== from.tickHz) to.tickHz = from.tickHz;
+  if (to.width !== from.width) to.width = from.width;
+  if (to.height !== from.height) to.height = from.height;
+  if (to.shipRadius !== from.shipRadius) to.shipRadius = from.shipRadius;
+  if (to.shipMaxSpeed !== from.shipMaxSpeed) to.shipMaxSpeed = from.shipMaxSpeed;
+  if (to.thrustImpulse !== from.thrustImpulse) to.thrustImpulse = from.thrustImpulse;
+  if (to.dragQ10 !== from.dragQ10) to.dragQ10 = from.dragQ10;
+  if (to.turnStep !== from.turnStep) to.turnStep = from.turnStep;
+  if (to.thrustCooldown !== from.thrustCooldown) to.thrustCooldown = from.thrustCooldown;
+  if (to.fireCooldown !== from.fireCooldown) to.fireCooldown = from.fireCooldown;
+  if (to.bulletSpeed !== from.bulletSpeed) to.bulletSpeed = from.bulletSpeed;
+  if (to.bulletMaxSpeed !== from.bulletMaxSpeed) to.bulletMaxSpeed = from.bulletMaxSpeed;
+  if (to.bulletLifetime !== from.bulletLifetime) to.bulletLifetime = from.bulletLifetime;
+  if (to.bulletRadius !== from.bulletRadius) to.bulletRadius = from.bulletRadius;
+  if (to.maxHealth !== from.maxHealth) to.maxHealth = from.maxHealth;
+  if (to.gravity !== from.gravity) to.gravity = from.gravity;
+  if (to.gravityMinDistance !== from.gravityMinDistance) to.gravityMinDistance = from.gravityMinDistance;
+  if (to.gravityMaxAccel !== from.gravityMaxAccel) to.gravityMaxAccel = from.gravityMaxAccel;
+  if (to.pickupRadius !== from.pickupRadius) to.pickupRadius = from.pickupRadius;
 }
 
 function copyShipInto(to: Ship, from: Readonly<Ship>): void {
