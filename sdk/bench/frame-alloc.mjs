@@ -4,15 +4,24 @@
 // before every frame and acknowledged two frames later, so two inputs are replayed per frame.
 //
 //   npm run build -w sdk
-//   node --expose-gc --max-semi-space-size=512 sdk/bench/frame-alloc.mjs alloc   # bytes/frame
-//   node --expose-gc sdk/bench/frame-alloc.mjs time                              # p50/p99/max
+//   node --expose-gc --min-semi-space-size=256 --max-semi-space-size=256 sdk/bench/frame-alloc.mjs alloc  # bytes/frame
+//   node sdk/bench/frame-alloc.mjs time                                                                   # p50/p99/max
+//
+// Arguments: mode (alloc | time), measured rounds (5; one more is run first, not counted),
+// and optionally a recording in the format of web/tests/bench/frame-bench.ts
+// (target/browser/frames-16.jsonl: a line {"player"}, then one {tick, epoch, kind, base,
+// payload} per frame) instead of the fixture.
 import { readFileSync } from "node:fs";
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { ArenaClient } from "../dist/index.js";
 
 const mode = process.argv[2] ?? "alloc";
 const rounds = Number(process.argv[3] ?? 5);
-const replay = JSON.parse(readFileSync(new URL("../fixtures/arena-replay.json", import.meta.url), "utf8"));
+const replay = process.argv[4] === undefined ? JSON.parse(readFileSync(new URL("../fixtures/arena-replay.json", import.meta.url), "utf8")) : jsonl(process.argv[4]);
+function jsonl(path) {
+  const [head, ...lines] = readFileSync(path, "utf8").trim().split("\n");
+  return { me: JSON.parse(head).player, frames: lines.map((l) => JSON.parse(l)) };
+}
 const hex = (h) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
 const frames = replay.frames.map((f) => ({
   room: 1,
@@ -44,7 +53,7 @@ for (let round = 0; round <= rounds; round++) {
   };
   const client = new ArenaClient(session, { inputEveryFrame: false });
   // The envelopes are built here, outside the measured span, as the session builds them.
-  const envelopes = frames.map((f) => ({ ...f, ack: null }));
+  const envelopes = frames.map((f) => ({ ...f, ack: 0 }));
   for (let start = 0; start < frames.length; start += 500) {
     const end = Math.min(start + 500, frames.length);
     // Measuring bytes: start each span from an empty young generation. Timing: let the
