@@ -40,9 +40,14 @@ export class ArenaView {
     let next = this.scratch;
     if (next === undefined) next = ownWorld(cloneWorld(this.current));
     else copyWorldInto(next, this.current);
-    // On an error `next` is half-changed, and still the scratch world: copied over next time.
-    this.scratch = next;
-    applyDeltaInPlace(next, bytes);
+    try {
+      applyDeltaInPlace(next, bytes);
+    } catch (e) {
+      // `next` is half-changed (a list may even hold a body twice, mid-compaction): drop it,
+      // the next delta starts from a fresh copy. The view is unchanged.
+      this.scratch = undefined;
+      throw e;
+    }
     this.scratch = this.ownsCurrent ? this.current : undefined;
     this.current = next;
     this.ownsCurrent = true;
