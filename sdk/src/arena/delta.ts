@@ -72,8 +72,11 @@ function invalid(what: string, r: Reader): DecodeError {
   return new DecodeError("Invalid", `invalid ${what}`, r.offset);
 }
 
+/** The reader of every delta (applying is not reentrant). */
+const reader = new Reader();
+
 function applyInPlace(world: World, bytes: Uint8Array): void {
-  const r = new Reader(bytes);
+  const r = reader.reset(bytes);
   const sections = r.u8();
   if (sections & 0x80) throw invalid("section mask", r);
   if (sections & ROSTER) applyRoster(world, r);
