@@ -88,7 +88,8 @@ const q = (s, p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
 if (mode === "time") {
   times.sort((a, b) => a - b);
   await settle();
-  console.log(`${times.length} frames: p50 ${q(times, 0.5).toFixed(4)} ms, p99 ${q(times, 0.99).toFixed(4)} ms, max ${times[times.length - 1].toFixed(3)} ms; ${gcs} collections in ${rounds + 1} rounds`);
+  const slow = times.filter((t) => t > 0.2).length;
+  console.log(`${times.length} frames: p50 ${q(times, 0.5).toFixed(4)} ms, p99 ${q(times, 0.99).toFixed(4)} ms, max ${times[times.length - 1].toFixed(3)} ms; ${slow} frames over 0.2 ms; ${gcs} collections in ${rounds + 1} rounds`);
 } else {
   const note = gcsDuring === 0 ? "no collection during the measured spans" : `${gcsDuring} collections during the spans: undercounted, raise --max-semi-space-size`;
   console.log(`${counted} frames: ${(bytes / counted).toFixed(0)} bytes allocated per frame (${note})`);
