@@ -58,17 +58,16 @@ function steerShip(ship: Ship, physics: Physics): void {
 let outX = 0;
 let outY = 0;
 
-/** `direction(angle, length).x` and `.y`. */
+/** `direction(angle, length).x` and `.y` (the product may pass 2^31: computed here, see `clamp`). */
 function directionX(angle: number, length: number): number {
-  return tdiv(cosQ14(angle) * length, TRIG_ONE) | 0;
+  return (Math.trunc((cosQ14(angle) * length) / TRIG_ONE) + 0) | 0;
 }
 function directionY(angle: number, length: number): number {
-  return tdiv(sinQ14(angle) * length, TRIG_ONE) | 0;
+  return (Math.trunc((sinQ14(angle) * length) / TRIG_ONE) + 0) | 0;
 }
 
-/** `isqrt(v)`, small enough to be inlined: a call would box `v` (above 2^31) in a new
- * HeapNumber, twice per body and black hole per tick. Outside isqrt's domain it defers to
- * it (which throws). */
+/** `isqrt(v)`: `gravityAt` and `clamp` run its loop themselves for integers in 0..=2^52
+ * (see `clamp`) and call this only outside (where isqrt throws its RangeError). */
 function sqrtFloor(v: number): number {
   if (!(v >= 0 && v <= 2 ** 52 && Number.isInteger(v))) return isqrt(v);
   let r = Math.floor(Math.sqrt(v));
@@ -77,7 +76,12 @@ function sqrtFloor(v: number): number {
   return r;
 }
 
-/** `clampLength((x, y), max)` into outX, outY. */
+/** `clampLength((x, y), max)` into outX, outY.
+ *
+ * Here and in `gravityAt` the squared lengths (up to 2^45), the products and the quotients
+ * are not passed to `tdiv` or a square root function: a double above 2^31 crossing a call
+ * V8 did not inline is boxed in a new HeapNumber, and V8 does not always inline them (it
+ * depends on its budget and on deopts). `Math.trunc(a / b) + 0` is `tdiv(a, b)`. */
 function clamp(x: number, y: number, max: number): void {
   const m = Math.max(max, 0);
   const lenSq = x * x + y * y;
@@ -87,10 +91,17 @@ function clamp(x: number, y: number, max: number): void {
     return;
   }
   // Round the length up, so the truncated components can never exceed `max`.
-  const floor = sqrtFloor(lenSq);
+  let floor: number;
+  if (lenSq <= 2 ** 52 && Number.isInteger(lenSq)) {
+    floor = Math.floor(Math.sqrt(lenSq));
+    while (floor > 0 && floor * floor > lenSq) floor -= 1;
+    while ((floor + 1) * (floor + 1) <= lenSq) floor += 1;
+  } else {
+    floor = sqrtFloor(lenSq);
+  }
   const len = floor * floor < lenSq ? floor + 1 : floor;
-  outX = tdiv(x * m, len) | 0;
-  outY = tdiv(y * m, len) | 0;
+  outX = (Math.trunc((x * m) / len) + 0) | 0;
+  outY = (Math.trunc((y * m) / len) + 0) | 0;
 }
 
 function moveShip(ship: Ship, physics: Physics, holes: readonly BlackHole[]): void {
@@ -190,21 +201,31 @@ export function inAnyCore(pos: Vec2, holes: readonly BlackHole[]): boolean {
   return false;
 }
 
-/** The pull of all black holes at (x, y) into outX, outY: `G / max(d, d_min)²`, clamped, truncated. */
+/** The pull of all black holes at (x, y) into outX, outY: `G / max(d, d_min)²`, clamped,
+ * truncated. No calls with large doubles (see `clamp`). */
 function gravityAt(x: number, y: number, holes: readonly BlackHole[], physics: Physics): void {
   let ax = 0;
   let ay = 0;
   const minD = physics.gravityMinDistance;
+  const g = physics.gravity;
+  const maxAccel = physics.gravityMaxAccel;
   for (let i = 0; i < holes.length; i++) {
     const hole = holes[i] as BlackHole;
     const dx = hole.pos.x - x;
     const dy = hole.pos.y - y;
     const d2 = dx * dx + dy * dy;
     if (d2 === 0) continue;
-    const d = sqrtFloor(d2);
-    const a = Math.min(tdiv(physics.gravity, Math.max(d2, minD * minD)), physics.gravityMaxAccel);
-    ax = (ax + (tdiv(a * dx, d) | 0)) | 0;
-    ay = (ay + (tdiv(a * dy, d) | 0)) | 0;
+    let d: number;
+    if (d2 <= 2 ** 52 && Number.isInteger(d2)) {
+      d = Math.floor(Math.sqrt(d2));
+      while (d > 0 && d * d > d2) d -= 1;
+      while ((d + 1) * (d + 1) <= d2) d += 1;
+    } else {
+      d = sqrtFloor(d2);
+    }
+    const a = Math.min(Math.trunc(g / Math.max(d2, minD * minD)) + 0, maxAccel);
+    ax = (ax + ((Math.trunc((a * dx) / d) + 0) | 0)) | 0;
+    ay = (ay + ((Math.trunc((a * dy) / d) + 0) | 0)) | 0;
   }
   outX = ax;
   outY = ay;
