@@ -143,19 +143,63 @@ function cloneVec(v: Vec2): Vec2 {
 }
 
 export function cloneShip(s: Ship): Ship {
-  return { ...s, pos: cloneVec(s.pos), vel: cloneVec(s.vel) };
+  // Literals in the order of the keyframe decoder's (and seatedShip's): one object shape
+  // for every ship, as for every other body below (a spread copy gets a shape of its own,
+  // and code that sees several deoptimizes more).
+  return {
+    player: s.player,
+    name: s.name,
+    colour: s.colour,
+    turn: s.turn,
+    thrust: s.thrust,
+    fire: s.fire,
+    pos: cloneVec(s.pos),
+    vel: cloneVec(s.vel),
+    angle: s.angle,
+    thrustCooldown: s.thrustCooldown,
+    fireCooldown: s.fireCooldown,
+    health: s.health,
+    score: s.score,
+    kills: s.kills,
+    alive: s.alive,
+    connected: s.connected,
+  };
+}
+
+function clonePhysics(p: Physics): Physics {
+  return {
+    tickHz: p.tickHz,
+    width: p.width,
+    height: p.height,
+    shipRadius: p.shipRadius,
+    shipMaxSpeed: p.shipMaxSpeed,
+    thrustImpulse: p.thrustImpulse,
+    dragQ10: p.dragQ10,
+    turnStep: p.turnStep,
+    thrustCooldown: p.thrustCooldown,
+    fireCooldown: p.fireCooldown,
+    bulletSpeed: p.bulletSpeed,
+    bulletMaxSpeed: p.bulletMaxSpeed,
+    bulletLifetime: p.bulletLifetime,
+    bulletRadius: p.bulletRadius,
+    maxHealth: p.maxHealth,
+    gravity: p.gravity,
+    gravityMinDistance: p.gravityMinDistance,
+    gravityMaxAccel: p.gravityMaxAccel,
+    pickupRadius: p.pickupRadius,
+  };
 }
 
 /** A deep copy. */
 export function cloneWorld(w: World): World {
   return {
-    physics: { ...w.physics },
+    physics: clonePhysics(w.physics),
     tick: w.tick,
     phase: w.phase,
     phaseTicksLeft: w.phaseTicksLeft,
     ships: w.ships.map((s) => (s === null ? null : cloneShip(s))),
-    bullets: w.bullets.map((b) => ({ ...b, pos: cloneVec(b.pos), vel: cloneVec(b.vel) })),
-    pickups: w.pickups.map((p) => ({ ...p, pos: cloneVec(p.pos) })),
+    bullets: w.bullets.map((b) => ({ id: b.id, owner: b.owner, pos: cloneVec(b.pos), vel: cloneVec(b.vel), ttl: b.ttl })),
+    pickups: w.pickups.map((p) => ({ id: p.id, kind: p.kind, pos: cloneVec(p.pos) })),
     blackHoles: w.blackHoles.map((h) => ({ pos: cloneVec(h.pos), coreRadius: h.coreRadius })),
     nextBulletId: w.nextBulletId,
   };
