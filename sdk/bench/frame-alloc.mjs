@@ -10,7 +10,8 @@
 // Arguments: mode (alloc | time), measured rounds (5; one more is run first, not counted),
 // and optionally a recording in the format of web/tests/bench/frame-bench.ts
 // (target/browser/frames-16.jsonl: a line {"player"}, then one {tick, epoch, kind, base,
-// payload} per frame) instead of the fixture.
+// payload} per frame) instead of the fixture. ONE_CLIENT=1: one client for every round (each
+// round then starts with a keyframe into a client that lives on, as after a resync).
 import { readFileSync } from "node:fs";
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { ArenaClient } from "../dist/index.js";
@@ -40,9 +41,10 @@ const times = [];
 let bytes = 0;
 let counted = 0;
 let gcsDuring = 0;
+let listener;
+let seq = 0;
+let client;
 for (let round = 0; round <= rounds; round++) {
-  let listener;
-  let seq = 0;
   const session = {
     player: replay.me,
     on: (event, l) => ((event === "frame" ? (listener = l) : undefined), () => {}),
@@ -51,7 +53,10 @@ for (let round = 0; round <= rounds; round++) {
     },
     sendInput: () => ++seq,
   };
-  const client = new ArenaClient(session, { inputEveryFrame: false });
+  if (client === undefined || process.env.ONE_CLIENT !== "1") {
+    seq = 0;
+    client = new ArenaClient(session, { inputEveryFrame: false });
+  }
   // The envelopes are built here, outside the measured span, as the session builds them.
   const envelopes = frames.map((f) => ({ ...f, ack: 0 }));
   for (let start = 0; start < frames.length; start += 500) {
