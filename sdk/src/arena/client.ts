@@ -109,6 +109,7 @@ export class ArenaClient {
   readonly predictor: Predictor;
   readonly stats: ArenaClientStats = { frames: 0, keyframes: 0, decodeErrors: 0, resyncs: 0, inputsSent: 0 };
   private current: ArenaView | undefined;
+  /** The last frame applied (changed in place: a frame allocates nothing here). */
   private last: { room: number | undefined; epoch: number; tick: number } | undefined;
   private waitingForKeyframe = false;
   private intent: Intent = { turn: 0, thrust: false, fire: false };
@@ -150,7 +151,9 @@ export class ArenaClient {
 
   /** Sends `intent` now (and makes it the current one); returns its InputSeq. */
   sendIntent(intent: Intent): number {
-    this.setIntent(intent);
+    // The current intent is never changed in place (setIntent replaces it), so resending
+    // it needs no copy; the predictor keeps it as the pending input's intent.
+    if (intent !== this.intent) this.setIntent(intent);
     const seq = this.source.sendInput(encodeIntent(this.intent));
     this.predictor.onInput(seq, this.intent);
     this.stats.inputsSent += 1;
@@ -212,16 +215,25 @@ export class ArenaClient {
       return;
     }
     const view = this.current as ArenaView;
-    this.last = { room: frame.room ?? this.last?.room, epoch: frame.epoch, tick: frame.tick };
+    const last = this.last;
+    if (last === undefined) this.last = { room: frame.room, epoch: frame.epoch, tick: frame.tick };
+    else {
+      last.room = frame.room ?? last.room;
+      last.epoch = frame.epoch;
+      last.tick = frame.tick;
+    }
     this.predictor.onServer(view, frame.ack);
     this.lastFrameAt = this.now();
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(view);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
+    // A copy, so that a listener may unsubscribe (or subscribe) while they are called.
+    if (this.listeners.size > 0) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(view);
+        } catch (e) {
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
       }
     }
     if (this.inputEveryFrame) this.sendIntent(this.intent);

@@ -11,13 +11,18 @@
 //   bullets, pickups := removed:varint {gap} changed:varint {gap fields:u8 residual..} added:varint {item}
 //   statics  := len:varint postcard(Physics, Vec<BlackHole>)
 //
-// Applying is atomic: on any error the world given is untouched. The checks run in
-// Rust's order, so a refused delta gets the same DecodeError kind as Rust's error.
+// `applyDelta` is atomic: on any error the world given is untouched (it applies to a copy).
+// `applyDeltaInPlace` changes the world it is given (ArenaView applies to a scratch copy it
+// reuses, and swaps). The checks run in Rust's order, so a refused delta gets the same
+// DecodeError kind as Rust's error.
+//
+// Applying runs on every frame, so it allocates only what the delta adds (bullets,
+// pickups, seats, statics): varints are read as numbers (bigint only for the tick and for
+// varints too long for a double, see codec.ts), lists are edited in place.
 
 import { DecodeError } from "../errors.js";
 import { Reader as PostcardReader, utf8, uuidString } from "../protocol/reader.js";
-import { I32, Reader, U16_MAX, U32_MAX, U8_MAX, addResidual } from "./codec.js";
-import type { Vec2 } from "./fixed.js";
+import { I32_MAX, I32_MIN, Reader, U16_MAX, U32_MAX, U8_MAX, addResidual } from "./codec.js";
 import { readBlackHole, readPhysics } from "./keyframe.js";
 import { advance } from "./kinematics.js";
 import {
@@ -27,9 +32,12 @@ import {
   PHASES,
   type Pickup,
   type PickupKind,
+  type Ship,
   type World,
   cloneWorld,
+  dropBullet,
   seatedShip,
+  spareBullet,
   validateWorld,
 } from "./world.js";
 
@@ -48,18 +56,27 @@ const CONNECTED_FLIPS = 1 << 11;
 /** The world after applying `bytes` to `world` (validated); `world` is not changed. */
 export function applyDelta(world: World, bytes: Uint8Array): World {
   const next = cloneWorld(world);
-  applyInPlace(next, bytes);
-  validateWorld(next);
-  if (next.tick > Number.MAX_SAFE_INTEGER) throw new DecodeError("OutOfRange", "tick above 2^53 - 1");
+  applyDeltaInPlace(next, bytes);
   return next;
+}
+
+/** Applies `bytes` to `world` itself and validates the result. On an error `world` is left
+ * partly changed: apply to a copy you can drop (as `applyDelta` and `ArenaView` do). */
+export function applyDeltaInPlace(world: World, bytes: Uint8Array): void {
+  applyInPlace(world, bytes);
+  validateWorld(world);
+  if (world.tick > Number.MAX_SAFE_INTEGER) throw new DecodeError("OutOfRange", "tick above 2^53 - 1");
 }
 
 function invalid(what: string, r: Reader): DecodeError {
   return new DecodeError("Invalid", `invalid ${what}`, r.offset);
 }
 
+/** The reader of every delta (applying is not reentrant). */
+const reader = new Reader();
+
 function applyInPlace(world: World, bytes: Uint8Array): void {
-  const r = new Reader(bytes);
+  const r = reader.reset(bytes);
   const sections = r.u8();
   if (sections & 0x80) throw invalid("section mask", r);
   if (sections & ROSTER) applyRoster(world, r);
@@ -67,8 +84,8 @@ function applyInPlace(world: World, bytes: Uint8Array): void {
   advance(world);
   if (sections & MATCH) applyMatch(world, r);
   if (sections & SHIPS) applyShips(world, r);
-  if (sections & BULLETS) world.bullets = applyList(world.bullets, r, bulletItem);
-  if (sections & PICKUPS) world.pickups = applyList(world.pickups, r, pickupItem);
+  if (sections & BULLETS) applyList(world, world.bullets, r, bulletItem);
+  if (sections & PICKUPS) applyList(world, world.pickups, r, pickupItem);
   if (sections & STATICS) {
     const len = r.count(1 << 16, "statics length");
     const p = new PostcardReader(r.take(len));
@@ -86,13 +103,25 @@ function applyInPlace(world: World, bytes: Uint8Array): void {
   r.end();
 }
 
-/** The set bits of a 64-bit mask, lowest first. */
-function bits(mask: bigint): number[] {
-  const out: number[] = [];
-  for (let slot = 0; slot < 64; slot++) {
-    if ((mask >> BigInt(slot)) & 1n) out.push(slot);
+/** The set bits of the 64-bit mask just read by `r.varintNumber()`: its low and high 32 bits. */
+let maskLow = 0;
+let maskHigh = 0;
+
+function readMask(r: Reader): void {
+  const v = r.varintNumber();
+  const wide = r.wide;
+  if (wide === undefined) {
+    maskLow = v % 2 ** 32;
+    maskHigh = Math.floor(v / 2 ** 32);
+  } else {
+    maskLow = Number(wide & 0xffffffffn);
+    maskHigh = Number(wide >> 32n);
   }
-  return out;
+}
+
+/** Whether bit `slot` (0..63) of the mask read last is set. */
+function maskHas(slot: number): boolean {
+  return slot < 32 ? ((maskLow >>> slot) & 1) === 1 : ((maskHigh >>> (slot - 32)) & 1) === 1;
 }
 
 function applyRoster(world: World, r: Reader): void {
@@ -116,9 +145,9 @@ function applyRoster(world: World, r: Reader): void {
         if (e instanceof DecodeError) throw e;
         throw invalid("name", r);
       }
-      const colour = r.varint();
-      if (colour > BigInt(U32_MAX)) throw invalid("colour", r);
-      world.ships[slot] = seatedShip(player, name, Number(colour));
+      const colour = r.varintNumber();
+      if (colour > U32_MAX) throw invalid("colour", r);
+      world.ships[slot] = seatedShip(player, name, colour);
     } else {
       throw invalid("seat tag", r);
     }
@@ -126,8 +155,9 @@ function applyRoster(world: World, r: Reader): void {
 }
 
 function applyIntents(world: World, r: Reader): void {
-  const mask = r.varint();
-  for (const slot of bits(mask)) {
+  readMask(r);
+  for (let slot = 0; slot < 64; slot++) {
+    if (!maskHas(slot)) continue;
     const ship = world.ships[slot];
     if (ship === undefined || ship === null) throw invalid("intent slot", r);
     const flags = r.u8();
@@ -147,145 +177,162 @@ function applyMatch(world: World, r: Reader): void {
     if (phase === undefined) throw invalid("phase", r);
     world.phase = phase;
   }
-  if (mask & 2) world.phaseTicksLeft = addResidual(world.phaseTicksLeft, r.zigzag(), 0, U32_MAX);
+  if (mask & 2) world.phaseTicksLeft = addResidual(world.phaseTicksLeft, r.zigzagNumber(), 0, U32_MAX);
   if (mask & 4) world.tick = Number(BigInt.asUintN(64, BigInt(world.tick) + r.zigzag()));
-  if (mask & 8) world.nextBulletId = addResidual(world.nextBulletId, r.zigzag(), 0, U32_MAX);
+  if (mask & 8) world.nextBulletId = addResidual(world.nextBulletId, r.zigzagNumber(), 0, U32_MAX);
 }
 
 function applyShips(world: World, r: Reader): void {
-  const slots = r.varint();
-  for (const slot of bits(slots)) {
+  readMask(r);
+  const low = maskLow;
+  const high = maskHigh;
+  for (let slot = 0; slot < 64; slot++) {
+    if (((slot < 32 ? low >>> slot : high >>> (slot - 32)) & 1) === 0) continue;
     const ship = world.ships[slot];
     if (ship === undefined || ship === null) throw invalid("ship slot", r);
-    const fieldsBig = r.varint();
-    if (fieldsBig >= 1n << 12n) throw invalid("ship fields", r);
-    const fields = Number(fieldsBig);
+    // A rounded (wide) value is at least 2^49.
+    const fields = r.varintNumber();
+    if (fields >= 1 << 12) throw invalid("ship fields", r);
     for (let field = 0; field < SHIP_NUMERIC_FIELDS; field++) {
       if ((fields & (1 << field)) === 0) continue;
-      const d = r.zigzag();
-      switch (field) {
-        case 0:
-          ship.pos = { ...ship.pos, x: addResidual(ship.pos.x, d, ...I32) };
-          break;
-        case 1:
-          ship.pos = { ...ship.pos, y: addResidual(ship.pos.y, d, ...I32) };
-          break;
-        case 2:
-          ship.vel = { ...ship.vel, x: addResidual(ship.vel.x, d, ...I32) };
-          break;
-        case 3:
-          ship.vel = { ...ship.vel, y: addResidual(ship.vel.y, d, ...I32) };
-          break;
-        case 4:
-          ship.angle = (ship.angle + Number(BigInt.asUintN(16, d))) & 0xffff;
-          break;
-        case 5:
-          ship.health = addResidual(ship.health, d, 0, U16_MAX);
-          break;
-        case 6:
-          ship.score = addResidual(ship.score, d, ...I32);
-          break;
-        case 7:
-          ship.kills = addResidual(ship.kills, d, 0, U16_MAX);
-          break;
-        case 8:
-          ship.thrustCooldown = addResidual(ship.thrustCooldown, d, 0, U16_MAX);
-          break;
-        default:
-          ship.fireCooldown = addResidual(ship.fireCooldown, d, 0, U16_MAX);
-      }
+      applyShipResidual(ship, field, r);
     }
     if (fields & ALIVE_FLIPS) ship.alive = !ship.alive;
     if (fields & CONNECTED_FLIPS) ship.connected = !ship.connected;
   }
 }
 
+function applyShipResidual(ship: Ship, field: number, r: Reader): void {
+  const d = r.zigzagNumber();
+  switch (field) {
+    case 0:
+      ship.pos.x = addResidual(ship.pos.x, d, I32_MIN, I32_MAX);
+      break;
+    case 1:
+      ship.pos.y = addResidual(ship.pos.y, d, I32_MIN, I32_MAX);
+      break;
+    case 2:
+      ship.vel.x = addResidual(ship.vel.x, d, I32_MIN, I32_MAX);
+      break;
+    case 3:
+      ship.vel.y = addResidual(ship.vel.y, d, I32_MIN, I32_MAX);
+      break;
+    case 4: {
+      // The residual wraps as a u16: `d mod 2^16` (exact for an exact d; else from `wide`).
+      const wide = r.wide;
+      const turn = wide === undefined ? d % 65536 : Number(BigInt.asUintN(16, wide));
+      ship.angle = (ship.angle + turn) & 0xffff;
+      break;
+    }
+    case 5:
+      ship.health = addResidual(ship.health, d, 0, U16_MAX);
+      break;
+    case 6:
+      ship.score = addResidual(ship.score, d, I32_MIN, I32_MAX);
+      break;
+    case 7:
+      ship.kills = addResidual(ship.kills, d, 0, U16_MAX);
+      break;
+    case 8:
+      ship.thrustCooldown = addResidual(ship.thrustCooldown, d, 0, U16_MAX);
+      break;
+    default:
+      ship.fireCooldown = addResidual(ship.fireCooldown, d, 0, U16_MAX);
+  }
+}
+
 // --- lists (bullets, pickups) -----------------------------------------------------------
 
 interface ListItem<T> {
-  applyResiduals(item: T, fields: number, r: Reader): T;
-  read(r: Reader): T;
+  /** Applies the residuals of `fields` to `item` itself. */
+  applyResiduals(item: T, fields: number, r: Reader): void;
+  /** A new item (reusing one `world` dropped, if it can). */
+  read(r: Reader, world: World): T;
+  /** `world` no longer has `item`. */
+  drop(world: World, item: T): void;
 }
 
-function readGaps(r: Reader, count: number, len: number): Set<number> {
-  const indices = new Set<number>();
+/** Edits `list` in place: removals (compacting, order kept), changes, additions. */
+function applyList<T>(world: World, list: T[], r: Reader, item: ListItem<T>): void {
+  const len = list.length;
+  const removedCount = r.count(len, "removed count");
+  // The removed indices are strictly increasing: compact while reading them.
+  let write = 0;
+  let read = 0;
   let next = 0;
-  for (let n = 0; n < count; n++) {
+  for (let n = 0; n < removedCount; n++) {
     const i = next + r.count(len, "index");
     if (i >= len) throw invalid("index", r);
-    indices.add(i);
     next = i + 1;
+    while (read < i) list[write++] = list[read++] as T;
+    item.drop(world, list[i] as T);
+    read = i + 1;
   }
-  return indices;
-}
-
-function applyList<T>(list: T[], r: Reader, item: ListItem<T>): T[] {
-  const removedCount = r.count(list.length, "removed count");
-  const removed = readGaps(r, removedCount, list.length);
-  const out = list.filter((_, i) => !removed.has(i));
-  const changed = r.count(out.length, "changed count");
-  let next = 0;
+  while (read < len) list[write++] = list[read++] as T;
+  list.length = write;
+  const changed = r.count(list.length, "changed count");
+  next = 0;
   for (let n = 0; n < changed; n++) {
-    const k = next + r.count(out.length, "index");
-    if (k >= out.length) throw invalid("index", r);
+    const k = next + r.count(list.length, "index");
+    if (k >= list.length) throw invalid("index", r);
     next = k + 1;
     const fields = r.u8();
-    out[k] = item.applyResiduals(out[k] as T, fields, r);
+    item.applyResiduals(list[k] as T, fields, r);
   }
-  const added = r.count(Math.max(MAX_LIST_LEN - out.length, 0), "added count");
-  for (let n = 0; n < added; n++) out.push(item.read(r));
-  return out;
+  const added = r.count(Math.max(MAX_LIST_LEN - list.length, 0), "added count");
+  for (let n = 0; n < added; n++) list.push(item.read(r, world));
 }
 
 function readI32(r: Reader): number {
-  const v = r.zigzag();
-  if (v < BigInt(I32[0]) || v > BigInt(I32[1])) throw invalid("coordinate", r);
-  return Number(v);
-}
-
-function readVec2(r: Reader): Vec2 {
-  const x = readI32(r);
-  const y = readI32(r);
-  return { x, y };
+  // A rounded (wide) value is far outside the range too.
+  const v = r.zigzagNumber();
+  if (v < I32_MIN || v > I32_MAX) throw invalid("coordinate", r);
+  return v;
 }
 
 function readUnsigned(r: Reader, max: number, what: string): number {
-  const v = r.varint();
-  if (v > BigInt(max)) throw invalid(what, r);
-  return Number(v);
+  const v = r.varintNumber();
+  if (v > max) throw invalid(what, r);
+  return v;
 }
 
 const bulletItem: ListItem<Bullet> = {
   applyResiduals(b, fields, r) {
     if (fields & ~63) throw invalid("bullet fields", r);
-    const out = { ...b, pos: { ...b.pos }, vel: { ...b.vel } };
-    for (let bit = 0; bit < 6; bit++) {
-      if ((fields & (1 << bit)) === 0) continue;
-      const d = r.zigzag();
-      if (bit === 0) out.pos.x = addResidual(out.pos.x, d, ...I32);
-      else if (bit === 1) out.pos.y = addResidual(out.pos.y, d, ...I32);
-      else if (bit === 2) out.vel.x = addResidual(out.vel.x, d, ...I32);
-      else if (bit === 3) out.vel.y = addResidual(out.vel.y, d, ...I32);
-      else if (bit === 4) out.ttl = addResidual(out.ttl, d, 0, U16_MAX);
-      else out.owner = addResidual(out.owner, d, 0, U8_MAX);
-    }
-    return out;
+    if (fields & 1) b.pos.x = addResidual(b.pos.x, r.zigzagNumber(), I32_MIN, I32_MAX);
+    if (fields & 2) b.pos.y = addResidual(b.pos.y, r.zigzagNumber(), I32_MIN, I32_MAX);
+    if (fields & 4) b.vel.x = addResidual(b.vel.x, r.zigzagNumber(), I32_MIN, I32_MAX);
+    if (fields & 8) b.vel.y = addResidual(b.vel.y, r.zigzagNumber(), I32_MIN, I32_MAX);
+    if (fields & 16) b.ttl = addResidual(b.ttl, r.zigzagNumber(), 0, U16_MAX);
+    if (fields & 32) b.owner = addResidual(b.owner, r.zigzagNumber(), 0, U8_MAX);
   },
-  read(r) {
+  read(r, world) {
     const id = readUnsigned(r, U32_MAX, "id");
     const owner = readUnsigned(r, U8_MAX, "owner");
-    const pos = readVec2(r);
-    const vel = readVec2(r);
+    const px = readI32(r);
+    const py = readI32(r);
+    const vx = readI32(r);
+    const vy = readI32(r);
     const ttl = readUnsigned(r, U16_MAX, "ttl");
-    return { id, owner, pos, vel, ttl };
+    const b = spareBullet(world);
+    if (b === undefined) return { id, owner, pos: { x: px, y: py }, vel: { x: vx, y: vy }, ttl };
+    b.id = id;
+    b.owner = owner;
+    b.pos.x = px;
+    b.pos.y = py;
+    b.vel.x = vx;
+    b.vel.y = vy;
+    b.ttl = ttl;
+    return b;
   },
+  drop: dropBullet,
 };
 
-const KIND_CODES: Record<PickupKind, number> = { Health: 0, Score: 1 };
 const KINDS: readonly PickupKind[] = ["Health", "Score"];
 
-function kindFromCode(code: bigint, r: Reader): PickupKind {
-  const kind = code === 0n || code === 1n ? KINDS[Number(code)] : undefined;
+/** The kind of wire code `code` (a rounded code is never 0 or 1 either). */
+function kindFromCode(code: number, r: Reader): PickupKind {
+  const kind = code === 0 || code === 1 ? KINDS[code] : undefined;
   if (kind === undefined) throw invalid("pickup kind", r);
   return kind;
 }
@@ -293,16 +340,16 @@ function kindFromCode(code: bigint, r: Reader): PickupKind {
 const pickupItem: ListItem<Pickup> = {
   applyResiduals(p, fields, r) {
     if (fields & ~7) throw invalid("pickup fields", r);
-    const out = { ...p, pos: { ...p.pos } };
-    if (fields & 1) out.pos.x = addResidual(out.pos.x, r.zigzag(), ...I32);
-    if (fields & 2) out.pos.y = addResidual(out.pos.y, r.zigzag(), ...I32);
-    if (fields & 4) out.kind = kindFromCode(BigInt(KIND_CODES[out.kind]) + r.zigzag(), r);
-    return out;
+    if (fields & 1) p.pos.x = addResidual(p.pos.x, r.zigzagNumber(), I32_MIN, I32_MAX);
+    if (fields & 2) p.pos.y = addResidual(p.pos.y, r.zigzagNumber(), I32_MIN, I32_MAX);
+    if (fields & 4) p.kind = kindFromCode((p.kind === "Health" ? 0 : 1) + r.zigzagNumber(), r);
   },
   read(r) {
     const id = readUnsigned(r, U32_MAX, "id");
-    const kind = kindFromCode(BigInt(r.u8()), r);
-    const pos = readVec2(r);
-    return { id, kind, pos };
+    const kind = kindFromCode(r.u8(), r);
+    const x = readI32(r);
+    const y = readI32(r);
+    return { id, kind, pos: { x, y } };
   },
+  drop() {},
 };

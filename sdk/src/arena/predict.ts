@@ -12,12 +12,16 @@
 //
 // The client is expected to send one input per tick (intents persist on the server
 // until the next input, so one per tick is also what keeps prediction exact).
+//
+// A frame allocates nothing here once the buffers are full: the prediction and the
+// buffered frames are worlds the predictor owns, copied into (copyWorldInto) rather than
+// cloned, the oldest buffered world being reused for the newest frame.
 
 import { type Vec2, toUnits } from "./fixed.js";
 import { type Intent, quantiseTurn } from "./input.js";
 import { advance } from "./kinematics.js";
 import type { ArenaView } from "./view.js";
-import { type Ship, type World, cloneWorld, slotOf } from "./world.js";
+import { type Ship, type World, cloneWorld, copyWorldInto, ownWorld, slotOf } from "./world.js";
 
 /** An error larger than this (units) is a discontinuity: snap instead of gliding. */
 export const SNAP_DISTANCE = 200;
@@ -28,17 +32,25 @@ const HISTORY = 8;
 
 /** Prediction state for one player. */
 export class Predictor {
-  private readonly pendingInputs: { seq: number; intent: Intent }[] = [];
+  /** The unacknowledged inputs, oldest first: sequence numbers and intents side by side. */
+  private readonly pendingSeqs: number[] = [];
+  private readonly pendingIntents: Intent[] = [];
+  /** The predicted world, when there is one; always `predictedStore` then. */
   private predicted: World | undefined;
+  private predictedStore: World | undefined;
   private display: { pos: [number, number]; vel: [number, number] } | undefined;
-  private history: World[] = [];
+  /** The buffered authoritative frames, oldest first (worlds of this predictor's own). */
+  private readonly history: World[] = [];
+  /** Worlds of this predictor's own not in use, to copy frames into. */
+  private readonly spare: World[] = [];
 
   /** `me`: the player's id (lowercase hyphenated UUID). */
   constructor(readonly me: string) {}
 
   /** An input was sent: the prediction moves one tick with it at once. */
   onInput(seq: number, intent: Intent): void {
-    this.pendingInputs.push({ seq, intent });
+    this.pendingSeqs.push(seq);
+    this.pendingIntents.push(intent);
     if (this.predicted !== undefined) stepWith(this.predicted, this.me, intent);
   }
 
@@ -46,38 +58,52 @@ export class Predictor {
    * what it acknowledged and replay the rest on top of it. */
   onServer(view: ArenaView, ack: number | null): void {
     if (ack !== null) {
-      while (this.pendingInputs.length > 0 && (this.pendingInputs[0] as { seq: number }).seq <= ack) this.pendingInputs.shift();
+      while (this.pendingSeqs.length > 0 && (this.pendingSeqs[0] as number) <= ack) {
+        this.pendingSeqs.shift();
+        this.pendingIntents.shift();
+      }
     }
-    const world = cloneWorld(view.world);
-    for (const { intent } of this.pendingInputs) stepWith(world, this.me, intent);
+    let world = this.predictedStore;
+    if (world === undefined) world = this.predictedStore = ownWorld(cloneWorld(view.world));
+    else copyWorldInto(world, view.world);
+    for (let i = 0; i < this.pendingIntents.length; i++) stepWith(world, this.me, this.pendingIntents[i] as Intent);
     this.predicted = world;
     // A frame at or before the newest one starts a new timeline (a fail-over rolled the
     // room back): the buffered frames no longer lead to it.
     const newest = this.history[this.history.length - 1];
-    if (newest !== undefined && newest.tick >= view.tick) this.history = [];
-    this.history.push(cloneWorld(view.world));
-    while (this.history.length > HISTORY) this.history.shift();
+    if (newest !== undefined && newest.tick >= view.tick) this.clearHistory();
+    let frame = this.history.length >= HISTORY ? this.history.shift() : this.spare.pop();
+    if (frame === undefined) frame = ownWorld(cloneWorld(view.world));
+    else copyWorldInto(frame, view.world);
+    this.history.push(frame);
   }
 
   /** Forget everything (a new room). */
   reset(): void {
-    this.pendingInputs.length = 0;
+    this.pendingSeqs.length = 0;
+    this.pendingIntents.length = 0;
     this.predicted = undefined;
     this.display = undefined;
-    this.history = [];
+    this.clearHistory();
+  }
+
+  private clearHistory(): void {
+    while (this.history.length > 0) this.spare.push(this.history.pop() as World);
   }
 
   /** Inputs not yet acknowledged (replayed on every frame). */
   get pending(): number {
-    return this.pendingInputs.length;
+    return this.pendingSeqs.length;
   }
 
-  /** The predicted world (the newest frame with the unacknowledged inputs replayed). */
+  /** The predicted world (the newest frame with the unacknowledged inputs replayed; the
+   * predictor's own, changed in place by the next input or frame). */
   get predictedWorld(): Readonly<World> | undefined {
     return this.predicted;
   }
 
-  /** The newest authoritative frame received. */
+  /** The newest authoritative frame received (a copy of the predictor's own, reused for a
+   * later frame once it leaves the buffer). */
   get newest(): Readonly<World> | undefined {
     return this.history[this.history.length - 1];
   }
@@ -152,7 +178,14 @@ export class Predictor {
     const at = newest.tick - delayTicks;
     const after = this.history.find((w) => w.tick >= at);
     if (after === undefined) return undefined;
-    const before = [...this.history].reverse().find((w) => w.tick <= at) ?? after;
+    let before = after;
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const w = this.history[i] as World;
+      if (w.tick <= at) {
+        before = w;
+        break;
+      }
+    }
     const span = after.tick - before.tick;
     return { before, after, t: span === 0 ? 0 : (at - before.tick) / span };
   }

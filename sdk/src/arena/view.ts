@@ -1,31 +1,59 @@
 // ArenaView (arena/src/wire/view.rs): what a client knows of a room, built from a
 // keyframe and kept current with deltas; ShipView puts one ship in drawing units.
 
-import { applyDelta } from "./delta.js";
+import { applyDeltaInPlace } from "./delta.js";
 import { angleToRadians, toUnits } from "./fixed.js";
 import { decodeKeyframe } from "./keyframe.js";
-import type { BlackHole, Bullet, Phase, Physics, Pickup, Ship, World } from "./world.js";
+import { type BlackHole, type Bullet, type Phase, type Physics, type Pickup, type Ship, type World, cloneWorld, copyWorldInto, ownWorld } from "./world.js";
 
-/** A client's copy of the room. */
+/**
+ * A client's copy of the room.
+ *
+ * A delta is applied to a second world (a copy of the current one, made in the objects of
+ * the world two deltas back) and the two are swapped: a refused delta leaves the view as it
+ * was, and a frame allocates nothing but what the delta adds. So the world objects the view
+ * hands out (`world`, `bullets`, `ShipView.ship`, ...) are the view's own, valid until the
+ * next `applyDelta`: copy them (`cloneWorld`) to keep them longer.
+ */
 export class ArenaView {
-  private constructor(private current: World) {}
+  /** Where the next delta is applied (undefined until one is, or while it is not ours). */
+  private scratch: World | undefined;
+
+  private constructor(
+    private current: World,
+    /** Whether `current` may be reused as the scratch world (not the caller's, from `fromWorld`). */
+    private ownsCurrent: boolean,
+  ) {}
 
   /** The view a keyframe describes; throws `DecodeError` on bad bytes. */
   static fromKeyframe(bytes: Uint8Array): ArenaView {
-    return new ArenaView(decodeKeyframe(bytes));
+    return new ArenaView(ownWorld(decodeKeyframe(bytes)), true);
   }
 
-  /** The view of a world the caller already has (no decoding, no copy). */
+  /** The view of a world the caller already has (no decoding, no copy; deltas never change it). */
   static fromWorld(world: World): ArenaView {
-    return new ArenaView(world);
+    return new ArenaView(world, false);
   }
 
   /** Applies the delta of the next tick. Throws `DecodeError` and leaves the view unchanged on bad bytes (ask for a keyframe). */
   applyDelta(bytes: Uint8Array): void {
-    this.current = applyDelta(this.current, bytes);
+    let next = this.scratch;
+    if (next === undefined) next = ownWorld(cloneWorld(this.current));
+    else copyWorldInto(next, this.current);
+    try {
+      applyDeltaInPlace(next, bytes);
+    } catch (e) {
+      // `next` is half-changed (a list may even hold a body twice, mid-compaction): drop it,
+      // the next delta starts from a fresh copy. The view is unchanged.
+      this.scratch = undefined;
+      throw e;
+    }
+    this.scratch = this.ownsCurrent ? this.current : undefined;
+    this.current = next;
+    this.ownsCurrent = true;
   }
 
-  /** The raw quantised state (do not modify it). */
+  /** The raw quantised state (do not modify it; the view's own until the next delta). */
   get world(): Readonly<World> {
     return this.current;
   }
@@ -65,9 +93,11 @@ export class ArenaView {
   /** Seated ships, by slot. */
   ships(): ShipView[] {
     const out: ShipView[] = [];
-    this.current.ships.forEach((ship, slot) => {
-      if (ship !== null) out.push(new ShipView(slot, ship, this.current));
-    });
+    const ships = this.current.ships;
+    for (let slot = 0; slot < ships.length; slot++) {
+      const ship = ships[slot];
+      if (ship !== null && ship !== undefined) out.push(new ShipView(slot, ship, this.current));
+    }
     return out;
   }
 

@@ -130,8 +130,12 @@ export function seatedShip(player: string, name: string, colour: number): Ship {
 
 /** The slot of `player`'s ship. */
 export function slotOf(world: World, player: string): number | undefined {
-  const slot = world.ships.findIndex((s) => s !== null && s.player === player);
-  return slot < 0 ? undefined : slot;
+  const ships = world.ships;
+  for (let slot = 0; slot < ships.length; slot++) {
+    const s = ships[slot];
+    if (s !== null && s !== undefined && s.player === player) return slot;
+  }
+  return undefined;
 }
 
 function cloneVec(v: Vec2): Vec2 {
@@ -139,59 +143,284 @@ function cloneVec(v: Vec2): Vec2 {
 }
 
 export function cloneShip(s: Ship): Ship {
-  return { ...s, pos: cloneVec(s.pos), vel: cloneVec(s.vel) };
+  // Literals in the order of the keyframe decoder's (and seatedShip's): one object shape
+  // for every ship, as for every other body below (a spread copy gets a shape of its own,
+  // and code that sees several deoptimizes more).
+  return {
+    player: s.player,
+    name: s.name,
+    colour: s.colour,
+    turn: s.turn,
+    thrust: s.thrust,
+    fire: s.fire,
+    pos: cloneVec(s.pos),
+    vel: cloneVec(s.vel),
+    angle: s.angle,
+    thrustCooldown: s.thrustCooldown,
+    fireCooldown: s.fireCooldown,
+    health: s.health,
+    score: s.score,
+    kills: s.kills,
+    alive: s.alive,
+    connected: s.connected,
+  };
+}
+
+function clonePhysics(p: Physics): Physics {
+  return {
+    tickHz: p.tickHz,
+    width: p.width,
+    height: p.height,
+    shipRadius: p.shipRadius,
+    shipMaxSpeed: p.shipMaxSpeed,
+    thrustImpulse: p.thrustImpulse,
+    dragQ10: p.dragQ10,
+    turnStep: p.turnStep,
+    thrustCooldown: p.thrustCooldown,
+    fireCooldown: p.fireCooldown,
+    bulletSpeed: p.bulletSpeed,
+    bulletMaxSpeed: p.bulletMaxSpeed,
+    bulletLifetime: p.bulletLifetime,
+    bulletRadius: p.bulletRadius,
+    maxHealth: p.maxHealth,
+    gravity: p.gravity,
+    gravityMinDistance: p.gravityMinDistance,
+    gravityMaxAccel: p.gravityMaxAccel,
+    pickupRadius: p.pickupRadius,
+  };
 }
 
 /** A deep copy. */
 export function cloneWorld(w: World): World {
   return {
-    physics: { ...w.physics },
+    physics: clonePhysics(w.physics),
     tick: w.tick,
     phase: w.phase,
     phaseTicksLeft: w.phaseTicksLeft,
     ships: w.ships.map((s) => (s === null ? null : cloneShip(s))),
-    bullets: w.bullets.map((b) => ({ ...b, pos: cloneVec(b.pos), vel: cloneVec(b.vel) })),
-    pickups: w.pickups.map((p) => ({ ...p, pos: cloneVec(p.pos) })),
+    bullets: w.bullets.map((b) => ({ id: b.id, owner: b.owner, pos: cloneVec(b.pos), vel: cloneVec(b.vel), ttl: b.ttl })),
+    pickups: w.pickups.map((p) => ({ id: p.id, kind: p.kind, pos: cloneVec(p.pos) })),
     blackHoles: w.blackHoles.map((h) => ({ pos: cloneVec(h.pos), coreRadius: h.coreRadius })),
     nextBulletId: w.nextBulletId,
   };
 }
 
-const utf8 = new TextEncoder();
+// Bullets come and go on most frames, in every world a client keeps (the view's two, the
+// prediction, the interpolation buffer). A world the SDK owns (`ownWorld`) keeps the
+// bullets it drops (advance, a delta, a copy of a world with fewer) and reuses them for
+// those it gains, so that this churn allocates nothing. Only for worlds no one else holds
+// a bullet of: a dropped bullet is changed when reused.
+const spareBullets = new WeakMap<World, Bullet[]>();
 
+/** Marks `world` as the SDK's own (see above); returns it. */
+export function ownWorld(world: World): World {
+  if (!spareBullets.has(world)) spareBullets.set(world, []);
+  return world;
+}
+
+/** A bullet `world` dropped, to reuse (only for an owned world). */
+export function spareBullet(world: World): Bullet | undefined {
+  return spareBullets.get(world)?.pop();
+}
+
+/** `world` dropped `bullet`: keep it for reuse if the world is owned. */
+export function dropBullet(world: World, bullet: Bullet): void {
+  spareBullets.get(world)?.push(bullet);
+}
+
+/**
+ * Makes `dst` a deep copy of `src`, reusing the objects and arrays `dst` already has (no
+ * allocation once `dst` has as many bodies as `src`). `dst` must own its objects: no
+ * object of `dst` may be shared with `src` or any other world.
+ */
+export function copyWorldInto(dst: World, src: Readonly<World>): void {
+  if (dst === src) return;
+  copyPhysicsInto(dst.physics, src.physics);
+  dst.tick = src.tick;
+  dst.phase = src.phase;
+  dst.phaseTicksLeft = src.phaseTicksLeft;
+  dst.nextBulletId = src.nextBulletId;
+  const ships = dst.ships;
+  ships.length = src.ships.length;
+  for (let i = 0; i < ships.length; i++) {
+    const from = src.ships[i] ?? null;
+    const to = ships[i];
+    if (from === null) ships[i] = null;
+    else if (to === null || to === undefined) ships[i] = cloneShip(from);
+    else copyShipInto(to, from);
+  }
+  const bullets = dst.bullets;
+  for (let i = src.bullets.length; i < bullets.length; i++) dropBullet(dst, bullets[i] as Bullet);
+  bullets.length = src.bullets.length;
+  for (let i = 0; i < bullets.length; i++) {
+    const from = src.bullets[i] as Bullet;
+    const to = bullets[i] ?? spareBullet(dst);
+    if (to === undefined) {
+      bullets[i] = { id: from.id, owner: from.owner, pos: cloneVec(from.pos), vel: cloneVec(from.vel), ttl: from.ttl };
+    } else {
+      bullets[i] = to;
+      to.id = from.id;
+      to.owner = from.owner;
+      to.pos.x = from.pos.x;
+      to.pos.y = from.pos.y;
+      to.vel.x = from.vel.x;
+      to.vel.y = from.vel.y;
+      to.ttl = from.ttl;
+    }
+  }
+  const pickups = dst.pickups;
+  pickups.length = src.pickups.length;
+  for (let i = 0; i < pickups.length; i++) {
+    const from = src.pickups[i] as Pickup;
+    const to = pickups[i];
+    if (to === undefined) {
+      pickups[i] = { id: from.id, kind: from.kind, pos: cloneVec(from.pos) };
+    } else {
+      to.id = from.id;
+      to.kind = from.kind;
+      to.pos.x = from.pos.x;
+      to.pos.y = from.pos.y;
+    }
+  }
+  const holes = dst.blackHoles;
+  holes.length = src.blackHoles.length;
+  for (let i = 0; i < holes.length; i++) {
+    const from = src.blackHoles[i] as BlackHole;
+    const to = holes[i];
+    if (to === undefined) {
+      holes[i] = { pos: cloneVec(from.pos), coreRadius: from.coreRadius };
+    } else {
+      to.pos.x = from.pos.x;
+      to.pos.y = from.pos.y;
+      to.coreRadius = from.coreRadius;
+    }
+  }
+}
+
+/** Field by field, and only the fields that differ (they almost never do): Object.assign
+ * allocated a HeapNumber for `gravity` on every copy. */
+function copyPhysicsInto(to: Physics, from: Readonly<Physics>): void {
+  if (to.tickHz !== from.tickHz) to.tickHz = from.tickHz;
+  if (to.width !== from.width) to.width = from.width;
+  if (to.height !== from.height) to.height = from.height;
+  if (to.shipRadius !== from.shipRadius) to.shipRadius = from.shipRadius;
+  if (to.shipMaxSpeed !== from.shipMaxSpeed) to.shipMaxSpeed = from.shipMaxSpeed;
+  if (to.thrustImpulse !== from.thrustImpulse) to.thrustImpulse = from.thrustImpulse;
+  if (to.dragQ10 !== from.dragQ10) to.dragQ10 = from.dragQ10;
+  if (to.turnStep !== from.turnStep) to.turnStep = from.turnStep;
+  if (to.thrustCooldown !== from.thrustCooldown) to.thrustCooldown = from.thrustCooldown;
+  if (to.fireCooldown !== from.fireCooldown) to.fireCooldown = from.fireCooldown;
+  if (to.bulletSpeed !== from.bulletSpeed) to.bulletSpeed = from.bulletSpeed;
+  if (to.bulletMaxSpeed !== from.bulletMaxSpeed) to.bulletMaxSpeed = from.bulletMaxSpeed;
+  if (to.bulletLifetime !== from.bulletLifetime) to.bulletLifetime = from.bulletLifetime;
+  if (to.bulletRadius !== from.bulletRadius) to.bulletRadius = from.bulletRadius;
+  if (to.maxHealth !== from.maxHealth) to.maxHealth = from.maxHealth;
+  if (to.gravity !== from.gravity) to.gravity = from.gravity;
+  if (to.gravityMinDistance !== from.gravityMinDistance) to.gravityMinDistance = from.gravityMinDistance;
+  if (to.gravityMaxAccel !== from.gravityMaxAccel) to.gravityMaxAccel = from.gravityMaxAccel;
+  if (to.pickupRadius !== from.pickupRadius) to.pickupRadius = from.pickupRadius;
+}
+
+function copyShipInto(to: Ship, from: Readonly<Ship>): void {
+  to.player = from.player;
+  to.name = from.name;
+  to.colour = from.colour;
+  to.turn = from.turn;
+  to.thrust = from.thrust;
+  to.fire = from.fire;
+  to.pos.x = from.pos.x;
+  to.pos.y = from.pos.y;
+  to.vel.x = from.vel.x;
+  to.vel.y = from.vel.y;
+  to.angle = from.angle;
+  to.thrustCooldown = from.thrustCooldown;
+  to.fireCooldown = from.fireCooldown;
+  to.health = from.health;
+  to.score = from.score;
+  to.kills = from.kills;
+  to.alive = from.alive;
+  to.connected = from.connected;
+}
+
+/** The length of `s` in UTF-8 (as `TextEncoder` encodes it: a lone surrogate is U+FFFD, 3 bytes). */
 function utf8Length(s: string): number {
-  return utf8.encode(s).length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i += 1;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+function outOfBounds(what: string): DecodeError {
+  return new DecodeError("OutOfRange", `state out of bounds: ${what}`);
+}
+
+function within(v: number, lo: number, hi: number): boolean {
+  return v >= lo && v <= hi;
+}
+
+function small(v: number): boolean {
+  return within(v, 0, MAX_SPEED_COMPONENT);
+}
+
+function inside(v: Vec2, p: Physics): boolean {
+  return within(v.x, 0, p.width) && within(v.y, 0, p.height);
+}
+
+function speed(v: Vec2): boolean {
+  return Math.abs(v.x) <= MAX_SPEED_COMPONENT && Math.abs(v.y) <= MAX_SPEED_COMPONENT;
 }
 
 /** `World::validate`: throws `DecodeError` kind "OutOfRange" when a bound is broken. */
 export function validateWorld(w: World): void {
+  // Runs on every delta: no closures, arrays or encoded names (allocation-free).
   const p = w.physics;
-  const check = (ok: boolean, what: string): void => {
-    if (!ok) throw new DecodeError("OutOfRange", `state out of bounds: ${what}`);
-  };
-  const within = (v: number, lo: number, hi: number): boolean => v >= lo && v <= hi;
-  const small = (v: number): boolean => within(v, 0, MAX_SPEED_COMPONENT);
-  check(p.tickHz > 0, "tick rate");
-  check(within(p.width, 1, MAX_COORD) && within(p.height, 1, MAX_COORD), "arena size");
-  for (const v of [p.shipRadius, p.shipMaxSpeed, p.thrustImpulse, p.bulletSpeed, p.bulletMaxSpeed, p.bulletRadius, p.gravityMaxAccel, p.pickupRadius]) {
-    check(small(v), "physics constant");
+  if (!(p.tickHz > 0)) throw outOfBounds("tick rate");
+  if (!(within(p.width, 1, MAX_COORD) && within(p.height, 1, MAX_COORD))) throw outOfBounds("arena size");
+  if (
+    !small(p.shipRadius) ||
+    !small(p.shipMaxSpeed) ||
+    !small(p.thrustImpulse) ||
+    !small(p.bulletSpeed) ||
+    !small(p.bulletMaxSpeed) ||
+    !small(p.bulletRadius) ||
+    !small(p.gravityMaxAccel) ||
+    !small(p.pickupRadius)
+  ) {
+    throw outOfBounds("physics constant");
   }
-  check(within(p.dragQ10, 0, 1024) && within(p.turnStep, 0, 1024), "drag or turn");
-  check(within(p.gravity, 0, 2 ** 52), "gravity");
-  check(within(p.gravityMinDistance, 1, MAX_COORD), "gravity clamp");
-  check(w.ships.length <= MAX_SLOTS, "seats");
-  check(w.bullets.length <= MAX_BULLETS, "bullets");
-  check(w.pickups.length <= MAX_PICKUPS, "pickups");
-  check(w.blackHoles.length <= MAX_BLACK_HOLES, "black holes");
-  const inside = (v: Vec2): boolean => within(v.x, 0, p.width) && within(v.y, 0, p.height);
-  const speed = (v: Vec2): boolean => Math.abs(v.x) <= MAX_SPEED_COMPONENT && Math.abs(v.y) <= MAX_SPEED_COMPONENT;
-  for (const ship of w.ships) {
-    if (ship === null) continue;
-    check(inside(ship.pos) && speed(ship.vel), "ship");
-    check(ship.health <= p.maxHealth, "ship health");
-    check(utf8Length(ship.name) <= MAX_NAME_BYTES && ship.colour <= 0xffffff, "ship identity");
+  if (!(within(p.dragQ10, 0, 1024) && within(p.turnStep, 0, 1024))) throw outOfBounds("drag or turn");
+  if (!within(p.gravity, 0, 2 ** 52)) throw outOfBounds("gravity");
+  if (!within(p.gravityMinDistance, 1, MAX_COORD)) throw outOfBounds("gravity clamp");
+  if (!(w.ships.length <= MAX_SLOTS)) throw outOfBounds("seats");
+  if (!(w.bullets.length <= MAX_BULLETS)) throw outOfBounds("bullets");
+  if (!(w.pickups.length <= MAX_PICKUPS)) throw outOfBounds("pickups");
+  if (!(w.blackHoles.length <= MAX_BLACK_HOLES)) throw outOfBounds("black holes");
+  for (let i = 0; i < w.ships.length; i++) {
+    const ship = w.ships[i];
+    if (ship === null || ship === undefined) continue;
+    if (!(inside(ship.pos, p) && speed(ship.vel))) throw outOfBounds("ship");
+    if (!(ship.health <= p.maxHealth)) throw outOfBounds("ship health");
+    if (!(utf8Length(ship.name) <= MAX_NAME_BYTES && ship.colour <= 0xffffff)) throw outOfBounds("ship identity");
   }
-  for (const b of w.bullets) check(inside(b.pos) && speed(b.vel), "bullet");
-  for (const pk of w.pickups) check(inside(pk.pos), "pickup");
-  for (const h of w.blackHoles) check(inside(h.pos) && small(h.coreRadius), "black hole");
+  for (let i = 0; i < w.bullets.length; i++) {
+    const b = w.bullets[i] as Bullet;
+    if (!(inside(b.pos, p) && speed(b.vel))) throw outOfBounds("bullet");
+  }
+  for (let i = 0; i < w.pickups.length; i++) {
+    if (!inside((w.pickups[i] as Pickup).pos, p)) throw outOfBounds("pickup");
+  }
+  for (let i = 0; i < w.blackHoles.length; i++) {
+    const h = w.blackHoles[i] as BlackHole;
+    if (!(inside(h.pos, p) && small(h.coreRadius))) throw outOfBounds("black hole");
+  }
 }
