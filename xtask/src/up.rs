@@ -236,34 +236,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     }
 
     println!("Stopping…");
-    let mut bots_ok = true;
-    if let Some(b) = bots.as_mut() {
-        bots_ok = match args.duration_secs {
-            Some(_) => b.wait(Duration::from_secs(15)).is_some_and(|s| s.success()),
-            None => {
-                b.stop(Duration::from_secs(5));
-                true
-            }
-        };
-        if !bots_ok {
-            b.stop(Duration::from_secs(1));
-        }
-        print!("{}", std::fs::read_to_string(&b.log).unwrap_or_default());
-    }
-    if let Some(f) = fillers.as_mut() {
-        let ok = match args.duration_secs {
-            Some(_) => f.wait(Duration::from_secs(15)).is_some_and(|s| s.success()),
-            None => {
-                f.stop(Duration::from_secs(5));
-                true
-            }
-        };
-        if !ok {
-            f.stop(Duration::from_secs(1));
-            println!("{}", std::fs::read_to_string(&f.log).unwrap_or_default());
-        }
-        bots_ok &= ok;
-    }
+    let timed = args.duration_secs.is_some();
+    let players_ok = bots.as_mut().is_none_or(|b| finish_bots(b, timed, true));
+    let fillers_ok = fillers.as_mut().is_none_or(|f| finish_bots(f, timed, false));
+    let bots_ok = players_ok && fillers_ok;
     let mut clean = true;
     // Gateways first (they tell clients to go), then workers (they hand rooms back).
     for p in servers.iter_mut().rev() {
@@ -281,4 +257,22 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         bail!("not every process stopped cleanly; see {}", logs.display());
     }
     Ok(())
+}
+
+/// Lets bots with a time limit finish (bots that run until Ctrl-C are stopped), prints their
+/// log (always, or only when they did not finish cleanly), and says whether they did.
+fn finish_bots(bots: &mut Proc, timed: bool, always_log: bool) -> bool {
+    let ok = if timed {
+        bots.wait(Duration::from_secs(15)).is_some_and(|s| s.success())
+    } else {
+        bots.stop(Duration::from_secs(5));
+        true
+    };
+    if !ok {
+        bots.stop(Duration::from_secs(1));
+    }
+    if always_log || !ok {
+        print!("{}", std::fs::read_to_string(&bots.log).unwrap_or_default());
+    }
+    ok
 }
