@@ -1,24 +1,22 @@
 // Byte-level primitives of the arena's deltas (arena/src/wire/codec.rs): LEB128 varints
 // (u64, as bigint), zigzag for signed values, and a bounds-checked reader whose every
-// failure is a `DecodeError`. The reader's `u8`, `take`, `offset` and `end` (Rust's
-// `finish`) are those of the SDK's postcard reader (`../protocol/reader.ts`), same errors;
-// its varints are the codec's own, which unlike postcard's drop the bits beyond 64 of a
-// tenth byte. One reader is reused for every delta (`reset`): a delta allocates no reader.
+// failure is a `DecodeError`. The reader extends the SDK's postcard reader
+// (`../protocol/reader.ts`), whose `u8`, `take`, `offset` and `end` (Rust's `finish`) it
+// uses as they are; its varints are the codec's own, which unlike postcard's drop the bits
+// beyond 64 of a tenth byte. One reader is reused for every delta (`reset`): a delta allocates no reader.
 //
 // Rust error -> DecodeError kind: Truncated -> "Truncated", VarintOverflow -> "BadVarint",
 // TrailingBytes -> "TrailingBytes", Invalid(what) -> "Invalid", OutOfBounds -> "OutOfRange".
 
 import { DecodeError } from "../errors.js";
+import { Reader as PostcardReader } from "../protocol/reader.js";
 
 const MASK64 = (1n << 64n) - 1n;
 const EMPTY = new Uint8Array(0);
 
-export class Reader {
-  private bytes: Uint8Array;
-  private pos = 0;
-
+export class Reader extends PostcardReader {
   constructor(bytes: Uint8Array = EMPTY) {
-    this.bytes = bytes;
+    super(bytes);
   }
 
   /** Starts reading `bytes` from their first byte; returns this reader. */
@@ -27,36 +25,6 @@ export class Reader {
     this.pos = 0;
     this.wide = undefined;
     return this;
-  }
-
-  /** Bytes read so far. */
-  get offset(): number {
-    return this.pos;
-  }
-
-  /** One raw byte. */
-  u8(): number {
-    const b = this.bytes[this.pos];
-    if (b === undefined) throw new DecodeError("Truncated", "the message ends too early", this.pos);
-    this.pos += 1;
-    return b;
-  }
-
-  /** The next `n` bytes, as they are (a view of the input). */
-  take(n: number): Uint8Array {
-    if (n > this.bytes.length - this.pos) {
-      throw new DecodeError("Truncated", `${n} bytes wanted with ${this.bytes.length - this.pos} left`, this.pos);
-    }
-    const out = this.bytes.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  /** The message must end here. */
-  end(): void {
-    if (this.pos !== this.bytes.length) {
-      throw new DecodeError("TrailingBytes", `${this.bytes.length - this.pos} bytes after the message`, this.pos);
-    }
   }
 
   /**

@@ -24,8 +24,9 @@ export function uuidString(bytes: Uint8Array): string {
 }
 
 export class Reader {
-  private readonly bytes: Uint8Array;
-  private pos = 0;
+  // Protected for the arena's delta reader (`../arena/codec.ts`), which reuses one reader.
+  protected bytes: Uint8Array;
+  protected pos = 0;
 
   constructor(bytes: Uint8Array | ArrayBuffer) {
     this.bytes = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
