@@ -36,8 +36,8 @@ import {
   type World,
   cloneWorld,
   dropBullet,
+  makeBullet,
   seatedShip,
-  spareBullet,
   validateWorld,
 } from "./world.js";
 
@@ -314,16 +314,7 @@ const bulletItem: ListItem<Bullet> = {
     const vx = readI32(r);
     const vy = readI32(r);
     const ttl = readUnsigned(r, U16_MAX, "ttl");
-    const b = spareBullet(world);
-    if (b === undefined) return { id, owner, pos: { x: px, y: py }, vel: { x: vx, y: vy }, ttl };
-    b.id = id;
-    b.owner = owner;
-    b.pos.x = px;
-    b.pos.y = py;
-    b.vel.x = vx;
-    b.vel.y = vy;
-    b.ttl = ttl;
-    return b;
+    return makeBullet(world, id, owner, px, py, vx, vy, ttl);
   },
   drop: dropBullet,
 };

@@ -10,7 +10,7 @@
 // written out on components.
 
 import { type Vec2, cosQ14, isqrt, sinQ14, tdiv, TRIG_ONE } from "./fixed.js";
-import { type BlackHole, type Bullet, type Physics, type Ship, type World, dropBullet, spareBullet } from "./world.js";
+import { type BlackHole, type Bullet, type Physics, type Ship, type World, dropBullet, makeBullet } from "./world.js";
 
 /** Advances the motion of `world` by one tick, in place (`World::advance`). */
 export function advance(world: World): void {
@@ -178,16 +178,7 @@ function spawnBullet(world: World, ship: Ship, owner: number, id: number, physic
   );
   const x = Math.min(Math.max(atX, 0), physics.width);
   const y = Math.min(Math.max(atY, 0), physics.height);
-  const b = spareBullet(world);
-  if (b === undefined) return { id, owner, pos: { x, y }, vel: { x: outX, y: outY }, ttl: physics.bulletLifetime };
-  b.id = id;
-  b.owner = owner;
-  b.pos.x = x;
-  b.pos.y = y;
-  b.vel.x = outX;
-  b.vel.y = outY;
-  b.ttl = physics.bulletLifetime;
-  return b;
+  return makeBullet(world, id, owner, x, y, outX, outY, physics.bulletLifetime);
 }
 
 /** Whether `pos` is inside a black hole's core. */

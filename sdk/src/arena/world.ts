@@ -223,6 +223,26 @@ export function spareBullet(world: World): Bullet | undefined {
   return spareBullets.get(world)?.pop();
 }
 
+/** A bullet with these fields: one `world` dropped (see above) if it has one, else a new one
+ * (always in the same literal order: one object shape for every bullet). */
+export function makeBullet(world: World, id: number, owner: number, px: number, py: number, vx: number, vy: number, ttl: number): Bullet {
+  const b = spareBullet(world);
+  if (b === undefined) return { id, owner, pos: { x: px, y: py }, vel: { x: vx, y: vy }, ttl };
+  return setBullet(b, id, owner, px, py, vx, vy, ttl);
+}
+
+/** Sets every field of `b` in place; returns it. */
+function setBullet(b: Bullet, id: number, owner: number, px: number, py: number, vx: number, vy: number, ttl: number): Bullet {
+  b.id = id;
+  b.owner = owner;
+  b.pos.x = px;
+  b.pos.y = py;
+  b.vel.x = vx;
+  b.vel.y = vy;
+  b.ttl = ttl;
+  return b;
+}
+
 /** `world` dropped `bullet`: keep it for reuse if the world is owned. */
 export function dropBullet(world: World, bullet: Bullet): void {
   spareBullets.get(world)?.push(bullet);
@@ -253,20 +273,12 @@ export function copyWorldInto(dst: World, src: Readonly<World>): void {
   for (let i = src.bullets.length; i < bullets.length; i++) dropBullet(dst, bullets[i] as Bullet);
   bullets.length = src.bullets.length;
   for (let i = 0; i < bullets.length; i++) {
-    const from = src.bullets[i] as Bullet;
-    const to = bullets[i] ?? spareBullet(dst);
-    if (to === undefined) {
-      bullets[i] = { id: from.id, owner: from.owner, pos: cloneVec(from.pos), vel: cloneVec(from.vel), ttl: from.ttl };
-    } else {
-      bullets[i] = to;
-      to.id = from.id;
-      to.owner = from.owner;
-      to.pos.x = from.pos.x;
-      to.pos.y = from.pos.y;
-      to.vel.x = from.vel.x;
-      to.vel.y = from.vel.y;
-      to.ttl = from.ttl;
-    }
+    const { id, owner, pos, vel, ttl } = src.bullets[i] as Bullet;
+    const to = bullets[i];
+    bullets[i] =
+      to === undefined
+        ? makeBullet(dst, id, owner, pos.x, pos.y, vel.x, vel.y, ttl)
+        : setBullet(to, id, owner, pos.x, pos.y, vel.x, vel.y, ttl);
   }
   const pickups = dst.pickups;
   pickups.length = src.pickups.length;
