@@ -142,6 +142,12 @@ function cloneVec(v: Vec2): Vec2 {
   return { x: v.x, y: v.y };
 }
 
+/** `cloneVec` into a vector `to` that exists (no allocation). */
+function copyVecInto(to: Vec2, from: Readonly<Vec2>): void {
+  to.x = from.x;
+  to.y = from.y;
+}
+
 export function cloneShip(s: Ship): Ship {
   // Literals in the order of the keyframe decoder's (and seatedShip's): one object shape
   // for every ship, as for every other body below (a spread copy gets a shape of its own,
@@ -290,8 +296,7 @@ export function copyWorldInto(dst: World, src: Readonly<World>): void {
     } else {
       to.id = from.id;
       to.kind = from.kind;
-      to.pos.x = from.pos.x;
-      to.pos.y = from.pos.y;
+      copyVecInto(to.pos, from.pos);
     }
   }
   const holes = dst.blackHoles;
@@ -302,8 +307,7 @@ export function copyWorldInto(dst: World, src: Readonly<World>): void {
     if (to === undefined) {
       holes[i] = { pos: cloneVec(from.pos), coreRadius: from.coreRadius };
     } else {
-      to.pos.x = from.pos.x;
-      to.pos.y = from.pos.y;
+      copyVecInto(to.pos, from.pos);
       to.coreRadius = from.coreRadius;
     }
   }
@@ -340,10 +344,8 @@ function copyShipInto(to: Ship, from: Readonly<Ship>): void {
   to.turn = from.turn;
   to.thrust = from.thrust;
   to.fire = from.fire;
-  to.pos.x = from.pos.x;
-  to.pos.y = from.pos.y;
-  to.vel.x = from.vel.x;
-  to.vel.y = from.vel.y;
+  copyVecInto(to.pos, from.pos);
+  copyVecInto(to.vel, from.vel);
   to.angle = from.angle;
   to.thrustCooldown = from.thrustCooldown;
   to.fireCooldown = from.fireCooldown;
