@@ -23,6 +23,7 @@
 import { DecodeError } from "../errors.js";
 import { Reader as PostcardReader, utf8, uuidString } from "../protocol/reader.js";
 import { I32_MAX, I32_MIN, Reader, U16_MAX, U32_MAX, U8_MAX, addResidual } from "./codec.js";
+import type { Vec2 } from "./fixed.js";
 import { readBlackHole, readPhysics } from "./keyframe.js";
 import { advance } from "./kinematics.js";
 import {
@@ -296,13 +297,17 @@ function readUnsigned(r: Reader, max: number, what: string): number {
   return v;
 }
 
+/** The residuals of `v`'s x and y, when bits `xBit` and `xBit << 1` of `fields` are set. */
+function applyVecResiduals(v: Vec2, fields: number, xBit: number, r: Reader): void {
+  if (fields & xBit) v.x = addResidual(v.x, r.zigzagNumber(), I32_MIN, I32_MAX);
+  if (fields & (xBit << 1)) v.y = addResidual(v.y, r.zigzagNumber(), I32_MIN, I32_MAX);
+}
+
 const bulletItem: ListItem<Bullet> = {
   applyResiduals(b, fields, r) {
     if (fields & ~63) throw invalid("bullet fields", r);
-    if (fields & 1) b.pos.x = addResidual(b.pos.x, r.zigzagNumber(), I32_MIN, I32_MAX);
-    if (fields & 2) b.pos.y = addResidual(b.pos.y, r.zigzagNumber(), I32_MIN, I32_MAX);
-    if (fields & 4) b.vel.x = addResidual(b.vel.x, r.zigzagNumber(), I32_MIN, I32_MAX);
-    if (fields & 8) b.vel.y = addResidual(b.vel.y, r.zigzagNumber(), I32_MIN, I32_MAX);
+    applyVecResiduals(b.pos, fields, 1, r);
+    applyVecResiduals(b.vel, fields, 4, r);
     if (fields & 16) b.ttl = addResidual(b.ttl, r.zigzagNumber(), 0, U16_MAX);
     if (fields & 32) b.owner = addResidual(b.owner, r.zigzagNumber(), 0, U8_MAX);
   },
@@ -331,8 +336,7 @@ function kindFromCode(code: number, r: Reader): PickupKind {
 const pickupItem: ListItem<Pickup> = {
   applyResiduals(p, fields, r) {
     if (fields & ~7) throw invalid("pickup fields", r);
-    if (fields & 1) p.pos.x = addResidual(p.pos.x, r.zigzagNumber(), I32_MIN, I32_MAX);
-    if (fields & 2) p.pos.y = addResidual(p.pos.y, r.zigzagNumber(), I32_MIN, I32_MAX);
+    applyVecResiduals(p.pos, fields, 1, r);
     if (fields & 4) p.kind = kindFromCode((p.kind === "Health" ? 0 : 1) + r.zigzagNumber(), r);
   },
   read(r) {
