@@ -34,6 +34,13 @@ pub fn ensure() -> anyhow::Result<Services> {
     ensure_one("NATS", NATS, || start_nats(&state))?;
     ensure_one("Redis", REDIS, start_redis)?;
     ensure_one("PostgreSQL", POSTGRES, || start_postgres(&state))?;
+    if !passwordless_login(POSTGRES) {
+        bail!(
+            "PostgreSQL on 127.0.0.1:{POSTGRES} refuses user postgres without a password, and the tests and `up` \
+             connect as postgres@127.0.0.1 with none. Allow it in that server's pg_hba.conf \
+             (`host all postgres 127.0.0.1/32 trust`), or stop that server so that xtask starts its own."
+        );
+    }
     Ok(Services {
         nats_url: format!("nats://127.0.0.1:{NATS}"),
         redis_url: format!("redis://127.0.0.1:{REDIS}"),
@@ -166,9 +173,23 @@ fn start_postgres(state: &Path) -> anyhow::Result<()> {
         for version in clusters {
             let v = version.file_name().to_string_lossy().to_string();
             let status = Command::new(&ctl).args(["--skip-systemctl-redirect", &v, "main", "start"]).status()?;
-            if status.success() {
+            if !status.success() {
+                continue;
+            }
+            // A freshly installed Debian cluster asks for a password over TCP (scram-sha-256 in
+            // its pg_hba.conf): then give it back and run the private trust cluster instead.
+            let until = Instant::now() + Duration::from_secs(20);
+            while !listening(POSTGRES) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if passwordless_login(POSTGRES) {
                 return Ok(());
             }
+            println!(
+                "  PostgreSQL cluster {v}/main asks for a password on 127.0.0.1: stopping it, starting a private one with trust auth under .orrery/pg"
+            );
+            Command::new(&ctl).args(["--skip-systemctl-redirect", &v, "main", "stop"]).status()?;
+            break;
         }
     }
     // Otherwise a private cluster with trust auth under .orrery/pg.
@@ -217,6 +238,19 @@ fn start_postgres(state: &Path) -> anyhow::Result<()> {
     ])
 }
 
+/// Whether user `postgres` may log in on 127.0.0.1:`port` without a password, as the tests
+/// and `up` do (false when `psql` is missing or nothing listens there).
+fn passwordless_login(port: u16) -> bool {
+    let Some(psql) = psql() else { return false };
+    Command::new(psql)
+        .args(["-w", &format!("postgres://postgres@127.0.0.1:{port}/postgres"), "-tAc", "SELECT 1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Create a database if it does not exist (needs `psql`).
 pub fn create_database(services: &Services, name: &str) -> anyhow::Result<()> {
     let psql = psql().ok_or_else(|| missing("psql", "postgresql-client"))?;
@@ -241,6 +275,17 @@ mod tests {
 
     fn server(listening: bool, installed: bool, packages: &'static [&'static str]) -> Server {
         Server { listening, installed, packages }
+    }
+
+    #[test]
+    fn passwordless_login_is_what_the_tests_rely_on() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        assert!(!passwordless_login(closed), "nothing listens there");
+        // The project's PostgreSQL (started by `cargo xtask test` before the tests) lets
+        // postgres in without a password: the check must say so, or ensure() would refuse it.
+        if listening(POSTGRES) && psql().is_some() {
+            assert!(passwordless_login(POSTGRES));
+        }
     }
 
     #[test]
