@@ -584,13 +584,7 @@ fn malformed_cases() -> Vec<Value> {
         assert_eq!(view, base_view, "{name}: a refused delta leaves the view as it was");
         cases.push(json!({ "name": name, "kind": "delta", "base": hex(&base_kf), "payload": hex(&bytes), "error": sdk_kind(&err), "rust": format!("{err:?}") }));
     };
-    const ROSTER: u8 = 1;
-    const INTENTS: u8 = 2;
-    const MATCH: u8 = 4;
-    const SHIPS: u8 = 8;
-    const BULLETS: u8 = 16;
-    const PICKUPS: u8 = 32;
-    const STATICS: u8 = 64;
+    use orrery_arena::wire::delta::{BULLETS, INTENTS, MATCH, PICKUPS, ROSTER, SHIPS, STATICS};
     delta_case("empty delta", vec![]);
     delta_case("section bit 128", vec![0x80]);
     delta_case("trailing byte", vec![0, 0]);

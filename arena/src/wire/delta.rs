@@ -32,13 +32,14 @@ use crate::world::{BlackHole, Bullet, MAX_NAME_BYTES, Pickup, PickupKind, Ship, 
 use orrery_common::PlayerId;
 use orrery_common::game::Phase;
 
-const ROSTER: u8 = 1;
-const INTENTS: u8 = 2;
-const MATCH: u8 = 4;
-const SHIPS: u8 = 8;
-const BULLETS: u8 = 16;
-const PICKUPS: u8 = 32;
-const STATICS: u8 = 64;
+// The section bits of a delta's first byte (public: the client fixtures build deltas from them).
+pub const ROSTER: u8 = 1;
+pub const INTENTS: u8 = 2;
+pub const MATCH: u8 = 4;
+pub const SHIPS: u8 = 8;
+pub const BULLETS: u8 = 16;
+pub const PICKUPS: u8 = 32;
+pub const STATICS: u8 = 64;
 
 /// Appends the delta that turns `base` into `world`; `scratch` holds the prediction
 /// (reused between calls to save allocations).
