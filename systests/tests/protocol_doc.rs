@@ -666,20 +666,8 @@ fn close_codes() -> String {
         | SessionEnd::IdleTimeout
         | SessionEnd::Replaced => (),
     };
-    let ends = [
-        SessionEnd::Normal,
-        SessionEnd::Transport,
-        SessionEnd::GoingAway,
-        SessionEnd::TooLarge,
-        SessionEnd::Malformed,
-        SessionEnd::RateLimited,
-        SessionEnd::Kicked,
-        SessionEnd::SlowConsumer,
-        SessionEnd::IdleTimeout,
-        SessionEnd::Replaced,
-    ];
     let mut out = String::from("| Code | Reason text | Gateway's reason |\n|---|---|---|\n");
-    for e in ends {
+    for e in SessionEnd::ALL {
         let _ = writeln!(out, "| {} | `{}` | `SessionEnd::{e:?}` |", e.close_code(), e.label());
     }
     // The one code no SessionEnd uses.
