@@ -134,12 +134,19 @@ impl Gateway {
         let registry = prometheus::Registry::new();
         let metrics = Metrics::new(&registry);
         let names = config.services.names();
+        let room_records = RoomRecords::new(pg.clone(), redis.clone(), nats.clone(), names.clone());
         let app = Arc::new(App {
             origins: OriginPolicy::new(&config.allowed_origins),
             inboxes: Default::default(),
             owner: OwnerClient::new(nats.clone(), names.clone()),
-            hub: Hub::new(nats.clone(), names.clone(), OwnerClient::new(nats.clone(), names.clone()), metrics.clone()),
-            room_records: RoomRecords::new(pg.clone(), redis.clone(), nats.clone(), names.clone()),
+            hub: Hub::new(
+                nats.clone(),
+                names.clone(),
+                OwnerClient::new(nats.clone(), names.clone()),
+                room_records.clone(),
+                metrics.clone(),
+            ),
+            room_records,
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
             leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),
             matchmaker: Arc::new(Matchmaker::new(redis.clone(), pg.clone(), nats.clone(), names.clone(), config.matchmaking.clone())),

@@ -8,7 +8,7 @@
 use crate::error::ApiError;
 use orrery_common::game::RoomSettings;
 use orrery_common::names::Names;
-use orrery_common::{PlayerId, RoomId};
+use orrery_common::{Epoch, PlayerId, RoomId};
 use redis::aio::ConnectionManager;
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -148,6 +148,14 @@ impl RoomRecords {
         .invoke_async::<i64>(&mut redis)
         .await?;
         Ok(())
+    }
+
+    /// The epoch PostgreSQL issued last for `room` (its owner's, or the one being claimed);
+    /// `None` for an unknown room.
+    pub async fn epoch(&self, room: RoomId) -> Result<Option<Epoch>, sqlx::Error> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT epoch FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_optional(&self.pg).await?;
+        Ok(row.map(|(epoch,)| Epoch(epoch as u64)))
     }
 
     /// Whether `room` exists and is not closed.

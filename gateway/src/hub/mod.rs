@@ -1,59 +1,43 @@
 //! Fan-out: one NATS subscription per room with local players, frames to their sockets.
 //!
-//! The hub keeps, per room, the highest epoch it has seen and drops frames of lower
-//! epochs (invariant I3), and per socket a cursor: the position in the room's history
-//! of the last frame that socket was sent (`sink.rs` holds the cursor and the one rule
-//! that offers a frame to a socket). A socket only ever gets frames after its cursor,
-//! and a delta only when it applies to the cursor; anything else (a frame dropped for a
-//! slow socket, a gap) switches the socket to "needs a keyframe", which the hub fetches
-//! from the room's owner. A joining socket gets the keyframe from its join reply,
-//! then the recent frames after it, so the stream has neither duplicates nor gaps.
+//! The hub keeps, per room (`feed.rs`), the epoch it confirmed and drops frames of lower
+//! epochs (invariant I3). An epoch is confirmed by the room owner's reply to a join or a
+//! resync, or by the room's epoch in PostgreSQL, never by a frame alone: a frame of a
+//! newer epoch is held and starts a check (paced by `pace.rs`, one at a time, so a flood
+//! of forged frames costs a few queries), and is sent if the check confirms its epoch.
+//! Per socket, a cursor: the position in the room's history of the last frame that socket
+//! was sent (`sink.rs` holds the cursor and the one rule that offers a frame to a socket).
+//! A socket only ever gets frames after its cursor, and a delta only when it applies to
+//! the cursor; anything else (a frame dropped for a slow socket, a gap) switches the
+//! socket to "needs a keyframe", which the hub fetches from the room's owner. A joining
+//! socket gets the keyframe from its join reply, then the recent frames after it, so the
+//! stream has neither duplicates nor gaps.
 
+mod feed;
+pub mod pace;
 mod sink;
 
 use crate::metrics::Metrics;
 use crate::owner_client::OwnerClient;
+use crate::room_records::RoomRecords;
 use crate::socket::outbox::{Outbound, Outbox};
+use feed::{Confirmed, Feed, Resyncs};
 use futures::StreamExt;
 use orrery_common::names::Names;
 use orrery_common::protocol::client::ServerMsg;
 use orrery_common::protocol::internal::StateFrame;
 use orrery_common::protocol::{decode, encode};
-use orrery_common::{Epoch, PlayerId, RoomId, Tick};
+use orrery_common::{PlayerId, RoomId, Tick};
 use sink::{Cursor, Offer, Sink};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 /// A socket's id within this gateway (a counter; it never leaves the process). Room owners
 /// know the socket by another id, its random [`orrery_common::SocketId`].
 pub type SessionId = u64;
-
-/// Frames kept per room to replay after a joining socket's keyframe.
-const RECENT_FRAMES: usize = 16;
-struct Feed {
-    sinks: HashMap<SessionId, Sink>,
-    max_epoch: Epoch,
-    latest_tick: Tick,
-    recent: VecDeque<Arc<StateFrame>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Feed {
-    /// `epoch` was seen. When it replaces an epoch this gateway already had frames of (a
-    /// new owner restored the room), the players to vouch for with the new owner.
-    fn raise_epoch(&mut self, epoch: Epoch) -> Option<Vec<PlayerId>> {
-        if epoch <= self.max_epoch {
-            return None;
-        }
-        let vouch = (self.max_epoch > Epoch(0)).then(|| self.sinks.values().map(|sink| sink.player).collect());
-        self.max_epoch = epoch;
-        vouch
-    }
-}
 
 /// The gateway's rooms and the sockets in them.
 #[derive(Clone)]
@@ -65,13 +49,15 @@ struct Inner {
     nats: async_nats::Client,
     names: Names,
     owner: OwnerClient,
+    /// The room's epoch in PostgreSQL, for frames of an epoch not confirmed yet.
+    records: RoomRecords,
     metrics: Metrics,
     feeds: Mutex<HashMap<RoomId, Feed>>,
 }
 
 impl Hub {
-    pub fn new(nats: async_nats::Client, names: Names, owner: OwnerClient, metrics: Metrics) -> Self {
-        Self { inner: Arc::new(Inner { nats, names, owner, metrics, feeds: Mutex::new(HashMap::new()) }) }
+    pub fn new(nats: async_nats::Client, names: Names, owner: OwnerClient, records: RoomRecords, metrics: Metrics) -> Self {
+        Self { inner: Arc::new(Inner { nats, names, owner, records, metrics, feeds: Mutex::new(HashMap::new()) }) }
     }
 
     /// Add a socket to a room's fan-out (subscribing to the room if this is its first).
@@ -98,13 +84,7 @@ impl Hub {
         };
         let subscriber = self.inner.nats.subscribe(self.inner.names.room_state(room)).await?;
         let mut feeds = self.inner.feeds.lock().expect("poisoned");
-        let feed = feeds.entry(room).or_insert_with(|| Feed {
-            sinks: HashMap::new(),
-            max_epoch: Epoch(0),
-            latest_tick: Tick(0),
-            recent: VecDeque::new(),
-            task: None,
-        });
+        let feed = feeds.entry(room).or_insert_with(|| Feed::new(Instant::now()));
         feed.sinks.insert(session, needs_subscription.expect("set above"));
         if feed.task.is_none() {
             feed.task = Some(tokio::spawn(forward_frames(self.clone(), room, subscriber)));
@@ -164,7 +144,7 @@ impl Hub {
     pub fn deliver_keyframe(&self, room: RoomId, session: SessionId, frame: StateFrame) {
         let mut feeds = self.inner.feeds.lock().expect("poisoned");
         let Some(feed) = feeds.get_mut(&room) else { return };
-        if frame.epoch < feed.max_epoch {
+        if frame.epoch < feed.epoch {
             // The owner changed since this keyframe was taken; the new one's first frame is a keyframe.
             self.inner.metrics.stale_epoch_frames.inc();
             if let Some(sink) = feed.sinks.get_mut(&session) {
@@ -172,16 +152,16 @@ impl Hub {
             }
             return;
         }
-        if let Some(players) = feed.raise_epoch(frame.epoch) {
-            // A join or resync reply can bring the new owner's epoch before its first frame does.
-            self.spawn_vouch(room, players);
+        // The owner's reply confirms its epoch; it can come before the first frame of it.
+        let now = Instant::now();
+        if let Some(confirmed) = feed.confirm(frame.epoch) {
+            self.after_confirmed(room, feed, confirmed, now);
         }
         let Some(sink) = feed.sinks.get_mut(&session) else { return };
         // Treat the socket as needing exactly this keyframe; `offer` skips it if the
         // socket already has something newer.
         sink.cursor = sink.cursor.needs_keyframe(true);
         let frame = Arc::new(frame);
-        let now = Instant::now();
         if matches!(sink.offer(&frame, now, &self.inner.metrics), Offer::Sent) {
             for recent in feed.recent.iter().filter(|f| f.epoch == frame.epoch && f.tick > frame.tick) {
                 if !matches!(sink.offer(recent, now, &self.inner.metrics), Offer::Sent) {
@@ -199,52 +179,71 @@ impl Hub {
             debug!(%room, "undecodable state frame ignored");
             return;
         };
-        let mut resyncs = Vec::new();
-        let mut present = None;
-        {
-            let mut feeds = self.inner.feeds.lock().expect("poisoned");
-            let Some(feed) = feeds.get_mut(&room) else { return };
-            if frame.epoch < feed.max_epoch {
-                self.inner.metrics.stale_epoch_frames.inc();
-                return;
-            }
-            if frame.epoch > feed.max_epoch {
-                // A new owner restored the room: vouch for this gateway's sockets in it.
-                present = feed.raise_epoch(frame.epoch);
-                feed.recent.clear();
-            }
-            feed.latest_tick = frame.tick;
-            let frame = Arc::new(frame);
-            feed.recent.push_back(frame.clone());
-            if feed.recent.len() > RECENT_FRAMES {
-                feed.recent.pop_front();
-            }
-            let mut gone = Vec::new();
-            for (id, sink) in feed.sinks.iter_mut() {
-                match sink.offer(&frame, received, &self.inner.metrics) {
-                    Offer::Sent | Offer::Skipped => {}
-                    Offer::Gone => gone.push(*id),
-                    // Ask only when none is on its way and the socket has room for the answer.
-                    Offer::NeedKeyframe if sink.cursor.awaits_request() && sink.has_room_for_a_keyframe() => {
-                        sink.cursor = sink.cursor.needs_keyframe(true);
-                        resyncs.push((*id, sink.player));
-                    }
-                    Offer::NeedKeyframe => {}
-                }
-            }
-            for id in gone {
-                feed.sinks.remove(&id);
-            }
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let Some(feed) = feeds.get_mut(&room) else { return };
+        if frame.epoch == feed.epoch {
+            let resyncs = feed.fan_out(Arc::new(frame), received, &self.inner.metrics);
+            drop(feeds);
+            self.spawn_resyncs(room, resyncs);
+            return;
         }
+        if frame.epoch < feed.epoch {
+            // An old owner still publishing; or the confirmed epoch is false (a forged
+            // reply), which the check finds and undoes.
+            self.inner.metrics.stale_epoch_frames.inc();
+        } else {
+            // A new owner, or a forgery: held until PostgreSQL says which.
+            self.inner.metrics.unconfirmed_epoch_frames.inc();
+            feed.hold(frame);
+        }
+        if feed.pace.begin(received) {
+            let hub = self.clone();
+            tokio::spawn(async move { hub.check_epoch(room).await });
+        }
+    }
+
+    /// Ask PostgreSQL for `room`'s epoch and settle the feed on it (started by
+    /// [`Hub::on_frame`] under the feed's [`pace::CheckPace`]).
+    async fn check_epoch(&self, room: RoomId) {
+        self.inner.metrics.epoch_checks.inc();
+        let found = self.inner.records.epoch(room).await;
+        let now = Instant::now();
+        let mut feeds = self.inner.feeds.lock().expect("poisoned");
+        let Some(feed) = feeds.get_mut(&room) else { return };
+        let settled = match found {
+            Ok(Some(epoch)) => feed.settle(epoch),
+            Ok(None) => None,
+            Err(e) => {
+                debug!(%room, error = %e, "cannot read the room's epoch; checking again on a later frame");
+                None
+            }
+        };
+        feed.pace.finish(now, settled.is_some());
+        if let Some(confirmed) = settled {
+            self.after_confirmed(room, feed, confirmed, now);
+        }
+    }
+
+    /// A newer epoch was confirmed: fan out the frames of it that were held, and vouch for
+    /// this gateway's sockets with the room's new owner.
+    fn after_confirmed(&self, room: RoomId, feed: &mut Feed, confirmed: Confirmed, now: Instant) {
+        let mut resyncs = Vec::new();
+        for frame in confirmed.replay {
+            resyncs.extend(feed.fan_out(frame, now, &self.inner.metrics));
+        }
+        self.spawn_resyncs(room, resyncs);
+        if let Some(players) = confirmed.vouch {
+            self.spawn_vouch(room, players);
+        }
+    }
+
+    fn spawn_resyncs(&self, room: RoomId, resyncs: Resyncs) {
         for (session, player) in resyncs {
             self.inner.metrics.resyncs.inc();
             let hub = self.clone();
             tokio::spawn(async move {
                 hub.resync(room, session, player).await;
             });
-        }
-        if let Some(players) = present {
-            self.spawn_vouch(room, players);
         }
     }
 
@@ -289,25 +288,5 @@ impl Hub {
 async fn forward_frames(hub: Hub, room: RoomId, mut subscriber: async_nats::Subscriber) {
     while let Some(msg) = subscriber.next().await {
         hub.on_frame(room, &msg.payload);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_owner_is_vouched_to_once_and_only_when_it_replaces_an_owner() {
-        let (tx, _rx) = crate::socket::outbox::outbox(4);
-        let ada = PlayerId::random();
-        let sink = Sink::joining(ada, tx, CancellationToken::new());
-        let mut feed =
-            Feed { sinks: HashMap::from([(1, sink)]), max_epoch: Epoch(0), latest_tick: Tick(0), recent: VecDeque::new(), task: None };
-        assert_eq!(feed.raise_epoch(Epoch(3)), None, "the first owner this gateway sees: its sockets joined it");
-        assert_eq!(feed.raise_epoch(Epoch(3)), None);
-        assert_eq!(feed.raise_epoch(Epoch(4)), Some(vec![ada]), "a new owner: vouch for ada");
-        assert_eq!(feed.raise_epoch(Epoch(4)), None, "once");
-        assert_eq!(feed.raise_epoch(Epoch(2)), None, "an older epoch changes nothing");
-        assert_eq!(feed.max_epoch, Epoch(4));
     }
 }

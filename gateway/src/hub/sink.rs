@@ -9,7 +9,7 @@ use crate::metrics::Metrics;
 use crate::socket::outbox::{Outbound, Outbox, TryPushError};
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::StateFrame;
-use orrery_common::{HistoryPos, PlayerId};
+use orrery_common::{Epoch, HistoryPos, PlayerId};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +41,15 @@ impl Cursor {
     /// has been asked for.
     pub(super) fn needs_keyframe(self, requested: bool) -> Cursor {
         Cursor::NeedsKeyframe { after: self.sent_last(), requested }
+    }
+
+    /// The cursor after the room's confirmed epoch went back to `epoch` (the one it had was
+    /// false): a socket that was sent anything newer starts again from a keyframe.
+    pub(super) fn forget_after(self, epoch: Epoch) -> Cursor {
+        match self.sent_last() {
+            Some(last) if last.epoch > epoch => Cursor::NeedsKeyframe { after: None, requested: false },
+            _ => self,
+        }
     }
 
     /// Whether the socket needs a keyframe that nobody has asked for yet.
@@ -131,7 +140,7 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orrery_common::{Epoch, RoomId, Tick};
+    use orrery_common::{RoomId, Tick};
 
     fn frame(tick: u64, kind: FrameKind) -> StateFrame {
         StateFrame {
