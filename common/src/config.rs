@@ -4,6 +4,10 @@
 //! Secrets never come from flags: the JWT secret is read from `ORRERY_JWT_SECRET`
 //! or from a file named by `--jwt-secret-file`, NATS credentials from the file named by
 //! `--nats-credentials-file`.
+//!
+//! TLS to a service is asked for by its URL (`tls://` or a `tls` block on the NATS server,
+//! `rediss://`, `sslmode=verify-full`); a service whose certificate a private CA signed is
+//! trusted with `--nats-ca-file`, `--redis-ca-file`, `--database-ca-file` (PEM).
 
 use crate::names::Names;
 use std::path::PathBuf;
@@ -18,12 +22,25 @@ pub struct ServiceArgs {
     /// decentralized authentication. Optional.
     #[arg(long, env = "ORRERY_NATS_CREDENTIALS_FILE")]
     pub nats_credentials_file: Option<PathBuf>,
-    /// Redis URL.
+    /// PEM file of the CA that signed the NATS server's certificate, trusted beside the
+    /// system's roots. Makes TLS required.
+    #[arg(long, env = "ORRERY_NATS_CA_FILE")]
+    pub nats_ca_file: Option<PathBuf>,
+    /// Redis URL (`rediss://` for TLS).
     #[arg(long, env = "ORRERY_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
-    /// PostgreSQL URL.
+    /// PEM file of the CA that signed the Redis server's certificate, trusted instead of the
+    /// system's roots (with a `rediss://` URL).
+    #[arg(long, env = "ORRERY_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+    /// PostgreSQL URL (`sslmode=verify-full` for TLS with a verified certificate).
     #[arg(long, env = "ORRERY_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/orrery")]
     pub database_url: String,
+    /// PEM file of the CA that signed the PostgreSQL server's certificate (like libpq's
+    /// `sslrootcert`). Makes the connection verify the server (`sslmode` `prefer` or
+    /// `require` become `verify-full`).
+    #[arg(long, env = "ORRERY_DATABASE_CA_FILE")]
+    pub database_ca_file: Option<PathBuf>,
     /// Prefix of every NATS subject and Redis key (one per deployment or test).
     #[arg(long, env = "ORRERY_PREFIX", default_value = "orrery", value_parser = parse_prefix)]
     pub prefix: String,
@@ -98,6 +115,19 @@ mod tests {
         assert_eq!(none.services.nats_credentials_file, None);
         let some = Cli::try_parse_from(["t", "--nats-credentials-file", "/etc/orrery/nats/nats.creds"]).unwrap();
         assert_eq!(some.services.nats_credentials_file, Some(PathBuf::from("/etc/orrery/nats/nats.creds")));
+    }
+
+    #[test]
+    fn each_service_takes_a_ca_file() {
+        use clap::Parser;
+        let none = Cli::try_parse_from(["t"]).unwrap().services;
+        assert_eq!((none.nats_ca_file, none.redis_ca_file, none.database_ca_file), (None, None, None));
+        let some = Cli::try_parse_from(["t", "--nats-ca-file", "/n.pem", "--redis-ca-file", "/r.pem", "--database-ca-file", "/p.pem"])
+            .unwrap()
+            .services;
+        assert_eq!(some.nats_ca_file, Some(PathBuf::from("/n.pem")));
+        assert_eq!(some.redis_ca_file, Some(PathBuf::from("/r.pem")));
+        assert_eq!(some.database_ca_file, Some(PathBuf::from("/p.pem")));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! ([`ids`]), the wire protocol ([`protocol`]) and the [`game`] trait the worker runs.
 //! The `runtime` feature adds what servers need: subject and key names ([`names`]),
 //! configuration ([`config`]), JWT verification ([`auth`]), connections to the
-//! backing services ([`services`]), telemetry and the shared health/metrics
+//! backing services ([`services`], with TLS in [`service_tls`]), telemetry and the shared health/metrics
 //! endpoints ([`telemetry`], [`ops`]), and trace context in NATS headers ([`trace_context`]).
 
 pub mod game;
@@ -21,6 +21,8 @@ pub mod lifecycle;
 pub mod names;
 #[cfg(feature = "runtime")]
 pub mod ops;
+#[cfg(feature = "runtime")]
+pub mod service_tls;
 #[cfg(feature = "runtime")]
 pub mod services;
 #[cfg(feature = "runtime")]

@@ -1,9 +1,12 @@
 //! Connections to the backing services (NATS, Redis, PostgreSQL) and the schema migrations.
 //!
 //! Each connect function names the service and the address in its error, so a
-//! binary that cannot start says exactly what it could not reach.
+//! binary that cannot start says exactly what it could not reach, and when the reason is
+//! a TLS certificate that did not verify, says so and names the CA flag
+//! (`service_tls.rs`).
 
 use crate::config::ServiceArgs;
+use crate::service_tls::{Service, postgres_options, read_ca, rejected_certificate};
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,15 +24,51 @@ pub enum ServiceError {
     Redis { url: String, source: redis::RedisError },
     #[error("cannot connect to PostgreSQL at {url}: {source}")]
     Postgres { url: String, source: sqlx::Error },
+    #[error(
+        "cannot connect to {service} at {url}: the server's TLS certificate did not verify ({detail}); \
+         if a private CA signed it, give that CA's PEM file with {flag}"
+    )]
+    CertificateNotVerified { service: &'static str, url: String, detail: String, flag: &'static str },
+    #[error("cannot use the {service} CA file {}: {message}", path.display())]
+    CaFile { service: &'static str, path: std::path::PathBuf, message: String },
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Connect to NATS, with the credentials file when one is given. The first connection
-/// must succeed (a clear error at start beats a process that waits silently); after it,
-/// the client reconnects by itself and `/readyz` reports the state.
-pub async fn connect_nats(url: &str, credentials: Option<&Path>, name: &str) -> Result<async_nats::Client, ServiceError> {
+impl ServiceError {
+    /// `source`, a failure to connect to `service` at `url`, as the error to report: one
+    /// that says so when the server's certificate did not verify, `otherwise` else.
+    fn connecting<E: std::error::Error + 'static>(
+        service: Service,
+        url: &str,
+        source: E,
+        otherwise: impl FnOnce(String, E) -> ServiceError,
+    ) -> ServiceError {
+        match rejected_certificate(&source) {
+            Some(detail) => {
+                ServiceError::CertificateNotVerified { service: service.name(), url: redact(url), detail, flag: service.ca_flag() }
+            }
+            None => otherwise(redact(url), source),
+        }
+    }
+}
+
+/// Connect to NATS, with the credentials file when one is given, trusting the CA in
+/// `ca` (and then requiring TLS) when one is given. The first connection must succeed
+/// (a clear error at start beats a process that waits silently); after it, the client
+/// reconnects by itself and `/readyz` reports the state.
+pub async fn connect_nats(
+    url: &str,
+    credentials: Option<&Path>,
+    ca: Option<&Path>,
+    name: &str,
+) -> Result<async_nats::Client, ServiceError> {
     let mut options = async_nats::ConnectOptions::new();
+    if let Some(ca) = ca {
+        // Read once here, so a missing file is named as such rather than as a TLS failure.
+        read_ca(Service::Nats, ca).await?;
+        options = options.add_root_certificates(ca.to_owned()).require_tls(true);
+    }
     if let Some(path) = credentials {
         // Read here rather than with `credentials_file`, so the message names the file once.
         let err = |e: std::io::Error| ServiceError::NatsCredentials { path: path.to_owned(), message: e.to_string() };
@@ -42,13 +81,20 @@ pub async fn connect_nats(url: &str, credentials: Option<&Path>, name: &str) -> 
         .max_reconnects(None)
         .connect(url)
         .await
-        .map_err(|e| ServiceError::Nats { url: redact(url), message: e.to_string() })
+        .map_err(|e| ServiceError::connecting(Service::Nats, url, e, |url, e| ServiceError::Nats { url, message: e.to_string() }))
 }
 
-/// A Redis connection manager (reconnects by itself).
-pub async fn connect_redis(url: &str) -> Result<redis::aio::ConnectionManager, ServiceError> {
-    let err = |source| ServiceError::Redis { url: redact(url), source };
-    let client = redis::Client::open(url).map_err(err)?;
+/// A Redis connection manager (reconnects by itself), trusting only the CA in `ca` when
+/// one is given (for a `rediss://` URL).
+pub async fn connect_redis(url: &str, ca: Option<&Path>) -> Result<redis::aio::ConnectionManager, ServiceError> {
+    let err = |source| ServiceError::connecting(Service::Redis, url, source, |url, source| ServiceError::Redis { url, source });
+    let client = match ca {
+        None => redis::Client::open(url).map_err(err)?,
+        Some(ca) => {
+            let root_cert = Some(read_ca(Service::Redis, ca).await?);
+            redis::Client::build_with_tls(url, redis::TlsCertificates { client_tls: None, root_cert }).map_err(err)?
+        }
+    };
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(3)))
         .set_response_timeout(Some(Duration::from_secs(2)))
@@ -56,14 +102,19 @@ pub async fn connect_redis(url: &str) -> Result<redis::aio::ConnectionManager, S
     redis::aio::ConnectionManager::new_with_config(client, config).await.map_err(err)
 }
 
-/// A PostgreSQL pool.
-pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::PgPool, ServiceError> {
+/// A PostgreSQL pool, verifying the server against the CA in `ca` when one is given.
+pub async fn connect_postgres(url: &str, ca: Option<&Path>, max_connections: u32) -> Result<sqlx::PgPool, ServiceError> {
+    let err = |source| ServiceError::connecting(Service::Postgres, url, source, |url, source| ServiceError::Postgres { url, source });
+    if let Some(ca) = ca {
+        read_ca(Service::Postgres, ca).await?;
+    }
+    let options = postgres_options(url, ca).map_err(err)?;
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await
-        .map_err(|source| ServiceError::Postgres { url: redact(url), source })
+        .map_err(err)
 }
 
 /// Bring the schema up to date.
@@ -84,9 +135,9 @@ pub struct Connected {
 /// Connect to NATS (as `client_name`), Redis and PostgreSQL (a pool of `pg_connections`),
 /// then migrate: the start-up preamble the gateway and the worker share.
 pub async fn connect_all(args: &ServiceArgs, client_name: &str, pg_connections: u32) -> Result<Connected, ServiceError> {
-    let nats = connect_nats(&args.nats_url, args.nats_credentials_file.as_deref(), client_name).await?;
-    let redis = connect_redis(&args.redis_url).await?;
-    let pg = connect_postgres(&args.database_url, pg_connections.max(1)).await?;
+    let nats = connect_nats(&args.nats_url, args.nats_credentials_file.as_deref(), args.nats_ca_file.as_deref(), client_name).await?;
+    let redis = connect_redis(&args.redis_url, args.redis_ca_file.as_deref()).await?;
+    let pg = connect_postgres(&args.database_url, args.database_ca_file.as_deref(), pg_connections.max(1)).await?;
     migrate(&pg).await?;
     Ok(Connected { nats, redis, pg })
 }
@@ -124,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_nats_credentials_file_is_named_in_the_error() {
         let path = std::env::temp_dir().join(format!("orrery-missing-{:x}.creds", std::process::id()));
-        let err = connect_nats("nats://127.0.0.1:1", Some(&path), "test").await.expect_err("no such file");
+        let err = connect_nats("nats://127.0.0.1:1", Some(&path), None, "test").await.expect_err("no such file");
         assert!(matches!(err, ServiceError::NatsCredentials { .. }), "{err}");
         let message = err.to_string();
         assert!(message.contains(&path.display().to_string()), "the message names the file: {message}");
@@ -135,7 +186,7 @@ mod tests {
     async fn a_credentials_file_without_credentials_is_named_in_the_error() {
         let path = std::env::temp_dir().join(format!("orrery-garbage-{:x}.creds", std::process::id()));
         std::fs::write(&path, "not a creds file").unwrap();
-        let err = connect_nats("nats://127.0.0.1:1", Some(&path), "test").await.expect_err("no JWT in it");
+        let err = connect_nats("nats://127.0.0.1:1", Some(&path), None, "test").await.expect_err("no JWT in it");
         let _ = std::fs::remove_file(&path);
         assert!(err.to_string().contains(&path.display().to_string()), "{err}");
     }
@@ -145,8 +196,11 @@ mod tests {
         let args = ServiceArgs {
             nats_url: "nats://127.0.0.1:4222".into(),
             nats_credentials_file: None,
+            nats_ca_file: None,
             redis_url: "redis://127.0.0.1:1".into(),
+            redis_ca_file: None,
             database_url: "postgres://postgres:secret@127.0.0.1:1/none".into(),
+            database_ca_file: None,
             prefix: "orrery".into(),
         };
         let Err(err) = connect_all(&args, "test", 1).await else { panic!("connected to a closed port") };

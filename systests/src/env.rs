@@ -147,7 +147,7 @@ impl Env {
             let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
             admin.close().await;
         }
-        if let Ok(mut redis) = orrery_common::services::connect_redis(&self.redis_url).await {
+        if let Ok(mut redis) = orrery_common::services::connect_redis(&self.redis_url, None).await {
             let keys: Vec<String> = redis::cmd("KEYS").arg(self.names().all_keys()).query_async(&mut redis).await.unwrap_or_default();
             if !keys.is_empty() {
                 let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await;

@@ -57,7 +57,7 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
 
     // Redis: the lease holder's compare-and-set.
     let names = Names::new(format!("fence{:08x}", rand::random::<u32>()));
-    let redis = orrery_common::services::connect_redis(&url("ORRERY_TEST_REDIS", "redis://127.0.0.1:6379")).await.unwrap();
+    let redis = orrery_common::services::connect_redis(&url("ORRERY_TEST_REDIS", "redis://127.0.0.1:6379"), None).await.unwrap();
     let leases = Leases::new(redis.clone(), names.clone(), Duration::from_secs(5));
     let hot = HotSnapshots::new(redis, names, Duration::from_secs(5));
     assert!(leases.acquire(room, "token-b").await.unwrap());

@@ -37,6 +37,13 @@ pub fn run() -> anyhow::Result<()> {
             accept: true,
         },
         Case {
+            name: "service CAs",
+            args: json(
+                r#"{"serviceCa":{"secretName":"orrery-service-ca","natsKey":"nats-ca.pem","redisKey":"redis-ca.pem","databaseKey":"database-ca.pem"},"auth":{"publicKey":{"enabled":true,"secretName":"idp-key"}}}"#,
+            ),
+            accept: true,
+        },
+        Case {
             name: "refuses worker grace <= drain grace",
             args: json(r#"{"worker":{"terminationGracePeriodSeconds":5}}"#),
             accept: false,

@@ -80,6 +80,45 @@ app.kubernetes.io/component: {{ .component }}
 - name: ORRERY_NATS_CREDENTIALS_FILE
   value: /etc/orrery/nats/nats.creds
 {{- end }}
+{{- with .Values.serviceCa }}
+{{- if .secretName }}
+{{- if .natsKey }}
+- name: ORRERY_NATS_CA_FILE
+  value: /etc/orrery/ca/{{ .natsKey }}
+{{- end }}
+{{- if .redisKey }}
+- name: ORRERY_REDIS_CA_FILE
+  value: /etc/orrery/ca/{{ .redisKey }}
+{{- end }}
+{{- if .databaseKey }}
+- name: ORRERY_DATABASE_CA_FILE
+  value: /etc/orrery/ca/{{ .databaseKey }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Whether the pods mount files for the services: NATS credentials or service CAs. */}}
+{{- define "orrery.serviceFiles" -}}
+{{- if or .Values.nats.credentialsSecret .Values.serviceCa.secretName -}}true{{- end -}}
+{{- end -}}
+
+{{/* The service CAs' volume mount (empty without serviceCa.secretName). */}}
+{{- define "orrery.serviceCaMount" -}}
+{{- if .Values.serviceCa.secretName -}}
+- name: service-ca
+  mountPath: /etc/orrery/ca
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{/* The service CAs' volume: the whole Secret. */}}
+{{- define "orrery.serviceCaVolume" -}}
+{{- if .Values.serviceCa.secretName -}}
+- name: service-ca
+  secret:
+    secretName: {{ .Values.serviceCa.secretName | quote }}
+{{- end -}}
 {{- end -}}
 
 {{/* The NATS credentials file's volume mount (empty without nats.credentialsSecret). */}}
