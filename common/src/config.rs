@@ -3,7 +3,7 @@
 //!
 //! Secrets never come from flags: the JWT secret is read from `ORRERY_JWT_SECRET`
 //! or from a file named by `--jwt-secret-file`, NATS credentials from the file named by
-//! `--nats-credentials-file`.
+//! `--nats-credentials-file` or the password file named by `--nats-password-file`.
 
 use crate::names::Names;
 use std::path::PathBuf;
@@ -18,12 +18,23 @@ pub struct ServiceArgs {
     /// decentralized authentication. Optional.
     #[arg(long, env = "ORRERY_NATS_CREDENTIALS_FILE")]
     pub nats_credentials_file: Option<PathBuf>,
+    /// NATS user name, for servers with an `authorization { users = [...] }` block (one
+    /// user per role: see `orrery-worker service-identities`). Needs `--nats-password-file`.
+    #[arg(long, env = "ORRERY_NATS_USER", requires = "nats_password_file")]
+    pub nats_user: Option<String>,
+    /// File holding the NATS user's password (one line).
+    #[arg(long, env = "ORRERY_NATS_PASSWORD_FILE", requires = "nats_user")]
+    pub nats_password_file: Option<PathBuf>,
     /// Redis URL.
     #[arg(long, env = "ORRERY_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
     /// PostgreSQL URL.
     #[arg(long, env = "ORRERY_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/orrery")]
     pub database_url: String,
+    /// Do not migrate the schema at start; check that it is up to date instead (for a
+    /// runtime role without DDL rights, with `orrery-worker migrate` run beforehand).
+    #[arg(long, env = "ORRERY_SKIP_MIGRATIONS", default_value_t = false)]
+    pub skip_migrations: bool,
     /// Prefix of every NATS subject and Redis key (one per deployment or test).
     #[arg(long, env = "ORRERY_PREFIX", default_value = "orrery", value_parser = parse_prefix)]
     pub prefix: String,
@@ -98,6 +109,16 @@ mod tests {
         assert_eq!(none.services.nats_credentials_file, None);
         let some = Cli::try_parse_from(["t", "--nats-credentials-file", "/etc/orrery/nats/nats.creds"]).unwrap();
         assert_eq!(some.services.nats_credentials_file, Some(PathBuf::from("/etc/orrery/nats/nats.creds")));
+    }
+
+    #[test]
+    fn a_nats_user_needs_a_password_file_and_the_reverse() {
+        use clap::Parser;
+        assert!(Cli::try_parse_from(["t", "--nats-user", "orrery-gateway"]).is_err());
+        assert!(Cli::try_parse_from(["t", "--nats-password-file", "/p"]).is_err());
+        let both = Cli::try_parse_from(["t", "--nats-user", "u", "--nats-password-file", "/p"]).unwrap();
+        assert_eq!(both.services.nats_user.as_deref(), Some("u"));
+        assert!(!both.services.skip_migrations, "migrating at start stays the default");
     }
 
     #[test]
