@@ -3,7 +3,7 @@
 //!
 //! Secrets never come from flags: the JWT secret is read from `ORRERY_JWT_SECRET`
 //! or from a file named by `--jwt-secret-file`, NATS credentials from the file named by
-//! `--nats-credentials-file`.
+//! `--nats-credentials-file` or the password file named by `--nats-password-file`.
 //!
 //! TLS to a service is asked for by its URL (`tls://` or a `tls` block on the NATS server,
 //! `rediss://`, `sslmode=verify-full`); a service whose certificate a private CA signed is
@@ -27,6 +27,14 @@ pub struct ServiceArgs {
     #[arg(long, env = "ORRERY_NATS_CA_FILE")]
     pub nats_ca_file: Option<PathBuf>,
     /// Redis URL (`rediss://` for TLS).
+    /// NATS user name, for servers with an `authorization { users = [...] }` block (one
+    /// user per role: see `orrery-worker service-identities`). Needs `--nats-password-file`.
+    #[arg(long, env = "ORRERY_NATS_USER", requires = "nats_password_file")]
+    pub nats_user: Option<String>,
+    /// File holding the NATS user's password (one line).
+    #[arg(long, env = "ORRERY_NATS_PASSWORD_FILE", requires = "nats_user")]
+    pub nats_password_file: Option<PathBuf>,
+    /// Redis URL.
     #[arg(long, env = "ORRERY_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
     /// PEM file of the CA that signed the Redis server's certificate, trusted instead of the
@@ -41,6 +49,10 @@ pub struct ServiceArgs {
     /// `require` become `verify-full`).
     #[arg(long, env = "ORRERY_DATABASE_CA_FILE")]
     pub database_ca_file: Option<PathBuf>,
+    /// Do not migrate the schema at start; check that it is up to date instead (for a
+    /// runtime role without DDL rights, with `orrery-worker migrate` run beforehand).
+    #[arg(long, env = "ORRERY_SKIP_MIGRATIONS", default_value_t = false)]
+    pub skip_migrations: bool,
     /// Prefix of every NATS subject and Redis key (one per deployment or test).
     #[arg(long, env = "ORRERY_PREFIX", default_value = "orrery", value_parser = parse_prefix)]
     pub prefix: String,
@@ -128,6 +140,16 @@ mod tests {
         assert_eq!(some.nats_ca_file, Some(PathBuf::from("/n.pem")));
         assert_eq!(some.redis_ca_file, Some(PathBuf::from("/r.pem")));
         assert_eq!(some.database_ca_file, Some(PathBuf::from("/p.pem")));
+    }
+
+    #[test]
+    fn a_nats_user_needs_a_password_file_and_the_reverse() {
+        use clap::Parser;
+        assert!(Cli::try_parse_from(["t", "--nats-user", "orrery-gateway"]).is_err());
+        assert!(Cli::try_parse_from(["t", "--nats-password-file", "/p"]).is_err());
+        let both = Cli::try_parse_from(["t", "--nats-user", "u", "--nats-password-file", "/p"]).unwrap();
+        assert_eq!(both.services.nats_user.as_deref(), Some("u"));
+        assert!(!both.services.skip_migrations, "migrating at start stays the default");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! The pure half (always built) is what a game and a client need: ids and ticks
 //! ([`ids`]), the wire protocol ([`protocol`]) and the [`game`] trait the worker runs.
 //! The `runtime` feature adds what servers need: subject and key names ([`names`]),
-//! configuration ([`config`]), JWT verification ([`auth`]), connections to the
-//! backing services ([`services`], with TLS in [`service_tls`]), telemetry and the shared health/metrics
+//! configuration ([`config`]), the services' per-role identities ([`identities`]), JWT
+//! verification ([`auth`]), connections to the backing services ([`services`], with TLS in
+//! [`service_tls`]), telemetry and the shared health/metrics
 //! endpoints ([`telemetry`], [`ops`]), and trace context in NATS headers ([`trace_context`]).
 
 pub mod game;
@@ -15,6 +16,8 @@ pub mod protocol;
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod config;
+#[cfg(feature = "runtime")]
+pub mod identities;
 #[cfg(feature = "runtime")]
 pub mod lifecycle;
 #[cfg(feature = "runtime")]

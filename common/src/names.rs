@@ -47,6 +47,23 @@ impl Names {
     pub fn all_room_states(&self) -> String {
         format!("{}.room.*.state", self.prefix)
     }
+    /// Every room's inputs (what an owner may be sent; see [`crate::identities`]).
+    pub fn all_room_inputs(&self) -> String {
+        format!("{}.room.*.input", self.prefix)
+    }
+    /// Every room's control subject.
+    pub fn all_room_controls(&self) -> String {
+        format!("{}.room.*.control", self.prefix)
+    }
+    /// Where the replies to this deployment's requests arrive (the NATS client's inbox
+    /// prefix), so that one deployment's identities need no access to another's replies.
+    pub fn inbox_prefix(&self) -> String {
+        format!("_INBOX.{}", self.prefix)
+    }
+    /// Every inbox of this deployment.
+    pub fn all_inboxes(&self) -> String {
+        format!("{}.>", self.inbox_prefix())
+    }
     /// Matchmaker/API -> workers: a room awaits an owner.
     pub fn rooms_new(&self) -> String {
         format!("{}.rooms.new", self.prefix)
@@ -167,6 +184,9 @@ mod tests {
         assert_eq!(n.room_state(RoomId(7)), "orrery.room.7.state");
         assert_eq!(n.room_control(RoomId(7)), "orrery.room.7.control");
         assert_eq!(n.all_room_states(), "orrery.room.*.state");
+        assert_eq!(n.all_room_inputs(), "orrery.room.*.input");
+        assert_eq!(n.all_room_controls(), "orrery.room.*.control");
+        assert_eq!(n.all_inboxes(), "_INBOX.orrery.>");
         assert_eq!(n.all_keys(), "orrery:*");
         assert_eq!(n.rooms_new(), "orrery.rooms.new");
         assert_eq!(n.lease(RoomId(7)), "orrery:lease:room:7");

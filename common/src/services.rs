@@ -6,6 +6,7 @@
 //! (`service_tls.rs`).
 
 use crate::config::ServiceArgs;
+use crate::identities::postgres::{RoleName, grant_runtime};
 use crate::service_tls::{Service, postgres_options, read_ca, rejected_certificate};
 use std::path::Path;
 use std::time::Duration;
@@ -33,6 +34,12 @@ pub enum ServiceError {
     CaFile { service: &'static str, path: std::path::PathBuf, message: String },
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot read the schema's version (run `orrery-worker migrate` first): {0}")]
+    SchemaVersion(#[source] sqlx::Error),
+    #[error("the schema lacks migrations {missing:?} this binary needs: run `orrery-worker migrate` first")]
+    NotMigrated { missing: Vec<i64> },
+    #[error("cannot grant the runtime role its rights: {0}")]
+    Grant(#[source] sqlx::Error),
 }
 
 impl ServiceError {
@@ -53,35 +60,48 @@ impl ServiceError {
     }
 }
 
-/// Connect to NATS, with the credentials file when one is given, trusting the CA in
-/// `ca` (and then requiring TLS) when one is given. The first connection must succeed
-/// (a clear error at start beats a process that waits silently); after it, the client
-/// reconnects by itself and `/readyz` reports the state.
-pub async fn connect_nats(
-    url: &str,
-    credentials: Option<&Path>,
-    ca: Option<&Path>,
-    name: &str,
-) -> Result<async_nats::Client, ServiceError> {
-    let mut options = async_nats::ConnectOptions::new();
-    if let Some(ca) = ca {
+/// Connect to NATS as `name`, with the identity `args` give: a credentials file, a user and
+/// its password file, or a user and password embedded in the URL; trusting the CA in
+/// `--nats-ca-file` (and then requiring TLS) when one is given. Replies to this
+/// deployment's requests arrive under [`crate::names::Names::inbox_prefix`], so a role's
+/// NATS permissions can name them. The first connection must succeed (a clear error at start
+/// beats a process that waits silently); after it, the client reconnects by itself and
+/// `/readyz` reports the state.
+pub async fn connect_nats(args: &ServiceArgs, name: &str) -> Result<async_nats::Client, ServiceError> {
+    let url = &args.nats_url;
+    let mut options = async_nats::ConnectOptions::new().custom_inbox_prefix(args.names().inbox_prefix());
+    if let Some(ca) = &args.nats_ca_file {
         // Read once here, so a missing file is named as such rather than as a TLS failure.
         read_ca(Service::Nats, ca).await?;
         options = options.add_root_certificates(ca.to_owned()).require_tls(true);
     }
-    if let Some(path) = credentials {
+    if let Some(path) = &args.nats_credentials_file {
         // Read here rather than with `credentials_file`, so the message names the file once.
         let err = |e: std::io::Error| ServiceError::NatsCredentials { path: path.to_owned(), message: e.to_string() };
         let contents = tokio::fs::read_to_string(path).await.map_err(err)?;
         options = options.credentials(&contents).map_err(err)?;
     }
+    if let (Some(user), Some(path)) = (&args.nats_user, &args.nats_password_file) {
+        let err = |e: std::io::Error| ServiceError::NatsCredentials { path: path.to_owned(), message: e.to_string() };
+        let password = tokio::fs::read_to_string(path).await.map_err(err)?;
+        options = options.user_and_password(user.clone(), password.trim_end_matches(['\r', '\n']).to_owned());
+    } else if let Some((user, password)) = url_credentials(url) {
+        // async-nats ignores a URL's user and password by itself.
+        options = options.user_and_password(user, password);
+    }
     options
         .name(name)
         .connection_timeout(Duration::from_secs(3))
         .max_reconnects(None)
-        .connect(url)
+        .connect(url.as_str())
         .await
         .map_err(|e| ServiceError::connecting(Service::Nats, url, e, |url, e| ServiceError::Nats { url, message: e.to_string() }))
+}
+
+/// The user and password of the first server of a NATS URL (`nats://user:pass@host:4222`).
+fn url_credentials(url: &str) -> Option<(String, String)> {
+    let first: async_nats::ServerAddr = url.split(',').next()?.trim().parse().ok()?;
+    Some((first.username()?.to_owned(), first.password()?.to_owned()))
 }
 
 /// A Redis connection manager (reconnects by itself), trusting only the CA in `ca` when
@@ -123,6 +143,29 @@ pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// With migrations skipped at start: fail unless every embedded migration is applied.
+pub async fn check_migrated(pool: &sqlx::PgPool) -> Result<(), ServiceError> {
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(pool)
+        .await
+        .map_err(ServiceError::SchemaVersion)?;
+    let missing: Vec<i64> =
+        MIGRATOR.iter().filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version)).map(|m| m.version).collect();
+    if missing.is_empty() { Ok(()) } else { Err(ServiceError::NotMigrated { missing }) }
+}
+
+/// `orrery-worker migrate`: bring the schema up to date at `args.database_url` (a role
+/// allowed DDL), then grant `runtime` its data rights on every table, new ones included.
+pub async fn migrate_only(args: &ServiceArgs, runtime: Option<&RoleName>) -> Result<(), ServiceError> {
+    let pg = connect_postgres(&args.database_url, args.database_ca_file.as_deref(), 1).await?;
+    migrate(&pg).await?;
+    if let Some(role) = runtime {
+        grant_runtime(&pg, role).await.map_err(ServiceError::Grant)?;
+    }
+    pg.close().await;
+    Ok(())
+}
+
 /// The three backing services, connected and with the schema up to date: what every
 /// server process has before it builds anything of its own.
 #[derive(Clone)]
@@ -133,12 +176,17 @@ pub struct Connected {
 }
 
 /// Connect to NATS (as `client_name`), Redis and PostgreSQL (a pool of `pg_connections`),
-/// then migrate: the start-up preamble the gateway and the worker share.
+/// then migrate (or, with `--skip-migrations`, check the schema is up to date): the start-up
+/// preamble the gateway and the worker share.
 pub async fn connect_all(args: &ServiceArgs, client_name: &str, pg_connections: u32) -> Result<Connected, ServiceError> {
-    let nats = connect_nats(&args.nats_url, args.nats_credentials_file.as_deref(), args.nats_ca_file.as_deref(), client_name).await?;
+    let nats = connect_nats(args, client_name).await?;
     let redis = connect_redis(&args.redis_url, args.redis_ca_file.as_deref()).await?;
     let pg = connect_postgres(&args.database_url, args.database_ca_file.as_deref(), pg_connections.max(1)).await?;
-    migrate(&pg).await?;
+    if args.skip_migrations {
+        check_migrated(&pg).await?;
+    } else {
+        migrate(&pg).await?;
+    }
     Ok(Connected { nats, redis, pg })
 }
 
@@ -172,10 +220,34 @@ pub fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
+    fn args(nats_url: &str) -> ServiceArgs {
+        ServiceArgs {
+            nats_url: nats_url.into(),
+            nats_credentials_file: None,
+            nats_user: None,
+            nats_password_file: None,
+            nats_ca_file: None,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_ca_file: None,
+            database_url: "postgres://postgres@127.0.0.1:5432/orrery".into(),
+            database_ca_file: None,
+            skip_migrations: false,
+            prefix: "orrery".into(),
+        }
+    }
+
+    #[test]
+    fn a_urls_user_and_password_are_found() {
+        assert_eq!(url_credentials("nats://u:p@h:4222"), Some(("u".into(), "p".into())));
+        assert_eq!(url_credentials("nats://u:p@h:4222,nats://h2:4222"), Some(("u".into(), "p".into())));
+        assert_eq!(url_credentials("nats://h:4222"), None);
+    }
+
     #[tokio::test]
     async fn a_missing_nats_credentials_file_is_named_in_the_error() {
         let path = std::env::temp_dir().join(format!("orrery-missing-{:x}.creds", std::process::id()));
-        let err = connect_nats("nats://127.0.0.1:1", Some(&path), None, "test").await.expect_err("no such file");
+        let args = ServiceArgs { nats_credentials_file: Some(path.clone()), ..args("nats://127.0.0.1:1") };
+        let err = connect_nats(&args, "test").await.expect_err("no such file");
         assert!(matches!(err, ServiceError::NatsCredentials { .. }), "{err}");
         let message = err.to_string();
         assert!(message.contains(&path.display().to_string()), "the message names the file: {message}");
@@ -186,7 +258,8 @@ mod tests {
     async fn a_credentials_file_without_credentials_is_named_in_the_error() {
         let path = std::env::temp_dir().join(format!("orrery-garbage-{:x}.creds", std::process::id()));
         std::fs::write(&path, "not a creds file").unwrap();
-        let err = connect_nats("nats://127.0.0.1:1", Some(&path), None, "test").await.expect_err("no JWT in it");
+        let args = ServiceArgs { nats_credentials_file: Some(path.clone()), ..args("nats://127.0.0.1:1") };
+        let err = connect_nats(&args, "test").await.expect_err("no JWT in it");
         let _ = std::fs::remove_file(&path);
         assert!(err.to_string().contains(&path.display().to_string()), "{err}");
     }
@@ -194,14 +267,9 @@ mod tests {
     #[tokio::test]
     async fn connect_all_names_the_service_it_cannot_reach_without_its_password() {
         let args = ServiceArgs {
-            nats_url: "nats://127.0.0.1:4222".into(),
-            nats_credentials_file: None,
-            nats_ca_file: None,
             redis_url: "redis://127.0.0.1:1".into(),
-            redis_ca_file: None,
             database_url: "postgres://postgres:secret@127.0.0.1:1/none".into(),
-            database_ca_file: None,
-            prefix: "orrery".into(),
+            ..args("nats://127.0.0.1:4222")
         };
         let Err(err) = connect_all(&args, "test", 1).await else { panic!("connected to a closed port") };
         assert!(matches!(err, ServiceError::Redis { .. }), "{err}");

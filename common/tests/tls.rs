@@ -5,6 +5,7 @@
 //!
 //! Each server runs from a temp dir on a free port and is killed when its guard drops.
 
+use orrery_common::config::ServiceArgs;
 use orrery_common::services::{ServiceError, connect_nats, connect_postgres, connect_redis};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -119,13 +120,13 @@ async fn nats_over_tls_with_the_private_ca_and_a_clear_error_without_it() {
     let _server = Server::start("nats-server", Command::new("/usr/sbin/nats-server").arg("-c").arg(&config), port);
     let url = format!("nats://127.0.0.1:{port}");
 
-    let nats = connect_nats(&url, None, Some(&certs.ca()), "tls-test").await.expect("connects with the CA");
+    let nats = connect_nats(&nats_args(&url, Some(certs.ca())), "tls-test").await.expect("connects with the CA");
     let mut sub = nats.subscribe("tls.check").await.unwrap();
     nats.publish("tls.check", "over tls".into()).await.unwrap();
     let msg = tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(&mut sub)).await.unwrap().unwrap();
     assert_eq!(&msg.payload[..], b"over tls");
 
-    let err = connect_nats(&url, None, None, "tls-test").await.expect_err("an unknown CA");
+    let err = connect_nats(&nats_args(&url, None), "tls-test").await.expect_err("an unknown CA");
     assert_not_verified(err, "--nats-ca-file");
 }
 
@@ -247,4 +248,21 @@ async fn postgres_over_tls_with_the_private_ca_and_a_clear_error_without_it() {
 
     let err = connect_postgres(&format!("{url}?sslmode=verify-full"), None, 1).await.expect_err("an unknown CA");
     assert_not_verified(err, "--database-ca-file");
+}
+
+/// The service arguments of a client of the NATS server at `url`, trusting `ca`.
+fn nats_args(url: &str, ca: Option<PathBuf>) -> ServiceArgs {
+    ServiceArgs {
+        nats_url: url.into(),
+        nats_credentials_file: None,
+        nats_user: None,
+        nats_password_file: None,
+        nats_ca_file: ca,
+        redis_url: "redis://127.0.0.1:1".into(),
+        redis_ca_file: None,
+        database_url: "postgres://127.0.0.1:1/none".into(),
+        database_ca_file: None,
+        skip_migrations: false,
+        prefix: "tlstest".into(),
+    }
 }

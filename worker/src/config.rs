@@ -1,6 +1,7 @@
 //! The worker's configuration: flags with `ORRERY_*` environment fallbacks, validated at start.
 
 use orrery_common::config::{ServiceArgs, TelemetryArgs};
+use orrery_common::identities::postgres::RoleName;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +27,35 @@ pub struct Config {
     pub capacity: usize,
     #[command(flatten)]
     pub timing: Timing,
+    /// Without a command: run as a worker.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// One-off jobs instead of running as a worker (the image holds this binary, so operators
+/// and the chart's migration Job use it).
+#[derive(clap::Subcommand, Clone, Debug)]
+pub enum Command {
+    /// Apply the schema migrations to --database-url (a role allowed DDL) and exit. Servers
+    /// then run with --skip-migrations as a runtime role without DDL rights.
+    Migrate {
+        /// Grant this PostgreSQL role data rights (no DDL) on every table afterwards.
+        #[arg(long, env = "ORRERY_GRANT_RUNTIME_ROLE")]
+        grant_runtime_role: Option<RoleName>,
+    },
+    /// Print the NATS authorization block, the Redis ACL users and the PostgreSQL statements
+    /// of this deployment's service identities (for --prefix), and exit.
+    ServiceIdentities {
+        /// The PostgreSQL role that owns the schema and runs `migrate`.
+        #[arg(long, default_value = "orrery_migrate")]
+        migrator: RoleName,
+        /// The PostgreSQL role gateways and workers connect as.
+        #[arg(long, default_value = "orrery_runtime")]
+        runtime: RoleName,
+        /// The database.
+        #[arg(long, default_value = "orrery")]
+        database: String,
+    },
 }
 
 /// Lease, scan, snapshot and drain timing. The defaults are written once, in

@@ -32,8 +32,10 @@ pub fn run() -> anyhow::Result<()> {
             accept: true,
         },
         Case {
-            name: "NATS credentials file and IdP public key",
-            args: json(r#"{"nats":{"credentialsSecret":"orrery-nats"},"auth":{"publicKey":{"enabled":true,"secretName":"idp-key"}}}"#),
+            name: "NATS identity per role and IdP public key",
+            args: json(
+                r#"{"nats":{"gateway":{"user":"orrery-gateway","passwordSecret":"orrery-nats-gateway"},"worker":{"credentialsSecret":"orrery-nats-worker"}},"auth":{"publicKey":{"enabled":true,"secretName":"idp-key"}}}"#,
+            ),
             accept: true,
         },
         Case {
@@ -42,6 +44,21 @@ pub fn run() -> anyhow::Result<()> {
                 r#"{"serviceCa":{"secretName":"orrery-service-ca","natsKey":"nats-ca.pem","redisKey":"redis-ca.pem","databaseKey":"database-ca.pem"},"auth":{"publicKey":{"enabled":true,"secretName":"idp-key"}}}"#,
             ),
             accept: true,
+        },
+        Case {
+            name: "pods migrating at start, no migration Job",
+            args: json(r#"{"migration":{"job":false},"secrets":{"existingSecret":"orrery-credentials"}}"#),
+            accept: true,
+        },
+        Case {
+            name: "refuses a NATS password without a user",
+            args: json(r#"{"nats":{"worker":{"passwordSecret":"orrery-nats-worker"}}}"#),
+            accept: false,
+        },
+        Case {
+            name: "schema refuses a runtime role needing quotes",
+            args: json(r#"{"migration":{"runtimeRole":"Orrery-Runtime"}}"#),
+            accept: false,
         },
         Case {
             name: "refuses worker grace <= drain grace",

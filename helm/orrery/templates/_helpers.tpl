@@ -56,31 +56,45 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* Environment shared by both binaries: ConfigMap plus the service URLs from the Secret. */}}
+{{/* Environment of one role's pods, include with (dict "ctx" $ "role" "gateway"): the service
+URLs from the Secret (the role's own Redis user), the role's NATS identity, and whether the
+pods skip migrating (the migration Job does it). */}}
 {{- define "orrery.commonEnv" -}}
+{{- $ := .ctx -}}
+{{- $nats := index $.Values.nats .role -}}
 - name: ORRERY_DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "orrery.secretName" . }}
-      key: {{ .Values.secrets.keys.databaseUrl }}
+      name: {{ include "orrery.secretName" $ }}
+      key: {{ $.Values.secrets.keys.databaseUrl }}
 - name: ORRERY_REDIS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "orrery.secretName" . }}
-      key: {{ .Values.secrets.keys.redisUrl }}
-{{- if or .Values.secrets.existingSecret .Values.secrets.natsUrl }}
+      name: {{ include "orrery.secretName" $ }}
+      key: {{ index $.Values.secrets.keys (printf "%sRedisUrl" .role) }}
+{{- if or $.Values.secrets.existingSecret $.Values.secrets.natsUrl }}
 - name: ORRERY_NATS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "orrery.secretName" . }}
-      key: {{ .Values.secrets.keys.natsUrl }}
+      name: {{ include "orrery.secretName" $ }}
+      key: {{ $.Values.secrets.keys.natsUrl }}
       optional: true
 {{- end }}
-{{- if .Values.nats.credentialsSecret }}
+{{- if $nats.credentialsSecret }}
 - name: ORRERY_NATS_CREDENTIALS_FILE
   value: /etc/orrery/nats/nats.creds
 {{- end }}
-{{- with .Values.serviceCa }}
+{{- if $nats.passwordSecret }}
+- name: ORRERY_NATS_USER
+  value: {{ $nats.user | quote }}
+- name: ORRERY_NATS_PASSWORD_FILE
+  value: /etc/orrery/nats/password
+{{- end }}
+{{- if $.Values.migration.job }}
+- name: ORRERY_SKIP_MIGRATIONS
+  value: "true"
+{{- end }}
+{{- with $.Values.serviceCa }}
 {{- if .secretName }}
 {{- if .natsKey }}
 - name: ORRERY_NATS_CA_FILE
@@ -98,47 +112,43 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
-{{/* Whether the pods mount files for the services: NATS credentials or service CAs. */}}
-{{- define "orrery.serviceFiles" -}}
-{{- if or .Values.nats.credentialsSecret .Values.serviceCa.secretName -}}true{{- end -}}
+{{/* "true" when the role mounts a NATS credential: (dict "ctx" $ "role" "gateway"). */}}
+{{- define "orrery.natsMounted" -}}
+{{- $nats := index .ctx.Values.nats .role -}}
+{{- if or $nats.credentialsSecret $nats.passwordSecret -}}true{{- end -}}
 {{- end -}}
 
-{{/* The service CAs' volume mount (empty without serviceCa.secretName). */}}
-{{- define "orrery.serviceCaMount" -}}
-{{- if .Values.serviceCa.secretName -}}
-- name: service-ca
-  mountPath: /etc/orrery/ca
-  readOnly: true
-{{- end -}}
-{{- end -}}
-
-{{/* The service CAs' volume: the whole Secret. */}}
-{{- define "orrery.serviceCaVolume" -}}
-{{- if .Values.serviceCa.secretName -}}
-- name: service-ca
-  secret:
-    secretName: {{ .Values.serviceCa.secretName | quote }}
-{{- end -}}
-{{- end -}}
-
-{{/* The NATS credentials file's volume mount (empty without nats.credentialsSecret). */}}
+{{/* The role's NATS credential mount (empty without one). */}}
 {{- define "orrery.natsCredentialsMount" -}}
-{{- if .Values.nats.credentialsSecret -}}
+{{- if include "orrery.natsMounted" . -}}
 - name: nats-credentials
   mountPath: /etc/orrery/nats
   readOnly: true
 {{- end -}}
 {{- end -}}
 
-{{/* The NATS credentials file's volume: the Secret's key, as nats.creds. */}}
+{{/* The role's NATS credential volume: its `.creds` file and/or its password, from the role's
+own Secrets, as nats.creds and password. */}}
 {{- define "orrery.natsCredentialsVolume" -}}
-{{- if .Values.nats.credentialsSecret -}}
+{{- $nats := index .ctx.Values.nats .role -}}
+{{- if include "orrery.natsMounted" . -}}
 - name: nats-credentials
-  secret:
-    secretName: {{ .Values.nats.credentialsSecret | quote }}
-    items:
-      - key: {{ .Values.nats.credentialsKey | quote }}
-        path: nats.creds
+  projected:
+    sources:
+      {{- if $nats.credentialsSecret }}
+      - secret:
+          name: {{ $nats.credentialsSecret | quote }}
+          items:
+            - key: {{ $nats.credentialsKey | quote }}
+              path: nats.creds
+      {{- end }}
+      {{- if $nats.passwordSecret }}
+      - secret:
+          name: {{ $nats.passwordSecret | quote }}
+          items:
+            - key: {{ $nats.passwordKey | quote }}
+              path: password
+      {{- end }}
 {{- end -}}
 {{- end -}}
 
@@ -157,6 +167,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- if ge (mul $wk.timing.leaseMarginMs 3) (int $wk.timing.leaseTtlMs) -}}
 {{- fail "worker.timing.leaseMarginMs must be less than a third of worker.timing.leaseTtlMs" -}}
 {{- end -}}
+{{- range $role := list "gateway" "worker" -}}
+{{- $nats := index $.Values.nats $role -}}
+{{- if and $nats.passwordSecret (not $nats.user) -}}
+{{- fail (printf "nats.%s.passwordSecret needs nats.%s.user" $role $role) -}}
+{{- end -}}
+{{- end -}}
 {{- if and .Values.auth.publicKey.enabled (not .Values.auth.publicKey.secretName) -}}
 {{- fail "auth.publicKey.enabled needs auth.publicKey.secretName" -}}
 {{- end -}}
@@ -173,5 +189,29 @@ app.kubernetes.io/component: {{ .component }}
 {{- else -}}
 {{- randAlphaNum 48 -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when a role's pods mount files for the services, its NATS credential or the
+service CAs: (dict "ctx" $ "role" "gateway"). */}}
+{{- define "orrery.serviceFiles" -}}
+{{- if or (include "orrery.natsMounted" .) .ctx.Values.serviceCa.secretName -}}true{{- end -}}
+{{- end -}}
+
+{{/* The service CAs' volume mount (empty without serviceCa.secretName). */}}
+{{- define "orrery.serviceCaMount" -}}
+{{- if .Values.serviceCa.secretName -}}
+- name: service-ca
+  mountPath: /etc/orrery/ca
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{/* The service CAs' volume: the whole Secret. */}}
+{{- define "orrery.serviceCaVolume" -}}
+{{- if .Values.serviceCa.secretName -}}
+- name: service-ca
+  secret:
+    secretName: {{ .Values.serviceCa.secretName | quote }}
 {{- end -}}
 {{- end -}}
