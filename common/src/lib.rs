@@ -16,6 +16,8 @@ pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod config;
 #[cfg(feature = "runtime")]
+pub mod http_serve;
+#[cfg(feature = "runtime")]
 pub mod lifecycle;
 #[cfg(feature = "runtime")]
 pub mod names;
