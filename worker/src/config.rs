@@ -35,6 +35,8 @@ pub struct Config {
     pub capacity: usize,
     #[command(flatten)]
     pub timing: Timing,
+    #[command(flatten)]
+    pub events: crate::room::event_quota::EventQuotaArgs,
 }
 
 /// Lease, scan, snapshot and drain timing. The defaults are written once, in

@@ -80,6 +80,8 @@ pub struct App {
     pub metrics: Metrics,
     pub factory: Arc<dyn GameFactory>,
     pub owned: Arc<OwnedRooms>,
+    /// Match events persisted per player and kind ([`room::event_quota`]).
+    pub event_quota: governor::Quota,
 }
 
 /// A connected worker, ready to run.
@@ -110,6 +112,7 @@ impl Worker {
             metrics: Metrics::new(&registry),
             factory,
             owned: Arc::new(OwnedRooms::default()),
+            event_quota: config.events.quota(),
         });
         let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
         Ok(Self { app, ops, http: config.http.limits(), shed_secret: config.shed_secret()? })

@@ -5,8 +5,6 @@ use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge, Registry};
 
 /// Every `quota` of `orrery_worker_quota_refusals_total`.
 pub const QUOTAS: [&str; 1] = ["persisted_events"];
-/// Every `table` of `orrery_worker_retention_deleted_total`.
-pub const RETAINED_TABLES: [&str; 4] = ["match_events", "room_bans", "room_snapshots", "rooms"];
 
 /// Every metric the worker exports.
 #[derive(Clone, Debug)]
@@ -32,7 +30,6 @@ pub struct Metrics {
     pub inputs_rejected: IntCounter,
     pub shed_refused: IntCounter,
     pub quota_refusals: IntCounterVec,
-    pub retention_deleted: IntCounterVec,
 }
 
 impl Metrics {
@@ -72,13 +69,6 @@ impl Metrics {
                 "Things a player did beyond a quota (not persisted), by quota.",
                 "quota",
                 &QUOTAS,
-            ),
-            retention_deleted: counter_vec_zeroed(
-                r,
-                "orrery_worker_retention_deleted_total",
-                "Rows deleted by the retention job, by table.",
-                "table",
-                &RETAINED_TABLES,
             ),
         }
     }

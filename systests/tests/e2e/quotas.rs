@@ -186,3 +186,40 @@ async fn metrics_are_on_the_ops_listener_only_and_bodies_are_small() {
     let resp = reqwest::Client::new().post(format!("http://{}/v1/auth/guest", gw.addr)).json(&big).send().await.unwrap();
     assert_eq!(resp.status(), 413);
 }
+
+#[tokio::test]
+async fn emotes_beyond_the_persisted_events_quota_are_not_written() {
+    use orrery_arena::{ArenaCommand, encode_command};
+    use orrery_common::ClientMsgId;
+    use orrery_common::protocol::client::ClientMsg;
+    let env = Env::new().await;
+    let _worker = env.worker_with(&["--events-per-player-per-second", "1", "--event-burst", "5"]).await;
+    let gw = env.gateway().await;
+    let room = gw.room(serde_json::json!({})).await;
+    let mut conn = gw.guest("ada").await;
+    conn.join(room).await.unwrap();
+    let started = tokio::time::Instant::now();
+    for id in 1..=60 {
+        let emote = ClientMsg::Command { id: ClientMsgId(id), payload: encode_command(&ArenaCommand::Emote(1)) };
+        conn.send(&emote).await.unwrap();
+    }
+    let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
+    let emotes = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM match_events WHERE kind = 'emote'").fetch_one(&pg).await.unwrap();
+        n
+    };
+    // Durable writes come every 2 s: wait for the first, and one more.
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while emotes().await == 0 {
+        assert!(tokio::time::Instant::now() < until, "no emote became durable");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let written = emotes().await;
+    // The burst, plus one per second since the first emote.
+    let allowed = 5 + started.elapsed().as_secs_f64().ceil() as i64;
+    assert!((5..=allowed).contains(&written), "{written} emotes persisted of 60 sent (at most {allowed} allowed)");
+    let text = reqwest::get(format!("http://{}/metrics", _worker.ops)).await.unwrap().text().await.unwrap();
+    assert!(!text.contains("orrery_worker_quota_refusals_total{quota=\"persisted_events\"} 0"), "refusals not counted");
+    pg.close().await;
+}

@@ -1,6 +1,4 @@
--- Quotas and retention (issue 12).
+-- Quotas (issue 12).
 --
 -- The live-rooms quota counts a creator's rooms that are not closed, at every room creation.
 CREATE INDEX rooms_live_by_creator ON rooms (creator) WHERE status <> 'closed';
--- The retention job finds closed rooms by the time they closed.
-CREATE INDEX rooms_closed_at ON rooms (closed_at) WHERE status = 'closed';
