@@ -19,10 +19,17 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Gateway quotas for a fleet whose players all come from 127.0.0.1.
+const SINGLE_ADDRESS_QUOTAS: [&str; 6] =
+    ["--quota-guest-token-burst", "100000", "--quota-guest-tokens-per-minute", "100000", "--quota-sockets-per-address", "100000"];
+
 /// One child process.
 pub struct Proc {
     pub name: String,
+    /// Where `/readyz` answers (a gateway's public port, a worker's ops port).
     pub port: u16,
+    /// Where `/metrics` answers (a worker's ops port is its `port`).
+    pub ops_port: u16,
     child: Child,
     program: PathBuf,
     args: Vec<String>,
@@ -30,10 +37,10 @@ pub struct Proc {
 }
 
 impl Proc {
-    async fn spawn(name: &str, program: PathBuf, args: Vec<String>, port: u16, logs: &Path) -> anyhow::Result<Self> {
+    async fn spawn(name: &str, program: PathBuf, args: Vec<String>, (port, ops_port): (u16, u16), logs: &Path) -> anyhow::Result<Self> {
         let log = logs.join(format!("{name}.log"));
         let child = start(&program, &args, &log).with_context(|| format!("starting {name}"))?;
-        Ok(Self { name: name.into(), port, child, program, args, log })
+        Ok(Self { name: name.into(), port, ops_port, child, program, args, log })
     }
 
     pub fn pid(&self) -> Option<Pid> {
@@ -125,7 +132,7 @@ impl Cluster {
             "nats",
             find("nats-server")?,
             ["-a", "127.0.0.1", "-p", &nats_port.to_string(), "-js", "-sd", &nats_dir.display().to_string()].map(String::from).to_vec(),
-            nats_port,
+            (nats_port, nats_port),
             &logs,
         )
         .await?;
@@ -133,7 +140,7 @@ impl Cluster {
             "redis",
             find("redis-server")?,
             ["--bind", "127.0.0.1", "--port", &redis_port.to_string(), "--save", "", "--appendonly", "no"].map(String::from).to_vec(),
-            redis_port,
+            (redis_port, redis_port),
             &logs,
         )
         .await?;
@@ -179,14 +186,19 @@ impl Cluster {
             let mut args = common(&cluster);
             args.extend(["--ops-listen".into(), format!("127.0.0.1:{port}"), "--worker-id".into(), format!("worker-{i}")]);
             args.extend(setup.worker_args.iter().cloned());
-            cluster.workers.push(Proc::spawn(&format!("worker-{i}"), setup.bin_dir.join("orrery-worker"), args, port, &logs).await?);
+            cluster
+                .workers
+                .push(Proc::spawn(&format!("worker-{i}"), setup.bin_dir.join("orrery-worker"), args, (port, port), &logs).await?);
         }
         for i in 0..setup.gateways {
-            let port = free_port()?;
+            let (port, ops_port) = (free_port()?, free_port()?);
             let mut args = common(&cluster);
-            args.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
+            args.extend(["--listen".into(), format!("127.0.0.1:{port}"), "--ops-listen".into(), format!("127.0.0.1:{ops_port}")]);
             args.extend(["--jwt-secret-file".into(), logs.join("jwt-secret").display().to_string()]);
-            cluster.gateways.push(Proc::spawn(&format!("gateway-{i}"), setup.bin_dir.join("orrery-gateway"), args, port, &logs).await?);
+            // Every player of the run comes from 127.0.0.1.
+            args.extend(SINGLE_ADDRESS_QUOTAS.map(String::from));
+            let program = setup.bin_dir.join("orrery-gateway");
+            cluster.gateways.push(Proc::spawn(&format!("gateway-{i}"), program, args, (port, ops_port), &logs).await?);
         }
         for p in cluster.workers.iter().chain(&cluster.gateways) {
             cluster.wait_ready(p.port, &p.name).await?;
@@ -208,7 +220,7 @@ impl Cluster {
         }
     }
 
-    /// The `/metrics` text of a worker or gateway port.
+    /// The `/metrics` text of a worker's or gateway's ops port.
     pub async fn metrics(&self, port: u16) -> anyhow::Result<String> {
         Ok(self.http.get(format!("http://127.0.0.1:{port}/metrics")).timeout(Duration::from_secs(2)).send().await?.text().await?)
     }

@@ -225,7 +225,7 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
             let late = zombie_frames(&timeline, &affected);
             let mut dropped = 0.0;
             for g in &cluster.gateways {
-                if let Ok(m) = cluster.metrics(g.port).await {
+                if let Ok(m) = cluster.metrics(g.ops_port).await {
                     dropped += metric(&m, "orrery_gateway_stale_epoch_frames_total").unwrap_or(0.0);
                 }
             }

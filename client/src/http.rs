@@ -48,8 +48,9 @@ impl Api {
         Ok(RoomId(created.room))
     }
 
-    /// `GET /metrics`: the gateway's Prometheus metrics as text (the operators' endpoint;
-    /// the load generator reads the gateway's own timings from it).
+    /// `GET /metrics`: the gateway's Prometheus metrics as text (the operators' endpoint on
+    /// the gateway's ops listener: build this `Api` with that base URL; the load generator
+    /// reads the gateway's own timings from it).
     pub async fn metrics(&self) -> Result<String> {
         let resp = self.http.get(format!("{}/metrics", self.base)).send().await?;
         Ok(checked(resp).await?.text().await?)

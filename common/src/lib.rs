@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod config;
+pub mod http_serve;
 #[cfg(feature = "runtime")]
 pub mod identities;
 #[cfg(feature = "runtime")]

@@ -1,5 +1,5 @@
-//! The operational endpoints every binary serves — `/healthz`, `/readyz`, `/metrics` —
-//! and the shutdown signal.
+//! The operational endpoints every binary serves on its ops listener — `/healthz`,
+//! `/readyz`, `/metrics` — and the shutdown signal. A public port serves only the first two.
 //!
 //! Ready means: connected to NATS, Redis answers, PostgreSQL answers, and the process
 //! is not draining. Draining flips readiness off at once, before anything else stops.
@@ -49,13 +49,15 @@ impl Ops {
         self.draining.store(true, Ordering::SeqCst);
     }
 
-    /// `/healthz`, `/readyz`, `/metrics`.
+    /// `/healthz`, `/readyz`, `/metrics`: the ops listener's routes.
     pub fn router<S: Clone + Send + Sync + 'static>(self) -> axum::Router<S> {
-        axum::Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readyz))
-            .route("/metrics", get(metrics))
-            .with_state(self)
+        axum::Router::new().route("/metrics", get(metrics)).with_state(self.clone()).merge(self.health_router())
+    }
+
+    /// `/healthz` and `/readyz` alone: what a public port may also answer (a load
+    /// balancer's probe), without the metrics.
+    pub fn health_router<S: Clone + Send + Sync + 'static>(self) -> axum::Router<S> {
+        axum::Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz)).with_state(self)
     }
 }
 

@@ -2,13 +2,14 @@
 
 use crate::App;
 use crate::error::ApiError;
+use crate::quota::sockets::{PermitSlot, SocketPermit};
 use crate::upgrade;
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use orrery_common::auth::Identity;
 use orrery_common::game::RoomSettings;
 use orrery_common::protocol::client::SUBPROTOCOL;
@@ -91,14 +92,20 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
 }
 
 /// `GET /v1/ws`: origin, subprotocol and token are checked before the upgrade.
-pub async fn websocket(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
-    connect(app, &headers, ws)
+/// The socket permit of [`crate::quota::sockets`] lives as long as the socket.
+pub async fn websocket(
+    State(app): State<Arc<App>>,
+    permit: Option<Extension<PermitSlot>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    connect(app, &headers, ws, permit.and_then(|Extension(slot)| slot.take()))
 }
 
 /// The `connect` span: one per upgrade request, with `authenticate` inside it. The
 /// session keeps a link to it, so each of its joins (a trace of its own) points back here.
 #[tracing::instrument(name = "connect", skip_all, fields(gateway = %app.gateway_id, player = Empty, otel.status_code = Empty))]
-fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade, permit: Option<SocketPermit>) -> Result<Response, ApiError> {
     let identity = authenticate_ws(&app, headers).inspect_err(|_| {
         tracing::Span::current().record("otel.status_code", "error");
     })?;
@@ -114,7 +121,12 @@ fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade) -> Result<R
         // of a frame unread is reset by the kernel and the client loses the close code.
         .read_buffer_size(limits.max_message_bytes as usize + 64)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| tracker.track_future(crate::socket::run(socket, identity, app, connect)))
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                let _permit = permit;
+                crate::socket::run(socket, identity, app, connect).await
+            })
+        })
         .into_response())
 }
 

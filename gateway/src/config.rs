@@ -15,9 +15,14 @@ pub struct Config {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
-    /// Address of the HTTP API, the WebSocket endpoint and the ops endpoints.
+    /// Address of the HTTP API and the WebSocket endpoint (and `/healthz`, `/readyz`).
     #[arg(long, env = "ORRERY_GATEWAY_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
+    /// Address of the ops endpoints: `/metrics`, `/healthz`, `/readyz`. Keep it off the public network.
+    #[arg(long, env = "ORRERY_GATEWAY_OPS_LISTEN", default_value = "0.0.0.0:9090")]
+    pub ops_listen: SocketAddr,
+    #[command(flatten)]
+    pub http: orrery_common::http_serve::HttpArgs,
     /// Browser origins allowed to open a WebSocket, comma separated; `*` allows any.
     /// Clients that send no `Origin` (native clients, bots) are always allowed.
     #[arg(
@@ -64,6 +69,8 @@ pub struct Config {
     pub web_peers: Vec<String>,
     #[command(flatten)]
     pub matchmaking: MatchmakingArgs,
+    #[command(flatten)]
+    pub quotas: crate::quota::QuotaArgs,
 }
 
 /// Matchmaking rules (see `docs/MATCHMAKING.md`).

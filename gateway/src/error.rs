@@ -33,6 +33,8 @@ pub enum Code {
     NotFound,
     /// Clashes with the player's state (a party member already queued or playing).
     Conflict,
+    /// Over a quota (`crate::quota`); retry after the time the answer names.
+    TooManyRequests,
     /// Nobody answered in time (a room between owners); try again shortly.
     Unavailable,
     /// Something on our side failed.
@@ -48,6 +50,7 @@ impl Code {
             Code::BadRequest => StatusCode::BAD_REQUEST,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::Conflict => StatusCode::CONFLICT,
+            Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,7 +63,7 @@ impl Code {
             Code::BadRequest | Code::Conflict => ErrorCode::QueueRefused,
             Code::NotFound => ErrorCode::RoomNotFound,
             Code::Forbidden => ErrorCode::JoinRefused,
-            Code::Unavailable => ErrorCode::RoomUnavailable,
+            Code::Unavailable | Code::TooManyRequests => ErrorCode::RoomUnavailable,
             Code::Unauthorized | Code::ForbiddenOrigin | Code::Internal => ErrorCode::Internal,
         }
     }

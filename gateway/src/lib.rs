@@ -23,7 +23,7 @@
 //!   [`presence`]: `player:<id>` in Redis. [`inbox`]: player events (placed, kicked) for
 //!   this gateway's sockets.
 //! - [`matchmaking`]: tickets and the placement step. [`moderation`]: kicks.
-//!   [`leaderboard`]: the live board.
+//!   [`leaderboard`]: the live board. [`quota`]: per-address and per-player quotas.
 //! - [`error`]: every domain error's code and the one place codes become HTTP statuses
 //!   and client error codes; a socket's end and its close code. [`metrics`]:
 //!   `orrery_gateway_*`.
@@ -39,6 +39,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod owner_client;
 pub mod presence;
+pub mod quota;
 pub mod room_records;
 pub mod socket;
 pub mod upgrade;
@@ -54,9 +55,9 @@ use crate::presence::Presence;
 use crate::room_records::RoomRecords;
 use crate::upgrade::OriginPolicy;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
 use orrery_common::RoomId;
 use orrery_common::auth::{GuestIssuer, Verifier};
+use orrery_common::http_serve;
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
 use orrery_common::services::{self, Connected, StartError};
@@ -99,6 +100,8 @@ pub struct App {
     pub matchmaker: Arc<Matchmaker>,
     pub leaderboard: Leaderboard,
     pub metrics: Metrics,
+    /// Per-address and per-player quotas.
+    pub quotas: Arc<quota::Quotas>,
     /// Cancelled when the gateway starts draining: every session says goodbye.
     pub draining: CancellationToken,
     /// Every live session, so a drain can wait for them.
@@ -110,6 +113,13 @@ impl App {
     pub fn next_session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// Where a gateway serves: the public API and WebSocket, and the ops endpoints.
+#[derive(Debug)]
+pub struct Listeners {
+    pub public: TcpListener,
+    pub ops: TcpListener,
 }
 
 /// A connected gateway, ready to serve.
@@ -156,6 +166,7 @@ impl Gateway {
             nats: nats.clone(),
             names,
             metrics,
+            quotas: Arc::new(quota::Quotas::new(&config.quotas)),
             draining: CancellationToken::new(),
             sessions: TaskTracker::new(),
             next_session: AtomicU64::new(1),
@@ -175,42 +186,43 @@ impl Gateway {
 
     /// The HTTP routes.
     pub fn router(&self) -> axum::Router {
+        use axum::middleware::from_fn_with_state as quota;
+        let app = &self.app;
         let api = axum::Router::new()
-            .route("/v1/auth/guest", post(api::guest))
-            .route("/v1/rooms", post(api::create_room))
-            .route("/v1/ws", get(api::websocket))
-            .route("/v1/rooms/{room}/kick", post(moderation::kick))
+            .route("/v1/auth/guest", post(api::guest).layer(quota(app.clone(), quota::guest_tokens)))
+            .route("/v1/rooms", post(api::create_room).layer(quota(app.clone(), quota::room_creation)))
+            .route("/v1/ws", get(api::websocket).layer(quota(app.clone(), quota::sockets)))
+            .route("/v1/rooms/{room}/kick", post(moderation::kick).layer(quota(app.clone(), quota::kicks)))
             .route("/v1/leaderboard", get(leaderboard::top))
             .route("/v1/players/{id}", get(leaderboard::player))
             .route("/v1/matchmaking", post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel))
             .with_state(self.app.clone())
-            .merge(self.ops.clone().router());
+            .merge(self.ops.clone().health_router());
         match &self.web {
             Some(web) => api.merge(web::router(web.clone())),
             None => api,
         }
     }
 
-    /// Serve on `listener` until `shutdown` resolves, then drain: readiness fails at
-    /// once, every client is told to reconnect elsewhere, sockets close within the grace.
-    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+    /// Serve until `shutdown` resolves, then drain: readiness fails at once, every
+    /// client is told to reconnect elsewhere, sockets close within the grace.
+    pub async fn run(self, listeners: Listeners, shutdown: impl Future<Output = ()>) -> Result<()> {
         let app = self.app.clone();
         let stop_http = CancellationToken::new();
+        let limits = app.config.http.limits();
         let server = {
             let stop = stop_http.clone();
             let router = self.router();
-            // Frames are small and must leave at once: Nagle's algorithm would hold one back
-            // until the client acknowledged the previous (tens of milliseconds with delayed ACKs).
-            let listener = listener.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-                }
-            });
-            tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await })
+            tokio::spawn(http_serve::serve(listeners.public, router, limits, stop.cancelled_owned()))
+        };
+        let ops_server = {
+            let stop = stop_http.clone();
+            tokio::spawn(http_serve::serve(listeners.ops, self.ops.clone().router(), limits, stop.cancelled_owned()))
         };
         let stop_background = CancellationToken::new();
         app.matchmaker.spawn_stepper(stop_background.clone());
         app.matchmaker.spawn_sweeper(stop_background.clone());
+        app.quotas.spawn_pruner(Duration::from_secs(30), stop_background.clone());
         spawn_closed_listener(app.clone(), stop_background.clone()).await;
         if let Err(e) = inbox::dispatch(app.nats.clone(), app.names.clone(), app.inboxes.clone(), stop_background.clone()).await {
             tracing::warn!(error = %e, "cannot subscribe to player events");
@@ -235,6 +247,7 @@ impl Gateway {
         .await;
         stop_http.cancel();
         server.await.map_err(std::io::Error::other)??;
+        ops_server.await.map_err(std::io::Error::other)??;
         info!(gateway = %app.gateway_id, "gateway stopped");
         Ok(())
     }

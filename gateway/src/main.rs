@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use orrery_gateway::Gateway;
 use orrery_gateway::config::Config;
+use orrery_gateway::{Gateway, Listeners};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,10 +13,11 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("orrery-gateway: {e}");
         std::process::exit(2);
     }
-    let listen = config.listen;
+    let (listen, ops_listen) = (config.listen, config.ops_listen);
     let gateway = Gateway::connect(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "orrery-gateway started");
-    gateway.run(listener, orrery_common::ops::shutdown_signal()).await?;
+    let public = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let ops = tokio::net::TcpListener::bind(ops_listen).await.with_context(|| format!("cannot listen on {ops_listen}"))?;
+    tracing::info!(addr = %public.local_addr()?, ops = %ops.local_addr()?, "orrery-gateway started");
+    gateway.run(Listeners { public, ops }, orrery_common::ops::shutdown_signal()).await?;
     Ok(())
 }

@@ -47,6 +47,7 @@ pub struct Metrics {
     pub resume_duration: Histogram,
     pub input_pipeline: Histogram,
     pub fanout: Histogram,
+    pub quota_refusals: IntCounterVec,
 }
 
 impl Metrics {
@@ -117,6 +118,13 @@ impl Metrics {
                 "orrery_gateway_fanout_seconds",
                 "Time from the gateway having a frame (from NATS, or a join's keyframe) to writing it to a socket.",
             ),
+            quota_refusals: counter_vec_zeroed(
+                r,
+                "orrery_gateway_quota_refusals_total",
+                "Requests refused (429) or sockets closed for being over a quota, by quota.",
+                "quota",
+                &crate::quota::ALL,
+            ),
         }
     }
 }
@@ -144,6 +152,9 @@ mod tests {
         }
         for reason in DROP_REASONS {
             expected.push(format!("orrery_gateway_frames_dropped_total{{reason=\"{reason}\"}} 0"));
+        }
+        for quota in crate::quota::ALL {
+            expected.push(format!("orrery_gateway_quota_refusals_total{{quota=\"{quota}\"}} 0"));
         }
         let missing: Vec<&String> = expected.iter().filter(|line| !text.lines().any(|l| l == line.as_str())).collect();
         assert!(missing.is_empty(), "missing from a fresh /metrics: {missing:?}");

@@ -168,6 +168,15 @@ impl RoomRecords {
             Some((s,)) => RoomStatus::Open(s),
         })
     }
+
+    /// How many rooms `creator` has that are not closed (the live-rooms quota).
+    pub async fn live_rooms_of(&self, creator: PlayerId) -> Result<i64, sqlx::Error> {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM rooms WHERE creator = $1 AND status <> 'closed'")
+            .bind(creator.0)
+            .fetch_one(&self.pg)
+            .await?;
+        Ok(n)
+    }
 }
 
 /// Eight characters from an alphabet without look-alikes (no 0/O, 1/I/L).

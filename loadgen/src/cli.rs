@@ -13,6 +13,10 @@ pub struct Args {
     /// round-robin (and reconnect to the next one when their socket closes).
     #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
     pub gateways: Vec<String>,
+    /// The gateways' ops endpoints (`--ops-listen`), where their own timings are read from
+    /// `/metrics`, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:9090")]
+    pub gateway_metrics: Vec<String>,
     /// Players (sockets) to run.
     #[arg(long, default_value_t = 10)]
     pub players: usize,
@@ -90,7 +94,7 @@ impl Args {
         if self.gateways.is_empty() {
             return bad("--gateways needs at least one URL".into());
         }
-        for g in &self.gateways {
+        for g in self.gateways.iter().chain(&self.gateway_metrics) {
             let rest = g.strip_prefix("http://").unwrap_or("");
             let host = rest.split(['/', ':']).next().unwrap_or("");
             if host != "127.0.0.1" && host != "localhost" {

@@ -83,6 +83,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     let args = Arc::new(args);
     let shared = Arc::new(Shared::new(Duration::from_secs(args.duration_secs)));
     let apis: Arc<Vec<Api>> = Arc::new(args.gateways.iter().map(|g| Api::new(g.clone())).collect());
+    let ops_apis: Vec<Api> = args.gateway_metrics.iter().map(|g| Api::new(g.clone())).collect();
     let hard_end = Instant::now() + Duration::from_secs(args.setup_timeout_secs + args.warmup_secs + args.duration_secs) + DRAIN;
     let ctx = Ctx {
         args: args.clone(),
@@ -158,10 +159,10 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         (gw_before, gw_after) = (before, after);
     } else {
         gw_before = idle::sample_all(&args.gateway_pid);
-        let timed_before = gateway_timing::read_all(&apis).await;
+        let timed_before = gateway_timing::read_all(&ops_apis).await;
         tokio::time::sleep_until(end).await;
         gw_after = idle::sample_all(&args.gateway_pid);
-        let timed_after = gateway_timing::read_all(&apis).await;
+        let timed_after = gateway_timing::read_all(&ops_apis).await;
         for _ in timed_before.iter().zip(&timed_after).filter(|(b, a)| b.is_none() || a.is_none()) {
             shared.error("gateway_metrics_unreadable");
         }

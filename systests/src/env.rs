@@ -21,6 +21,20 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret";
+/// Gateway quotas for tests, where every client has the same address and many players
+/// are made in a burst (a test of a quota sets its own).
+pub const RELAXED_QUOTAS: [(&str, &str); 7] = [
+    ("--quota-guest-token-burst", "100000"),
+    ("--quota-guest-tokens-per-minute", "100000"),
+    ("--quota-room-burst", "100000"),
+    ("--quota-rooms-per-minute", "100000"),
+    ("--quota-live-rooms", "100000"),
+    ("--quota-kick-burst", "100000"),
+    ("--quota-sockets-per-address", "100000"),
+];
+
+/// The bearer secret of the test workers' `POST /v1/shed`.
+pub const SHED_SECRET: &str = "test-shed-secret-0123456789";
 
 fn service_url(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
@@ -92,21 +106,28 @@ impl Env {
         if !extra.contains(&"--jwt-public-key-file") {
             args.extend(["--jwt-secret-file".to_string(), self.dir.join("jwt-secret").display().to_string()]);
         }
+        // Every test client comes from 127.0.0.1: quotas are generous unless a test sets one.
+        for (flag, value) in RELAXED_QUOTAS {
+            if !extra.contains(&flag) {
+                args.extend([flag.to_string(), value.to_string()]);
+            }
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         let config = <orrery_gateway::config::Config as clap::Parser>::try_parse_from(args).expect("valid gateway flags");
         let gateway = Gateway::connect(config).await.expect("gateway connects");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ops_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (addr, ops) = (public.local_addr().unwrap(), ops_listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             gateway
-                .run(listener, async {
+                .run(orrery_gateway::Listeners { public, ops: ops_listener }, async {
                     let _ = stopped.await;
                 })
                 .await
                 .expect("gateway runs");
         });
-        GatewayHandle { addr, stop: Some(stop), task }
+        GatewayHandle { addr, ops, stop: Some(stop), task }
     }
 
     pub async fn gateway(&self) -> GatewayHandle {
@@ -117,6 +138,7 @@ impl Env {
     pub async fn worker_with(&self, extra: &[&str]) -> WorkerHandle {
         let mut args = vec!["orrery-worker".to_string()];
         args.extend(self.service_args());
+        args.extend(["--shed-token".to_string(), SHED_SECRET.to_string()]);
         args.extend(extra.iter().map(|s| s.to_string()));
         let config = <orrery_worker::config::Config as clap::Parser>::try_parse_from(args).expect("valid worker flags");
         let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await.expect("worker connects");
@@ -181,7 +203,10 @@ impl Drop for Env {
 }
 
 pub struct GatewayHandle {
+    /// The public API and WebSocket.
     pub addr: SocketAddr,
+    /// `/metrics`, `/healthz`, `/readyz`.
+    pub ops: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     pub task: JoinHandle<()>,
 }
@@ -277,7 +302,8 @@ pub async fn next_event_where<T>(conn: &mut Connection, what: &str, mut pick: im
     }
 }
 
-/// The value of an unlabelled sample (`name value`) on a server's `/metrics`; 0 when absent.
+/// The value of an unlabelled sample (`name value`) on a server's `/metrics` (a gateway's
+/// or a worker's ops address); 0 when absent.
 pub async fn metric(addr: SocketAddr, name: &str) -> f64 {
     let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
     let key = format!("{name} ");

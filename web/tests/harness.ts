@@ -129,7 +129,11 @@ export class Cluster {
         c.workers.push(new Proc(`worker-${i}`, port, join(BIN, "orrery-worker"), args, join(c.logs, `worker-${i}.log`)));
       }
       const ports: number[] = [];
-      for (let i = 0; i < (opts.gateways ?? 2); i++) ports.push(await freePort());
+      const opsPorts: number[] = [];
+      for (let i = 0; i < (opts.gateways ?? 2); i++) {
+        ports.push(await freePort());
+        opsPorts.push(await freePort());
+      }
       const urls = ports.map((p) => `http://127.0.0.1:${p}`);
       const secretFile = join(c.logs, "jwt-secret");
       writeFileSync(secretFile, SECRET);
@@ -138,6 +142,15 @@ export class Cluster {
           ...common,
           "--listen",
           `127.0.0.1:${port}`,
+          "--ops-listen",
+          `127.0.0.1:${opsPorts[i]}`,
+          // Every page and bot of the tests comes from 127.0.0.1.
+          "--quota-guest-token-burst",
+          "100000",
+          "--quota-guest-tokens-per-minute",
+          "100000",
+          "--quota-sockets-per-address",
+          "100000",
           "--jwt-secret-file",
           secretFile,
           "--web-dir",

@@ -13,9 +13,18 @@ pub struct Config {
     pub services: ServiceArgs,
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
-    /// Address of `/healthz`, `/readyz`, `/metrics`.
+    /// Address of `/healthz`, `/readyz`, `/metrics` and `POST /v1/shed`.
     #[arg(long, env = "ORRERY_WORKER_OPS_LISTEN", default_value = "0.0.0.0:9300")]
     pub ops_listen: SocketAddr,
+    #[command(flatten)]
+    pub http: orrery_common::http_serve::HttpArgs,
+    /// File holding the bearer secret `POST /v1/shed` requires (`Authorization: Bearer <secret>`).
+    /// Without it (or `ORRERY_SHED_TOKEN`) shed refuses every call.
+    #[arg(long, env = "ORRERY_SHED_TOKEN_FILE")]
+    pub shed_token_file: Option<std::path::PathBuf>,
+    /// The shed bearer secret itself (prefer the file).
+    #[arg(long, env = "ORRERY_SHED_TOKEN", hide_env_values = true)]
+    pub shed_token: Option<String>,
     /// This worker's name in leases and `rooms.owner` (default: host name and a random suffix).
     #[arg(long, env = "ORRERY_WORKER_ID")]
     pub worker_id: Option<String>,
@@ -27,6 +36,8 @@ pub struct Config {
     pub capacity: usize,
     #[command(flatten)]
     pub timing: Timing,
+    #[command(flatten)]
+    pub events: crate::room::event_quota::EventQuotaArgs,
     /// Without a command: run as a worker.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -149,6 +160,10 @@ pub enum ConfigError {
     Capacity,
     #[error("--hot-snapshot-ms and --durable-snapshot-ms must be at least 10")]
     Snapshot,
+    #[error("--shed-token-file {path}: {source}")]
+    ShedTokenFile { path: String, source: std::io::Error },
+    #[error("the shed secret must be at least 16 characters")]
+    ShedTokenShort,
 }
 
 impl Config {
@@ -167,7 +182,24 @@ impl Config {
         if t.hot_snapshot_ms < 10 || t.durable_snapshot_ms < 10 {
             return Err(ConfigError::Snapshot);
         }
+        self.shed_secret()?;
         Ok(())
+    }
+
+    /// The secret `POST /v1/shed` requires: the file's (trimmed) or the flag's. `None`: shed is refused.
+    pub fn shed_secret(&self) -> Result<Option<String>, ConfigError> {
+        let secret = match (&self.shed_token_file, &self.shed_token) {
+            (Some(path), _) => std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::ShedTokenFile { path: path.display().to_string(), source })?
+                .trim()
+                .to_owned(),
+            (None, Some(token)) => token.trim().to_owned(),
+            (None, None) => return Ok(None),
+        };
+        if secret.len() < 16 {
+            return Err(ConfigError::ShedTokenShort);
+        }
+        Ok(Some(secret))
     }
 
     /// The worker id, generated when not given.

@@ -46,6 +46,7 @@ use crate::owned_rooms::OwnedRooms;
 use crate::snapshot::HotSnapshots;
 use crate::store::Store;
 use orrery_common::game::GameFactory;
+use orrery_common::http_serve::{self, HttpLimits};
 use orrery_common::names::Names;
 use orrery_common::ops::Ops;
 use orrery_common::services::{self, Connected, StartError};
@@ -79,12 +80,16 @@ pub struct App {
     pub metrics: Metrics,
     pub factory: Arc<dyn GameFactory>,
     pub owned: Arc<OwnedRooms>,
+    /// Match events persisted per player and kind ([`room::event_quota`]).
+    pub event_quota: governor::Quota,
 }
 
 /// A connected worker, ready to run.
 pub struct Worker {
     app: Arc<App>,
     ops: Ops,
+    http: HttpLimits,
+    shed_secret: Option<String>,
 }
 
 impl Worker {
@@ -107,9 +112,10 @@ impl Worker {
             metrics: Metrics::new(&registry),
             factory,
             owned: Arc::new(OwnedRooms::default()),
+            event_quota: config.events.quota(),
         });
         let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
-        Ok(Self { app, ops })
+        Ok(Self { app, ops, http: config.http.limits(), shed_secret: config.shed_secret()? })
     }
 
     pub fn id(&self) -> &str {
@@ -130,8 +136,8 @@ impl Worker {
         let stop_ops = CancellationToken::new();
         let ops_server = {
             let stop = stop_ops.clone();
-            let app = self.ops.clone().router::<()>().merge(shed::router(app.clone()));
-            tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await })
+            let router = self.ops.clone().router::<()>().merge(shed::router(app.clone(), self.shed_secret.clone()));
+            tokio::spawn(http_serve::serve(listener, router, self.http, stop.cancelled_owned()))
         };
         let claimer = tokio::spawn(claim::claim_loop(app.clone(), stop_claiming.clone()));
         let renewer = tokio::spawn(renew::renew_loop(app.clone(), stop_renewing.clone()));

@@ -1,7 +1,10 @@
 //! The worker's Prometheus metrics (`orrery_worker_*`).
 
-use orrery_common::telemetry::{counter, gauge, seconds_histogram};
-use prometheus::{Histogram, IntCounter, IntGauge, Registry};
+use orrery_common::telemetry::{counter, counter_vec_zeroed, gauge, seconds_histogram};
+use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge, Registry};
+
+/// Every `quota` of `orrery_worker_quota_refusals_total`.
+pub const QUOTAS: [&str; 1] = ["persisted_events"];
 
 /// Every metric the worker exports.
 #[derive(Clone, Debug)]
@@ -25,6 +28,8 @@ pub struct Metrics {
     pub frame_bytes: IntCounter,
     pub inputs_applied: IntCounter,
     pub inputs_rejected: IntCounter,
+    pub shed_refused: IntCounter,
+    pub quota_refusals: IntCounterVec,
 }
 
 impl Metrics {
@@ -57,6 +62,14 @@ impl Metrics {
             frame_bytes: counter(r, "orrery_worker_frame_bytes_total", "Bytes of state frames published."),
             inputs_applied: counter(r, "orrery_worker_inputs_applied_total", "Player inputs applied."),
             inputs_rejected: counter(r, "orrery_worker_inputs_rejected_total", "Player inputs rejected (stale sequence or invalid)."),
+            shed_refused: counter(r, "orrery_worker_shed_refused_total", "`POST /v1/shed` calls refused for a missing or wrong secret."),
+            quota_refusals: counter_vec_zeroed(
+                r,
+                "orrery_worker_quota_refusals_total",
+                "Things a player did beyond a quota (not persisted), by quota.",
+                "quota",
+                &QUOTAS,
+            ),
         }
     }
 }

@@ -111,7 +111,7 @@ fn scenario(
         format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files:\n  - '{}'\nscrape_configs:\n  - job_name: orrery-gateway\n    static_configs:\n      - targets: [{}]\n  - job_name: orrery-worker\n    static_configs:\n      - targets: [{}]\n",
             crate::root().join("alerts/orrery.rules.yaml").display(),
-            target_list(&gateways),
+            target_list(&gateways.map(up::gateway_ops_port)),
             target_list(&workers)
         ),
     )?;
@@ -198,7 +198,7 @@ fn scenario(
     scenario.record(long.exited().is_none(), "the long bot group is still playing", "");
 
     let mut metrics = Tally::default();
-    for port in gateways {
+    for port in gateways.map(up::gateway_ops_port) {
         if let Some(text) = scrape(port) {
             metrics_outputs.push((format!("gateway :{port}"), text));
         }

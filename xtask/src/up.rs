@@ -85,8 +85,27 @@ pub fn server_env(services: &services::Services, database: &str, prefix: &str) -
     ]
 }
 
+/// A gateway's ops port (`/metrics`) in the local fleets: its public port + 1000.
+pub fn gateway_ops_port(port: u16) -> u16 {
+    port + 1000
+}
+
+/// Quotas for a fleet on this machine: every player (bots included) comes from 127.0.0.1.
+pub const LOCAL_QUOTAS: [&str; 10] = [
+    "--quota-guest-token-burst",
+    "100000",
+    "--quota-guest-tokens-per-minute",
+    "100000",
+    "--quota-sockets-per-address",
+    "100000",
+    "--quota-room-burst",
+    "1000",
+    "--quota-live-rooms",
+    "1000",
+];
+
 /// Start `workers.0` workers (ops ports from `workers.1`), then `gateways.0` gateways (ports
-/// from `gateways.1`), each waited on until ready, pushing each onto `servers` as it starts
+/// from `gateways.1`, ops ports [`gateway_ops_port`]), each waited on until ready, pushing each onto `servers` as it starts
 /// (so the caller can stop what started when a later one fails).
 pub fn start_servers(
     servers: &mut Vec<Proc>,
@@ -120,7 +139,8 @@ pub fn start_servers_with(
         let port = gateways.1 + i;
         let mut cmd = Command::new(bin.join("orrery-gateway"));
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
-        cmd.args(["--listen", &format!("127.0.0.1:{port}")]);
+        cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--ops-listen", &format!("127.0.0.1:{}", gateway_ops_port(port))]);
+        cmd.args(LOCAL_QUOTAS);
         cmd.args(gateway_args);
         servers.push(Proc::spawn(&format!("gateway-{i}"), cmd, logs)?);
         wait_ready(servers.last_mut().expect("just pushed"), port, Duration::from_secs(30))?;
@@ -211,7 +231,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     for i in 0..args.gateways {
         let port = args.gateway_port + i;
-        println!("  gateway-{i}  http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/v1/ws, /metrics, /readyz)");
+        println!(
+            "  gateway-{i}  http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/v1/ws, /readyz; /metrics on http://127.0.0.1:{})",
+            gateway_ops_port(port)
+        );
     }
     for i in 0..args.workers {
         println!("  worker-{i}   http://127.0.0.1:{}/metrics", args.worker_port + i);

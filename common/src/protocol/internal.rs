@@ -167,6 +167,9 @@ pub enum PlayerEvent {
     Placed { room: RoomId },
     /// The room's creator kicked the player from `room`.
     Kicked { room: RoomId },
+    /// The player's socket `socket` joined `room` at `at_ms` (Unix ms): any other socket of
+    /// theirs that joined that room earlier is replaced (closed with `close::REPLACED`).
+    Joined { room: RoomId, socket: SocketId, at_ms: u64 },
 }
 
 #[cfg(test)]

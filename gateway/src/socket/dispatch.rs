@@ -9,7 +9,7 @@ use orrery_common::protocol::client::{ClientMsg, ErrorCode, ServerMsg};
 use orrery_common::protocol::encode;
 use orrery_common::protocol::internal::{LeaveReason, PlayerEvent};
 use orrery_common::time::now_ms;
-use orrery_common::{ClientMsgId, InputSeq, RoomId};
+use orrery_common::{ClientMsgId, InputSeq, RoomId, SocketId};
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -91,8 +91,23 @@ impl Session {
                 self.send(&ServerMsg::Kicked { room }).await;
                 return Some(SessionEnd::Kicked);
             }
+            PlayerEvent::Joined { room, socket, at_ms } => return self.replaced_by(room, socket, at_ms),
         }
         None
+    }
+
+    /// Another socket of this player joined `room` at `at_ms`: if this one joined it
+    /// before, it is replaced (ties go to the larger socket id). The room already seats the
+    /// newer socket, so this one leaves without telling it. An older join's event arriving
+    /// late changes nothing.
+    fn replaced_by(&mut self, room: RoomId, socket: SocketId, at_ms: u64) -> Option<SessionEnd> {
+        let newer = (at_ms, socket.0) > (self.joined_at_ms, self.nonce.0);
+        if self.room != Some(room) || socket == self.nonce || self.joined_at_ms == 0 || !newer {
+            return None;
+        }
+        self.app.hub.detach(room, self.id);
+        self.room = None;
+        Some(SessionEnd::Replaced)
     }
 
     /// Publish an input to the room, stamped with the player id of the socket's token.

@@ -7,7 +7,8 @@ use crate::owner_client::{Keyframe, OwnerError};
 use crate::room_records::RoomStatus;
 use orrery_common::RoomId;
 use orrery_common::protocol::client::{ErrorCode, Resume, ServerMsg};
-use orrery_common::protocol::internal::LeaveReason;
+use orrery_common::protocol::encode;
+use orrery_common::protocol::internal::{LeaveReason, PlayerEvent};
 use tokio::time::Instant;
 use tracing::field::Empty;
 use tracing::{Instrument, Span, debug, info_span, warn};
@@ -50,6 +51,7 @@ impl Session {
                 }
                 self.send(&ServerMsg::Joined { room, tick_hz, last_input }).await;
                 self.app.hub.deliver_keyframe(room, self.id, frame);
+                self.replace_older_sockets(room).await;
                 self.app.metrics.joins.inc();
                 if resume.is_some() {
                     self.app.metrics.resumes.inc();
@@ -68,6 +70,16 @@ impl Session {
                 self.room = None;
                 self.fail(&e).await;
             }
+        }
+    }
+
+    /// Tell every gateway this socket now holds the player's seat in `room`: an older
+    /// socket of the player in that room closes with 4007 (`docs/protocol.md` §7.5).
+    async fn replace_older_sockets(&mut self, room: RoomId) {
+        self.joined_at_ms = orrery_common::time::now_ms();
+        let event = encode(&PlayerEvent::Joined { room, socket: self.nonce, at_ms: self.joined_at_ms });
+        if let Err(e) = self.app.nats.publish(self.app.names.player_events(self.identity.player), event.into()).await {
+            warn!(%room, error = %e, "join not announced to the player's other sockets");
         }
     }
 

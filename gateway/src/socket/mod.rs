@@ -68,6 +68,9 @@ struct Session {
     newest_input: Arc<NewestInput>,
     slow: CancellationToken,
     room: Option<RoomId>,
+    /// When this socket's join of `room` completed (Unix ms): a later join of the same
+    /// player elsewhere replaces it.
+    joined_at_ms: u64,
     bucket: TokenBucket,
     /// This socket put the player in the matchmaking queue (cancelled when it closes).
     queued: bool,
@@ -89,6 +92,7 @@ impl Session {
             newest_input: Arc::default(),
             slow: CancellationToken::new(),
             room: None,
+            joined_at_ms: 0,
             bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
             queued: false,
             touched: Instant::now(),

@@ -1,5 +1,6 @@
 //! The socket's reader: waits for the next client message, player event, drain or
-//! slow-consumer verdict, enforces the protocol's limits (size, rate, idle time) and hands
+//! slow-consumer verdict, enforces the protocol's limits (size, rate — WebSocket pings
+//! included — idle time) and hands
 //! each message to [`super::dispatch`]. It returns why the socket ends.
 
 use super::Session;
@@ -50,7 +51,15 @@ impl Session {
                 Message::Binary(b) => b,
                 Message::Text(_) => break SessionEnd::Malformed,
                 Message::Close(_) => break SessionEnd::Normal,
-                Message::Ping(_) | Message::Pong(_) => continue,
+                // Control frames cost what a message costs (each ping makes the gateway write
+                // a pong): they take from the same bucket, or a ping flood costs a core.
+                Message::Ping(_) | Message::Pong(_) => {
+                    if self.bucket.take(Instant::now()) {
+                        continue;
+                    }
+                    self.app.metrics.quota_refusals.with_label_values(&[crate::quota::CONTROL_FRAMES]).inc();
+                    break SessionEnd::RateLimited;
+                }
             };
             self.app.metrics.messages_in.inc();
             self.app.metrics.bytes_in.inc_by(bytes.len() as u64);

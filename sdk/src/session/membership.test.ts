@@ -60,6 +60,17 @@ test("Kicked ends the room and the session: no reconnect loop", async () => {
   assert.deepEqual(closed, [4003]);
 });
 
+test("Replaced (4007, a newer socket of this player joined the room) ends the session: no reconnect", async () => {
+  const { t, s, ws } = await inRoom();
+  const closed: number[] = [];
+  s.on("closed", (i) => closed.push(i.code));
+  ws.serverClose(4007, "replaced");
+  t.advance(60_000);
+  assert.equal(FakeWebSocket.instances.length, 1, "a replaced session must not take its seat back");
+  assert.equal(s.state, "closed");
+  assert.deepEqual(closed, [4007]);
+});
+
 test("a refused join rejects with the server's code", async () => {
   const { s, ws } = await connected();
   const joining = s.join(9);

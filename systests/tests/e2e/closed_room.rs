@@ -15,27 +15,18 @@ async fn a_resync_or_a_command_in_a_closed_room_is_answered_room_closed() {
     let env = Env::new().await;
     let _worker = env.worker().await;
     let gw = env.gateway().await;
-    // One seat in blitz: the countdown starts at once, the lone ship is the last one alive,
-    // and the room closes after the 2 s float.
-    let room = gw.room(serde_json::json!({"mode": "arena-blitz", "max_players": 1})).await;
-    // Two sockets of the same player in the room: one asks for a keyframe, one sends a command.
-    let token = gw.api().guest(Some("ada")).await.unwrap().token;
-    let mut conn = Connection::connect(&gw.ws_url(), &token).await.unwrap();
-    let mut other = Connection::connect(&gw.ws_url(), &token).await.unwrap();
-    conn.join(room).await.unwrap();
-    other.join(room).await.unwrap();
-    for c in [&mut conn, &mut other] {
-        let closed = next_message(c, Duration::from_secs(20)).await.expect("the match ends and the room closes");
-        assert_eq!(closed, ServerMsg::RoomClosed { room });
-    }
-
+    // Two players, each alone in a room of one seat in blitz: the countdown starts at once,
+    // the lone ship is the last one alive, and the room closes after the 2 s float. One asks
+    // for a keyframe, the other sends a command. (Two sockets of one player in one room
+    // would not do: the newer replaces the older, close 4007.)
+    let ((mut conn, room), (mut other, other_room)) = tokio::join!(alone_until_closed(&gw, "ada"), alone_until_closed(&gw, "bob"));
     conn.send(&ClientMsg::Resync).await.unwrap();
     let answer = next_message(&mut conn, Duration::from_secs(5)).await.expect("a Resync in a closed room is answered");
     assert_eq!(answer, ServerMsg::RoomClosed { room });
     // Told to resend on RoomUnavailable, a client would resend a command forever.
     other.send(&ClientMsg::Command { id: ClientMsgId(1), payload: encode_command(&ArenaCommand::Emote(3)) }).await.unwrap();
     let answer = next_message(&mut other, Duration::from_secs(5)).await.expect("a Command in a closed room is answered");
-    assert_eq!(answer, ServerMsg::RoomClosed { room });
+    assert_eq!(answer, ServerMsg::RoomClosed { room: other_room });
 
     // The sockets are in no room now; they stay open and may join another.
     conn.send(&ClientMsg::Resync).await.unwrap();
@@ -72,6 +63,16 @@ async fn a_resync_finds_a_room_closed_behind_the_gateways_back() {
     assert_eq!(answer, ServerMsg::RoomClosed { room });
 
     pg.close().await;
+}
+
+/// A socket of a new player alone in a one-seat blitz room, once the room has closed.
+async fn alone_until_closed(gw: &orrery_systests::GatewayHandle, name: &str) -> (Connection, orrery_common::RoomId) {
+    let room = gw.room(serde_json::json!({"mode": "arena-blitz", "max_players": 1})).await;
+    let mut conn = gw.guest(name).await;
+    conn.join(room).await.unwrap();
+    let closed = next_message(&mut conn, Duration::from_secs(20)).await.expect("the match ends and the room closes");
+    assert_eq!(closed, ServerMsg::RoomClosed { room });
+    (conn, room)
 }
 
 /// The next server message that is not a frame, within `patience`.

@@ -160,7 +160,7 @@ async fn a_matchmade_match_played_to_the_end_leaves_results_and_nothing_else() {
         assert_eq!(in_room, None, "{p} still points at the closed room");
     }
     // No gateway subscription, no worker task.
-    for addr in [gw1.addr, gw2.addr] {
+    for addr in [gw1.ops, gw2.ops] {
         assert_eq!(metric(addr, "orrery_gateway_room_subscriptions").await, 0.0, "gateway {addr} still subscribed");
     }
     orrery_systests::eventually(5, "the worker let the room go", || !worker.owned.contains(room)).await;

@@ -14,6 +14,7 @@ mod ownership;
 mod play;
 mod pool;
 mod private_rooms;
+mod quotas;
 mod resume;
 mod timing;
 mod vouching;

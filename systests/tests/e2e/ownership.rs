@@ -90,8 +90,14 @@ async fn capacity_is_respected_and_a_worker_can_shed_rooms() {
     let b = env.worker().await;
     eventually(10, "b takes the rest", || b.owned.len() == 2).await;
 
+    let shed_url = format!("http://{}/v1/shed?rooms=2", a.ops);
+    let http = reqwest::Client::new();
+    // Without the secret, or with a wrong one, nothing moves.
+    assert_eq!(http.post(&shed_url).send().await.unwrap().status(), 401);
+    assert_eq!(http.post(&shed_url).bearer_auth("not-the-secret-at-all").send().await.unwrap().status(), 401);
+    assert_eq!(a.owned.len(), 3, "a refused shed moved rooms");
     let shed: serde_json::Value =
-        reqwest::Client::new().post(format!("http://{}/v1/shed?rooms=2", a.ops)).send().await.unwrap().json().await.unwrap();
+        http.post(&shed_url).bearer_auth(orrery_systests::SHED_SECRET).send().await.unwrap().json().await.unwrap();
     assert_eq!(shed["shed"].as_array().unwrap().len(), 2);
     eventually(10, "b takes the shed rooms", || a.owned.len() == 1 && b.owned.len() == 4).await;
 }

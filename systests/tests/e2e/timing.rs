@@ -23,8 +23,8 @@ async fn inputs_are_timed_without_their_wait_for_the_tick() {
     let room = gw.room(serde_json::json!({ "mode": "arena-practice", "tick_hz": 10 })).await;
     let mut conn = gw.guest("ada").await;
     conn.join(room).await.unwrap();
-    let (count_before, sum_before) = histogram(gw.addr, "orrery_gateway_input_pipeline_seconds").await;
-    let (frames_before, _) = histogram(gw.addr, "orrery_gateway_fanout_seconds").await;
+    let (count_before, sum_before) = histogram(gw.ops, "orrery_gateway_input_pipeline_seconds").await;
+    let (frames_before, _) = histogram(gw.ops, "orrery_gateway_fanout_seconds").await;
 
     const INPUTS: u64 = 10;
     let mut round_trips = Duration::ZERO;
@@ -44,7 +44,7 @@ async fn inputs_are_timed_without_their_wait_for_the_tick() {
     // its frame is written, so possibly a moment after the client read it).
     let until = Instant::now() + Duration::from_secs(2);
     let (count, sum) = loop {
-        let (count, sum) = histogram(gw.addr, "orrery_gateway_input_pipeline_seconds").await;
+        let (count, sum) = histogram(gw.ops, "orrery_gateway_input_pipeline_seconds").await;
         if count - count_before >= INPUTS || Instant::now() > until {
             break (count, sum);
         }
@@ -58,6 +58,6 @@ async fn inputs_are_timed_without_their_wait_for_the_tick() {
     assert!(mean_round_trip > 0.05, "the inputs did wait for their ticks: {mean_round_trip:.4} s");
     assert!(mean_pipeline < mean_round_trip - 0.05, "the tick wait is taken out: {mean_pipeline:.4} s of {mean_round_trip:.4} s");
 
-    let (frames, _) = histogram(gw.addr, "orrery_gateway_fanout_seconds").await;
+    let (frames, _) = histogram(gw.ops, "orrery_gateway_fanout_seconds").await;
     assert!(frames - frames_before >= INPUTS, "every frame written is timed ({} frames)", frames - frames_before);
 }

@@ -5,9 +5,11 @@
 //! - [`task`]: the task that runs it — the tick loop, subscriptions, signals, lease
 //!   deadline checks (I6); [`Exit`] says why it ended.
 //! - [`schedule`]: when the next tick and the next hot and durable snapshots are due.
+//! - [`event_quota`]: how many events about one player are persisted per second.
 //! - [`persist`]: hot and durable snapshots (fenced: I1, I2), close and drain.
 //! - [`spans`]: the spans of control requests and of the drain.
 
+pub mod event_quota;
 pub mod persist;
 pub mod schedule;
 pub mod spans;

@@ -56,9 +56,17 @@ pub struct Room {
     confirm_seats_at: Option<Instant>,
     /// Players vouched for since the restore.
     vouched: BTreeSet<PlayerId>,
+    /// Which events are persisted (the rest still happened in the game).
+    event_quota: super::event_quota::EventQuota,
 }
 
 impl Room {
+    /// This room's persisted-events quota (`--events-per-player-per-second`, `--event-burst`).
+    pub fn with_event_quota(mut self, quota: governor::Quota) -> Self {
+        self.event_quota = super::event_quota::EventQuota::new(quota);
+        self
+    }
+
     /// A room about to run under `epoch`, from a fresh game or a restored snapshot.
     pub fn new(
         id: RoomId,
@@ -90,6 +98,7 @@ impl Room {
             keyframe_next: true,
             confirm_seats_at: None,
             vouched: BTreeSet::new(),
+            event_quota: Default::default(),
         };
         if let Some(s) = restored {
             // A restored room is already carried by its snapshots: its first durable write
@@ -144,6 +153,7 @@ impl Room {
     /// A durable snapshot at `phase` holding every pending event was written.
     pub(crate) fn durable_written(&mut self, phase: Phase) {
         self.pending_events.clear();
+        self.event_quota.prune();
         self.durable_phase = Some(phase);
     }
 
@@ -207,6 +217,10 @@ impl Room {
         let base = self.tick;
         self.tick = self.tick.next();
         for ev in self.step_events.drain(..) {
+            if !self.event_quota.allows(&ev) {
+                metrics.quota_refusals.with_label_values(&[crate::metrics::QUOTAS[0]]).inc();
+                continue;
+            }
             self.pending_events.push(PendingEvent::new(self.next_event_seq, self.tick, ev));
             self.next_event_seq += 1;
         }
