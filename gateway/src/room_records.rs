@@ -119,8 +119,9 @@ impl RoomRecords {
     }
 
     /// Ban `player` from `room` on behalf of `by`, who must be its creator. The caller
-    /// then takes the player's seat away and tells their gateway.
-    pub async fn ban(&self, room: RoomId, by: PlayerId, player: PlayerId) -> Result<(), ApiError> {
+    /// then takes the player's seat away and tells their gateway. True when the player's
+    /// presence named this room (seated in it, or placed in it by the matchmaker).
+    pub async fn ban(&self, room: RoomId, by: PlayerId, player: PlayerId) -> Result<bool, ApiError> {
         let row: Option<(Option<uuid::Uuid>,)> =
             sqlx::query_as("SELECT creator FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_optional(&self.pg).await?;
         match row {
@@ -139,15 +140,16 @@ impl RoomRecords {
             .await?;
         let mut redis = self.redis.clone();
         redis::Script::new(
-            "redis.call('SREM', KEYS[1], ARGV[1]) if redis.call('HGET', KEYS[2], 'room') == ARGV[2] then redis.call('HDEL', KEYS[2], 'room') end return 1",
+            "redis.call('SREM', KEYS[1], ARGV[1]) if redis.call('HGET', KEYS[2], 'room') == ARGV[2] then redis.call('HDEL', KEYS[2], 'room') return 1 end return 0",
         )
         .key(self.names.room_players(room))
         .key(self.names.player(player))
         .arg(player.to_string())
         .arg(room.get())
         .invoke_async::<i64>(&mut redis)
-        .await?;
-        Ok(())
+        .await
+        .map(|was_in| was_in == 1)
+        .map_err(ApiError::from)
     }
 
     /// Whether `room` exists and is not closed.

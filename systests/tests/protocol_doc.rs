@@ -872,7 +872,10 @@ fn http_json() -> String {
         ("GET /v1/matchmaking → 200", serde_json::to_string(&QueueStatus::Queued { ticket: ada().to_string(), waited_ms: 1250 }).unwrap()),
         ("GET /v1/matchmaking → 200", serde_json::to_string(&QueueStatus::Placed { room: RoomId(42) }).unwrap()),
         ("DELETE /v1/matchmaking → 200", json(serde_json::json!({ "cancelled": true }))),
-        ("POST /v1/rooms/42/kick → 200", json(serde_json::json!({ "kicked": bob(), "room": RoomId(42), "seat_removed": true }))),
+        (
+            "POST /v1/rooms/42/kick → 200",
+            json(serde_json::json!({ "kicked": bob(), "room": RoomId(42), "in_room": true, "seat_removed": true })),
+        ),
         (
             "GET /v1/leaderboard?limit=2 → 200",
             serde_json::to_string(&[Entry { rank: 1, player: ada(), score: 1450 }, Entry { rank: 2, player: bob(), score: 1200 }]).unwrap(),

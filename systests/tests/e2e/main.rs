@@ -5,6 +5,7 @@ mod auth;
 mod closed_room;
 mod commands;
 mod drain;
+mod hostile_http;
 mod leaderboard;
 mod lifecycle;
 mod malformed;

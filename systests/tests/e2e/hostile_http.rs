@@ -1,0 +1,78 @@
+//! What the HTTP API refuses a hostile player with nothing but a token: a kick reaches
+//! nothing outside its room, nobody is put in a party without joining it, oversized or
+//! odd fields are refused with a 400 before any work, matchmade rooms are joined only by
+//! placement, a one-seat room's match counts on no leaderboard.
+
+use crate::matchmaking::token;
+use orrery_client::{Connection, Event};
+use orrery_common::RoomId;
+use orrery_common::protocol::client::{ClientMsg, ServerMsg};
+use orrery_systests::Env;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// `POST {path}` on `gw` with `token` and a JSON body: the status and the JSON answer.
+pub async fn post(base: &str, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let resp = reqwest::Client::new().post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.expect("request sent");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A room created over HTTP by the holder of `token`.
+pub async fn create_room(base: &str, token: &str, body: serde_json::Value) -> RoomId {
+    let (status, answer) = post(base, "/v1/rooms", token, body).await;
+    assert_eq!(status, 201, "{answer}");
+    RoomId(answer["room"].as_u64().expect("a room id"))
+}
+
+/// Nothing but frames and pongs reach `conn` for `quiet`: no `Kicked`, no close.
+async fn undisturbed(conn: &mut Connection, quiet: Duration, what: &str) {
+    let deadline = Instant::now() + quiet;
+    let mut ping = tokio::time::interval(Duration::from_millis(200));
+    let mut pongs = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = ping.tick() => conn.send(&ClientMsg::Ping { client_time_us: 1 }).await.unwrap_or_else(|e| panic!("{what}: {e}")),
+            event = conn.next_event() => match event.unwrap_or_else(|e| panic!("{what}: {e}")) {
+                Event::Message(ServerMsg::Pong { .. }) => pongs += 1,
+                Event::Message(m @ (ServerMsg::Kicked { .. } | ServerMsg::RoomClosed { .. } | ServerMsg::Error { .. })) => {
+                    panic!("{what} was told {m:?}")
+                }
+                Event::Closed { code, reason } => panic!("{what} was closed: {code} {reason}"),
+                _ => {}
+            },
+        }
+    }
+    assert!(pongs > 0, "{what} still answers");
+}
+
+#[tokio::test]
+async fn a_kick_reaches_nothing_outside_its_room() {
+    let env = Env::new().await;
+    let _worker = env.worker().await;
+    let gw = env.gateway().await;
+    let base = format!("http://{}", gw.addr);
+    let (_, attacker) = token();
+    let (_, host) = token();
+    let (victim, victim_token) = token();
+    let attackers_room = create_room(&base, &attacker, serde_json::json!({ "mode": "arena", "max_players": 4 })).await;
+    let other_room = create_room(&base, &host, serde_json::json!({ "mode": "arena", "max_players": 4 })).await;
+
+    let mut playing = Connection::connect(&gw.ws_url(), &victim_token).await.unwrap();
+    playing.join(other_room).await.expect("the victim plays in another room");
+    let mut idle = Connection::connect(&gw.ws_url(), &victim_token).await.unwrap();
+
+    for _ in 0..3 {
+        let (status, answer) =
+            post(&base, &format!("/v1/rooms/{attackers_room}/kick"), &attacker, serde_json::json!({ "player": victim })).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["in_room"], false, "the victim was never in the attacker's room: {answer}");
+    }
+    undisturbed(&mut playing, Duration::from_millis(1500), "the victim's socket in another room").await;
+    undisturbed(&mut idle, Duration::from_millis(300), "the victim's socket in no room").await;
+
+    // What the kick did do: ban the player from the attacker's room.
+    let mut again = Connection::connect(&gw.ws_url(), &victim_token).await.unwrap();
+    assert!(again.join(attackers_room).await.is_err(), "the ban holds for the kicker's own room");
+}
