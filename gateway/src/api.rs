@@ -82,10 +82,9 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
     if !MAX_PLAYERS_RANGE.contains(&settings.max_players) {
         return Err(ApiError::BadRequest(format!("max_players must be within {MAX_PLAYERS_RANGE:?}")));
     }
-    if settings.mode.is_empty() || settings.mode.len() > 32 {
-        return Err(ApiError::BadRequest("mode must be 1 to 32 characters".into()));
-    }
+    crate::validate::require_key_token("mode", &settings.mode)?;
     let region = req.region.unwrap_or_else(|| "any".into());
+    crate::validate::require_key_token("region", &region)?;
     let (room, invite_code) = app.room_records.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
     Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get(), invite_code })).into_response())
 }
@@ -148,5 +147,5 @@ pub(crate) fn parse_optional<T: Default + for<'de> Deserialize<'de>>(body: &[u8]
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    crate::validate::json(body)
 }

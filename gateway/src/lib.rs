@@ -24,6 +24,8 @@
 //!   this gateway's sockets.
 //! - [`matchmaking`]: tickets and the placement step. [`moderation`]: kicks.
 //!   [`leaderboard`]: the live board.
+//! - [`validate`]: what every body field may hold, checked before any work proportional
+//!   to it.
 //! - [`error`]: every domain error's code and the one place codes become HTTP statuses
 //!   and client error codes; a socket's end and its close code. [`metrics`]:
 //!   `orrery_gateway_*`.
@@ -42,6 +44,7 @@ pub mod presence;
 pub mod room_records;
 pub mod socket;
 pub mod upgrade;
+pub mod validate;
 pub mod web;
 
 use crate::config::{Config, ConfigError};

@@ -36,7 +36,7 @@ pub async fn kick(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
-    let req: Kick = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let req: Kick = crate::validate::json(&body)?;
     let room = RoomId(room);
     let in_room = app.room_records.ban(room, identity.player, req.player).await?;
     // Sent whatever presence says (it may have expired under a seated player): the owner

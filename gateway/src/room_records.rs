@@ -45,7 +45,7 @@ impl RoomRecords {
     ) -> Result<(RoomId, Option<String>), ApiError> {
         let mut attempts = 0;
         let (id, code) = loop {
-            let code = private.then(invite_code);
+            let code = private.then(crate::validate::new_code);
             let row: Result<(i64,), sqlx::Error> = sqlx::query_as(
                 "INSERT INTO rooms (mode, region, settings, creator, private, invite_code) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -79,7 +79,9 @@ impl RoomRecords {
 
     /// The room an invite code opens; the player may then join it.
     pub async fn by_code(&self, code: &str, player: PlayerId) -> Result<RoomId, ApiError> {
-        let code = code.trim().to_ascii_uppercase();
+        let Some(code) = crate::validate::code(code) else {
+            return Err(ApiError::NotFound("no open room has this invite code".into()));
+        };
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT id, status FROM rooms WHERE invite_code = $1").bind(&code).fetch_optional(&self.pg).await?;
         let Some((id, status)) = row.filter(|(_, s)| s != "closed") else {
@@ -161,22 +163,5 @@ impl RoomRecords {
             Some((s,)) if s == "closed" => RoomStatus::Closed,
             Some((s,)) => RoomStatus::Open(s),
         })
-    }
-}
-
-/// Eight characters from an alphabet without look-alikes (no 0/O, 1/I/L).
-fn invite_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    (0..8).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn invite_codes_use_the_alphabet() {
-        let c = super::invite_code();
-        assert_eq!(c.len(), 8);
-        assert!(c.chars().all(|c| c.is_ascii_uppercase() || ('2'..='9').contains(&c)));
-        assert!(!c.contains('O') && !c.contains('I') && !c.contains('L'));
     }
 }

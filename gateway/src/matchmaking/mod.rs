@@ -19,7 +19,7 @@
 pub mod http;
 mod tickets;
 
-pub use tickets::{QueueOutcome, QueueRequest, QueueStatus};
+pub use tickets::{MAX_PARTY, QueueOutcome, QueueRequest, QueueStatus};
 
 use crate::config::MatchmakingArgs;
 use crate::presence::PRESENCE_TTL_SECS;
@@ -113,7 +113,7 @@ pub fn parse_mode_spec(spec: &str) -> Result<ModeSpec, String> {
     let (mode, range) = spec.split_once('=').ok_or_else(err)?;
     let (min, max) = range.split_once('-').ok_or_else(err)?;
     let (min, max): (u8, u8) = (min.trim().parse().map_err(|_| err())?, max.trim().parse().map_err(|_| err())?);
-    if !tickets::valid_token(mode) {
+    if !crate::validate::key_token(mode) {
         return Err(format!("mode {mode:?} must be 1 to 32 of [A-Za-z0-9_-]"));
     }
     if min == 0 || min > max || max > 16 {
@@ -207,9 +207,17 @@ impl Matchmaker {
     /// Queue `leader` (and the party). A player already in a live match is sent back
     /// to it; queuing twice answers with the same ticket.
     pub async fn enqueue(&self, leader: PlayerId, req: &QueueRequest) -> Result<QueueOutcome, MatchmakingError> {
+        // Every limit before any work proportional to the request (a WebSocket `Queue`
+        // is decoded without the HTTP body's bound on its party).
+        if !crate::validate::key_token(&req.mode) {
+            return Err(MatchmakingError::UnknownMode(crate::validate::quote(&req.mode)));
+        }
         let limits = *self.modes.get(&req.mode).ok_or_else(|| MatchmakingError::UnknownMode(req.mode.clone()))?;
-        if !tickets::valid_token(&req.region) {
+        if !crate::validate::key_token(&req.region) {
             return Err(MatchmakingError::BadRegion);
+        }
+        if req.party.len() > MAX_PARTY {
+            return Err(MatchmakingError::PartyTooLarge(limits.max));
         }
         let members = req.members(leader);
         if members.len() > usize::from(limits.max) {

@@ -76,3 +76,64 @@ async fn a_kick_reaches_nothing_outside_its_room() {
     let mut again = Connection::connect(&gw.ws_url(), &victim_token).await.unwrap();
     assert!(again.join(attackers_room).await.is_err(), "the ban holds for the kicker's own room");
 }
+
+#[tokio::test]
+async fn odd_fields_are_refused_with_a_400_that_quotes_no_internal_error() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let base = format!("http://{}", gw.addr);
+    let (_, t) = token();
+    let huge = "x".repeat(1_900_000);
+    let refused = [
+        ("/v1/rooms", serde_json::json!({ "region": "eu\u{0}west" })),
+        ("/v1/rooms", serde_json::json!({ "mode": "arena\u{0}" })),
+        ("/v1/rooms", serde_json::json!({ "region": huge })),
+        ("/v1/rooms", serde_json::json!({ "mode": "arène" })),
+        ("/v1/rooms", serde_json::json!({ "max_players": huge })),
+        ("/v1/matchmaking", serde_json::json!({ "mode": "arena", "region": "eu\u{0}" })),
+        ("/v1/matchmaking", serde_json::json!({ "mode": huge })),
+    ];
+    for (path, body) in refused {
+        let shown: String = body.to_string().chars().take(60).collect();
+        let (status, answer) = post(&base, path, &t, body).await;
+        assert!(status == 400 || status == 413, "{path} {shown}: {status} {answer}");
+        let text = answer.to_string();
+        assert!(text.len() < 400, "{path}: the refusal quotes the input ({} bytes)", text.len());
+        for leak in ["database", "redis", "UTF8", "0x00", "violates", "sqlx"] {
+            assert!(!text.contains(leak), "{path} {shown}: {text}");
+        }
+    }
+    // An invite code that could never be one is not looked up (a NUL reached PostgreSQL).
+    let mut conn = Connection::connect(&gw.ws_url(), &t).await.unwrap();
+    conn.send(&ClientMsg::JoinByCode { code: "AB\u{0}CDEFG".into() }).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, conn.next_event()).await.expect("an answer").unwrap() {
+            Event::Message(ServerMsg::Error { code, message }) => {
+                assert_eq!(code, orrery_common::protocol::client::ErrorCode::RoomNotFound, "{message}");
+                assert!(!message.contains("database") && !message.contains("UTF8"), "{message}");
+                break;
+            }
+            Event::Closed { code, reason } => panic!("closed {code} {reason}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_party_list_costs_no_more_than_its_limit() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let base = format!("http://{}", gw.addr);
+    let (_, t) = token();
+    let party: Vec<String> = (0..40_000).map(|_| orrery_common::PlayerId::random().to_string()).collect();
+    let started = Instant::now();
+    let (status, answer) = post(&base, "/v1/matchmaking", &t, serde_json::json!({ "mode": "arena", "party": party })).await;
+    let took = started.elapsed();
+    assert!(status == 400 || status == 413, "{status} {answer}");
+    // Decoding 40,000 ids is a few milliseconds; comparing each with every other was seconds.
+    assert!(took < Duration::from_secs(2), "refusing a 40,000-id party took {took:?}");
+    if status == 400 {
+        assert!(answer["error"].as_str().unwrap_or_default().contains("at most"), "refused while decoding: {answer}");
+    }
+}
