@@ -94,26 +94,31 @@ impl RoomRecords {
         Ok(room)
     }
 
-    /// Whether `player` may take a seat in `room`: not kicked from it, and invited when
-    /// it is private. An unknown room passes (the join reports it).
+    /// Whether `player` may take a seat in `room`: not kicked from it, invited when it is
+    /// private, and placed in it by the matchmaker when it is matchmade (a player seated
+    /// there before, resuming or rejoining, was placed: `room:<id>:players` holds both).
+    /// An unknown room passes (the join reports it).
     pub async fn may_join(&self, room: RoomId, player: PlayerId) -> Result<(), ApiError> {
-        let row: Option<(bool, Option<uuid::Uuid>, bool)> = sqlx::query_as(
-            "SELECT r.private, r.creator, EXISTS (SELECT 1 FROM room_bans b WHERE b.room = r.id AND b.player = $2)
+        let row: Option<(bool, Option<uuid::Uuid>, bool, bool)> = sqlx::query_as(
+            "SELECT r.private, r.creator, EXISTS (SELECT 1 FROM room_bans b WHERE b.room = r.id AND b.player = $2), r.matchmade
              FROM rooms r WHERE r.id = $1",
         )
         .bind(room.get() as i64)
         .bind(player.0)
         .fetch_optional(&self.pg)
         .await?;
-        let Some((private, creator, banned)) = row else { return Ok(()) };
+        let Some((private, creator, banned, matchmade)) = row else { return Ok(()) };
         if banned {
             return Err(ApiError::Forbidden(format!("you were removed from room {room} and may not rejoin it")));
         }
-        if private && creator != Some(player.0) {
+        if (private && creator != Some(player.0)) || matchmade {
             let mut redis = self.redis.clone();
-            let invited: bool =
+            let listed: bool =
                 redis::cmd("SISMEMBER").arg(self.names.room_players(room)).arg(player.to_string()).query_async(&mut redis).await?;
-            if !invited {
+            if !listed && matchmade {
+                return Err(ApiError::Forbidden(format!("room {room} is matchmade: queue to be placed in it")));
+            }
+            if !listed {
                 return Err(ApiError::Forbidden(format!("room {room} is private: join it with its invite code")));
             }
         }

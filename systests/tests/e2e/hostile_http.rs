@@ -137,3 +137,77 @@ async fn a_party_list_costs_no_more_than_its_limit() {
         assert!(answer["error"].as_str().unwrap_or_default().contains("at most"), "refused while decoding: {answer}");
     }
 }
+
+/// Where `token`'s player stands (`GET /v1/matchmaking`), until `placed`.
+async fn placed_room(base: &str, token: &str) -> RoomId {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status: serde_json::Value =
+            reqwest::Client::new().get(format!("{base}/v1/matchmaking")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        if status["status"] == "placed" {
+            return RoomId(status["room"].as_u64().unwrap());
+        }
+        assert!(Instant::now() < deadline, "not placed: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_matchmade_room_is_joined_only_by_placement() {
+    let env = Env::new().await;
+    let _worker = env.worker().await;
+    let gw = env.gateway_with(&["--mm-modes", "arena-duel=2-2"]).await;
+    let base = format!("http://{}", gw.addr);
+    let ((_, a), (_, b), (_, stranger)) = (token(), token(), token());
+    for t in [&a, &b] {
+        let (status, answer) = post(&base, "/v1/matchmaking", t, serde_json::json!({ "mode": "arena-duel" })).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let room = placed_room(&base, &a).await;
+    assert_eq!(placed_room(&base, &b).await, room);
+
+    let mut gatecrasher = Connection::connect(&gw.ws_url(), &stranger).await.unwrap();
+    match gatecrasher.join(room).await {
+        Err(orrery_client::Error::Server { code, message }) => {
+            assert_eq!(code, orrery_common::protocol::client::ErrorCode::JoinRefused, "{message}");
+            assert!(message.contains("matchmade"), "{message}");
+        }
+        other => panic!("a player nobody placed joined a matchmade room: {other:?}"),
+    }
+    let mut placed = Connection::connect(&gw.ws_url(), &a).await.unwrap();
+    placed.join(room).await.expect("a placed player joins by id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_alone_counts_on_no_leaderboard() {
+    let env = Env::new().await;
+    let _worker = env.worker().await;
+    let gw = env.gateway().await;
+    let base = format!("http://{}", gw.addr);
+    let (player, t) = token();
+    let room = create_room(&base, &t, serde_json::json!({ "mode": "arena-blitz", "max_players": 1, "tick_hz": 20 })).await;
+    let mut conn = Connection::connect(&gw.ws_url(), &t).await.unwrap();
+    conn.join(room).await.expect("the creator takes the one seat");
+    // The blitz match runs to its 15 s limit and closes after a 2 s float.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        match tokio::time::timeout_at(deadline, conn.next_event()).await.expect("the solo match ends").unwrap() {
+            Event::Message(ServerMsg::RoomClosed { room: r }) if r == room => break,
+            Event::Closed { code, reason } => panic!("closed {code} {reason}"),
+            _ => {}
+        }
+    }
+    let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
+    let (status, results): (String, i64) =
+        sqlx::query_as("SELECT status, (SELECT count(*) FROM match_results WHERE room = $1) FROM rooms WHERE id = $1")
+            .bind(room.get() as i64)
+            .fetch_one(&pg)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), results), ("closed", 0), "a match alone wrote results");
+    let board: serde_json::Value = reqwest::get(format!("{base}/v1/leaderboard?limit=10")).await.unwrap().json().await.unwrap();
+    assert!(board.as_array().unwrap().iter().all(|e| e["player"] != player.to_string()), "on the board: {board}");
+    let stats: serde_json::Value = reqwest::get(format!("{base}/v1/players/{player}")).await.unwrap().json().await.unwrap();
+    assert_eq!((stats["games"].as_i64(), stats["rank"].is_null()), (Some(0), true), "{stats}");
+    pg.close().await;
+}
