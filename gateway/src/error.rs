@@ -128,7 +128,10 @@ impl DomainError for ApiError {
 impl DomainError for MatchmakingError {
     fn error_code(&self) -> Code {
         match self {
-            MatchmakingError::UnknownMode(_) | MatchmakingError::BadRegion | MatchmakingError::PartyTooLarge(_) => Code::BadRequest,
+            MatchmakingError::UnknownMode(_)
+            | MatchmakingError::BadRegion
+            | MatchmakingError::PartyTooLarge(_)
+            | MatchmakingError::PartyNotFormed => Code::BadRequest,
             MatchmakingError::MemberBusy(_) => Code::Conflict,
             MatchmakingError::Redis(_) | MatchmakingError::Db(_) | MatchmakingError::Script(_) => Code::Internal,
         }

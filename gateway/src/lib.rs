@@ -179,6 +179,7 @@ impl Gateway {
             .route("/v1/leaderboard", get(leaderboard::top))
             .route("/v1/players/{id}", get(leaderboard::player))
             .route("/v1/matchmaking", post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel))
+            .merge(matchmaking::party::routes())
             .with_state(self.app.clone())
             .merge(self.ops.clone().router());
         match &self.web {

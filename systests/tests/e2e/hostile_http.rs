@@ -211,3 +211,59 @@ async fn a_match_alone_counts_on_no_leaderboard() {
     assert_eq!((stats["games"].as_i64(), stats["rank"].is_null()), (Some(0), true), "{stats}");
     pg.close().await;
 }
+
+/// `GET` or `DELETE` `path` with `token`: the status and the JSON answer.
+async fn call(method: reqwest::Method, base: &str, path: &str, token: &str) -> (u16, serde_json::Value) {
+    let resp = reqwest::Client::new().request(method, format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn nobody_is_queued_or_pulled_into_a_room_without_joining_the_party() {
+    let env = Env::new().await;
+    let gw = env.gateway_with(&["--mm-modes", "arena-duel=2-2"]).await;
+    let base = format!("http://{}", gw.addr);
+    let ((_, attacker), (stranger, stranger_token)) = (token(), token());
+    let mut idle = Connection::connect(&gw.ws_url(), &stranger_token).await.unwrap();
+
+    let (status, answer) =
+        post(&base, "/v1/matchmaking", &attacker, serde_json::json!({ "mode": "arena-duel", "party": [stranger] })).await;
+    assert_eq!(status, 400, "a stranger listed in a party: {answer}");
+    // The stranger's idle socket is not pulled into a room, and they still queue themselves.
+    let deadline = Instant::now() + Duration::from_millis(1000);
+    while let Ok(event) = tokio::time::timeout_at(deadline, idle.next_event()).await {
+        match event.unwrap() {
+            Event::Message(m @ (ServerMsg::Matched { .. } | ServerMsg::Joined { .. })) => panic!("the stranger was pulled in: {m:?}"),
+            Event::Closed { code, reason } => panic!("closed {code} {reason}"),
+            _ => {}
+        }
+    }
+    let (status, answer) = post(&base, "/v1/matchmaking", &stranger_token, serde_json::json!({ "mode": "arena-duel" })).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("queued")), "{answer}");
+    assert_eq!(call(reqwest::Method::DELETE, &base, "/v1/matchmaking", &stranger_token).await.0, 200);
+
+    // With consent: a party created, joined with its code, queued by its leader.
+    let ((leader, leader_token), (member, member_token)) = (token(), token());
+    let (status, party) = post(&base, "/v1/parties", &leader_token, serde_json::json!({})).await;
+    assert_eq!(status, 201, "{party}");
+    let code = party["code"].as_str().unwrap().to_owned();
+    let (status, joined) = post(&base, "/v1/parties/join", &member_token, serde_json::json!({ "code": code.to_lowercase() })).await;
+    assert_eq!(status, 200, "{joined}");
+    assert_eq!(joined["members"], serde_json::json!([leader, member]));
+    let (status, elsewhere) = post(&base, "/v1/parties", &member_token, serde_json::json!({})).await;
+    assert_eq!(status, 409, "one party at a time: {elsewhere}");
+    let (status, answer) =
+        post(&base, "/v1/matchmaking", &member_token, serde_json::json!({ "mode": "arena-duel", "party": [leader] })).await;
+    assert_eq!(status, 400, "a member cannot queue the leader: {answer}");
+    let (status, answer) = post(&base, "/v1/matchmaking", &leader_token, serde_json::json!({ "mode": "arena-duel" })).await;
+    assert_eq!(status, 200, "{answer}");
+    let room = placed_room(&base, &leader_token).await;
+    assert_eq!(placed_room(&base, &member_token).await, room, "the party was placed together");
+
+    let (status, left) = call(reqwest::Method::DELETE, &base, "/v1/parties", &member_token).await;
+    assert_eq!((status, &left["left"]), (200, &serde_json::json!(true)));
+    assert_eq!(call(reqwest::Method::GET, &base, "/v1/parties", &member_token).await.0, 404, "in no party after leaving");
+    let (_, still) = call(reqwest::Method::GET, &base, "/v1/parties", &leader_token).await;
+    assert_eq!(still["members"], serde_json::json!([leader]));
+}
