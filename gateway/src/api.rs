@@ -36,7 +36,7 @@ pub struct GuestToken {
 pub async fn guest(State(app): State<Arc<App>>, body: Bytes) -> Result<Json<GuestToken>, ApiError> {
     let issuer = app.guests.as_ref().ok_or_else(|| ApiError::NotFound("guest tokens are switched off".into()))?;
     let req: GuestRequest = parse_optional(&body)?;
-    let name = req.name.as_deref().and_then(orrery_common::display_name::clean);
+    let name = req.name.as_deref().map(crate::validate::display_name).transpose()?.flatten();
     let (identity, token) = issuer.issue(None, name);
     Ok(Json(GuestToken { token, player: identity.player.to_string(), name: identity.name, expires_in: app.config.guest_token_ttl_secs }))
 }

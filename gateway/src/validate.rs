@@ -41,6 +41,19 @@ pub fn require_key_token(field: &str, s: &str) -> Result<(), ApiError> {
     if key_token(s) { Ok(()) } else { Err(ApiError::BadRequest(format!("{field} must be 1 to {MAX_KEY_TOKEN} of [A-Za-z0-9_-]"))) }
 }
 
+/// The most bytes a requested display name may have before cleaning (it keeps at most
+/// [`orrery_common::display_name::MAX_CHARS`] characters; this bounds the work).
+pub const MAX_NAME_BYTES: usize = 256;
+
+/// A requested display name, cleaned ([`orrery_common::display_name::clean`]); `None`
+/// when nothing visible is left; a 400 when longer than [`MAX_NAME_BYTES`].
+pub fn display_name(raw: &str) -> Result<Option<String>, ApiError> {
+    if raw.len() > MAX_NAME_BYTES {
+        return Err(ApiError::BadRequest(format!("name must be at most {MAX_NAME_BYTES} bytes")));
+    }
+    Ok(orrery_common::display_name::clean(raw))
+}
+
 /// Invite and party codes: this alphabet (no look-alikes: no 0/O, 1/I/L), this length.
 pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 /// Characters of an invite or party code.

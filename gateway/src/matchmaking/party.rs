@@ -159,6 +159,13 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<R
 pub async fn join(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Json<Party>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
     let req: JoinParty = validate::json(&body)?;
+    if validate::code(&req.code).is_none() {
+        return Err(ApiError::BadRequest(format!(
+            "code must be {} of {}",
+            validate::CODE_LEN,
+            String::from_utf8_lossy(validate::CODE_ALPHABET)
+        )));
+    }
     Ok(Json(app.matchmaker.parties().join(identity.player, &req.code).await?))
 }
 

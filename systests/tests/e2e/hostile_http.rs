@@ -92,6 +92,8 @@ async fn odd_fields_are_refused_with_a_400_that_quotes_no_internal_error() {
         ("/v1/rooms", serde_json::json!({ "max_players": huge })),
         ("/v1/matchmaking", serde_json::json!({ "mode": "arena", "region": "eu\u{0}" })),
         ("/v1/matchmaking", serde_json::json!({ "mode": huge })),
+        ("/v1/auth/guest", serde_json::json!({ "name": huge })),
+        ("/v1/parties/join", serde_json::json!({ "code": huge })),
     ];
     for (path, body) in refused {
         let shown: String = body.to_string().chars().take(60).collect();
