@@ -1,6 +1,10 @@
 //! JWT claims, verification and guest-token issue.
 //!
-//! Verification requires `exp`, `aud`, `iss` and a UUID `sub`. HS256 is accepted when a
+//! Verification requires `exp`, `aud`, `iss` and a UUID `sub`; honours `nbf` (and refuses
+//! an `iat` in the future); refuses a token that lives longer than the configured maximum
+//! (`exp - iat`, or `exp - now` without `iat`) and any token with a `crit` header (this
+//! verifier understands no extension, RFC 7515 §4.1.11). The `name` claim is cleaned
+//! ([`crate::display_name`]) before anyone sees it. HS256 is accepted when a
 //! secret is configured (development, guest tokens); RS256 or ES256 when a public key
 //! is. The algorithm in a token's header only selects among the keys configured for
 //! it, so an HS256 token "signed" with the RSA public key as secret finds no HS key and
@@ -53,11 +57,17 @@ pub enum AuthError {
     Issuer,
     #[error("token subject must be a UUID")]
     Subject,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("token lives longer than this server accepts")]
+    Lifetime,
+    #[error("token names a critical header extension this server does not understand")]
+    Critical,
 }
 
 impl AuthError {
     /// Every variant, so a metric can export each reason from the start.
-    pub const ALL: [AuthError; 8] = [
+    pub const ALL: [AuthError; 11] = [
         AuthError::Missing,
         AuthError::Malformed,
         AuthError::Algorithm,
@@ -66,6 +76,9 @@ impl AuthError {
         AuthError::Audience,
         AuthError::Issuer,
         AuthError::Subject,
+        AuthError::NotYetValid,
+        AuthError::Lifetime,
+        AuthError::Critical,
     ];
 
     /// A short, fixed label for metrics.
@@ -79,6 +92,9 @@ impl AuthError {
             AuthError::Audience => "audience",
             AuthError::Issuer => "issuer",
             AuthError::Subject => "subject",
+            AuthError::NotYetValid => "not_yet_valid",
+            AuthError::Lifetime => "lifetime",
+            AuthError::Critical => "critical",
         }
     }
 }
@@ -103,7 +119,14 @@ pub struct Verifier {
     public: Option<(Algorithm, DecodingKey)>,
     issuer: String,
     audience: String,
+    max_lifetime: Duration,
 }
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECS: u64 = 5;
+
+/// The default longest token lifetime accepted (`--jwt-max-lifetime-secs`): a day.
+pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 24 * 3600;
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,7 +145,14 @@ impl Verifier {
                 Some(public_key(args.jwt_public_key_alg, &pem)?)
             }
         };
-        Self::new(secret.as_deref(), public, &args.jwt_issuer, &args.jwt_audience)
+        Ok(Self::new(secret.as_deref(), public, &args.jwt_issuer, &args.jwt_audience)?
+            .with_max_lifetime(Duration::from_secs(args.jwt_max_lifetime_secs)))
+    }
+
+    /// Refuse tokens that live longer than `max` (default [`DEFAULT_MAX_LIFETIME_SECS`]).
+    pub fn with_max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime = max;
+        self
     }
 
     /// Keys given directly (tests, embedding).
@@ -138,12 +168,21 @@ impl Verifier {
         if hs256_secret.is_some_and(|s| s.len() < 32) {
             return Err(KeyError::ShortSecret);
         }
-        Ok(Self { hs256: hs256_secret.map(DecodingKey::from_secret), public, issuer: issuer.to_owned(), audience: audience.to_owned() })
+        Ok(Self {
+            hs256: hs256_secret.map(DecodingKey::from_secret),
+            public,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            max_lifetime: Duration::from_secs(DEFAULT_MAX_LIFETIME_SECS),
+        })
     }
 
     /// Check a token and return who it names.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        if header.crit.is_some() {
+            return Err(AuthError::Critical);
+        }
         let key = match header.alg {
             Algorithm::HS256 => self.hs256.as_ref(),
             alg => self.public.as_ref().filter(|(a, _)| *a == alg).map(|(_, k)| k),
@@ -153,9 +192,11 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         validation.set_audience(&[&self.audience]);
         validation.set_issuer(&[&self.issuer]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
             ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
             ErrorKind::InvalidAudience => AuthError::Audience,
             ErrorKind::InvalidIssuer => AuthError::Issuer,
             ErrorKind::InvalidSignature => AuthError::Signature,
@@ -165,12 +206,16 @@ impl Verifier {
             _ => AuthError::Malformed,
         })?;
         let player: PlayerId = data.claims.sub.parse().map_err(|_| AuthError::Subject)?;
-        let name = data
-            .claims
-            .name
-            .filter(|n| !n.is_empty())
-            .map(|n| n.chars().take(24).collect())
-            .unwrap_or_else(|| format!("player-{}", &data.claims.sub[..8]));
+        let now = crate::time::now_ms() / 1000;
+        if data.claims.iat > now + LEEWAY_SECS {
+            return Err(AuthError::NotYetValid);
+        }
+        let from = if data.claims.iat > 0 { data.claims.iat } else { now };
+        if data.claims.exp.saturating_sub(from) > self.max_lifetime.as_secs() {
+            return Err(AuthError::Lifetime);
+        }
+        let name =
+            data.claims.name.as_deref().and_then(crate::display_name::clean).unwrap_or_else(|| format!("player-{}", &data.claims.sub[..8]));
         Ok(Identity { player, name })
     }
 }
@@ -294,6 +339,47 @@ mod tests {
         c.sub = "not-a-uuid".into();
         assert_eq!(v.verify(&sign_hs256(SECRET, &c)), Err(AuthError::Subject));
         assert_eq!(v.verify("garbage"), Err(AuthError::Malformed));
+    }
+
+    fn sign_json(header: Header, claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap()
+    }
+
+    fn claims_json(from_now: (i64, i64)) -> serde_json::Value {
+        let now = crate::time::now_ms() as i64 / 1000;
+        serde_json::json!({ "sub": PlayerId::random().to_string(), "aud": "orrery", "iss": "orrery",
+            "iat": now + from_now.0, "exp": now + from_now.1 })
+    }
+
+    #[test]
+    fn nbf_crit_and_lifetime_are_honoured() {
+        let v = verifier();
+        let now = crate::time::now_ms() / 1000;
+        let mut later = claims_json((0, 600));
+        later["nbf"] = (now + 300).into();
+        assert_eq!(v.verify(&sign_json(Header::new(Algorithm::HS256), later)), Err(AuthError::NotYetValid));
+        let mut due = claims_json((0, 600));
+        due["nbf"] = (now - 1).into();
+        assert!(v.verify(&sign_json(Header::new(Algorithm::HS256), due)).is_ok(), "a token past its nbf is fine");
+        let crit = Header { crit: Some(vec!["exp-ext".into()]), ..Header::new(Algorithm::HS256) };
+        assert_eq!(v.verify(&sign_json(crit, claims_json((0, 600)))), Err(AuthError::Critical));
+        assert_eq!(v.verify(&sign_json(Header::new(Algorithm::HS256), claims_json((600, 1200)))), Err(AuthError::NotYetValid), "iat ahead");
+        let day = DEFAULT_MAX_LIFETIME_SECS as i64;
+        assert_eq!(v.verify(&sign_json(Header::new(Algorithm::HS256), claims_json((0, day + 60)))), Err(AuthError::Lifetime));
+        let mut no_iat = claims_json((0, 30 * day));
+        no_iat.as_object_mut().unwrap().remove("iat");
+        assert_eq!(v.verify(&sign_json(Header::new(Algorithm::HS256), no_iat)), Err(AuthError::Lifetime), "without iat, from now");
+        let short = verifier().with_max_lifetime(Duration::from_secs(60));
+        assert_eq!(short.verify(&sign_json(Header::new(Algorithm::HS256), claims_json((0, 600)))), Err(AuthError::Lifetime));
+    }
+
+    #[test]
+    fn names_from_claims_are_cleaned() {
+        let mut c = claims(60);
+        c.name = Some("ev\u{202E}il\u{200B}x".into());
+        assert_eq!(verifier().verify(&sign_hs256(SECRET, &c)).unwrap().name, "evilx");
+        c.name = Some("\u{200B}\u{202E}".into());
+        assert!(verifier().verify(&sign_hs256(SECRET, &c)).unwrap().name.starts_with("player-"), "nothing visible: the default");
     }
 
     #[test]

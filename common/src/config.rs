@@ -90,6 +90,9 @@ pub struct AuthArgs {
     /// Required `aud` claim.
     #[arg(long, env = "ORRERY_JWT_AUDIENCE", default_value = "orrery")]
     pub jwt_audience: String,
+    /// Longest token lifetime accepted (`exp - iat`, or `exp - now` without `iat`), in seconds.
+    #[arg(long, env = "ORRERY_JWT_MAX_LIFETIME_SECS", default_value_t = crate::auth::DEFAULT_MAX_LIFETIME_SECS)]
+    pub jwt_max_lifetime_secs: u64,
 }
 
 /// Asymmetric algorithms accepted for production tokens.

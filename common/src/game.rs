@@ -70,6 +70,10 @@ pub struct GameEvent {
     pub detail: serde_json::Value,
 }
 
+/// The fewest players a match must have for its results to count (match results, the
+/// leaderboard, ratings): a match alone scores against nobody.
+pub const MIN_COUNTED_PLAYERS: usize = 2;
+
 /// One player's line in a finished match.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlayerResult {

@@ -1,13 +1,15 @@
 //! Everything two Orrery binaries must agree on, in one place.
 //!
 //! The pure half (always built) is what a game and a client need: ids and ticks
-//! ([`ids`]), the wire protocol ([`protocol`]) and the [`game`] trait the worker runs.
+//! ([`ids`]), the wire protocol ([`protocol`]), the [`game`] trait the worker runs and what
+//! a [`display_name`] may hold.
 //! The `runtime` feature adds what servers need: subject and key names ([`names`]),
 //! configuration ([`config`]), the services' per-role identities ([`identities`]), JWT
 //! verification ([`auth`]), connections to the backing services ([`services`], with TLS in
 //! [`service_tls`]), telemetry and the shared health/metrics
 //! endpoints ([`telemetry`], [`ops`]), and trace context in NATS headers ([`trace_context`]).
 
+pub mod display_name;
 pub mod game;
 pub mod ids;
 pub mod protocol;

@@ -161,6 +161,15 @@ impl Names {
     pub fn mm_seq(&self) -> String {
         format!("{}:mm:seq", self.prefix)
     }
+    /// HASH of a party (leader, members "a,b,.."), keyed by its code (the party script
+    /// builds it from [`Names::mm_prefix`]).
+    pub fn mm_party(&self, code: &str) -> String {
+        format!("{}:mm:party:{code}", self.prefix)
+    }
+    /// The code of the party a player is in.
+    pub fn mm_party_of(&self, player: PlayerId) -> String {
+        format!("{}:mm:party_of:{player}", self.prefix)
+    }
     /// LIST of pre-created room ids of one mode, popped by the placement script.
     pub fn mm_pool(&self, mode: &str) -> String {
         format!("{}:mm:pool:{mode}", self.prefix)

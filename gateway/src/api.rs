@@ -37,7 +37,7 @@ pub struct GuestToken {
 pub async fn guest(State(app): State<Arc<App>>, body: Bytes) -> Result<Json<GuestToken>, ApiError> {
     let issuer = app.guests.as_ref().ok_or_else(|| ApiError::NotFound("guest tokens are switched off".into()))?;
     let req: GuestRequest = parse_optional(&body)?;
-    let name = req.name.map(|n| n.trim().chars().take(24).collect::<String>()).filter(|n| !n.is_empty());
+    let name = req.name.as_deref().map(crate::validate::display_name).transpose()?.flatten();
     let (identity, token) = issuer.issue(None, name);
     Ok(Json(GuestToken { token, player: identity.player.to_string(), name: identity.name, expires_in: app.config.guest_token_ttl_secs }))
 }
@@ -83,10 +83,9 @@ pub async fn create_room(State(app): State<Arc<App>>, headers: HeaderMap, body: 
     if !MAX_PLAYERS_RANGE.contains(&settings.max_players) {
         return Err(ApiError::BadRequest(format!("max_players must be within {MAX_PLAYERS_RANGE:?}")));
     }
-    if settings.mode.is_empty() || settings.mode.len() > 32 {
-        return Err(ApiError::BadRequest("mode must be 1 to 32 characters".into()));
-    }
+    crate::validate::require_key_token("mode", &settings.mode)?;
     let region = req.region.unwrap_or_else(|| "any".into());
+    crate::validate::require_key_token("region", &region)?;
     let (room, invite_code) = app.room_records.create(&settings, &region, identity.player, req.private.unwrap_or(false)).await?;
     Ok((StatusCode::CREATED, Json(CreatedRoom { room: room.get(), invite_code })).into_response())
 }
@@ -160,5 +159,5 @@ pub(crate) fn parse_optional<T: Default + for<'de> Deserialize<'de>>(body: &[u8]
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    crate::validate::json(body)
 }

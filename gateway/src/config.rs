@@ -128,6 +128,8 @@ pub enum ConfigError {
     WebDir(#[from] crate::web::WebDirError),
     #[error("--mm-step-ms must be between 10 and 10000, --mm-scan at least 1, --mm-pool at least 1, --mm-tick-hz within 5..=60")]
     Matchmaking,
+    #[error("--guest-token-ttl-secs is longer than --jwt-max-lifetime-secs: every guest token would be refused")]
+    GuestTtl,
 }
 
 impl Config {
@@ -143,6 +145,9 @@ impl Config {
             return Err(ConfigError::Queue);
         }
         orrery_common::auth::Verifier::from_args(&self.auth)?;
+        if self.guest_tokens && self.guest_token_ttl_secs > self.auth.jwt_max_lifetime_secs {
+            return Err(ConfigError::GuestTtl);
+        }
         if self.matchmaking.mm_modes.is_empty() {
             return Err(ConfigError::NoModes);
         }

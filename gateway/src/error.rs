@@ -74,6 +74,21 @@ pub trait DomainError: std::error::Error {
     fn error_code(&self) -> Code;
 }
 
+/// What a client is told of an internal failure: never its text (a database's or a
+/// service's error, which names tables, values and hosts), which goes to the log.
+pub const INTERNAL_MESSAGE: &str = "internal error; try again later";
+
+/// The message a client gets for `e`: its text, or [`INTERNAL_MESSAGE`] for an internal
+/// failure, whose text is logged instead.
+pub fn client_message(e: &(impl DomainError + ?Sized)) -> String {
+    if e.error_code() == Code::Internal {
+        tracing::error!(error = %e, "request failed");
+        INTERNAL_MESSAGE.to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
 /// An HTTP request failed (API calls and refused upgrades).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -116,7 +131,10 @@ impl DomainError for ApiError {
 impl DomainError for MatchmakingError {
     fn error_code(&self) -> Code {
         match self {
-            MatchmakingError::UnknownMode(_) | MatchmakingError::BadRegion | MatchmakingError::PartyTooLarge(_) => Code::BadRequest,
+            MatchmakingError::UnknownMode(_)
+            | MatchmakingError::BadRegion
+            | MatchmakingError::PartyTooLarge(_)
+            | MatchmakingError::PartyNotFormed => Code::BadRequest,
             MatchmakingError::MemberBusy(_) => Code::Conflict,
             MatchmakingError::Redis(_) | MatchmakingError::Db(_) | MatchmakingError::Script(_) => Code::Internal,
         }
@@ -146,12 +164,8 @@ impl From<redis::RedisError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let code = self.error_code();
-        if code == Code::Internal {
-            tracing::error!(error = %self, "request failed");
-        }
-        let body = serde_json::json!({ "error": self.to_string() });
-        (code.http_status(), Json(body)).into_response()
+        let body = serde_json::json!({ "error": client_message(&self) });
+        (self.error_code().http_status(), Json(body)).into_response()
     }
 }
 
@@ -245,5 +259,14 @@ mod tests {
         }
         let wrapped = ApiError::from(MatchmakingError::BadRegion);
         assert_eq!(wrapped.error_code(), Code::BadRequest, "a wrapped error keeps its code");
+    }
+
+    #[test]
+    fn internal_failures_tell_the_client_nothing_of_their_cause() {
+        let db = ApiError::Internal("database: invalid byte sequence for encoding \"UTF8\": 0x00".into());
+        assert_eq!(client_message(&db), INTERNAL_MESSAGE);
+        let wrapped = ApiError::from(MatchmakingError::Script("HSET mm:ticket".into()));
+        assert_eq!(client_message(&wrapped), INTERNAL_MESSAGE);
+        assert_eq!(client_message(&ApiError::BadRequest("mode must be …".into())), "mode must be …");
     }
 }

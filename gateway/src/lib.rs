@@ -24,6 +24,8 @@
 //!   this gateway's sockets.
 //! - [`matchmaking`]: tickets and the placement step. [`moderation`]: kicks.
 //!   [`leaderboard`]: the live board. [`quota`]: per-address and per-player quotas.
+//! - [`validate`]: what every body field may hold, checked before any work proportional
+//!   to it.
 //! - [`error`]: every domain error's code and the one place codes become HTTP statuses
 //!   and client error codes; a socket's end and its close code. [`metrics`]:
 //!   `orrery_gateway_*`.
@@ -43,6 +45,7 @@ pub mod quota;
 pub mod room_records;
 pub mod socket;
 pub mod upgrade;
+pub mod validate;
 pub mod web;
 
 use crate::config::{Config, ConfigError};
@@ -196,6 +199,7 @@ impl Gateway {
             .route("/v1/leaderboard", get(leaderboard::top))
             .route("/v1/players/{id}", get(leaderboard::player))
             .route("/v1/matchmaking", post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel))
+            .merge(matchmaking::party::routes())
             .with_state(self.app.clone())
             .merge(self.ops.clone().health_router());
         match &self.web {

@@ -45,7 +45,7 @@ impl RoomRecords {
     ) -> Result<(RoomId, Option<String>), ApiError> {
         let mut attempts = 0;
         let (id, code) = loop {
-            let code = private.then(invite_code);
+            let code = private.then(crate::validate::new_code);
             let row: Result<(i64,), sqlx::Error> = sqlx::query_as(
                 "INSERT INTO rooms (mode, region, settings, creator, private, invite_code) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -79,7 +79,9 @@ impl RoomRecords {
 
     /// The room an invite code opens; the player may then join it.
     pub async fn by_code(&self, code: &str, player: PlayerId) -> Result<RoomId, ApiError> {
-        let code = code.trim().to_ascii_uppercase();
+        let Some(code) = crate::validate::code(code) else {
+            return Err(ApiError::NotFound("no open room has this invite code".into()));
+        };
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT id, status FROM rooms WHERE invite_code = $1").bind(&code).fetch_optional(&self.pg).await?;
         let Some((id, status)) = row.filter(|(_, s)| s != "closed") else {
@@ -92,26 +94,31 @@ impl RoomRecords {
         Ok(room)
     }
 
-    /// Whether `player` may take a seat in `room`: not kicked from it, and invited when
-    /// it is private. An unknown room passes (the join reports it).
+    /// Whether `player` may take a seat in `room`: not kicked from it, invited when it is
+    /// private, and placed in it by the matchmaker when it is matchmade (a player seated
+    /// there before, resuming or rejoining, was placed: `room:<id>:players` holds both).
+    /// An unknown room passes (the join reports it).
     pub async fn may_join(&self, room: RoomId, player: PlayerId) -> Result<(), ApiError> {
-        let row: Option<(bool, Option<uuid::Uuid>, bool)> = sqlx::query_as(
-            "SELECT r.private, r.creator, EXISTS (SELECT 1 FROM room_bans b WHERE b.room = r.id AND b.player = $2)
+        let row: Option<(bool, Option<uuid::Uuid>, bool, bool)> = sqlx::query_as(
+            "SELECT r.private, r.creator, EXISTS (SELECT 1 FROM room_bans b WHERE b.room = r.id AND b.player = $2), r.matchmade
              FROM rooms r WHERE r.id = $1",
         )
         .bind(room.get() as i64)
         .bind(player.0)
         .fetch_optional(&self.pg)
         .await?;
-        let Some((private, creator, banned)) = row else { return Ok(()) };
+        let Some((private, creator, banned, matchmade)) = row else { return Ok(()) };
         if banned {
             return Err(ApiError::Forbidden(format!("you were removed from room {room} and may not rejoin it")));
         }
-        if private && creator != Some(player.0) {
+        if (private && creator != Some(player.0)) || matchmade {
             let mut redis = self.redis.clone();
-            let invited: bool =
+            let listed: bool =
                 redis::cmd("SISMEMBER").arg(self.names.room_players(room)).arg(player.to_string()).query_async(&mut redis).await?;
-            if !invited {
+            if !listed && matchmade {
+                return Err(ApiError::Forbidden(format!("room {room} is matchmade: queue to be placed in it")));
+            }
+            if !listed {
                 return Err(ApiError::Forbidden(format!("room {room} is private: join it with its invite code")));
             }
         }
@@ -119,8 +126,9 @@ impl RoomRecords {
     }
 
     /// Ban `player` from `room` on behalf of `by`, who must be its creator. The caller
-    /// then takes the player's seat away and tells their gateway.
-    pub async fn ban(&self, room: RoomId, by: PlayerId, player: PlayerId) -> Result<(), ApiError> {
+    /// then takes the player's seat away and tells their gateway. True when the player's
+    /// presence named this room (seated in it, or placed in it by the matchmaker).
+    pub async fn ban(&self, room: RoomId, by: PlayerId, player: PlayerId) -> Result<bool, ApiError> {
         let row: Option<(Option<uuid::Uuid>,)> =
             sqlx::query_as("SELECT creator FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_optional(&self.pg).await?;
         match row {
@@ -139,15 +147,16 @@ impl RoomRecords {
             .await?;
         let mut redis = self.redis.clone();
         redis::Script::new(
-            "redis.call('SREM', KEYS[1], ARGV[1]) if redis.call('HGET', KEYS[2], 'room') == ARGV[2] then redis.call('HDEL', KEYS[2], 'room') end return 1",
+            "redis.call('SREM', KEYS[1], ARGV[1]) if redis.call('HGET', KEYS[2], 'room') == ARGV[2] then redis.call('HDEL', KEYS[2], 'room') return 1 end return 0",
         )
         .key(self.names.room_players(room))
         .key(self.names.player(player))
         .arg(player.to_string())
         .arg(room.get())
         .invoke_async::<i64>(&mut redis)
-        .await?;
-        Ok(())
+        .await
+        .map(|was_in| was_in == 1)
+        .map_err(ApiError::from)
     }
 
     /// The epoch PostgreSQL issued last for `room` (its owner's, or the one being claimed);
@@ -176,22 +185,5 @@ impl RoomRecords {
             .fetch_one(&self.pg)
             .await?;
         Ok(n)
-    }
-}
-
-/// Eight characters from an alphabet without look-alikes (no 0/O, 1/I/L).
-fn invite_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    (0..8).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn invite_codes_use_the_alphabet() {
-        let c = super::invite_code();
-        assert_eq!(c.len(), 8);
-        assert!(c.chars().all(|c| c.is_ascii_uppercase() || ('2'..='9').contains(&c)));
-        assert!(!c.contains('O') && !c.contains('I') && !c.contains('L'));
     }
 }

@@ -853,7 +853,9 @@ fn internal_messages() -> String {
 fn http_json() -> String {
     use orrery_gateway::api::{CreatedRoom, GuestToken};
     use orrery_gateway::leaderboard::{Entry, PlayerStats};
+    use orrery_gateway::matchmaking::party::Party;
     use orrery_gateway::matchmaking::{QueueOutcome, QueueStatus};
+    let party = Party { code: "M4KQ7XPN".into(), leader: ada(), members: vec![ada(), bob()] };
     let json = |v: serde_json::Value| v.to_string();
     let lines = [
         (
@@ -872,7 +874,12 @@ fn http_json() -> String {
         ("GET /v1/matchmaking → 200", serde_json::to_string(&QueueStatus::Queued { ticket: ada().to_string(), waited_ms: 1250 }).unwrap()),
         ("GET /v1/matchmaking → 200", serde_json::to_string(&QueueStatus::Placed { room: RoomId(42) }).unwrap()),
         ("DELETE /v1/matchmaking → 200", json(serde_json::json!({ "cancelled": true }))),
-        ("POST /v1/rooms/42/kick → 200", json(serde_json::json!({ "kicked": bob(), "room": RoomId(42), "seat_removed": true }))),
+        ("POST /v1/parties → 201 (GET /v1/parties, POST /v1/parties/join → 200)", serde_json::to_string(&party).unwrap()),
+        ("DELETE /v1/parties → 200", json(serde_json::json!({ "left": true }))),
+        (
+            "POST /v1/rooms/42/kick → 200",
+            json(serde_json::json!({ "kicked": bob(), "room": RoomId(42), "in_room": true, "seat_removed": true })),
+        ),
         (
             "GET /v1/leaderboard?limit=2 → 200",
             serde_json::to_string(&[Entry { rank: 1, player: ada(), score: 1450 }, Entry { rank: 2, player: bob(), score: 1200 }]).unwrap(),

@@ -40,8 +40,9 @@ pub enum ClientMsg {
     /// Clock sync and liveness; answered with [`ServerMsg::Pong`].
     Ping { client_time_us: u64 },
     /// Find me a match: answered with [`ServerMsg::Queued`], later [`ServerMsg::Matched`]
-    /// (the gateway then joins the room for the client), or an error. `party` lists the
-    /// other members placed together with the sender (empty for a solo player).
+    /// (the gateway then joins the room for the client), or an error. The sender is queued
+    /// with the party they lead (formed over HTTP, each member joining with its code), or
+    /// alone; `party`, when not empty, must list exactly the party's other members.
     Queue { mode: String, region: String, party: Vec<PlayerId> },
     /// Leave the matchmaking queue (answered with [`ServerMsg::QueueLeft`]).
     LeaveQueue,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// `POST /v1/matchmaking` with `{mode, region?, party?}`.
 pub async fn queue(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Json<QueueOutcome>, ApiError> {
     let identity = authenticate_http(&app, &headers)?;
-    let req: QueueRequest = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let req: QueueRequest = crate::validate::json(&body)?;
     Ok(Json(app.matchmaker.enqueue(identity.player, &req).await?))
 }
 

@@ -17,9 +17,10 @@
 //! (`player.<id>.events`), which joins the player to the room. See `docs/MATCHMAKING.md`.
 
 pub mod http;
+pub mod party;
 mod tickets;
 
-pub use tickets::{QueueOutcome, QueueRequest, QueueStatus};
+pub use tickets::{MAX_PARTY, QueueOutcome, QueueRequest, QueueStatus};
 
 use crate::config::MatchmakingArgs;
 use crate::presence::PRESENCE_TTL_SECS;
@@ -113,7 +114,7 @@ pub fn parse_mode_spec(spec: &str) -> Result<ModeSpec, String> {
     let (mode, range) = spec.split_once('=').ok_or_else(err)?;
     let (min, max) = range.split_once('-').ok_or_else(err)?;
     let (min, max): (u8, u8) = (min.trim().parse().map_err(|_| err())?, max.trim().parse().map_err(|_| err())?);
-    if !tickets::valid_token(mode) {
+    if !crate::validate::key_token(mode) {
         return Err(format!("mode {mode:?} must be 1 to 32 of [A-Za-z0-9_-]"));
     }
     if min == 0 || min > max || max > 16 {
@@ -133,6 +134,10 @@ pub enum MatchmakingError {
     PartyTooLarge(u8),
     #[error("player {0} is already in a match or in another queue ticket")]
     MemberBusy(String),
+    #[error(
+        "a party is formed with consent: each member joins it with its code (POST /v1/parties/join), then its leader queues it; `party` may only list the party's members"
+    )]
+    PartyNotFormed,
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("database: {0}")]
@@ -180,12 +185,14 @@ pub struct Matchmaker {
     cancel: redis::Script,
     place: redis::Script,
     wake: HashMap<String, Arc<Notify>>,
+    parties: party::Parties,
 }
 
 impl Matchmaker {
     pub fn new(redis: ConnectionManager, pg: PgPool, nats: async_nats::Client, names: Names, args: MatchmakingArgs) -> Self {
         let modes: BTreeMap<String, ModeLimits> = args.mm_modes.iter().map(|m| (m.mode.clone(), m.limits)).collect();
         let wake = modes.keys().map(|m| (m.clone(), Arc::new(Notify::new()))).collect();
+        let parties = party::Parties::new(redis.clone(), names.clone());
         Self {
             redis,
             pg,
@@ -197,6 +204,7 @@ impl Matchmaker {
             cancel: redis::Script::new(CANCEL_LUA),
             place: redis::Script::new(PLACE_LUA),
             wake,
+            parties,
         }
     }
 
@@ -204,14 +212,43 @@ impl Matchmaker {
         &self.modes
     }
 
-    /// Queue `leader` (and the party). A player already in a live match is sent back
-    /// to it; queuing twice answers with the same ticket.
+    pub fn parties(&self) -> &party::Parties {
+        &self.parties
+    }
+
+    /// Who a queue request of `player` queues: their party when they lead one, else
+    /// themselves alone. A `party` list, when given, must name exactly the party's other
+    /// members (nobody can queue a player who did not join their party).
+    async fn members(&self, player: PlayerId, req: &QueueRequest) -> Result<Vec<PlayerId>, MatchmakingError> {
+        let members = match self.parties.of(player).await? {
+            Some(p) if p.leader == player => p.members,
+            _ => vec![player],
+        };
+        if !req.party.is_empty() {
+            let listed = req.members(player);
+            if listed.len() != members.len() || !listed.iter().all(|p| members.contains(p)) {
+                return Err(MatchmakingError::PartyNotFormed);
+            }
+        }
+        Ok(members)
+    }
+
+    /// Queue `leader` (and the party they lead, see [`Matchmaker::members`]). A player
+    /// already in a live match is sent back to it; queuing twice answers with the same ticket.
     pub async fn enqueue(&self, leader: PlayerId, req: &QueueRequest) -> Result<QueueOutcome, MatchmakingError> {
+        // Every limit before any work proportional to the request (a WebSocket `Queue`
+        // is decoded without the HTTP body's bound on its party).
+        if !crate::validate::key_token(&req.mode) {
+            return Err(MatchmakingError::UnknownMode(crate::validate::quote(&req.mode)));
+        }
         let limits = *self.modes.get(&req.mode).ok_or_else(|| MatchmakingError::UnknownMode(req.mode.clone()))?;
-        if !tickets::valid_token(&req.region) {
+        if !crate::validate::key_token(&req.region) {
             return Err(MatchmakingError::BadRegion);
         }
-        let members = req.members(leader);
+        if req.party.len() > MAX_PARTY {
+            return Err(MatchmakingError::PartyTooLarge(limits.max));
+        }
+        let members = self.members(leader, req).await?;
         if members.len() > usize::from(limits.max) {
             return Err(MatchmakingError::PartyTooLarge(limits.max));
         }

@@ -83,15 +83,16 @@ impl Session {
     pub(super) async fn player_event(&mut self, event: PlayerEvent) -> Option<SessionEnd> {
         match event {
             PlayerEvent::Placed { room } => self.matched(room).await,
-            PlayerEvent::Kicked { room } => {
-                if self.room == Some(room) {
-                    self.app.hub.detach(room, self.id);
-                    self.room = None;
-                }
+            // A kick reaches only a socket in the room it names: the player's sockets in
+            // other rooms, or in none, are not the room creator's to close.
+            PlayerEvent::Kicked { room } if self.room == Some(room) => {
+                self.app.hub.detach(room, self.id);
+                self.room = None;
                 self.send(&ServerMsg::Kicked { room }).await;
                 return Some(SessionEnd::Kicked);
             }
             PlayerEvent::Joined { room, socket, at_ms } => return self.replaced_by(room, socket, at_ms),
+            PlayerEvent::Kicked { room } => debug!(%room, "kick from a room this socket is not in ignored"),
         }
         None
     }

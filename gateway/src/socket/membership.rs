@@ -41,7 +41,8 @@ impl Session {
         }
         let player = self.identity.player;
         if let Err(e) = self.app.hub.attach(room, self.id, player, self.tx.clone(), self.slow.clone()).await {
-            return self.error(ErrorCode::Internal, &format!("cannot subscribe to the room: {e}")).await;
+            warn!(%room, error = %e, "cannot subscribe to the room");
+            return self.error(ErrorCode::Internal, crate::error::INTERNAL_MESSAGE).await;
         }
         self.room = Some(room);
         match self.app.owner.join(room, player, self.identity.name.clone(), self.nonce).await {

@@ -143,6 +143,6 @@ impl Session {
 
     /// Tell the client a request failed, with the `ErrorCode` its error's code gives.
     async fn fail(&self, e: &impl DomainError) {
-        self.error(e.error_code().client_code(), &e.to_string()).await;
+        self.error(e.error_code().client_code(), &crate::error::client_message(e)).await;
     }
 }

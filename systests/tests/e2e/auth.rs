@@ -94,3 +94,75 @@ async fn with_an_rs256_key_an_hs256_token_keyed_by_the_public_key_is_refused() {
     let guest = reqwest::Client::new().post(format!("http://{}/v1/auth/guest", gw.addr)).send().await.unwrap();
     assert_eq!(guest.status().as_u16(), 404, "guest tokens can be switched off");
 }
+
+/// A token for `claims` (any JSON) with `header`.
+fn sign_json(header: jsonwebtoken::Header, claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+}
+
+#[tokio::test]
+async fn not_yet_valid_critical_and_overlong_tokens_are_refused() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let url = gw.ws_url();
+    let now = orrery_common::time::now_ms() as i64 / 1000;
+    let base = |iat: i64, exp: i64| serde_json::json!({ "sub": PlayerId::random().to_string(), "aud": "orrery", "iss": "orrery", "iat": iat, "exp": exp });
+    let hs = || jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    assert_eq!(attempt(&url, Some(&sign_json(hs(), base(now, now + 600))), None, true).await, 101, "the control token is fine");
+    let mut later = base(now, now + 600);
+    later["nbf"] = (now + 300).into();
+    let crit = jsonwebtoken::Header { crit: Some(vec!["exp-ext".into()]), ..hs() };
+    let refused = [
+        ("nbf in five minutes", sign_json(hs(), later)),
+        ("a critical extension", sign_json(crit, base(now, now + 600))),
+        ("thirty days long", sign_json(hs(), base(now, now + 30 * 86_400))),
+        ("issued in an hour", sign_json(hs(), base(now + 3600, now + 4000))),
+    ];
+    for (what, token) in refused {
+        assert_eq!(attempt(&url, Some(&token), None, true).await, 401, "{what} over the WebSocket");
+        let http = reqwest::Client::new().post(format!("http://{}/v1/rooms", gw.addr)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(http.status().as_u16(), 401, "{what} over HTTP");
+    }
+}
+
+#[tokio::test]
+async fn display_names_reach_other_players_without_invisible_or_reordering_characters() {
+    use orrery_arena::ArenaView;
+    use orrery_client::{Connection, Event};
+    use orrery_common::protocol::client::FrameKind;
+    let env = Env::new().await;
+    let _worker = env.worker().await;
+    let gw = env.gateway().await;
+    let hostile = "ev\u{202E}il\u{200B}\u{0}x\u{2066}";
+
+    let guest = gw.api().guest(Some(hostile)).await.expect("a guest token");
+    assert_eq!(guest.name, "evilx", "the guest endpoint cleans the name");
+
+    let now = orrery_common::time::now_ms() / 1000;
+    let mut c = claims(600, "orrery");
+    c.name = Some(hostile.into());
+    c.iat = now;
+    let player: PlayerId = c.sub.parse().unwrap();
+    let token = sign_hs256(SECRET.as_bytes(), &c);
+    let room = gw.room(serde_json::json!({ "mode": "arena", "max_players": 4 })).await;
+    let mut named = Connection::connect(&gw.ws_url(), &token).await.unwrap();
+    named.join(room).await.unwrap();
+    let mut watcher = gw.guest("watcher").await;
+    watcher.join(room).await.unwrap();
+    let mut view: Option<ArenaView> = None;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let seen = loop {
+        if let Some(ship) = view.as_ref().and_then(|v| v.ship_of(player)) {
+            break ship.ship.name.clone();
+        }
+        match tokio::time::timeout_at(deadline, watcher.next_event()).await.expect("the named ship shows").unwrap() {
+            Event::Frame(f) => match f.kind {
+                FrameKind::Keyframe => view = Some(ArenaView::from_keyframe(&f.payload).unwrap()),
+                FrameKind::Delta { .. } => view.as_mut().expect("keyframe first").apply_delta(&f.payload).unwrap(),
+            },
+            Event::Closed { code, reason } => panic!("closed {code} {reason}"),
+            _ => {}
+        }
+    };
+    assert_eq!(seen, "evilx", "the name another player sees");
+}

@@ -6,6 +6,7 @@ mod closed_room;
 mod commands;
 mod drain;
 mod forged_frames;
+mod hostile_http;
 mod leaderboard;
 mod lifecycle;
 mod malformed;

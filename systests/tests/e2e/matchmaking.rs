@@ -286,16 +286,34 @@ async fn a_party_lands_in_one_room_and_a_party_that_cannot_fit_waits() {
     let _worker = env.worker().await;
     let gw1 = env.gateway_with(&["--mm-modes", "party=4-5"]).await;
     let gw2 = env.gateway_with(&["--mm-modes", "party=4-5"]).await;
-    let connect = |gw: usize| {
+    let connect_with = |gw: usize| {
         let url = if gw == 1 { gw1.ws_url() } else { gw2.ws_url() };
         async move {
             let (_, t) = token();
-            Connection::connect(&url, &t).await.unwrap()
+            (Connection::connect(&url, &t).await.unwrap(), t)
         }
     };
-    // Party 1 (leader on gateway 1, members on gateway 2) and party 2, three each.
-    let mut p1 = vec![connect(1).await, connect(2).await, connect(2).await];
-    let mut p2 = vec![connect(2).await, connect(1).await, connect(1).await];
+    let connect = |gw: usize| {
+        let c = connect_with(gw);
+        async move { c.await.0 }
+    };
+    // Party 1 (leader on gateway 1, members on gateway 2) and party 2, three each, each
+    // formed with its members' consent: the leader creates it, the others join with its code.
+    let http = reqwest::Client::new();
+    let form = |members: Vec<(Connection, String)>| {
+        let (http, base) = (http.clone(), format!("http://{}", gw1.addr));
+        async move {
+            let created: serde_json::Value =
+                http.post(format!("{base}/v1/parties")).bearer_auth(&members[0].1).send().await.unwrap().json().await.unwrap();
+            for (_, t) in &members[1..] {
+                let joined = http.post(format!("{base}/v1/parties/join")).bearer_auth(t).json(&created).send().await.unwrap();
+                assert!(joined.status().is_success(), "{}", joined.status());
+            }
+            members.into_iter().map(|(c, _)| c).collect::<Vec<_>>()
+        }
+    };
+    let mut p1 = form(vec![connect_with(1).await, connect_with(2).await, connect_with(2).await]).await;
+    let mut p2 = form(vec![connect_with(2).await, connect_with(1).await, connect_with(1).await]).await;
     let queue_party = |party: &Vec<Connection>| ClientMsg::Queue {
         mode: "party".into(),
         region: "any".into(),

@@ -12,7 +12,7 @@
 
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use orrery_common::game::{Game, GameEvent, Phase, PlayerResult, RoomSettings};
+use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Phase, PlayerResult, RoomSettings};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
@@ -129,9 +129,11 @@ impl Room {
         self.game.phase()
     }
 
-    /// The match's results, once it has them.
+    /// The match's results, once it has them. A match of fewer than
+    /// [`MIN_COUNTED_PLAYERS`] players (a room created with one seat) has none: it is
+    /// written to no leaderboard and moves no rating.
     pub fn results(&self) -> Option<Vec<PlayerResult>> {
-        self.game.results()
+        self.game.results().filter(|r| r.len() >= MIN_COUNTED_PLAYERS)
     }
 
     /// An input taken off the subscription at `arrived`, for the next tick.
