@@ -5,6 +5,7 @@
 //! moved room, and the verdict of every invariant. Bounded in time; stops by itself.
 
 mod cluster;
+mod hostile;
 mod observer;
 mod players;
 mod scenario;
@@ -32,7 +33,8 @@ struct Args {
     workers: usize,
     #[arg(long, default_value_t = 2)]
     gateways: usize,
-    /// The short version for the test suite: 10 rooms; kill, zombie, term and a gateway kill.
+    /// The short version for the test suite: 10 rooms; kill, zombie, term, a gateway kill
+    /// and the hostile player.
     #[arg(long)]
     quick: bool,
     /// PostgreSQL server URL (a database per scenario is created in it).
@@ -47,12 +49,20 @@ async fn main() -> anyhow::Result<()> {
         args.rooms = args.rooms.min(10);
         args.players_per_room = 1;
         if args.scenarios.is_empty() {
-            args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Term, Fault::GatewayKill];
+            args.scenarios = vec![Fault::Kill, Fault::Zombie, Fault::Term, Fault::GatewayKill, Fault::Hostile];
         }
     }
     if args.scenarios.is_empty() {
-        args.scenarios =
-            vec![Fault::Kill, Fault::Zombie, Fault::Blip, Fault::Term, Fault::GatewayKill, Fault::NatsRestart, Fault::RedisRestart];
+        args.scenarios = vec![
+            Fault::Kill,
+            Fault::Zombie,
+            Fault::Blip,
+            Fault::Term,
+            Fault::GatewayKill,
+            Fault::NatsRestart,
+            Fault::RedisRestart,
+            Fault::Hostile,
+        ];
     }
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().expect("a binary lives in a folder").to_path_buf();

@@ -32,6 +32,9 @@ pub enum Fault {
     NatsRestart,
     /// Restart Redis (it keeps nothing: every lease and hot snapshot is gone).
     RedisRestart,
+    /// No fault of the processes: a hostile player attacks a gateway while an honest one
+    /// plays through it (`hostile.rs`).
+    Hostile,
 }
 
 /// How big a run is.
@@ -67,7 +70,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn check(&mut self, name: &'static str, ok: bool, detail: impl Into<String>) {
+    pub fn check(&mut self, name: &'static str, ok: bool, detail: impl Into<String>) {
         self.checks.push(Check { name, ok, detail: detail.into() });
     }
 
@@ -80,7 +83,10 @@ impl Outcome {
 pub async fn run(fault: Fault, setup: &Setup, size: &Size) -> anyhow::Result<Outcome> {
     let name = format!("{fault:?}").to_lowercase();
     let mut cluster = Cluster::start(setup, &name).await?;
-    let result = drive(fault, &mut cluster, size).await;
+    let result = match fault {
+        Fault::Hostile => crate::hostile::drive(&mut cluster).await,
+        _ => drive(fault, &mut cluster, size).await,
+    };
     cluster.teardown().await;
     result
 }
@@ -140,6 +146,7 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
         Fault::GatewayKill => cluster.gateways[0].signal(Signal::SIGKILL)?,
         Fault::NatsRestart => cluster.nats.restart().await?,
         Fault::RedisRestart => cluster.redis.restart().await?,
+        Fault::Hostile => unreachable!("run() sends the hostile run to hostile::drive"),
     }
     let resumed_at = Instant::now();
 

@@ -41,6 +41,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     if args.web_only {
         return web(&services);
     }
+    fresh_postgres()?;
     let mut cmd = Command::new(env!("CARGO"));
     if has_nextest() {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -77,6 +78,23 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     }
     if !args.no_ops_check {
         crate::ops_check::run()?;
+    }
+    Ok(())
+}
+
+/// `.ci/fresh-postgres`: `cargo xtask services` against a freshly created Debian
+/// PostgreSQL cluster (which asks for a password over TCP), in private namespaces. It needs
+/// root, `unshare` and `pg_createcluster`; without them it is skipped with a line saying so.
+fn fresh_postgres() -> anyhow::Result<()> {
+    let usable = nix::unistd::Uid::effective().is_root()
+        && ["/usr/bin/unshare", "/usr/bin/pg_createcluster"].iter().all(|p| std::path::Path::new(p).exists());
+    if !usable {
+        println!("fresh-postgres: skipped (needs root, unshare and pg_createcluster)");
+        return Ok(());
+    }
+    let status = Command::new(crate::root().join(".ci/fresh-postgres")).status()?;
+    if !status.success() {
+        bail!("a fresh Debian PostgreSQL is not made usable by `cargo xtask services`");
     }
     Ok(())
 }
