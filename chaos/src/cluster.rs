@@ -109,6 +109,9 @@ pub struct Setup {
     pub workers: usize,
     pub gateways: usize,
     pub worker_args: Vec<String>,
+    /// Keep the gateways' default quotas (the hostile run) instead of loosening the
+    /// per-address ones for a fleet whose players all come from 127.0.0.1.
+    pub default_quotas: bool,
 }
 
 fn find(name: &str) -> anyhow::Result<PathBuf> {
@@ -196,7 +199,9 @@ impl Cluster {
             args.extend(["--listen".into(), format!("127.0.0.1:{port}"), "--ops-listen".into(), format!("127.0.0.1:{ops_port}")]);
             args.extend(["--jwt-secret-file".into(), logs.join("jwt-secret").display().to_string()]);
             // Every player of the run comes from 127.0.0.1.
-            args.extend(SINGLE_ADDRESS_QUOTAS.map(String::from));
+            if !setup.default_quotas {
+                args.extend(SINGLE_ADDRESS_QUOTAS.map(String::from));
+            }
             let program = setup.bin_dir.join("orrery-gateway");
             cluster.gateways.push(Proc::spawn(&format!("gateway-{i}"), program, args, (port, ops_port), &logs).await?);
         }

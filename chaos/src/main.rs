@@ -74,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         workers: args.workers,
         gateways: args.gateways,
         worker_args: Vec::new(),
+        default_quotas: false,
     };
     let size = Size { rooms: args.rooms, players_per_room: args.players_per_room, tick_hz: 30.0, lease_ttl: Timing::default().lease_ttl() };
     println!(

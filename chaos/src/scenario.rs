@@ -82,7 +82,9 @@ impl Outcome {
 /// Run one scenario.
 pub async fn run(fault: Fault, setup: &Setup, size: &Size) -> anyhow::Result<Outcome> {
     let name = format!("{fault:?}").to_lowercase();
-    let mut cluster = Cluster::start(setup, &name).await?;
+    // The hostile run measures the quotas a deployment gets by default.
+    let setup = Setup { default_quotas: fault == Fault::Hostile, ..setup.clone() };
+    let mut cluster = Cluster::start(&setup, &name).await?;
     let result = match fault {
         Fault::Hostile => crate::hostile::drive(&mut cluster).await,
         _ => drive(fault, &mut cluster, size).await,
