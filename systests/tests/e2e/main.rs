@@ -16,4 +16,5 @@ mod pool;
 mod private_rooms;
 mod resume;
 mod timing;
+mod views;
 mod vouching;
