@@ -17,7 +17,7 @@ use orrery_client::http::Api;
 use orrery_common::names::Names;
 use orrery_common::protocol::client::{ClientMsg, CommandOutcome, FrameKind, ServerMsg};
 use orrery_common::protocol::encode;
-use orrery_common::protocol::internal::StateFrame;
+use orrery_common::protocol::internal::{Parts, StateFrame};
 use orrery_common::{ClientMsgId, Epoch, PlayerId, RoomId, Tick};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -281,6 +281,7 @@ async fn forged_frames(cluster: &Cluster, room: RoomId, until: Instant) -> anyho
             acks: Vec::new(),
             input_waits_us: Vec::new(),
             payload: vec![0; 16],
+            parts: Parts::Shared,
         };
         nats.publish(subject.clone(), encode(&frame).into()).await?;
         sent += 1;

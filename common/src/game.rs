@@ -6,6 +6,13 @@
 //! its wire encoding (keyframes and deltas are opaque bytes to everybody else).
 //! A second game plugs in by implementing [`Game`] and [`GameFactory`]; neither
 //! gateway nor worker changes.
+//!
+//! A game with hidden information (fog of war, a hand of cards) or a room too large to
+//! send everybody everything says [`Views::PerViewer`]: every frame is then a shared part
+//! that every viewer may see plus one part per seated player, and each player's client
+//! gets the shared part followed by its own part, never another's (invariant I8 in
+//! `docs/ARCHITECTURE.md`). A game that does not ([`Views::Shared`], the default) is
+//! encoded once per tick for everybody, as before.
 
 use crate::ids::PlayerId;
 use serde::{Deserialize, Serialize};
@@ -114,6 +121,18 @@ pub struct CommandRejected(pub String);
 #[error("snapshot cannot be restored: {0}")]
 pub struct RestoreError(pub String);
 
+/// Whether every client sees the same frames, or each player a view of its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Views {
+    /// One encoding for everybody: [`Game::encode_keyframe`] and [`Game::encode_delta`].
+    #[default]
+    Shared,
+    /// Those two encode only what every viewer may see; [`Game::encode_keyframe_view`] and
+    /// [`Game::encode_delta_view`] add what only one player may see. A client's payload is
+    /// the shared part followed by its own part: the game's client splits them.
+    PerViewer,
+}
+
 /// One room's simulation, as the worker drives it.
 pub trait Game: Send + 'static {
     /// Seat a player, or re-seat one who is already there (a reconnect): idempotent.
@@ -139,10 +158,28 @@ pub trait Game: Send + 'static {
     fn phase(&self) -> Phase;
     /// The final ranking, once the phase is `Over` or later.
     fn results(&self) -> Option<Vec<PlayerResult>>;
-    /// The full state as clients see it.
+    /// The full state as clients see it (for a [`Views::PerViewer`] game: the part every
+    /// viewer may see).
     fn encode_keyframe(&self, out: &mut Vec<u8>);
-    /// What changed in the last [`Game::step`], against the state before it.
+    /// What changed in the last [`Game::step`], against the state before it (for a
+    /// [`Views::PerViewer`] game: the part every viewer may see).
     fn encode_delta(&self, out: &mut Vec<u8>);
+    /// How this game's frames are encoded. Asked once per room (create and restore).
+    fn views(&self) -> Views {
+        Views::Shared
+    }
+    /// For a [`Views::PerViewer`] game: the part of the keyframe only `viewer` may see,
+    /// sent after the shared part. `viewer` may hold no seat (a kicked player asking for a
+    /// keyframe): give it nothing hidden then.
+    fn encode_keyframe_view(&self, viewer: PlayerId, out: &mut Vec<u8>) {
+        let _ = (viewer, out);
+    }
+    /// For a [`Views::PerViewer`] game: what changed in the last [`Game::step`] in the part
+    /// only `viewer` may see, against that part at the tick before (which may have been a
+    /// keyframe encoded for `viewer` between the two steps).
+    fn encode_delta_view(&self, viewer: PlayerId, out: &mut Vec<u8>) {
+        let _ = (viewer, out);
+    }
     /// Everything needed to continue exactly where this left off (generator included).
     fn snapshot(&self) -> Vec<u8>;
 }

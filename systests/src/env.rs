@@ -136,12 +136,17 @@ impl Env {
 
     /// A worker with this test's prefix and any extra flags.
     pub async fn worker_with(&self, extra: &[&str]) -> WorkerHandle {
+        self.worker_of(Arc::new(orrery_arena::ArenaFactory), extra).await
+    }
+
+    /// A worker running rooms of `factory`'s game (the arena's otherwise), with any extra flags.
+    pub async fn worker_of(&self, factory: Arc<dyn orrery_common::game::GameFactory>, extra: &[&str]) -> WorkerHandle {
         let mut args = vec!["orrery-worker".to_string()];
         args.extend(self.service_args());
         args.extend(["--shed-token".to_string(), SHED_SECRET.to_string()]);
         args.extend(extra.iter().map(|s| s.to_string()));
         let config = <orrery_worker::config::Config as clap::Parser>::try_parse_from(args).expect("valid worker flags");
-        let worker = Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await.expect("worker connects");
+        let worker = Worker::connect(&config, factory).await.expect("worker connects");
         let id = worker.id().to_owned();
         let owned = worker.owned();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -17,7 +17,9 @@ use orrery_common::protocol::client::{
 };
 use orrery_common::protocol::close;
 use orrery_common::protocol::encode;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, PlayerEvent, StateFrame};
+use orrery_common::protocol::internal::{
+    ControlReply, ControlRequest, InputEnvelope, LeaveReason, Parts, PlayerEvent, StateFrame, ViewPart,
+};
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
 use orrery_gateway::error::SessionEnd;
 use serde::Serialize;
@@ -804,6 +806,7 @@ fn internal_messages() -> String {
         acks: vec![(ada(), InputSeq(17))],
         input_waits_us: vec![(ada(), 12_000)],
         payload: vec![0],
+        parts: Parts::Shared,
     };
     let mut a = Annotated::new(format!("{state:?}"));
     a.field(pc(&state.room), "room: u64 = 42");
@@ -817,7 +820,37 @@ fn internal_messages() -> String {
     uuid_field(&mut a, ada(), "  player");
     a.field(pc(&12_000u32), "  waited: u32 = 12000 µs");
     bytes_field(&mut a, &state.payload, "payload");
+    a.field(varint(0), "parts: Shared");
     blocks.push(a.render(&encode(&state)));
+
+    // A per-viewer game's frame: a shared part and each seated player's own part.
+    let viewed = StateFrame {
+        acks: vec![],
+        input_waits_us: vec![],
+        payload: vec![7],
+        parts: Parts::PerViewer(vec![ViewPart { player: ada(), bytes: vec![0xA1] }, ViewPart { player: bob(), bytes: vec![0xB1, 0xB2] }]),
+        ..state.clone()
+    };
+    let mut a = Annotated::new(
+        format!("{viewed:?}").replace(&format!("PlayerId({})", ada()), "ada").replace(&format!("PlayerId({})", bob()), "bob"),
+    );
+    a.field(pc(&viewed.room), "room: u64 = 42");
+    a.field(pc(&viewed.epoch), "epoch: u64 = 3");
+    a.field(pc(&viewed.tick), "tick: u64 = 1501");
+    a.field(pc(&viewed.kind), "kind: Delta, base = 1500");
+    a.field(varint(0), "acks: none");
+    a.field(varint(0), "input_waits_us: none");
+    bytes_field(&mut a, &viewed.payload, "payload (the shared part)");
+    a.field(varint(1), "parts: PerViewer");
+    a.field(varint(2), "  2 parts");
+    uuid_field(&mut a, ada(), "  player");
+    bytes_field(&mut a, &[0xA1], "  bytes (ada's part)");
+    uuid_field(&mut a, bob(), "  player");
+    bytes_field(&mut a, &[0xB1, 0xB2], "  bytes (bob's part)");
+    blocks.push(a.render(&encode(&viewed)));
+    let for_ada = viewed.encode_for(ada()).expect("ada has a part");
+    let Ok(ServerMsg::Frame(frame)) = orrery_common::protocol::decode::<ServerMsg>(&for_ada) else { panic!("a frame") };
+    blocks.push(server_msg_titled(&ServerMsg::Frame(frame), "Ada's socket is written the shared part and her part".into(), "payload"));
 
     let mut rows = String::from("| Message | Bytes |\n|---|---|\n");
     let mut row = |title: String, bytes: Vec<u8>| {

@@ -3,7 +3,9 @@
 //! Gateways stamp the player id on every input from the authenticated token; workers
 //! never trust a player id that came from a client. A state frame carries every
 //! seated player's last applied input sequence; each gateway picks out the one that
-//! concerns each of its sockets.
+//! concerns each of its sockets. A frame of a per-viewer game ([`crate::game::Views`])
+//! also carries one part per seated player ([`Parts::PerViewer`]); a socket is only ever
+//! written the shared part followed by its own player's part ([`StateFrame::encode_for`]).
 
 use crate::ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use crate::protocol::client::{CommandOutcome, Frame, FrameKind};
@@ -32,8 +34,30 @@ pub struct StateFrame {
     /// to the start of the tick). Gateways subtract it to time their own pipeline; it is
     /// empty in keyframes of control replies.
     pub input_waits_us: Vec<(PlayerId, u32)>,
+    /// The whole payload of a shared game; the part every viewer may see of a per-viewer one.
     #[serde(with = "serde_bytes")]
     pub payload: Vec<u8>,
+    /// Whether the frame has parts only one player may see, and those parts.
+    pub parts: Parts,
+}
+
+/// The parts of a frame only one player may see.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Parts {
+    /// None: every socket gets `payload` (one byte on the wire).
+    #[default]
+    Shared,
+    /// Each player's own part, appended to `payload` for that player's sockets only. A
+    /// player without a part here gets nothing of this frame.
+    PerViewer(Vec<ViewPart>),
+}
+
+/// What one player alone may see of a frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewPart {
+    pub player: PlayerId,
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
 }
 
 impl StateFrame {
@@ -42,21 +66,40 @@ impl StateFrame {
         HistoryPos::new(self.epoch, self.tick)
     }
 
-    /// The frame as `player` sees it.
-    pub fn for_player(&self, player: PlayerId) -> Frame {
-        Frame {
+    /// The frame as `player` sees it; `None` when the frame has views and none for `player`.
+    pub fn for_player(&self, player: PlayerId) -> Option<Frame> {
+        let own = self.own_part(player)?;
+        Some(Frame {
             room: self.room,
             epoch: self.epoch,
             tick: self.tick,
             kind: self.kind,
             ack: self.ack_of(player),
-            payload: self.payload.clone(),
+            payload: [self.payload.as_slice(), own].concat(),
+        })
+    }
+
+    /// The part only `player` may see: empty for a shared frame, `None` when the frame has
+    /// views and none for `player`.
+    pub fn own_part(&self, player: PlayerId) -> Option<&[u8]> {
+        match &self.parts {
+            Parts::Shared => Some(&[]),
+            Parts::PerViewer(parts) => parts.iter().find(|p| p.player == player).map(|p| p.bytes.as_slice()),
+        }
+    }
+
+    /// Drop the parts of every player `keep` says no to (a gateway keeps only its own
+    /// sockets' players' parts past the fan-out).
+    pub fn retain_parts(&mut self, keep: impl Fn(PlayerId) -> bool) {
+        if let Parts::PerViewer(parts) = &mut self.parts {
+            parts.retain(|p| keep(p.player));
         }
     }
 
     /// `ServerMsg::Frame(self.for_player(player))`, encoded without copying the payload:
-    /// the fan-out does this once per socket per tick.
-    pub fn encode_for(&self, player: PlayerId) -> Vec<u8> {
+    /// the fan-out does this once per socket per tick. The one function that writes a
+    /// frame for a socket: the shared part and `player`'s own part, nothing else (I8).
+    pub fn encode_for(&self, player: PlayerId) -> Option<Vec<u8>> {
         /// `Frame` with a borrowed payload: the same fields in the same order, so the same bytes.
         #[derive(Serialize)]
         struct FrameRef<'a> {
@@ -68,16 +111,31 @@ impl StateFrame {
             #[serde(with = "serde_bytes")]
             payload: &'a [u8],
         }
+        /// `Frame` up to its payload.
+        #[derive(Serialize)]
+        struct FrameHead {
+            room: RoomId,
+            epoch: Epoch,
+            tick: Tick,
+            kind: FrameKind,
+            ack: Option<InputSeq>,
+        }
+        let ack = self.ack_of(player);
         // postcard writes an enum variant as its index (a varint) followed by its fields.
-        let frame = FrameRef {
-            room: self.room,
-            epoch: self.epoch,
-            tick: self.tick,
-            kind: self.kind,
-            ack: self.ack_of(player),
-            payload: &self.payload,
+        let Parts::PerViewer(_) = &self.parts else {
+            let frame = FrameRef { room: self.room, epoch: self.epoch, tick: self.tick, kind: self.kind, ack, payload: &self.payload };
+            return Some(crate::protocol::encode(&(SERVER_MSG_FRAME_VARIANT, frame)));
         };
-        crate::protocol::encode(&(SERVER_MSG_FRAME_VARIANT, frame))
+        let own = self.own_part(player)?;
+        let head = FrameHead { room: self.room, epoch: self.epoch, tick: self.tick, kind: self.kind, ack };
+        // A byte string is its length (a varint) and its bytes: written in pieces, the
+        // concatenation of the two parts is never built.
+        let len = self.payload.len() + own.len();
+        let mut out = postcard::to_extend(&(SERVER_MSG_FRAME_VARIANT, head, len as u64), Vec::with_capacity(32 + len))
+            .expect("postcard encoding into a Vec cannot fail");
+        out.extend_from_slice(&self.payload);
+        out.extend_from_slice(own);
+        Some(out)
     }
 
     /// `player`'s last applied input sequence.
@@ -189,10 +247,42 @@ mod tests {
             acks: vec![(ada, InputSeq(900))],
             input_waits_us: vec![(ada, 1_234)],
             payload: vec![1, 2, 3, 250],
+            parts: Parts::Shared,
         };
         for player in [ada, bob] {
-            assert_eq!(frame.encode_for(player), encode(&ServerMsg::Frame(frame.for_player(player))));
+            let owned = frame.for_player(player).expect("a shared frame is for everybody");
+            assert_eq!(owned.payload, frame.payload);
+            assert_eq!(frame.encode_for(player), Some(encode(&ServerMsg::Frame(owned))));
         }
+    }
+
+    #[test]
+    fn a_frame_with_views_is_written_for_a_player_as_the_shared_part_and_its_own_part_only() {
+        let (ada, bob, cy) = (PlayerId::random(), PlayerId::random(), PlayerId::random());
+        // A part of 200 bytes makes the payload's length a two-byte varint.
+        let frame = StateFrame {
+            room: RoomId(42),
+            epoch: Epoch(3),
+            tick: Tick(70_000),
+            kind: FrameKind::Keyframe,
+            acks: vec![(ada, InputSeq(900))],
+            input_waits_us: vec![],
+            payload: vec![9, 9],
+            parts: Parts::PerViewer(vec![ViewPart { player: ada, bytes: vec![0xA; 200] }, ViewPart { player: bob, bytes: vec![0xB] }]),
+        };
+        let for_ada = frame.for_player(ada).expect("ada has a part");
+        assert_eq!(for_ada.payload, [vec![9, 9], vec![0xA; 200]].concat());
+        assert_eq!(frame.encode_for(ada), Some(encode(&ServerMsg::Frame(for_ada))));
+        let for_bob = frame.for_player(bob).expect("bob has a part");
+        assert_eq!(for_bob.payload, vec![9, 9, 0xB]);
+        assert_eq!(frame.encode_for(bob), Some(encode(&ServerMsg::Frame(for_bob))));
+        assert_eq!(frame.encode_for(cy), None, "no part, nothing: not even the shared part");
+        assert!(frame.for_player(cy).is_none());
+
+        let mut kept = frame.clone();
+        kept.retain_parts(|p| p == bob);
+        assert_eq!(kept.own_part(ada), None, "ada's part is gone");
+        assert_eq!(kept.encode_for(bob), frame.encode_for(bob));
     }
 
     #[test]
@@ -206,6 +296,7 @@ mod tests {
             acks: vec![(ada, InputSeq(7)), (bob, InputSeq(3))],
             input_waits_us: vec![(ada, 1_500)],
             payload: vec![],
+            parts: Parts::Shared,
         };
         let applied = frame.applied_input_of(ada).expect("ada's input was applied this tick");
         assert_eq!(applied, AppliedInput { seq: InputSeq(7), waited_us: 1_500 });

@@ -7,12 +7,17 @@
 //! fanned out with no extra work; one of an older epoch is dropped (invariant I3); one of a
 //! newer epoch waits in `unconfirmed` while a check asks PostgreSQL (paced by
 //! `pace.rs`), and is fanned out if the check confirms its epoch.
+//!
+//! A frame of a per-viewer game comes with every seated player's part; the feed keeps only
+//! the parts of players with a socket here ([`Feed::keep_local_parts`], before the frame
+//! is fanned out, kept or held) and drops a player's parts when its last socket here goes
+//! ([`Feed::forget_parts_of`]), so no other player's view outlives the fan-out (I8).
 
 use super::SessionId;
 use super::pace::CheckPace;
 use super::sink::{Offer, Sink};
 use crate::metrics::Metrics;
-use orrery_common::protocol::internal::StateFrame;
+use orrery_common::protocol::internal::{Parts, StateFrame};
 use orrery_common::{Epoch, PlayerId, Tick};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -59,6 +64,26 @@ impl Feed {
             unconfirmed: VecDeque::new(),
             pace: CheckPace::new(now),
             task: None,
+        }
+    }
+
+    /// Drop the parts of `frame` whose players have no socket here (nothing to do for a
+    /// shared frame).
+    pub(super) fn keep_local_parts(&self, frame: &mut StateFrame) {
+        if let Parts::PerViewer(_) = frame.parts {
+            frame.retain_parts(|player| self.sinks.values().any(|sink| sink.player == player));
+        }
+    }
+
+    /// `player`'s last socket here went: drop its parts from the frames kept.
+    pub(super) fn forget_parts_of(&mut self, player: PlayerId) {
+        if self.sinks.values().any(|sink| sink.player == player) {
+            return;
+        }
+        for frame in self.recent.iter_mut().chain(self.unconfirmed.iter_mut()) {
+            if matches!(frame.parts, Parts::PerViewer(_)) && frame.own_part(player).is_some() {
+                Arc::make_mut(frame).retain_parts(|p| p != player);
+            }
         }
     }
 
@@ -125,7 +150,9 @@ impl Feed {
             }
         }
         for id in gone {
-            self.sinks.remove(&id);
+            if let Some(sink) = self.sinks.remove(&id) {
+                self.forget_parts_of(sink.player);
+            }
         }
         resyncs
     }
@@ -148,6 +175,7 @@ mod tests {
             acks: vec![],
             input_waits_us: vec![],
             payload: vec![],
+            parts: Parts::Shared,
         }
     }
 
@@ -197,5 +225,23 @@ mod tests {
             Cursor::NeedsKeyframe { after: None, requested: false },
             "the socket takes the real room's next keyframe"
         );
+    }
+
+    #[test]
+    fn only_the_parts_of_players_with_a_socket_here_are_kept_and_only_while_they_are() {
+        use orrery_common::protocol::internal::ViewPart;
+        let (ada, bob) = (PlayerId::random(), PlayerId::random());
+        let mut feed = feed_with(ada);
+        feed.confirm(Epoch(1));
+        let mut f = frame(1, 5);
+        f.parts = Parts::PerViewer(vec![ViewPart { player: ada, bytes: vec![1] }, ViewPart { player: bob, bytes: vec![2] }]);
+        feed.keep_local_parts(&mut f);
+        assert_eq!(f.own_part(bob), None, "bob plays elsewhere: his part is not kept");
+        assert_eq!(f.own_part(ada), Some(&[1u8][..]));
+        let metrics = Metrics::new(&prometheus::Registry::new());
+        feed.fan_out(Arc::new(f), Instant::now(), &metrics);
+        feed.sinks.remove(&1);
+        feed.forget_parts_of(ada);
+        assert_eq!(feed.recent.back().unwrap().own_part(ada), None, "ada's last socket went: so did her parts");
     }
 }

@@ -97,7 +97,9 @@ impl Hub {
     pub fn detach(&self, room: RoomId, session: SessionId) {
         let mut feeds = self.inner.feeds.lock().expect("poisoned");
         if let Some(feed) = feeds.get_mut(&room) {
-            feed.sinks.remove(&session);
+            if let Some(sink) = feed.sinks.remove(&session) {
+                feed.forget_parts_of(sink.player);
+            }
             if feed.sinks.is_empty() {
                 if let Some(task) = feed.task.take() {
                     task.abort();
@@ -175,12 +177,13 @@ impl Hub {
 
     fn on_frame(&self, room: RoomId, bytes: &[u8]) {
         let received = Instant::now();
-        let Ok(frame) = decode::<StateFrame>(bytes) else {
+        let Ok(mut frame) = decode::<StateFrame>(bytes) else {
             debug!(%room, "undecodable state frame ignored");
             return;
         };
         let mut feeds = self.inner.feeds.lock().expect("poisoned");
         let Some(feed) = feeds.get_mut(&room) else { return };
+        feed.keep_local_parts(&mut frame);
         if frame.epoch == feed.epoch {
             let resyncs = feed.fan_out(Arc::new(frame), received, &self.inner.metrics);
             drop(feeds);

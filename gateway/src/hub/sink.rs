@@ -3,7 +3,9 @@
 //!
 //! A socket only ever gets frames after what it was sent last, and a delta only when it
 //! applies to that; anything else (a frame dropped because the socket is slow, a gap)
-//! makes it need a keyframe, which the hub asks the room's owner for.
+//! makes it need a keyframe, which the hub asks the room's owner for. A socket is written
+//! a frame only as its own player sees it ([`StateFrame::encode_for`], I8): a frame of a
+//! per-viewer game without a part for the socket's player is a gap for that socket.
 
 use crate::metrics::Metrics;
 use crate::socket::outbox::{Outbound, Outbox, TryPushError};
@@ -105,14 +107,15 @@ impl Sink {
             (Cursor::Live(last), FrameKind::Delta { base }) => last == HistoryPos::new(frame.epoch, base),
             (Cursor::NeedsKeyframe { .. }, FrameKind::Delta { .. }) => false,
         };
-        if !chains {
+        // The frame as this socket's player sees it; none when it has no part for the player.
+        let bytes = if chains { frame.encode_for(self.player) } else { None };
+        let Some(bytes) = bytes else {
             if let Cursor::Live(_) = self.cursor {
                 metrics.frames_dropped.with_label_values(&["gap"]).inc();
                 self.cursor = self.cursor.needs_keyframe(false);
             }
             return Offer::NeedKeyframe;
-        }
-        let bytes = frame.encode_for(self.player);
+        };
         let len = bytes.len();
         match self.tx.try_push(Outbound::frame(bytes, since, frame.applied_input_of(self.player))) {
             Ok(()) => {
@@ -140,6 +143,9 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orrery_common::protocol::client::ServerMsg;
+    use orrery_common::protocol::decode;
+    use orrery_common::protocol::internal::{Parts, ViewPart};
     use orrery_common::{RoomId, Tick};
 
     fn frame(tick: u64, kind: FrameKind) -> StateFrame {
@@ -151,6 +157,7 @@ mod tests {
             acks: vec![],
             input_waits_us: vec![],
             payload: vec![1, 2, 3],
+            parts: Parts::Shared,
         }
     }
 
@@ -216,5 +223,31 @@ mod tests {
         let mut newer = frame(3, FrameKind::Keyframe);
         newer.epoch = Epoch(3);
         assert!(matches!(sink.offer(&newer, Instant::now(), &metrics), Offer::Sent), "a new epoch's keyframe goes through");
+    }
+
+    #[test]
+    fn a_socket_is_written_only_its_own_players_part_and_a_frame_without_one_is_a_gap() {
+        let metrics = Metrics::new(&prometheus::Registry::new());
+        let (tx, mut rx) = crate::socket::outbox::outbox(16);
+        let (ada, bob) = (PlayerId::random(), PlayerId::random());
+        let mut sink = Sink {
+            player: ada,
+            tx,
+            slow: CancellationToken::new(),
+            cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
+            dropped_in_a_row: 0,
+        };
+        let with_parts = |mut frame: StateFrame, parts: Vec<(PlayerId, u8)>| {
+            frame.parts = Parts::PerViewer(parts.into_iter().map(|(player, b)| ViewPart { player, bytes: vec![b] }).collect());
+            frame
+        };
+        assert!(matches!(sink.offer(&with_parts(delta(11), vec![(bob, 0xB), (ada, 0xA)]), Instant::now(), &metrics), Offer::Sent));
+        let sent = rx.try_recv().expect("queued");
+        let Ok(ServerMsg::Frame(f)) = decode::<ServerMsg>(&sent.bytes) else { panic!("a frame") };
+        assert_eq!(f.payload, vec![1, 2, 3, 0xA], "the shared part and ada's part, not bob's");
+        // A frame with no part for ada is not hers to have: she needs a keyframe.
+        assert!(matches!(sink.offer(&with_parts(delta(12), vec![(bob, 0xB)]), Instant::now(), &metrics), Offer::NeedKeyframe));
+        assert!(rx.try_recv().is_none(), "nothing written");
+        assert_eq!(sink.cursor, Cursor::NeedsKeyframe { after: Some(HistoryPos::new(Epoch(1), Tick(11))), requested: false });
     }
 }

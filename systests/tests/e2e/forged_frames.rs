@@ -24,6 +24,7 @@ fn forged_frame(room: RoomId, tick: u64) -> Vec<u8> {
         acks: vec![],
         input_waits_us: vec![],
         payload: vec![],
+        parts: Default::default(),
     })
 }
 

@@ -18,4 +18,5 @@ mod private_rooms;
 mod quotas;
 mod resume;
 mod timing;
+mod views;
 mod vouching;

@@ -8,6 +8,7 @@
 //! - [`event_quota`]: how many events about one player are persisted per second.
 //! - [`persist`]: hot and durable snapshots (fenced: I1, I2), close and drain.
 //! - [`spans`]: the spans of control requests and of the drain.
+//! - [`views`]: the one place a frame is encoded: shared, or per viewer (I8).
 
 pub mod event_quota;
 pub mod persist;
@@ -15,6 +16,9 @@ pub mod schedule;
 pub mod spans;
 pub mod state;
 pub mod task;
+mod views;
+#[cfg(test)]
+mod views_tests;
 
 pub use schedule::{MAX_CATCH_UP_TICKS, TickSchedule};
 pub use state::{COMMANDS_REMEMBERED, Room, SEAT_CONFIRMATION};

@@ -6,13 +6,16 @@
 //! - inputs at most once, in order (I5, `Room::step`): each player's last applied
 //!   sequence is kept, carried in every snapshot and acknowledged in every frame;
 //! - the first frame of every epoch is a keyframe ([`Room::new`]);
+//! - every frame, published or replied, is encoded by [`super::views::encode`]: a
+//!   per-viewer game's players each get their own part (I8);
 //! - commands at most once: a known id gets its first outcome again (`Room::command`);
 //! - a restored room disconnects, after [`SEAT_CONFIRMATION`], the seated players no
 //!   gateway vouched for (`Room::confirm_seats`).
 
+use super::views::{self, Encoding, Viewers};
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Phase, PlayerResult, RoomSettings};
+use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Phase, PlayerResult, RoomSettings, Views};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
@@ -38,6 +41,8 @@ pub struct Room {
     pub token: String,
     pub clock: Arc<LeaseClock>,
     game: Box<dyn Game>,
+    /// How the game's frames are encoded, asked once.
+    views: Views,
     tick: Tick,
     last_input: BTreeMap<PlayerId, InputSeq>,
     /// The socket each player joined through most recently.
@@ -77,6 +82,7 @@ impl Room {
         game: Box<dyn Game>,
         restored: Option<RoomSnapshot>,
     ) -> Self {
+        let views = game.views();
         let mut room = Self {
             id,
             epoch,
@@ -84,6 +90,7 @@ impl Room {
             token,
             clock,
             game,
+            views,
             tick: Tick(0),
             last_input: BTreeMap::new(),
             sockets: BTreeMap::new(),
@@ -175,9 +182,9 @@ impl Room {
         self.last_input.iter().map(|(p, s)| (*p, *s)).collect()
     }
 
-    fn keyframe(&self) -> StateFrame {
-        let mut payload = Vec::new();
-        self.game.encode_keyframe(&mut payload);
+    /// A keyframe of the room now, for `player` (its join or resync).
+    fn keyframe(&self, player: PlayerId) -> StateFrame {
+        let (payload, parts) = views::encode(self.game.as_ref(), self.views, Encoding::Keyframe, Viewers::One(player));
         StateFrame {
             room: self.id,
             epoch: self.epoch,
@@ -186,6 +193,7 @@ impl Room {
             acks: self.acks(),
             input_waits_us: Vec::new(),
             payload,
+            parts,
         }
     }
 
@@ -226,15 +234,13 @@ impl Room {
             self.pending_events.push(PendingEvent::new(self.next_event_seq, self.tick, ev));
             self.next_event_seq += 1;
         }
-        let mut payload = Vec::new();
-        let kind = if std::mem::take(&mut self.keyframe_next) {
-            self.game.encode_keyframe(&mut payload);
-            FrameKind::Keyframe
+        let (encoding, kind) = if std::mem::take(&mut self.keyframe_next) {
+            (Encoding::Keyframe, FrameKind::Keyframe)
         } else {
-            self.game.encode_delta(&mut payload);
-            FrameKind::Delta { base }
+            (Encoding::Delta, FrameKind::Delta { base })
         };
-        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), input_waits_us, payload }
+        let (payload, parts) = views::encode(self.game.as_ref(), self.views, encoding, Viewers::Seated);
+        StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), input_waits_us, payload, parts }
     }
 
     pub(crate) fn control(&mut self, req: ControlRequest) -> ControlReply {
@@ -305,7 +311,11 @@ impl Room {
     }
 
     fn keyframe_reply(&self, player: PlayerId) -> ControlReply {
-        ControlReply::Keyframe { tick_hz: self.settings.tick_hz, last_input: self.last_input.get(&player).copied(), frame: self.keyframe() }
+        ControlReply::Keyframe {
+            tick_hz: self.settings.tick_hz,
+            last_input: self.last_input.get(&player).copied(),
+            frame: self.keyframe(player),
+        }
     }
 }
 
@@ -325,7 +335,7 @@ mod tests {
     }
 
     fn connected(room: &Room, player: PlayerId) -> bool {
-        let view = ArenaView::from_keyframe(&room.keyframe().payload).unwrap();
+        let view = ArenaView::from_keyframe(&room.keyframe(player).payload).unwrap();
         view.ship_of(player).expect("seated").connected()
     }
 
@@ -391,7 +401,7 @@ mod tests {
         room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: SocketId::ANY });
         let mut events = Vec::new();
         room.game.step(&mut events);
-        let view = ArenaView::from_keyframe(&room.keyframe().payload).unwrap();
+        let view = ArenaView::from_keyframe(&room.keyframe(p).payload).unwrap();
         assert!(view.ship_of(p).is_none(), "the kicked player's seat is gone");
     }
 
@@ -434,7 +444,7 @@ mod tests {
         assert_eq!(frame.input_waits_us, vec![(ada, 4_000), (bob, 250)]);
         let next = room.step(&metrics, tick + Duration::from_millis(33));
         assert!(next.input_waits_us.is_empty(), "a tick that applies nothing times nothing");
-        assert!(room.keyframe().input_waits_us.is_empty());
+        assert!(room.keyframe(ada).input_waits_us.is_empty());
     }
 
     #[test]
