@@ -145,6 +145,23 @@ impl Connection {
         }
     }
 
+    /// Watch `room` without a seat and wait for the answer (`ServerMsg::Watching`: the
+    /// room's tick rate). Frames of the spectator view follow; the gateway refuses inputs
+    /// and commands (`ErrorCode::Spectating`); `ClientMsg::Leave` stops watching.
+    pub async fn watch(&mut self, room: RoomId) -> Result<u16> {
+        self.send(&ClientMsg::Watch { room }).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.next_event()).await.map_err(|_| Error::Timeout("Watching"))??;
+            match event {
+                Event::Message(ServerMsg::Watching { tick_hz, .. }) => return Ok(tick_hz),
+                Event::Message(ServerMsg::Error { code, message }) => return Err(Error::Server { code, message }),
+                Event::Closed { code, reason } => return Err(Error::Closed { code, reason }),
+                _ => {}
+            }
+        }
+    }
+
     /// Send one input; returns the sequence number it carries.
     pub async fn send_input(&mut self, payload: Vec<u8>) -> Result<InputSeq> {
         let seq = self.next_seq;

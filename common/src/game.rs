@@ -9,9 +9,9 @@
 //!
 //! A game with hidden information (fog of war, a hand of cards) or a room too large to
 //! send everybody everything says [`Views::PerViewer`]: every frame is then a shared part
-//! that every viewer may see plus one part per seated player, and each player's client
-//! gets the shared part followed by its own part, never another's (invariant I8 in
-//! `docs/ARCHITECTURE.md`). A game that does not ([`Views::Shared`], the default) is
+//! that every viewer may see plus one part per seated player (and one for spectators while
+//! anyone watches), and each client gets the shared part followed by its own [`Viewer`]'s
+//! part, never another's (invariant I8 in `docs/ARCHITECTURE.md`). A game that does not ([`Views::Shared`], the default) is
 //! encoded once per tick for everybody, as before.
 
 use crate::ids::PlayerId;
@@ -128,9 +128,28 @@ pub enum Views {
     #[default]
     Shared,
     /// Those two encode only what every viewer may see; [`Game::encode_keyframe_view`] and
-    /// [`Game::encode_delta_view`] add what only one player may see. A client's payload is
-    /// the shared part followed by its own part: the game's client splits them.
+    /// [`Game::encode_delta_view`] add what only one viewer (a player, or the spectators)
+    /// may see. A client's payload is the shared part followed by its own part: the game's
+    /// client splits them.
     PerViewer,
+}
+
+/// Whom a view is for: a seated player, or a spectator (anyone watching the room without
+/// a seat; every spectator sees the same, and never what only one player may see).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Viewer {
+    Player(PlayerId),
+    Spectator,
+}
+
+impl Viewer {
+    /// The seated player this view is for; `None` for a spectator.
+    pub fn player(self) -> Option<PlayerId> {
+        match self {
+            Viewer::Player(p) => Some(p),
+            Viewer::Spectator => None,
+        }
+    }
 }
 
 /// One room's simulation, as the worker drives it.
@@ -169,15 +188,16 @@ pub trait Game: Send + 'static {
         Views::Shared
     }
     /// For a [`Views::PerViewer`] game: the part of the keyframe only `viewer` may see,
-    /// sent after the shared part. `viewer` may hold no seat (a kicked player asking for a
-    /// keyframe): give it nothing hidden then.
-    fn encode_keyframe_view(&self, viewer: PlayerId, out: &mut Vec<u8>) {
+    /// sent after the shared part. A player `viewer` may hold no seat (a kicked player
+    /// asking for a keyframe): give it nothing hidden then. [`Viewer::Spectator`] is
+    /// everyone watching without a seat: give it nothing any one player alone may see.
+    fn encode_keyframe_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
         let _ = (viewer, out);
     }
     /// For a [`Views::PerViewer`] game: what changed in the last [`Game::step`] in the part
     /// only `viewer` may see, against that part at the tick before (which may have been a
     /// keyframe encoded for `viewer` between the two steps).
-    fn encode_delta_view(&self, viewer: PlayerId, out: &mut Vec<u8>) {
+    fn encode_delta_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
         let _ = (viewer, out);
     }
     /// Everything needed to continue exactly where this left off (generator included).

@@ -79,6 +79,7 @@ fn client_json(m: &ClientMsg) -> Value {
         }),
         ClientMsg::LeaveQueue => json!({ "type": "LeaveQueue" }),
         ClientMsg::JoinByCode { code } => json!({ "type": "JoinByCode", "code": code }),
+        ClientMsg::Watch { room } => json!({ "type": "Watch", "room": n64(room.get()) }),
     }
 }
 
@@ -105,17 +106,21 @@ fn error_code_name(c: ErrorCode) -> &'static str {
         ErrorCode::NotInRoom => "NotInRoom",
         ErrorCode::Internal => "Internal",
         ErrorCode::QueueRefused => "QueueRefused",
+        ErrorCode::Spectating => "Spectating",
+        ErrorCode::SpectatorsFull => "SpectatorsFull",
     }
 }
 
 /// Every error code, in declaration order (the match in `error_code_name` keeps it complete).
-const ERROR_CODES: [ErrorCode; 6] = [
+const ERROR_CODES: [ErrorCode; 8] = [
     ErrorCode::RoomNotFound,
     ErrorCode::RoomUnavailable,
     ErrorCode::JoinRefused,
     ErrorCode::NotInRoom,
     ErrorCode::Internal,
     ErrorCode::QueueRefused,
+    ErrorCode::Spectating,
+    ErrorCode::SpectatorsFull,
 ];
 
 /// The TypeScript meaning of a server message.
@@ -157,6 +162,7 @@ fn server_json(m: &ServerMsg) -> Value {
         ServerMsg::QueueLeft => json!({ "type": "QueueLeft" }),
         ServerMsg::RoomClosed { room } => json!({ "type": "RoomClosed", "room": n64(room.get()) }),
         ServerMsg::Kicked { room } => json!({ "type": "Kicked", "room": n64(room.get()) }),
+        ServerMsg::Watching { room, tick_hz } => json!({ "type": "Watching", "room": n64(room.get()), "tickHz": tick_hz }),
     }
 }
 
@@ -198,6 +204,8 @@ fn client_cases() -> Vec<(&'static str, ClientMsg)> {
         ("JoinByCode ABCD2345", JoinByCode { code: "ABCD2345".into() }),
         ("JoinByCode empty", JoinByCode { code: String::new() }),
         ("JoinByCode BOM and NUL", JoinByCode { code: "\u{feff}a\u{0}b".into() }),
+        ("Watch 42", Watch { room: RoomId(42) }),
+        ("Watch 2^53-1", Watch { room: RoomId(MAX_SAFE) }),
     ]
 }
 
@@ -277,6 +285,7 @@ fn server_cases() -> Vec<(String, ServerMsg)> {
         ("RoomClosed 2^53-1".into(), RoomClosed { room: RoomId(MAX_SAFE) }),
         ("Kicked 42".into(), Kicked { room: RoomId(42) }),
         ("Kicked 0".into(), Kicked { room: RoomId(0) }),
+        ("Watching 42 at 30 Hz".into(), Watching { room: RoomId(42), tick_hz: 30 }),
     ]);
     cases
 }
@@ -419,11 +428,11 @@ fn hand_malformed() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
         ("server", "unknown ServerMsg variant u32::MAX", "ff ff ff ff 0f", BadTag),
         ("server", "ServerMsg variant above u32 (5 bytes, last too big)", "ff ff ff ff 1f", BadVarint),
         ("server", "ServerMsg variant in 6 varint bytes", "80 80 80 80 80 00", BadVarint),
-        ("client", "unknown ClientMsg variant 9", "09", BadTag),
+        ("client", "unknown ClientMsg variant 10", "0a", BadTag),
         ("client", "unknown ClientMsg variant 200", "c8 01", BadTag),
         ("server", "unknown FrameKind 2", "02 2a 03 dc 0b 02 00 00", BadTag),
         ("server", "unknown CommandOutcome 2", "03 01 02", BadTag),
-        ("server", "unknown ErrorCode 6", "05 06 00", BadTag),
+        ("server", "unknown ErrorCode 8", "05 08 00", BadTag),
         ("server", "Option tag 2 (Joined.last_input)", "01 2a 1e 02 10", BadTag),
         ("client", "Option tag 255 (Join.resume)", "00 2a ff", BadTag),
         // Trailing bytes.
@@ -622,6 +631,6 @@ fn every_variant_has_a_fixture() {
         client_cases().iter().map(|(_, m)| client_json(m)["type"].as_str().expect("type").to_owned()).collect();
     let server: std::collections::BTreeSet<String> =
         server_cases().iter().map(|(_, m)| server_json(m)["type"].as_str().expect("type").to_owned()).collect();
-    assert_eq!(client.len(), 9, "{client:?}");
-    assert_eq!(server.len(), 12, "{server:?}");
+    assert_eq!(client.len(), 10, "{client:?}");
+    assert_eq!(server.len(), 13, "{server:?}");
 }

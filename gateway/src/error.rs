@@ -37,6 +37,8 @@ pub enum Code {
     TooManyRequests,
     /// Nobody answered in time (a room between owners); try again shortly.
     Unavailable,
+    /// A room has as many spectators as it takes; try again later.
+    SpectatorsFull,
     /// Something on our side failed.
     Internal,
 }
@@ -49,7 +51,7 @@ impl Code {
             Code::ForbiddenOrigin | Code::Forbidden => StatusCode::FORBIDDEN,
             Code::BadRequest => StatusCode::BAD_REQUEST,
             Code::NotFound => StatusCode::NOT_FOUND,
-            Code::Conflict => StatusCode::CONFLICT,
+            Code::Conflict | Code::SpectatorsFull => StatusCode::CONFLICT,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -64,6 +66,7 @@ impl Code {
             Code::NotFound => ErrorCode::RoomNotFound,
             Code::Forbidden => ErrorCode::JoinRefused,
             Code::Unavailable | Code::TooManyRequests => ErrorCode::RoomUnavailable,
+            Code::SpectatorsFull => ErrorCode::SpectatorsFull,
             Code::Unauthorized | Code::ForbiddenOrigin | Code::Internal => ErrorCode::Internal,
         }
     }
@@ -146,6 +149,7 @@ impl DomainError for OwnerError {
         match self {
             OwnerError::Refused { .. } => Code::Forbidden,
             OwnerError::NoAnswer | OwnerError::Unexpected { .. } => Code::Unavailable,
+            OwnerError::SpectatorsFull { .. } => Code::SpectatorsFull,
         }
     }
 }
@@ -247,12 +251,13 @@ mod tests {
 
     #[test]
     fn each_error_gets_its_status_and_client_code_from_its_code() {
-        let cases: [(&dyn DomainError, StatusCode, ErrorCode); 5] = [
+        let cases: [(&dyn DomainError, StatusCode, ErrorCode); 6] = [
             (&ApiError::Forbidden("kicked".into()), StatusCode::FORBIDDEN, ErrorCode::JoinRefused),
             (&ApiError::NotFound("no such code".into()), StatusCode::NOT_FOUND, ErrorCode::RoomNotFound),
             (&MatchmakingError::MemberBusy("ada".into()), StatusCode::CONFLICT, ErrorCode::QueueRefused),
             (&OwnerError::Refused { reason: "full".into() }, StatusCode::FORBIDDEN, ErrorCode::JoinRefused),
             (&OwnerError::NoAnswer, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::RoomUnavailable),
+            (&OwnerError::SpectatorsFull { limit: 2 }, StatusCode::CONFLICT, ErrorCode::SpectatorsFull),
         ];
         for (e, status, client) in cases {
             assert_eq!((e.error_code().http_status(), e.error_code().client_code()), (status, client), "{e}");

@@ -55,6 +55,9 @@ pub enum OwnerError {
     /// The owner refused (the game would not seat the player, or it could not read the request).
     #[error("{reason}")]
     Refused { reason: String },
+    /// The room has as many spectators as its owner allows.
+    #[error("the room has as many spectators as it takes ({limit}); try again later")]
+    SpectatorsFull { limit: u32 },
     /// The owner answered with another kind of reply than the request calls for.
     #[error("the room's owner answered {got} where {expected} was expected")]
     Unexpected { expected: &'static str, got: &'static str },
@@ -101,6 +104,17 @@ impl OwnerClient {
         keyframe(self.request(room, &ControlRequest::Resync { player }, RESYNC).await?)
     }
 
+    /// Watch the room without a seat through `player`'s socket `session` (again, for a
+    /// spectator's resync); the room as spectators see it now.
+    pub async fn watch(&self, room: RoomId, player: PlayerId, session: SocketId) -> Result<Keyframe, OwnerError> {
+        keyframe(self.request(room, &ControlRequest::Watch { player, session }, RESYNC).await?)
+    }
+
+    /// `player`'s socket `session` stopped watching.
+    pub async fn unwatch(&self, room: RoomId, player: PlayerId, session: SocketId) -> Result<(), OwnerError> {
+        done(self.request(room, &ControlRequest::Unwatch { player, session }, LEAVE).await?)
+    }
+
     /// Apply `player`'s command `id` (at most once); what became of it.
     pub async fn command(&self, room: RoomId, player: PlayerId, id: ClientMsgId, payload: Vec<u8>) -> Result<CommandOutcome, OwnerError> {
         command_ack(self.request(room, &ControlRequest::Command { player, id, payload }, COMMAND).await?)
@@ -141,8 +155,8 @@ impl OwnerClient {
 /// The reply a request calls for (for [`OwnerError::Unexpected`]).
 fn expected_by(request: &ControlRequest) -> &'static str {
     match request {
-        ControlRequest::Join { .. } | ControlRequest::Resync { .. } => "Keyframe",
-        ControlRequest::Leave { .. } | ControlRequest::Present { .. } => "Ok",
+        ControlRequest::Join { .. } | ControlRequest::Resync { .. } | ControlRequest::Watch { .. } => "Keyframe",
+        ControlRequest::Leave { .. } | ControlRequest::Present { .. } | ControlRequest::Unwatch { .. } => "Ok",
         ControlRequest::Command { .. } => "CommandAck",
     }
 }
@@ -154,6 +168,7 @@ fn kind(reply: &ControlReply) -> &'static str {
         ControlReply::Ok => "Ok",
         ControlReply::Refused { .. } => "Refused",
         ControlReply::CommandAck { .. } => "CommandAck",
+        ControlReply::SpectatorsFull { .. } => "SpectatorsFull",
     }
 }
 
@@ -161,6 +176,7 @@ fn keyframe(reply: ControlReply) -> Result<Keyframe, OwnerError> {
     match reply {
         ControlReply::Keyframe { tick_hz, last_input, frame } => Ok(Keyframe { tick_hz, last_input, frame }),
         ControlReply::Refused { reason } => Err(OwnerError::Refused { reason }),
+        ControlReply::SpectatorsFull { limit } => Err(OwnerError::SpectatorsFull { limit }),
         ControlReply::Ok | ControlReply::CommandAck { .. } => Err(OwnerError::Unexpected { expected: "Keyframe", got: kind(&reply) }),
     }
 }
@@ -169,7 +185,7 @@ fn done(reply: ControlReply) -> Result<(), OwnerError> {
     match reply {
         ControlReply::Ok => Ok(()),
         ControlReply::Refused { reason } => Err(OwnerError::Refused { reason }),
-        ControlReply::Keyframe { .. } | ControlReply::CommandAck { .. } => {
+        ControlReply::Keyframe { .. } | ControlReply::CommandAck { .. } | ControlReply::SpectatorsFull { .. } => {
             Err(OwnerError::Unexpected { expected: "Ok", got: kind(&reply) })
         }
     }
@@ -179,6 +195,8 @@ fn command_ack(reply: ControlReply) -> Result<CommandOutcome, OwnerError> {
     match reply {
         ControlReply::CommandAck { outcome } => Ok(outcome),
         ControlReply::Refused { reason } => Err(OwnerError::Refused { reason }),
-        ControlReply::Keyframe { .. } | ControlReply::Ok => Err(OwnerError::Unexpected { expected: "CommandAck", got: kind(&reply) }),
+        ControlReply::Keyframe { .. } | ControlReply::Ok | ControlReply::SpectatorsFull { .. } => {
+            Err(OwnerError::Unexpected { expected: "CommandAck", got: kind(&reply) })
+        }
     }
 }

@@ -11,7 +11,7 @@
 
 use orrery_arena::wire::keyframe;
 use orrery_arena::{ArenaCommand, ArenaGame, ArenaView, Intent, encode_command, encode_intent};
-use orrery_common::game::{Game, RoomSettings};
+use orrery_common::game::{Game, RoomSettings, Viewer};
 use orrery_common::protocol::client::{
     ClientMsg, CommandOutcome, ErrorCode, Frame, FrameKind, Limits, PROTOCOL_VERSION, Resume, ServerMsg,
 };
@@ -178,6 +178,10 @@ fn client_msg(msg: &ClientMsg) -> String {
             a.field(varint(8), "variant 8: JoinByCode");
             string_field(&mut a, code, "code");
         }
+        ClientMsg::Watch { room } => {
+            a.field(varint(9), "variant 9: Watch");
+            a.field(pc(room), format!("room: u64 = {room}"));
+        }
     }
     a.render(&encode(msg))
 }
@@ -287,6 +291,11 @@ fn server_msg_titled(msg: &ServerMsg, title: String, payload_label: &str) -> Str
         ServerMsg::Kicked { room } => {
             a.field(varint(11), "variant 11: Kicked");
             a.field(pc(room), format!("room: u64 = {room}"));
+        }
+        ServerMsg::Watching { room, tick_hz } => {
+            a.field(varint(12), "variant 12: Watching");
+            a.field(pc(room), format!("room: u64 = {room}"));
+            a.field(pc(tick_hz), format!("tick_hz: u16 = {tick_hz}"));
         }
     }
     a.render(&encode(msg))
@@ -637,7 +646,9 @@ fn error_codes() -> String {
         | ErrorCode::JoinRefused
         | ErrorCode::NotInRoom
         | ErrorCode::Internal
-        | ErrorCode::QueueRefused => (),
+        | ErrorCode::QueueRefused
+        | ErrorCode::Spectating
+        | ErrorCode::SpectatorsFull => (),
     };
     let codes = [
         ErrorCode::RoomNotFound,
@@ -646,6 +657,8 @@ fn error_codes() -> String {
         ErrorCode::NotInRoom,
         ErrorCode::Internal,
         ErrorCode::QueueRefused,
+        ErrorCode::Spectating,
+        ErrorCode::SpectatorsFull,
     ];
     let mut out = String::from("| Index | `ErrorCode` |\n|---|---|\n");
     for c in codes {
@@ -679,8 +692,8 @@ fn close_codes() -> String {
 
 /// Variants of `ClientMsg` and `ServerMsg` (the matches in `client_msg` and `server_msg`
 /// are exhaustive: update these with them). Every variant needs an example.
-const CLIENT_VARIANTS: u8 = 9;
-const SERVER_VARIANTS: u8 = 12;
+const CLIENT_VARIANTS: u8 = 10;
+const SERVER_VARIANTS: u8 = 13;
 
 fn assert_every_variant(encoded: impl Iterator<Item = Vec<u8>>, count: u8, what: &str) {
     let covered: std::collections::BTreeSet<u8> = encoded.map(|bytes| bytes[0]).collect();
@@ -701,6 +714,7 @@ fn client_messages() -> String {
         ClientMsg::Queue { mode: "arena-duel".into(), region: "any".into(), party: vec![bob()] },
         ClientMsg::LeaveQueue,
         ClientMsg::JoinByCode { code: "ABCD2345".into() },
+        ClientMsg::Watch { room: RoomId(42) },
     ];
     assert_every_variant(msgs.iter().map(encode), CLIENT_VARIANTS, "ClientMsg");
     blocks_of(msgs.iter().map(client_msg).collect())
@@ -738,6 +752,7 @@ fn server_messages() -> String {
         ServerMsg::QueueLeft,
         ServerMsg::RoomClosed { room: RoomId(42) },
         ServerMsg::Kicked { room: RoomId(42) },
+        ServerMsg::Watching { room: RoomId(42), tick_hz: 30 },
     ];
     assert_every_variant(msgs.iter().map(encode), SERVER_VARIANTS, "ServerMsg");
     blocks_of(msgs.iter().map(server_msg).collect())
@@ -823,12 +838,17 @@ fn internal_messages() -> String {
     a.field(varint(0), "parts: Shared");
     blocks.push(a.render(&encode(&state)));
 
-    // A per-viewer game's frame: a shared part and each seated player's own part.
+    // A per-viewer game's frame: a shared part, each seated player's own part, and the
+    // spectators' part (someone watches).
     let viewed = StateFrame {
         acks: vec![],
         input_waits_us: vec![],
         payload: vec![7],
-        parts: Parts::PerViewer(vec![ViewPart { player: ada(), bytes: vec![0xA1] }, ViewPart { player: bob(), bytes: vec![0xB1, 0xB2] }]),
+        parts: Parts::PerViewer(vec![
+            ViewPart { viewer: Viewer::Player(ada()), bytes: vec![0xA1] },
+            ViewPart { viewer: Viewer::Player(bob()), bytes: vec![0xB1, 0xB2] },
+            ViewPart { viewer: Viewer::Spectator, bytes: vec![0x5C] },
+        ]),
         ..state.clone()
     };
     let mut a = Annotated::new(
@@ -842,15 +862,26 @@ fn internal_messages() -> String {
     a.field(varint(0), "input_waits_us: none");
     bytes_field(&mut a, &viewed.payload, "payload (the shared part)");
     a.field(varint(1), "parts: PerViewer");
-    a.field(varint(2), "  2 parts");
+    a.field(varint(3), "  3 parts");
+    a.field(varint(0), "  viewer: 0 = Player");
     uuid_field(&mut a, ada(), "  player");
     bytes_field(&mut a, &[0xA1], "  bytes (ada's part)");
+    a.field(varint(0), "  viewer: 0 = Player");
     uuid_field(&mut a, bob(), "  player");
     bytes_field(&mut a, &[0xB1, 0xB2], "  bytes (bob's part)");
+    a.field(varint(1), "  viewer: 1 = Spectator");
+    bytes_field(&mut a, &[0x5C], "  bytes (the spectators' part)");
     blocks.push(a.render(&encode(&viewed)));
-    let for_ada = viewed.encode_for(ada()).expect("ada has a part");
+    let for_ada = viewed.encode_for(Viewer::Player(ada())).expect("ada has a part");
     let Ok(ServerMsg::Frame(frame)) = orrery_common::protocol::decode::<ServerMsg>(&for_ada) else { panic!("a frame") };
     blocks.push(server_msg_titled(&ServerMsg::Frame(frame), "Ada's socket is written the shared part and her part".into(), "payload"));
+    let watched = viewed.encode_for(Viewer::Spectator).expect("the spectators have a part");
+    let Ok(ServerMsg::Frame(frame)) = orrery_common::protocol::decode::<ServerMsg>(&watched) else { panic!("a frame") };
+    blocks.push(server_msg_titled(
+        &ServerMsg::Frame(frame),
+        "A spectator's socket is written the shared part and the spectators' part, with no ack".into(),
+        "payload",
+    ));
 
     let mut rows = String::from("| Message | Bytes |\n|---|---|\n");
     let mut row = |title: String, bytes: Vec<u8>| {
@@ -864,6 +895,8 @@ fn internal_messages() -> String {
         ControlRequest::Resync { player: ada() },
         ControlRequest::Command { player: ada(), id: ClientMsgId(5), payload: encode_command(&ArenaCommand::Emote(3)) },
         ControlRequest::Present { players: vec![ada()] },
+        ControlRequest::Watch { player: ada(), session: orrery_common::SocketId(8) },
+        ControlRequest::Unwatch { player: ada(), session: orrery_common::SocketId(8) },
     ] {
         row(format!("ControlRequest::{req:?}").replace(&format!("PlayerId({})", ada()), "ada"), encode(&req));
     }
@@ -874,6 +907,7 @@ fn internal_messages() -> String {
         ControlReply::Ok,
         ControlReply::Refused { reason: "the room is full".into() },
         ControlReply::CommandAck { outcome: CommandOutcome::Accepted },
+        ControlReply::SpectatorsFull { limit: 32 },
     ] {
         row(format!("ControlReply::{reply:?}"), encode(&reply));
     }

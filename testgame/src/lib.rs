@@ -7,11 +7,12 @@
 //! [`Views::PerViewer`]: the shared part of a frame is the public table; a player's own
 //! part is its [`Secret`] (a keyframe) or what changed in it (a delta). A secret names its
 //! owner, so [`ClientView::apply`] can tell a test exactly whose hidden data a payload
-//! carried: any secret of another player in it is a leak.
+//! carried: any secret of another player in it is a leak. A spectator's part is empty: a
+//! spectator sees the table and no secret.
 
 use orrery_common::PlayerId;
 use orrery_common::game::{
-    Game, GameEvent, GameFactory, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings, Views,
+    Game, GameEvent, GameFactory, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings, Viewer, Views,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -154,15 +155,16 @@ impl Game for SecretsGame {
         Views::PerViewer
     }
 
-    fn encode_keyframe_view(&self, viewer: PlayerId, out: &mut Vec<u8>) {
-        if let Some(seat) = self.seats.get(&viewer) {
-            out.extend(postcard::to_allocvec(&Secret { owner: viewer, value: seat.secret }).expect("encodes"));
+    fn encode_keyframe_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
+        // A spectator sees no secret: its part is empty.
+        if let Some((player, seat)) = viewer.player().and_then(|p| Some((p, self.seats.get(&p)?))) {
+            out.extend(postcard::to_allocvec(&Secret { owner: player, value: seat.secret }).expect("encodes"));
         }
     }
 
-    fn encode_delta_view(&self, viewer: PlayerId, out: &mut Vec<u8>) {
-        if let Some(seat) = self.seats.get(&viewer) {
-            out.extend(postcard::to_allocvec(&Secret { owner: viewer, value: seat.changed }).expect("encodes"));
+    fn encode_delta_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
+        if let Some((player, seat)) = viewer.player().and_then(|p| Some((p, self.seats.get(&p)?))) {
+            out.extend(postcard::to_allocvec(&Secret { owner: player, value: seat.changed }).expect("encodes"));
         }
     }
 

@@ -137,8 +137,9 @@ pub async fn claim(app: &Arc<App>, room: RoomId) {
     }
     span.record("outcome", "claimed");
     info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
-    let room_state =
-        Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s)).with_event_quota(app.event_quota);
+    let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s))
+        .with_event_quota(app.event_quota)
+        .with_spectator_limit(app.max_spectators);
     app.owned.spawn(room_state, app.clone(), sent);
 }
 

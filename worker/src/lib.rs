@@ -82,6 +82,8 @@ pub struct App {
     pub owned: Arc<OwnedRooms>,
     /// Match events persisted per player and kind ([`room::event_quota`]).
     pub event_quota: governor::Quota,
+    /// Sockets that may watch one room at once ([`room::spectators`]).
+    pub max_spectators: u32,
 }
 
 /// A connected worker, ready to run.
@@ -113,6 +115,7 @@ impl Worker {
             factory,
             owned: Arc::new(OwnedRooms::default()),
             event_quota: config.events.quota(),
+            max_spectators: config.spectators.max_spectators_per_room,
         });
         let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
         Ok(Self { app, ops, http: config.http.limits(), shed_secret: config.shed_secret()? })

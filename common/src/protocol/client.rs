@@ -48,6 +48,11 @@ pub enum ClientMsg {
     LeaveQueue,
     /// Join a private room by its invite code.
     JoinByCode { code: String },
+    /// Watch a room without a seat: answered with [`ServerMsg::Watching`] and frames of
+    /// the spectator view (or an error: [`ErrorCode::SpectatorsFull`] when the room has as
+    /// many spectators as it takes). A spectator's inputs and commands are refused
+    /// ([`ErrorCode::Spectating`]); it stops watching with [`ClientMsg::Leave`].
+    Watch { room: RoomId },
 }
 
 /// Where a reconnecting client was: the last frame it applied (a [`HistoryPos`], as the
@@ -99,6 +104,8 @@ pub enum ServerMsg {
     RoomClosed { room: RoomId },
     /// The room's creator removed this player; joining the room again is refused.
     Kicked { room: RoomId },
+    /// Watching `room` without a seat: its frames (the spectator view) follow.
+    Watching { room: RoomId, tick_hz: u16 },
 }
 
 /// One tick of a room as one client sees it.
@@ -151,6 +158,10 @@ pub enum ErrorCode {
     Internal,
     /// The matchmaking request was refused (unknown mode, party too large, a member busy).
     QueueRefused,
+    /// A spectator sends no inputs or commands: watching gives no seat.
+    Spectating,
+    /// The room has as many spectators as it takes; try again later.
+    SpectatorsFull,
 }
 
 /// The limits this gateway enforces (part of the protocol, see `close`).
@@ -183,6 +194,7 @@ mod tests {
             ClientMsg::Ping { client_time_us: 123 },
             ClientMsg::Queue { mode: "arena".into(), region: "eu".into(), party: vec![PlayerId::random()] },
             ClientMsg::JoinByCode { code: "ABCD2345".into() },
+            ClientMsg::Watch { room: RoomId(9) },
         ];
         for m in msgs {
             assert_eq!(decode::<ClientMsg>(&encode(&m)).unwrap(), m);

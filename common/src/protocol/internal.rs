@@ -4,9 +4,11 @@
 //! never trust a player id that came from a client. A state frame carries every
 //! seated player's last applied input sequence; each gateway picks out the one that
 //! concerns each of its sockets. A frame of a per-viewer game ([`crate::game::Views`])
-//! also carries one part per seated player ([`Parts::PerViewer`]); a socket is only ever
-//! written the shared part followed by its own player's part ([`StateFrame::encode_for`]).
+//! also carries one part per seated player, and one for spectators while anyone watches
+//! ([`Parts::PerViewer`]); a socket is only ever written the shared part followed by its
+//! own viewer's part ([`StateFrame::encode_for`]).
 
+use crate::game::Viewer;
 use crate::ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use crate::protocol::client::{CommandOutcome, Frame, FrameKind};
 use serde::{Deserialize, Serialize};
@@ -47,15 +49,15 @@ pub enum Parts {
     /// None: every socket gets `payload` (one byte on the wire).
     #[default]
     Shared,
-    /// Each player's own part, appended to `payload` for that player's sockets only. A
-    /// player without a part here gets nothing of this frame.
+    /// Each viewer's own part, appended to `payload` for that viewer's sockets only. A
+    /// viewer without a part here gets nothing of this frame.
     PerViewer(Vec<ViewPart>),
 }
 
-/// What one player alone may see of a frame.
+/// What one viewer alone (a player, or the spectators) may see of a frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewPart {
-    pub player: PlayerId,
+    pub viewer: Viewer,
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
@@ -66,40 +68,42 @@ impl StateFrame {
         HistoryPos::new(self.epoch, self.tick)
     }
 
-    /// The frame as `player` sees it; `None` when the frame has views and none for `player`.
-    pub fn for_player(&self, player: PlayerId) -> Option<Frame> {
-        let own = self.own_part(player)?;
+    /// The frame as `viewer` sees it; `None` when the frame has views and none for `viewer`.
+    pub fn for_viewer(&self, viewer: Viewer) -> Option<Frame> {
+        let own = self.own_part(viewer)?;
         Some(Frame {
             room: self.room,
             epoch: self.epoch,
             tick: self.tick,
             kind: self.kind,
-            ack: self.ack_of(player),
+            ack: self.ack_for(viewer),
             payload: [self.payload.as_slice(), own].concat(),
         })
     }
 
-    /// The part only `player` may see: empty for a shared frame, `None` when the frame has
-    /// views and none for `player`.
-    pub fn own_part(&self, player: PlayerId) -> Option<&[u8]> {
+    /// The part only `viewer` may see: empty for a shared frame, `None` when the frame has
+    /// views and none for `viewer`.
+    pub fn own_part(&self, viewer: Viewer) -> Option<&[u8]> {
         match &self.parts {
             Parts::Shared => Some(&[]),
-            Parts::PerViewer(parts) => parts.iter().find(|p| p.player == player).map(|p| p.bytes.as_slice()),
+            Parts::PerViewer(parts) => parts.iter().find(|p| p.viewer == viewer).map(|p| p.bytes.as_slice()),
         }
     }
 
-    /// Drop the parts of every player `keep` says no to (a gateway keeps only its own
-    /// sockets' players' parts past the fan-out).
-    pub fn retain_parts(&mut self, keep: impl Fn(PlayerId) -> bool) {
+    /// Drop the parts of every viewer `keep` says no to (a gateway keeps only its own
+    /// sockets' viewers' parts past the fan-out).
+    pub fn retain_parts(&mut self, keep: impl Fn(Viewer) -> bool) {
         if let Parts::PerViewer(parts) = &mut self.parts {
-            parts.retain(|p| keep(p.player));
+            parts.retain(|p| keep(p.viewer));
         }
     }
 
-    /// `ServerMsg::Frame(self.for_player(player))`, encoded without copying the payload:
+    /// `ServerMsg::Frame(self.for_viewer(viewer))`, encoded without copying the payload:
     /// the fan-out does this once per socket per tick. The one function that writes a
-    /// frame for a socket: the shared part and `player`'s own part, nothing else (I8).
-    pub fn encode_for(&self, player: PlayerId) -> Option<Vec<u8>> {
+    /// frame for a socket: the shared part and `viewer`'s own part, nothing else (I8). A
+    /// spectator gets no acknowledgement (it sends no inputs); a shared frame's payload is
+    /// the same for it as for everybody.
+    pub fn encode_for(&self, viewer: Viewer) -> Option<Vec<u8>> {
         /// `Frame` with a borrowed payload: the same fields in the same order, so the same bytes.
         #[derive(Serialize)]
         struct FrameRef<'a> {
@@ -120,13 +124,13 @@ impl StateFrame {
             kind: FrameKind,
             ack: Option<InputSeq>,
         }
-        let ack = self.ack_of(player);
+        let ack = self.ack_for(viewer);
         // postcard writes an enum variant as its index (a varint) followed by its fields.
         let Parts::PerViewer(_) = &self.parts else {
             let frame = FrameRef { room: self.room, epoch: self.epoch, tick: self.tick, kind: self.kind, ack, payload: &self.payload };
             return Some(crate::protocol::encode(&(SERVER_MSG_FRAME_VARIANT, frame)));
         };
-        let own = self.own_part(player)?;
+        let own = self.own_part(viewer)?;
         let head = FrameHead { room: self.room, epoch: self.epoch, tick: self.tick, kind: self.kind, ack };
         // A byte string is its length (a varint) and its bytes: written in pieces, the
         // concatenation of the two parts is never built.
@@ -136,6 +140,11 @@ impl StateFrame {
         out.extend_from_slice(&self.payload);
         out.extend_from_slice(own);
         Some(out)
+    }
+
+    /// `viewer`'s last applied input sequence (none for a spectator).
+    pub fn ack_for(&self, viewer: Viewer) -> Option<InputSeq> {
+        self.ack_of(viewer.player()?)
     }
 
     /// `player`'s last applied input sequence.
@@ -172,6 +181,15 @@ pub enum ControlRequest {
     Leave { player: PlayerId, reason: LeaveReason, session: SocketId },
     /// Send a keyframe for this player (join after a gap).
     Resync { player: PlayerId },
+    /// Watch the room without a seat through the socket `session` of `player`, or go on
+    /// watching (idempotent: a spectator's resync is this again). The reply carries a
+    /// keyframe of the spectator view, or [`ControlReply::SpectatorsFull`]. While anyone
+    /// watches, the room's frames carry the spectator part.
+    Watch { player: PlayerId, session: SocketId },
+    /// The socket `session` of `player` stopped watching (left, or closed). A room counts
+    /// watching players, each with the socket it watched through last: the unwatch of an
+    /// older socket is ignored.
+    Unwatch { player: PlayerId, session: SocketId },
     /// Apply a command at most once per (player, id); the reply carries its outcome.
     Command {
         player: PlayerId,
@@ -216,6 +234,8 @@ pub enum ControlReply {
     Refused { reason: String },
     /// What became of a command (the same answer again for a resent one).
     CommandAck { outcome: CommandOutcome },
+    /// The room has as many spectators as its owner allows (`limit`).
+    SpectatorsFull { limit: u32 },
 }
 
 /// `player.<id>.events`: what a gateway tells the gateway serving a player.
@@ -250,15 +270,16 @@ mod tests {
             parts: Parts::Shared,
         };
         for player in [ada, bob] {
-            let owned = frame.for_player(player).expect("a shared frame is for everybody");
+            let owned = frame.for_viewer(Viewer::Player(player)).expect("a shared frame is for everybody");
             assert_eq!(owned.payload, frame.payload);
-            assert_eq!(frame.encode_for(player), Some(encode(&ServerMsg::Frame(owned))));
+            assert_eq!(frame.encode_for(Viewer::Player(player)), Some(encode(&ServerMsg::Frame(owned))));
         }
     }
 
     #[test]
-    fn a_frame_with_views_is_written_for_a_player_as_the_shared_part_and_its_own_part_only() {
+    fn a_frame_with_views_is_written_for_a_viewer_as_the_shared_part_and_its_own_part_only() {
         let (ada, bob, cy) = (PlayerId::random(), PlayerId::random(), PlayerId::random());
+        let [ada_v, bob_v, cy_v] = [ada, bob, cy].map(Viewer::Player);
         // A part of 200 bytes makes the payload's length a two-byte varint.
         let frame = StateFrame {
             room: RoomId(42),
@@ -268,21 +289,29 @@ mod tests {
             acks: vec![(ada, InputSeq(900))],
             input_waits_us: vec![],
             payload: vec![9, 9],
-            parts: Parts::PerViewer(vec![ViewPart { player: ada, bytes: vec![0xA; 200] }, ViewPart { player: bob, bytes: vec![0xB] }]),
+            parts: Parts::PerViewer(vec![
+                ViewPart { viewer: ada_v, bytes: vec![0xA; 200] },
+                ViewPart { viewer: bob_v, bytes: vec![0xB] },
+                ViewPart { viewer: Viewer::Spectator, bytes: vec![0x5] },
+            ]),
         };
-        let for_ada = frame.for_player(ada).expect("ada has a part");
+        let for_ada = frame.for_viewer(ada_v).expect("ada has a part");
         assert_eq!(for_ada.payload, [vec![9, 9], vec![0xA; 200]].concat());
-        assert_eq!(frame.encode_for(ada), Some(encode(&ServerMsg::Frame(for_ada))));
-        let for_bob = frame.for_player(bob).expect("bob has a part");
+        assert_eq!(frame.encode_for(ada_v), Some(encode(&ServerMsg::Frame(for_ada))));
+        let for_bob = frame.for_viewer(bob_v).expect("bob has a part");
         assert_eq!(for_bob.payload, vec![9, 9, 0xB]);
-        assert_eq!(frame.encode_for(bob), Some(encode(&ServerMsg::Frame(for_bob))));
-        assert_eq!(frame.encode_for(cy), None, "no part, nothing: not even the shared part");
-        assert!(frame.for_player(cy).is_none());
+        assert_eq!(frame.encode_for(bob_v), Some(encode(&ServerMsg::Frame(for_bob))));
+        let watched = frame.for_viewer(Viewer::Spectator).expect("the spectators have a part");
+        assert_eq!((watched.payload.as_slice(), watched.ack), (&[9, 9, 0x5][..], None), "the spectator part, no player's ack");
+        assert_eq!(frame.encode_for(Viewer::Spectator), Some(encode(&ServerMsg::Frame(watched))));
+        assert_eq!(frame.encode_for(cy_v), None, "no part, nothing: not even the shared part");
+        assert!(frame.for_viewer(cy_v).is_none());
 
         let mut kept = frame.clone();
-        kept.retain_parts(|p| p == bob);
-        assert_eq!(kept.own_part(ada), None, "ada's part is gone");
-        assert_eq!(kept.encode_for(bob), frame.encode_for(bob));
+        kept.retain_parts(|v| v == bob_v);
+        assert_eq!(kept.own_part(ada_v), None, "ada's part is gone");
+        assert_eq!(kept.encode_for(Viewer::Spectator), None, "so is the spectators'");
+        assert_eq!(kept.encode_for(bob_v), frame.encode_for(bob_v));
     }
 
     #[test]

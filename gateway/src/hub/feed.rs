@@ -8,15 +8,19 @@
 //! newer epoch waits in `unconfirmed` while a check asks PostgreSQL (paced by
 //! `pace.rs`), and is fanned out if the check confirms its epoch.
 //!
-//! A frame of a per-viewer game comes with every seated player's part; the feed keeps only
-//! the parts of players with a socket here ([`Feed::keep_local_parts`], before the frame
-//! is fanned out, kept or held) and drops a player's parts when its last socket here goes
-//! ([`Feed::forget_parts_of`]), so no other player's view outlives the fan-out (I8).
+//! A frame of a per-viewer game comes with every seated player's part (and the spectator
+//! part while anyone watches); the feed keeps only the parts of viewers with a socket here
+//! ([`Feed::keep_local_parts`], before the frame is fanned out, kept or held) and drops a
+//! viewer's parts when its last socket here goes ([`Feed::forget_parts_of`]), so no other
+//! player's view outlives the fan-out (I8). A new owner is vouched to for the players
+//! seated here, never for spectators.
 
 use super::SessionId;
 use super::pace::CheckPace;
+use super::role::Role;
 use super::sink::{Offer, Sink};
 use crate::metrics::Metrics;
+use orrery_common::game::Viewer;
 use orrery_common::protocol::internal::{Parts, StateFrame};
 use orrery_common::{Epoch, PlayerId, Tick};
 use std::collections::{HashMap, VecDeque};
@@ -52,7 +56,7 @@ pub(super) struct Confirmed {
 }
 
 /// What a socket needs after a frame was fanned out.
-pub(super) type Resyncs = Vec<(SessionId, PlayerId)>;
+pub(super) type Resyncs = Vec<(SessionId, Role)>;
 
 impl Feed {
     pub(super) fn new(now: Instant) -> Self {
@@ -67,22 +71,22 @@ impl Feed {
         }
     }
 
-    /// Drop the parts of `frame` whose players have no socket here (nothing to do for a
+    /// Drop the parts of `frame` whose viewers have no socket here (nothing to do for a
     /// shared frame).
     pub(super) fn keep_local_parts(&self, frame: &mut StateFrame) {
         if let Parts::PerViewer(_) = frame.parts {
-            frame.retain_parts(|player| self.sinks.values().any(|sink| sink.player == player));
+            frame.retain_parts(|viewer| self.sinks.values().any(|sink| sink.role.viewer() == viewer));
         }
     }
 
-    /// `player`'s last socket here went: drop its parts from the frames kept.
-    pub(super) fn forget_parts_of(&mut self, player: PlayerId) {
-        if self.sinks.values().any(|sink| sink.player == player) {
+    /// `viewer`'s last socket here went: drop its parts from the frames kept.
+    pub(super) fn forget_parts_of(&mut self, viewer: Viewer) {
+        if self.sinks.values().any(|sink| sink.role.viewer() == viewer) {
             return;
         }
         for frame in self.recent.iter_mut().chain(self.unconfirmed.iter_mut()) {
-            if matches!(frame.parts, Parts::PerViewer(_)) && frame.own_part(player).is_some() {
-                Arc::make_mut(frame).retain_parts(|p| p != player);
+            if matches!(frame.parts, Parts::PerViewer(_)) && frame.own_part(viewer).is_some() {
+                Arc::make_mut(frame).retain_parts(|v| v != viewer);
             }
         }
     }
@@ -101,7 +105,7 @@ impl Feed {
         if epoch <= self.epoch {
             return None;
         }
-        let vouch = (self.epoch > Epoch(0)).then(|| self.sinks.values().map(|sink| sink.player).collect());
+        let vouch = (self.epoch > Epoch(0)).then(|| self.sinks.values().filter_map(|sink| sink.role.seated()).collect());
         self.epoch = epoch;
         self.recent.clear();
         let (replay, newer): (Vec<_>, Vec<_>) = self.unconfirmed.drain(..).filter(|f| f.epoch >= epoch).partition(|f| f.epoch == epoch);
@@ -144,14 +148,14 @@ impl Feed {
                 // Ask only when none is on its way and the socket has room for the answer.
                 Offer::NeedKeyframe if sink.cursor.awaits_request() && sink.has_room_for_a_keyframe() => {
                     sink.cursor = sink.cursor.needs_keyframe(true);
-                    resyncs.push((*id, sink.player));
+                    resyncs.push((*id, sink.role));
                 }
                 Offer::NeedKeyframe => {}
             }
         }
         for id in gone {
             if let Some(sink) = self.sinks.remove(&id) {
-                self.forget_parts_of(sink.player);
+                self.forget_parts_of(sink.role.viewer());
             }
         }
         resyncs
@@ -182,7 +186,7 @@ mod tests {
     fn feed_with(player: PlayerId) -> Feed {
         let (tx, _rx) = crate::socket::outbox::outbox(4);
         let mut feed = Feed::new(Instant::now());
-        feed.sinks.insert(1, Sink::joining(player, tx, CancellationToken::new()));
+        feed.sinks.insert(1, Sink::joining(Role::Player(player), tx, CancellationToken::new()));
         feed
     }
 
@@ -234,14 +238,36 @@ mod tests {
         let mut feed = feed_with(ada);
         feed.confirm(Epoch(1));
         let mut f = frame(1, 5);
-        f.parts = Parts::PerViewer(vec![ViewPart { player: ada, bytes: vec![1] }, ViewPart { player: bob, bytes: vec![2] }]);
+        let [ada_v, bob_v] = [ada, bob].map(Viewer::Player);
+        let parts = vec![
+            ViewPart { viewer: ada_v, bytes: vec![1] },
+            ViewPart { viewer: bob_v, bytes: vec![2] },
+            ViewPart { viewer: Viewer::Spectator, bytes: vec![3] },
+        ];
+        f.parts = Parts::PerViewer(parts.clone());
         feed.keep_local_parts(&mut f);
-        assert_eq!(f.own_part(bob), None, "bob plays elsewhere: his part is not kept");
-        assert_eq!(f.own_part(ada), Some(&[1u8][..]));
+        assert_eq!(f.own_part(bob_v), None, "bob plays elsewhere: his part is not kept");
+        assert_eq!(f.own_part(Viewer::Spectator), None, "nobody watches here: nor is the spectators'");
+        assert_eq!(f.own_part(ada_v), Some(&[1u8][..]));
         let metrics = Metrics::new(&prometheus::Registry::new());
         feed.fan_out(Arc::new(f), Instant::now(), &metrics);
         feed.sinks.remove(&1);
-        feed.forget_parts_of(ada);
-        assert_eq!(feed.recent.back().unwrap().own_part(ada), None, "ada's last socket went: so did her parts");
+        feed.forget_parts_of(ada_v);
+        assert_eq!(feed.recent.back().unwrap().own_part(ada_v), None, "ada's last socket went: so did her parts");
+
+        // A spectator here: the spectator part is kept, no player's; a new owner is not told
+        // the spectator is seated.
+        let (tx, _rx) = crate::socket::outbox::outbox(4);
+        let watcher = Role::Spectator { player: bob, socket: orrery_common::SocketId(5) };
+        feed.sinks.insert(2, Sink::joining(watcher, tx, CancellationToken::new()));
+        let mut f = frame(1, 6);
+        f.parts = Parts::PerViewer(parts);
+        feed.keep_local_parts(&mut f);
+        assert_eq!(
+            f.parts,
+            Parts::PerViewer(vec![ViewPart { viewer: Viewer::Spectator, bytes: vec![3] }]),
+            "bob watches: not his seat's part"
+        );
+        assert_eq!(feed.confirm(Epoch(2)).unwrap().vouch, Some(vec![]), "a spectator is not vouched for as seated");
     }
 }

@@ -11,11 +11,15 @@
 //! the cursor; anything else (a frame dropped for a slow socket, a gap) switches the
 //! socket to "needs a keyframe", which the hub fetches from the room's owner. A joining
 //! socket gets the keyframe from its join reply, then the recent frames after it, so the
-//! stream has neither duplicates nor gaps.
+//! stream has neither duplicates nor gaps. Each socket has a [`Role`]: a seated player, or
+//! a spectator, which is written the spectator view and asks for a keyframe by watching again.
 
 mod feed;
 pub mod pace;
+mod role;
 mod sink;
+
+pub use role::Role;
 
 use crate::metrics::Metrics;
 use crate::owner_client::OwnerClient;
@@ -67,11 +71,11 @@ impl Hub {
         &self,
         room: RoomId,
         session: SessionId,
-        player: PlayerId,
+        role: Role,
         tx: Outbox,
         slow: CancellationToken,
     ) -> Result<(), async_nats::SubscribeError> {
-        let sink = Sink::joining(player, tx, slow);
+        let sink = Sink::joining(role, tx, slow);
         let needs_subscription = {
             let mut feeds = self.inner.feeds.lock().expect("poisoned");
             match feeds.get_mut(&room) {
@@ -98,7 +102,7 @@ impl Hub {
         let mut feeds = self.inner.feeds.lock().expect("poisoned");
         if let Some(feed) = feeds.get_mut(&room) {
             if let Some(sink) = feed.sinks.remove(&session) {
-                feed.forget_parts_of(sink.player);
+                feed.forget_parts_of(sink.role.viewer());
             }
             if feed.sinks.is_empty() {
                 if let Some(task) = feed.task.take() {
@@ -241,11 +245,11 @@ impl Hub {
     }
 
     fn spawn_resyncs(&self, room: RoomId, resyncs: Resyncs) {
-        for (session, player) in resyncs {
+        for (session, role) in resyncs {
             self.inner.metrics.resyncs.inc();
             let hub = self.clone();
             tokio::spawn(async move {
-                hub.resync(room, session, player).await;
+                hub.resync(room, session, role).await;
             });
         }
     }
@@ -264,12 +268,17 @@ impl Hub {
     }
 
     /// Fetch a keyframe for `session` from the room's owner (a `resync` trace: the
-    /// owner's span continues it through the request's headers). False when the owner
-    /// did not answer with a keyframe (none, or failing over); the hub asks again on a
-    /// later frame.
-    #[tracing::instrument(name = "resync", skip(self, room, player), fields(%room, %player))]
-    pub async fn resync(&self, room: RoomId, session: SessionId, player: PlayerId) -> bool {
-        match self.inner.owner.resync(room, player).await {
+    /// owner's span continues it through the request's headers); a spectator's is a watch
+    /// again, so an owner that does not know it (a restored room) registers it. False when
+    /// the owner did not answer with a keyframe (none, failing over, or no room for one more
+    /// spectator); the hub asks again on a later frame.
+    #[tracing::instrument(name = "resync", skip(self, room, role), fields(%room, ?role))]
+    pub async fn resync(&self, room: RoomId, session: SessionId, role: Role) -> bool {
+        let keyframe = match role {
+            Role::Player(player) => self.inner.owner.resync(room, player).await,
+            Role::Spectator { player, socket } => self.inner.owner.watch(room, player, socket).await,
+        };
+        match keyframe {
             Ok(keyframe) => {
                 self.deliver_keyframe(room, session, keyframe.frame);
                 true

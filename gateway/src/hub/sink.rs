@@ -4,14 +4,16 @@
 //! A socket only ever gets frames after what it was sent last, and a delta only when it
 //! applies to that; anything else (a frame dropped because the socket is slow, a gap)
 //! makes it need a keyframe, which the hub asks the room's owner for. A socket is written
-//! a frame only as its own player sees it ([`StateFrame::encode_for`], I8): a frame of a
-//! per-viewer game without a part for the socket's player is a gap for that socket.
+//! a frame only as its own viewer sees it ([`StateFrame::encode_for`] with its
+//! [`Role::viewer`], I8): a frame of a per-viewer game without a part for the socket's
+//! viewer (its player, or the spectators) is a gap for that socket.
 
+use super::role::Role;
 use crate::metrics::Metrics;
 use crate::socket::outbox::{Outbound, Outbox, TryPushError};
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::StateFrame;
-use orrery_common::{Epoch, HistoryPos, PlayerId};
+use orrery_common::{Epoch, HistoryPos};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -70,7 +72,7 @@ impl Cursor {
 
 /// A socket attached to a room.
 pub(super) struct Sink {
-    pub(super) player: PlayerId,
+    pub(super) role: Role,
     pub(super) tx: Outbox,
     /// Cancelled when the socket is dropped as a slow consumer.
     slow: CancellationToken,
@@ -87,9 +89,9 @@ pub(super) enum Offer {
 }
 
 impl Sink {
-    /// A socket that joined and waits for its join's keyframe.
-    pub(super) fn joining(player: PlayerId, tx: Outbox, slow: CancellationToken) -> Self {
-        Self { player, tx, slow, cursor: Cursor::Joining, dropped_in_a_row: 0 }
+    /// A socket that joined (or watches) and waits for its keyframe.
+    pub(super) fn joining(role: Role, tx: Outbox, slow: CancellationToken) -> Self {
+        Self { role, tx, slow, cursor: Cursor::Joining, dropped_in_a_row: 0 }
     }
 
     /// Whether the socket's queue has room for a keyframe and what follows it (half empty).
@@ -107,8 +109,8 @@ impl Sink {
             (Cursor::Live(last), FrameKind::Delta { base }) => last == HistoryPos::new(frame.epoch, base),
             (Cursor::NeedsKeyframe { .. }, FrameKind::Delta { .. }) => false,
         };
-        // The frame as this socket's player sees it; none when it has no part for the player.
-        let bytes = if chains { frame.encode_for(self.player) } else { None };
+        // The frame as this socket's viewer sees it; none when it has no part for the viewer.
+        let bytes = if chains { frame.encode_for(self.role.viewer()) } else { None };
         let Some(bytes) = bytes else {
             if let Cursor::Live(_) = self.cursor {
                 metrics.frames_dropped.with_label_values(&["gap"]).inc();
@@ -117,7 +119,8 @@ impl Sink {
             return Offer::NeedKeyframe;
         };
         let len = bytes.len();
-        match self.tx.try_push(Outbound::frame(bytes, since, frame.applied_input_of(self.player))) {
+        let applied = self.role.seated().and_then(|player| frame.applied_input_of(player));
+        match self.tx.try_push(Outbound::frame(bytes, since, applied)) {
             Ok(()) => {
                 metrics.messages_out.inc();
                 metrics.bytes_out.inc_by(len as u64);
@@ -143,10 +146,11 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orrery_common::game::Viewer;
     use orrery_common::protocol::client::ServerMsg;
     use orrery_common::protocol::decode;
     use orrery_common::protocol::internal::{Parts, ViewPart};
-    use orrery_common::{RoomId, Tick};
+    use orrery_common::{PlayerId, RoomId, SocketId, Tick};
 
     fn frame(tick: u64, kind: FrameKind) -> StateFrame {
         StateFrame {
@@ -171,7 +175,7 @@ mod tests {
         let (tx, mut rx) = crate::socket::outbox::outbox(4);
         let slow = CancellationToken::new();
         let mut sink = Sink {
-            player: PlayerId::random(),
+            role: Role::Player(PlayerId::random()),
             tx,
             slow: slow.clone(),
             cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
@@ -210,7 +214,7 @@ mod tests {
         let metrics = Metrics::new(&prometheus::Registry::new());
         let (tx, _rx) = crate::socket::outbox::outbox(16);
         let mut sink = Sink {
-            player: PlayerId::random(),
+            role: Role::Player(PlayerId::random()),
             tx,
             slow: CancellationToken::new(),
             cursor: Cursor::Live(HistoryPos::new(Epoch(2), Tick(5))),
@@ -231,23 +235,70 @@ mod tests {
         let (tx, mut rx) = crate::socket::outbox::outbox(16);
         let (ada, bob) = (PlayerId::random(), PlayerId::random());
         let mut sink = Sink {
-            player: ada,
+            role: Role::Player(ada),
             tx,
             slow: CancellationToken::new(),
             cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
             dropped_in_a_row: 0,
         };
-        let with_parts = |mut frame: StateFrame, parts: Vec<(PlayerId, u8)>| {
-            frame.parts = Parts::PerViewer(parts.into_iter().map(|(player, b)| ViewPart { player, bytes: vec![b] }).collect());
+        let with_parts = |mut frame: StateFrame, parts: Vec<(Viewer, u8)>| {
+            frame.parts = Parts::PerViewer(parts.into_iter().map(|(viewer, b)| ViewPart { viewer, bytes: vec![b] }).collect());
             frame
         };
-        assert!(matches!(sink.offer(&with_parts(delta(11), vec![(bob, 0xB), (ada, 0xA)]), Instant::now(), &metrics), Offer::Sent));
+        assert!(matches!(
+            sink.offer(
+                &with_parts(delta(11), vec![(Viewer::Player(bob), 0xB), (Viewer::Player(ada), 0xA), (Viewer::Spectator, 0x5)]),
+                Instant::now(),
+                &metrics
+            ),
+            Offer::Sent
+        ));
         let sent = rx.try_recv().expect("queued");
         let Ok(ServerMsg::Frame(f)) = decode::<ServerMsg>(&sent.bytes) else { panic!("a frame") };
         assert_eq!(f.payload, vec![1, 2, 3, 0xA], "the shared part and ada's part, not bob's");
         // A frame with no part for ada is not hers to have: she needs a keyframe.
-        assert!(matches!(sink.offer(&with_parts(delta(12), vec![(bob, 0xB)]), Instant::now(), &metrics), Offer::NeedKeyframe));
+        assert!(matches!(
+            sink.offer(&with_parts(delta(12), vec![(Viewer::Player(bob), 0xB), (Viewer::Spectator, 0x5)]), Instant::now(), &metrics),
+            Offer::NeedKeyframe
+        ));
         assert!(rx.try_recv().is_none(), "nothing written");
         assert_eq!(sink.cursor, Cursor::NeedsKeyframe { after: Some(HistoryPos::new(Epoch(1), Tick(11))), requested: false });
+    }
+
+    #[test]
+    fn a_spectator_socket_is_written_the_spectator_part_only_and_no_players_ack() {
+        let metrics = Metrics::new(&prometheus::Registry::new());
+        let (tx, mut rx) = crate::socket::outbox::outbox(16);
+        let (ada, eve) = (PlayerId::random(), PlayerId::random());
+        // Eve watches; she is not seated, but her id has acks in the frame all the same
+        // (she played earlier): a spectator is never told a player's ack.
+        let mut sink = Sink {
+            role: Role::Spectator { player: eve, socket: SocketId(9) },
+            tx,
+            slow: CancellationToken::new(),
+            cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
+            dropped_in_a_row: 0,
+        };
+        let mut f = delta(11);
+        f.acks = vec![(ada, orrery_common::InputSeq(3)), (eve, orrery_common::InputSeq(4))];
+        f.parts = Parts::PerViewer(vec![
+            ViewPart { viewer: Viewer::Player(ada), bytes: vec![0xA] },
+            ViewPart { viewer: Viewer::Player(eve), bytes: vec![0xE] },
+            ViewPart { viewer: Viewer::Spectator, bytes: vec![0x5] },
+        ]);
+        assert!(matches!(sink.offer(&f, Instant::now(), &metrics), Offer::Sent));
+        let sent = rx.try_recv().expect("queued");
+        let Ok(ServerMsg::Frame(written)) = decode::<ServerMsg>(&sent.bytes) else { panic!("a frame") };
+        assert_eq!((written.payload, written.ack), (vec![1, 2, 3, 0x5], None), "the shared and spectator parts, no ack");
+        // No spectator part (nobody registered as watching at the owner): a gap, not eve's part.
+        let mut unwatched = delta(12);
+        unwatched.parts = Parts::PerViewer(vec![ViewPart { viewer: Viewer::Player(eve), bytes: vec![0xE] }]);
+        assert!(matches!(sink.offer(&unwatched, Instant::now(), &metrics), Offer::NeedKeyframe));
+        assert!(rx.try_recv().is_none(), "nothing written");
+        // A shared frame is the same bytes for a spectator as for everybody.
+        assert!(matches!(sink.offer(&frame(13, FrameKind::Keyframe), Instant::now(), &metrics), Offer::Sent));
+        let sent = rx.try_recv().expect("queued");
+        let Ok(ServerMsg::Frame(written)) = decode::<ServerMsg>(&sent.bytes) else { panic!("a frame") };
+        assert_eq!(written.payload, vec![1, 2, 3]);
     }
 }

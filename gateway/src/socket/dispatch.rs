@@ -1,5 +1,5 @@
 //! Routing: each client message and player event to what handles it. Joins, leaves and
-//! resyncs are [`super::membership`]'s; inputs are published to the room here, commands
+//! resyncs are [`super::membership`]'s, watching [`super::watch`]'s; inputs are published to the room here, commands
 //! go to its owner, matchmaking requests to the matchmaker.
 
 use super::Session;
@@ -28,10 +28,14 @@ impl Session {
                 Some(room) => self.resync(room).await,
                 None => self.error(ErrorCode::NotInRoom, "join a room first").await,
             },
+            ClientMsg::Watch { room } => self.watch(room).await,
             ClientMsg::Leave => {
                 if let Some(room) = self.room.take() {
+                    let seated = !self.watching;
                     self.leave(room, LeaveReason::Left).await;
-                    let _ = self.app.presence.left(self.identity.player).await;
+                    if seated {
+                        let _ = self.app.presence.left(self.identity.player).await;
+                    }
                 }
                 return Some(SessionEnd::Normal);
             }
@@ -86,6 +90,10 @@ impl Session {
             // A kick reaches only a socket in the room it names: the player's sockets in
             // other rooms, or in none, are not the room creator's to close.
             PlayerEvent::Kicked { room } if self.room == Some(room) => {
+                // A kicked player may not watch either: a spectator stops watching.
+                if self.watching {
+                    self.leave(room, LeaveReason::Kicked).await;
+                }
                 self.app.hub.detach(room, self.id);
                 self.room = None;
                 self.send(&ServerMsg::Kicked { room }).await;
@@ -116,6 +124,9 @@ impl Session {
         let Some(room) = self.room else {
             return self.error(ErrorCode::NotInRoom, "join a room first").await;
         };
+        if self.refuse_if_watching().await {
+            return;
+        }
         let envelope = orrery_common::protocol::internal::InputEnvelope { player: self.identity.player, seq, payload };
         if let Err(e) = self.app.nats.publish(self.app.names.room_input(room), encode(&envelope).into()).await {
             warn!(%room, error = %e, "input not published");
@@ -127,6 +138,9 @@ impl Session {
         let Some(room) = self.room else {
             return self.error(ErrorCode::NotInRoom, "join a room first").await;
         };
+        if self.refuse_if_watching().await {
+            return;
+        }
         // A command in a closed room would otherwise be told to resend, forever.
         if self.answer_if_closed(room).await {
             return;

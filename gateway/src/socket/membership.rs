@@ -24,23 +24,15 @@ impl Session {
 
     async fn join_traced(&mut self, room: RoomId, resume: Option<Resume>) {
         let started = Instant::now();
-        if let Err(e) = self.app.room_records.may_join(room, self.identity.player).await {
-            return self.fail(&e).await;
+        if !self.may_enter(room).await {
+            return;
         }
-        match self.app.room_records.status(room).await {
-            Ok(RoomStatus::Open(_)) => {}
-            Ok(RoomStatus::Closed | RoomStatus::Unknown) => {
-                return self.error(ErrorCode::RoomNotFound, &format!("room {room} does not exist or is closed")).await;
-            }
-            Err(e) => return self.fail(&e).await,
-        }
-        if let Some(old) = self.room.take()
-            && old != room
-        {
+        // A spectator that joins stops watching, the same room too.
+        if let Some(old) = self.room.take_if(|old| *old != room || self.watching) {
             self.leave(old, LeaveReason::Left).await;
         }
         let player = self.identity.player;
-        if let Err(e) = self.app.hub.attach(room, self.id, player, self.tx.clone(), self.slow.clone()).await {
+        if let Err(e) = self.app.hub.attach(room, self.id, self.role(), self.tx.clone(), self.slow.clone()).await {
             warn!(%room, error = %e, "cannot subscribe to the room");
             return self.error(ErrorCode::Internal, crate::error::INTERNAL_MESSAGE).await;
         }
@@ -63,13 +55,34 @@ impl Session {
             }
             Err(e) => {
                 let outcome = match e {
-                    OwnerError::Refused { .. } => "refused",
+                    OwnerError::Refused { .. } | OwnerError::SpectatorsFull { .. } => "refused",
                     OwnerError::NoAnswer | OwnerError::Unexpected { .. } => "unavailable",
                 };
                 Span::current().record("outcome", outcome);
                 self.app.hub.detach(room, self.id);
                 self.room = None;
                 self.fail(&e).await;
+            }
+        }
+    }
+
+    /// Whether this socket's player may enter `room` (to play or to watch): the player may
+    /// (not kicked; invited to a private room, placed in a matchmade one) and the room is
+    /// open. The client is told why not.
+    pub(super) async fn may_enter(&self, room: RoomId) -> bool {
+        if let Err(e) = self.app.room_records.may_join(room, self.identity.player).await {
+            self.fail(&e).await;
+            return false;
+        }
+        match self.app.room_records.status(room).await {
+            Ok(RoomStatus::Open(_)) => true,
+            Ok(RoomStatus::Closed | RoomStatus::Unknown) => {
+                self.error(ErrorCode::RoomNotFound, &format!("room {room} does not exist or is closed")).await;
+                false
+            }
+            Err(e) => {
+                self.fail(&e).await;
+                false
             }
         }
     }
@@ -92,7 +105,7 @@ impl Session {
             return;
         }
         self.app.metrics.resyncs.inc();
-        if !self.app.hub.resync(room, self.id, self.identity.player).await {
+        if !self.app.hub.resync(room, self.id, self.role()).await {
             // Nobody answered: a failover (the new owner's first frame is a keyframe), or a
             // room that closed without this gateway hearing `rooms.closed`.
             self.answer_if_found_closed(room).await;
@@ -131,6 +144,10 @@ impl Session {
         let span = info_span!("leave", %room, player = %self.identity.player, reason = ?reason);
         self.connect.add_to(&span);
         self.app.hub.detach(room, self.id);
+        if std::mem::take(&mut self.watching) {
+            let _ = self.app.owner.unwatch(room, self.identity.player, self.nonce).instrument(span).await;
+            return;
+        }
         let _ = self.app.owner.leave(room, self.identity.player, reason, self.nonce).instrument(span).await;
     }
 
@@ -139,8 +156,11 @@ impl Session {
             let _ = self.app.matchmaker.cancel(self.identity.player).await;
         }
         if let Some(room) = self.room.take() {
+            let seated = !self.watching;
             self.leave(room, LeaveReason::Disconnected).await;
-            let _ = self.app.presence.offline(self.identity.player).await;
+            if seated {
+                let _ = self.app.presence.offline(self.identity.player).await;
+            }
         }
     }
 }

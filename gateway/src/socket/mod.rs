@@ -4,9 +4,9 @@
 //! messages and enforces the protocol's limits (size, rate from `rate_limit.rs`, idle
 //! time), closing only its own socket with the code [`SessionEnd::close_code`] gives;
 //! `dispatch.rs` routes each message and player event; `membership.rs` joins, leaves and
-//! resyncs the socket's room; `writer.rs` drains the socket's [`outbox`], which the hub
-//! fills with frames, and times the input [`pipeline`]. Control messages to the writer
-//! (close) bypass the outbox.
+//! resyncs the socket's room; `watch.rs` watches a room without a seat (a spectator);
+//! `writer.rs` drains the socket's [`outbox`], which the hub fills with frames, and times
+//! the input [`pipeline`]. Control messages to the writer (close) bypass the outbox.
 
 mod dispatch;
 mod membership;
@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod pipeline;
 mod rate_limit;
 mod reader;
+mod watch;
 mod writer;
 
 use crate::App;
@@ -68,6 +69,8 @@ struct Session {
     newest_input: Arc<NewestInput>,
     slow: CancellationToken,
     room: Option<RoomId>,
+    /// This socket watches `room` without a seat.
+    watching: bool,
     /// When this socket's join of `room` completed (Unix ms): a later join of the same
     /// player elsewhere replaces it.
     joined_at_ms: u64,
@@ -92,6 +95,7 @@ impl Session {
             newest_input: Arc::default(),
             slow: CancellationToken::new(),
             room: None,
+            watching: false,
             joined_at_ms: 0,
             bucket: TokenBucket::new(f64::from(limits.messages_per_second), f64::from(limits.message_burst)),
             queued: false,

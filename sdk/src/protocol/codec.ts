@@ -53,6 +53,9 @@ export function encodeClientMsg(msg: ClientMsg): Uint8Array {
     case "JoinByCode":
       w.string(msg.code);
       break;
+    case "Watch":
+      w.u64(msg.room);
+      break;
     case "Resync":
     case "Leave":
     case "LeaveQueue":
@@ -83,6 +86,8 @@ export function decodeClientMsg(bytes: Bytes): ClientMsg {
         return { type: "LeaveQueue" };
       case "JoinByCode":
         return { type: "JoinByCode", code: r.string() };
+      case "Watch":
+        return { type: "Watch", room: r.u64() };
       default:
         throw badTag("ClientMsg", tag);
     }
@@ -163,6 +168,9 @@ export function encodeServerMsg(msg: ServerMsg): Uint8Array {
     case "Kicked":
       w.u64(msg.room);
       break;
+    case "Watching":
+      w.u64(msg.room).u16(msg.tickHz);
+      break;
     case "QueueLeft":
       break;
   }
@@ -202,6 +210,8 @@ export function decodeServerMsg(bytes: Bytes): ServerMsg {
         return { type: "RoomClosed", room: r.u64() };
       case "Kicked":
         return { type: "Kicked", room: r.u64() };
+      case "Watching":
+        return { type: "Watching", room: r.u64(), tickHz: r.u16() };
       default:
         throw badTag("ServerMsg", tag);
     }

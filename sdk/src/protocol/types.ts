@@ -23,7 +23,8 @@ export type ClientMsg =
   | { type: "Ping"; clientTimeUs: number }
   | { type: "Queue"; mode: string; region: string; party: PlayerId[] }
   | { type: "LeaveQueue" }
-  | { type: "JoinByCode"; code: string };
+  | { type: "JoinByCode"; code: string }
+  | { type: "Watch"; room: number };
 
 /** A keyframe stands alone; a delta applies to the state at `base`. */
 export type FrameKind = { type: "Keyframe" } | { type: "Delta"; base: number };
@@ -51,6 +52,8 @@ export const ERROR_CODES = [
   "NotInRoom",
   "Internal",
   "QueueRefused",
+  "Spectating",
+  "SpectatorsFull",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -76,6 +79,13 @@ export interface Joined {
   lastInput: number | null;
 }
 
+/** Watching a room without a seat: its frames (the spectator view) follow. */
+export interface Watching {
+  type: "Watching";
+  room: number;
+  tickHz: number;
+}
+
 /** Gateway to client. */
 export type ServerMsg =
   | Welcome
@@ -89,7 +99,8 @@ export type ServerMsg =
   | { type: "Matched"; room: number }
   | { type: "QueueLeft" }
   | { type: "RoomClosed"; room: number }
-  | { type: "Kicked"; room: number };
+  | { type: "Kicked"; room: number }
+  | Watching;
 
 /** The variants in wire order: a message's tag is its index here. */
 export const CLIENT_MSG_TYPES = [
@@ -102,6 +113,7 @@ export const CLIENT_MSG_TYPES = [
   "Queue",
   "LeaveQueue",
   "JoinByCode",
+  "Watch",
 ] as const satisfies readonly ClientMsg["type"][];
 
 export const SERVER_MSG_TYPES = [
@@ -117,4 +129,5 @@ export const SERVER_MSG_TYPES = [
   "QueueLeft",
   "RoomClosed",
   "Kicked",
+  "Watching",
 ] as const satisfies readonly ServerMsg["type"][];

@@ -17,6 +17,7 @@ mod pool;
 mod private_rooms;
 mod quotas;
 mod resume;
+mod spectators;
 mod timing;
 mod views;
 mod vouching;

@@ -82,7 +82,7 @@ async fn every_socket_is_written_its_own_players_part_only_on_every_path() {
         let msg = tokio::time::timeout(Duration::from_secs(5), on_nats.next()).await.unwrap().unwrap();
         let frame: StateFrame = decode(&msg.payload).unwrap();
         let Parts::PerViewer(parts) = &frame.parts else { panic!("a per-viewer game's frame has parts") };
-        parts_seen = players.iter().filter(|p| parts.iter().any(|part| part.player == **p)).count();
+        parts_seen = players.iter().filter(|p| parts.iter().any(|part| part.viewer == orrery_common::game::Viewer::Player(**p))).count();
     }
 
     // A resync: Ada forgets her last frames, sees the gap, asks, and gets her keyframe.

@@ -9,11 +9,13 @@
 //! - [`persist`]: hot and durable snapshots (fenced: I1, I2), close and drain.
 //! - [`spans`]: the spans of control requests and of the drain.
 //! - [`views`]: the one place a frame is encoded: shared, or per viewer (I8).
+//! - [`spectators`]: who watches without a seat, and the per-room limit.
 
 pub mod event_quota;
 pub mod persist;
 pub mod schedule;
 pub mod spans;
+pub mod spectators;
 pub mod state;
 pub mod task;
 mod views;

@@ -19,8 +19,12 @@ pub(crate) fn control_span(room: &Room, request: Option<&ControlRequest>) -> Spa
         Some(ControlRequest::Resync { player }) => {
             info_span!("resync", room = %room.id, epoch = %room.epoch, %player, otel.kind = "server", outcome = Empty)
         }
-        // Commands are gameplay, not lifecycle; a gateway's vouching is routine: no span.
-        Some(ControlRequest::Command { .. } | ControlRequest::Present { .. }) | None => Span::none(),
+        // Commands are gameplay, not lifecycle; a gateway's vouching and spectators are
+        // routine: no span.
+        Some(
+            ControlRequest::Command { .. } | ControlRequest::Present { .. } | ControlRequest::Watch { .. } | ControlRequest::Unwatch { .. },
+        )
+        | None => Span::none(),
     }
 }
 
@@ -31,6 +35,7 @@ pub(crate) fn reply_outcome(reply: &ControlReply) -> &'static str {
         ControlReply::Ok => "ok",
         ControlReply::Refused { .. } => "refused",
         ControlReply::CommandAck { .. } => "command_ack",
+        ControlReply::SpectatorsFull { .. } => "spectators_full",
     }
 }
 

@@ -7,15 +7,17 @@
 //!   sequence is kept, carried in every snapshot and acknowledged in every frame;
 //! - the first frame of every epoch is a keyframe ([`Room::new`]);
 //! - every frame, published or replied, is encoded by [`super::views::encode`]: a
-//!   per-viewer game's players each get their own part (I8);
+//!   per-viewer game's players each get their own part, spectators the spectator part
+//!   (published only while anyone watches, [`super::spectators`]) (I8);
 //! - commands at most once: a known id gets its first outcome again (`Room::command`);
 //! - a restored room disconnects, after [`SEAT_CONFIRMATION`], the seated players no
 //!   gateway vouched for (`Room::confirm_seats`).
 
+use super::spectators::Spectators;
 use super::views::{self, Encoding, Viewers};
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Phase, PlayerResult, RoomSettings, Views};
+use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Phase, PlayerResult, RoomSettings, Viewer, Views};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
@@ -63,12 +65,20 @@ pub struct Room {
     vouched: BTreeSet<PlayerId>,
     /// Which events are persisted (the rest still happened in the game).
     event_quota: super::event_quota::EventQuota,
+    /// Who watches without a seat.
+    spectators: Spectators,
 }
 
 impl Room {
     /// This room's persisted-events quota (`--events-per-player-per-second`, `--event-burst`).
     pub fn with_event_quota(mut self, quota: governor::Quota) -> Self {
         self.event_quota = super::event_quota::EventQuota::new(quota);
+        self
+    }
+
+    /// How many sockets may watch this room at once (`--max-spectators-per-room`).
+    pub fn with_spectator_limit(mut self, limit: u32) -> Self {
+        self.spectators = Spectators::new(limit);
         self
     }
 
@@ -106,6 +116,7 @@ impl Room {
             confirm_seats_at: None,
             vouched: BTreeSet::new(),
             event_quota: Default::default(),
+            spectators: Spectators::default(),
         };
         if let Some(s) = restored {
             // A restored room is already carried by its snapshots: its first durable write
@@ -182,9 +193,9 @@ impl Room {
         self.last_input.iter().map(|(p, s)| (*p, *s)).collect()
     }
 
-    /// A keyframe of the room now, for `player` (its join or resync).
-    fn keyframe(&self, player: PlayerId) -> StateFrame {
-        let (payload, parts) = views::encode(self.game.as_ref(), self.views, Encoding::Keyframe, Viewers::One(player));
+    /// A keyframe of the room now, for `viewer` (its join, watch or resync).
+    fn keyframe(&self, viewer: Viewer) -> StateFrame {
+        let (payload, parts) = views::encode(self.game.as_ref(), self.views, Encoding::Keyframe, Viewers::One(viewer));
         StateFrame {
             room: self.id,
             epoch: self.epoch,
@@ -239,7 +250,8 @@ impl Room {
         } else {
             (Encoding::Delta, FrameKind::Delta { base })
         };
-        let (payload, parts) = views::encode(self.game.as_ref(), self.views, encoding, Viewers::Seated);
+        let viewers = Viewers::Seated { watched: self.spectators.any() };
+        let (payload, parts) = views::encode(self.game.as_ref(), self.views, encoding, viewers);
         StateFrame { room: self.id, epoch: self.epoch, tick: self.tick, kind, acks: self.acks(), input_waits_us, payload, parts }
     }
 
@@ -267,6 +279,16 @@ impl Room {
                 ControlReply::Ok
             }
             ControlRequest::Resync { player } => self.keyframe_reply(player),
+            ControlRequest::Watch { player, session } => match self.spectators.watch(player, session) {
+                Ok(()) => {
+                    ControlReply::Keyframe { tick_hz: self.settings.tick_hz, last_input: None, frame: self.keyframe(Viewer::Spectator) }
+                }
+                Err(full) => ControlReply::SpectatorsFull { limit: full.limit },
+            },
+            ControlRequest::Unwatch { player, session } => {
+                self.spectators.unwatch(player, session);
+                ControlReply::Ok
+            }
             ControlRequest::Command { player, id, payload } => ControlReply::CommandAck { outcome: self.command(player, id, &payload) },
             ControlRequest::Present { players } => {
                 if self.confirm_seats_at.is_some() {
@@ -314,7 +336,7 @@ impl Room {
         ControlReply::Keyframe {
             tick_hz: self.settings.tick_hz,
             last_input: self.last_input.get(&player).copied(),
-            frame: self.keyframe(player),
+            frame: self.keyframe(Viewer::Player(player)),
         }
     }
 }
@@ -335,7 +357,7 @@ mod tests {
     }
 
     fn connected(room: &Room, player: PlayerId) -> bool {
-        let view = ArenaView::from_keyframe(&room.keyframe(player).payload).unwrap();
+        let view = ArenaView::from_keyframe(&room.keyframe(Viewer::Player(player)).payload).unwrap();
         view.ship_of(player).expect("seated").connected()
     }
 
@@ -401,7 +423,7 @@ mod tests {
         room.control(ControlRequest::Leave { player: p, reason: LeaveReason::Kicked, session: SocketId::ANY });
         let mut events = Vec::new();
         room.game.step(&mut events);
-        let view = ArenaView::from_keyframe(&room.keyframe(p).payload).unwrap();
+        let view = ArenaView::from_keyframe(&room.keyframe(Viewer::Player(p)).payload).unwrap();
         assert!(view.ship_of(p).is_none(), "the kicked player's seat is gone");
     }
 
@@ -444,7 +466,7 @@ mod tests {
         assert_eq!(frame.input_waits_us, vec![(ada, 4_000), (bob, 250)]);
         let next = room.step(&metrics, tick + Duration::from_millis(33));
         assert!(next.input_waits_us.is_empty(), "a tick that applies nothing times nothing");
-        assert!(room.keyframe(ada).input_waits_us.is_empty());
+        assert!(room.keyframe(Viewer::Player(ada)).input_waits_us.is_empty());
     }
 
     #[test]
