@@ -3,12 +3,14 @@
 // host's reportError, or a rethrow in a microtask).
 
 import type { OrreryError } from "../errors.js";
-import type { Frame, Joined, ServerMsg } from "../protocol/types.js";
+import type { Frame, Joined, ServerMsg, Watching } from "../protocol/types.js";
 
 export interface SessionEvents {
   /** Only frames that apply in order: a keyframe, or a delta whose base is the cursor's tick. */
   frame(frame: Frame): void;
   joined(joined: Joined): void;
+  /** Watching a room without a seat (after `watch`, and again after each reconnect). */
+  watching(watching: Watching): void;
   reconnecting(info: { reason: string; attempt: number }): void;
   resumed(info: { gateway: string; afterMs: number; resent: number }): void;
   /** A delta did not apply (or bytes did not decode); a keyframe was requested. */

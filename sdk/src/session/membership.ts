@@ -2,10 +2,11 @@
 // code, the matchmaking queue: Queue -> Queued -> Matched -> Joined), asking again on every
 // new socket (a Join resumes from the cursor), the answers (Joined resends the unacknowledged
 // inputs and commands; RoomUnavailable asks again after a backoff; any other refusal ends the
-// room), and leaving.
+// room), and leaving. A session may instead watch a room without a seat (Watch -> Watching,
+// asked again on every new socket; no inputs or commands are sent then).
 
 import { OrreryError } from "../errors.js";
-import type { ErrorCode, Joined } from "../protocol/types.js";
+import type { ErrorCode, Joined, Watching } from "../protocol/types.js";
 import { backoffDelay } from "./backoff.js";
 import type { Commands } from "./commands.js";
 import type { Conn, Reconnector } from "./reconnect.js";
@@ -16,11 +17,15 @@ import type { SessionConfig } from "./options.js";
 import type { Timers } from "./timers.js";
 
 /** How a join was asked for, so that a reconnect can ask again. */
-export type JoinAsk = { via: "room" } | { via: "code"; code: string } | { via: "queue"; mode: string; region: string };
+export type JoinAsk =
+  | { via: "room" }
+  | { via: "watch" }
+  | { via: "code"; code: string }
+  | { via: "queue"; mode: string; region: string };
 
 interface PendingJoin {
   ask: JoinAsk;
-  resolve(joined: Joined): void;
+  resolve(answer: Joined | Watching): void;
   reject(error: OrreryError): void;
 }
 
@@ -37,6 +42,8 @@ export interface MembershipParts {
 
 export class Membership {
   #room: number | undefined;
+  /** The session watches `#room` without a seat. */
+  #watching = false;
   #pendingJoin: PendingJoin | undefined;
   #retryTimer: unknown;
   #retries = 0;
@@ -52,20 +59,29 @@ export class Membership {
     return this.#room;
   }
 
+  /** Whether the session watches its room without a seat. */
+  get watching(): boolean {
+    return this.#watching;
+  }
+
   /** Whether the session is in a room or on its way to one. */
   get busy(): boolean {
     return this.#room !== undefined || this.#pendingJoin !== undefined;
   }
 
   /** Ask to join (`room` for a join by id); settles with the Joined or the refusal. */
-  ask(ask: JoinAsk, room: number | undefined): Promise<Joined> {
+  ask(ask: JoinAsk, room: number | undefined): Promise<Joined | Watching> {
     if (this.#s.reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
     const previous = this.#pendingJoin;
     this.#pendingJoin = undefined;
     previous?.reject(new OrreryError("Closed", "replaced by another join"));
-    const promise = new Promise<Joined>((resolve, reject) => {
+    const promise = new Promise<Joined | Watching>((resolve, reject) => {
       this.#pendingJoin = { ask, resolve, reject };
     });
+    const watching = ask.via === "watch";
+    // Watching and playing the same room are two histories: a switch starts afresh.
+    if (watching !== this.#watching) this.#s.frames.leaveRoom();
+    this.#watching = watching;
     if (room !== undefined) this.#enterRoom(room);
     else if (this.#room !== undefined) {
       // A join by code or a queue leaves the current room (the gateway does so on the join).
@@ -84,7 +100,9 @@ export class Membership {
   rejoin(conn: Conn): boolean {
     const { reconnector, frames } = this.#s;
     const ask = this.#pendingJoin?.ask;
-    if (this.#room !== undefined) {
+    if (this.#room !== undefined && this.#watching) {
+      conn.joining = reconnector.send({ type: "Watch", room: this.#room });
+    } else if (this.#room !== undefined) {
       const resume = frames.resumeFrom(this.#room);
       conn.joining = reconnector.send({ type: "Join", room: this.#room, resume: resume === null ? null : { ...resume } });
     } else if (ask?.via === "code") {
@@ -99,7 +117,7 @@ export class Membership {
   }
 
   joined(conn: Conn, joined: Joined): void {
-    if (this.#room !== undefined && joined.room !== this.#room) return; // an answer to an older join
+    if (this.#watching || (this.#room !== undefined && joined.room !== this.#room)) return; // an answer to an older join
     const { timers, reconnector, inputs, commands, events } = this.#s;
     conn.joining = false;
     conn.joined = true;
@@ -118,8 +136,25 @@ export class Membership {
     join?.resolve(joined);
   }
 
+  /** The answer to a Watch: the room's frames (the spectator view) follow. */
+  watchingRoom(conn: Conn, watching: Watching): void {
+    if (!this.#watching || joinedElsewhere(this.#room, watching.room)) return; // an answer to an older ask
+    const { timers, reconnector, events } = this.#s;
+    conn.joining = false;
+    conn.joined = true;
+    this.#retries = 0;
+    timers.clearTimeout(this.#retryTimer);
+    reconnector.succeeded(conn, 0);
+    events.emit("watching", watching);
+    const join = this.#pendingJoin;
+    this.#pendingJoin = undefined;
+    join?.resolve(watching);
+  }
+
   /** The queue matched us: the gateway joins the room for us, a Joined (or an Error) follows. */
   matched(conn: Conn, room: number): void {
+    if (this.#watching) this.#s.frames.leaveRoom();
+    this.#watching = false;
     this.#enterRoom(room);
     conn.joining = true;
     conn.joined = false;
@@ -171,6 +206,7 @@ export class Membership {
   end(error: OrreryError): void {
     const { timers, reconnector, frames, inputs, commands } = this.#s;
     this.#room = undefined;
+    this.#watching = false;
     frames.leaveRoom();
     inputs.reset();
     timers.clearTimeout(this.#retryTimer);
@@ -205,4 +241,9 @@ export class Membership {
     this.#pendingJoin = undefined;
     join?.reject(error);
   }
+}
+
+/** An answer for another room than the one asked for last. */
+function joinedElsewhere(room: number | undefined, answered: number): boolean {
+  return room !== undefined && answered !== room;
 }

@@ -14,7 +14,7 @@
 
 import { OrreryError } from "../errors.js";
 import { decodeServerMsg } from "../protocol/codec.js";
-import type { CommandOutcome, Joined, Limits, ServerMsg } from "../protocol/types.js";
+import type { CommandOutcome, Joined, Limits, ServerMsg, Watching } from "../protocol/types.js";
 import { ClockSync } from "./clock.js";
 import { Commands } from "./commands.js";
 import { type Conn, Reconnector, type SessionState } from "./reconnect.js";
@@ -172,25 +172,43 @@ export class Session {
 
   /** Take a seat in `room` (resuming from the cursor if it is the same room). */
   join(room: number): Promise<Joined> {
-    return this.#membership.ask({ via: "room" }, room);
+    return this.#membership.ask({ via: "room" }, room) as Promise<Joined>;
+  }
+
+  /**
+   * Watch `room` without a seat: frames of the spectator view, asked for again after every
+   * reconnect. Inputs are dropped and commands rejected while watching (OrreryError "Spectating"); a
+   * full room rejects with "SpectatorsFull". `leave` stops watching; `join` takes a seat.
+   */
+  watch(room: number): Promise<Watching> {
+    return this.#membership.ask({ via: "watch" }, room) as Promise<Watching>;
+  }
+
+  /** Whether the session watches its room without a seat. */
+  get watching(): boolean {
+    return this.#membership.watching;
   }
 
   /** Join a private room by its invite code. */
   joinByCode(code: string): Promise<Joined> {
-    return this.#membership.ask({ via: "code", code }, undefined);
+    return this.#membership.ask({ via: "code", code }, undefined) as Promise<Joined>;
   }
 
   /** Queue -> Queued -> Matched -> Joined. */
   quickPlay(mode: string, region = "any"): Promise<Joined> {
-    return this.#membership.ask({ via: "queue", mode, region }, undefined);
+    return this.#membership.ask({ via: "queue", mode, region }, undefined) as Promise<Joined>;
   }
 
   leaveQueue(): void {
     this.#reconnector.send({ type: "LeaveQueue" });
   }
 
-  /** Send an input; returns its InputSeq. It is resent after a resume until acknowledged. */
+  /**
+   * Send an input; returns its InputSeq. It is resent after a resume until acknowledged.
+   * While watching (a spectator has no seat) the input is dropped and 0 returned.
+   */
   sendInput(payload: Uint8Array): number {
+    if (this.#membership.watching) return 0;
     const seq = this.#inputs.push(payload);
     if (this.#reconnector.conn?.joined) this.#reconnector.send({ type: "Input", seq, payload });
     return seq;
@@ -199,6 +217,9 @@ export class Session {
   /** Send a command; resolves with its outcome. Resent with the same id after a resume. */
   command(payload: Uint8Array): Promise<CommandOutcome> {
     if (this.#reconnector.ended) return Promise.reject(new OrreryError("Closed", "the session is closed"));
+    if (this.#membership.watching) {
+      return Promise.reject(new OrreryError("Spectating", "a spectator sends no commands: join the room to play"));
+    }
     return this.#commands.send(payload);
   }
 
@@ -244,6 +265,9 @@ export class Session {
         return;
       case "Joined":
         membership.joined(conn, msg);
+        return;
+      case "Watching":
+        membership.watchingRoom(conn, msg);
         return;
       case "Frame":
         if (conn.joined && msg.frame.room === membership.room) this.#frames.offer(msg.frame);
