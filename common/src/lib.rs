@@ -1,9 +1,10 @@
 //! Everything two Orrery binaries must agree on, in one place.
 //!
 //! The pure half (always built) is what a game and a client need: ids and ticks
-//! ([`ids`]), the wire protocol ([`protocol`]) and the [`game`] trait the worker runs.
-//! The `runtime` feature adds what servers need: subject and key names ([`names`]),
-//! configuration ([`config`]), JWT verification ([`auth`]), connections to the
+//! ([`ids`]), the wire protocol ([`protocol`]), the [`game`] trait the worker runs and
+//! wall-clock [`time`]. The `auth` feature adds JWT verification ([`auth`]) without any
+//! I/O (the fuzz targets build it alone); the `runtime` feature adds it and what servers
+//! need: subject and key names ([`names`]), configuration ([`config`]), connections to the
 //! backing services ([`services`]), telemetry and the shared health/metrics
 //! endpoints ([`telemetry`], [`ops`]), and trace context in NATS headers ([`trace_context`]).
 
@@ -11,7 +12,7 @@ pub mod game;
 pub mod ids;
 pub mod protocol;
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod config;
@@ -25,7 +26,6 @@ pub mod ops;
 pub mod services;
 #[cfg(feature = "runtime")]
 pub mod telemetry;
-#[cfg(feature = "runtime")]
 pub mod time;
 #[cfg(feature = "runtime")]
 pub mod trace_context;
