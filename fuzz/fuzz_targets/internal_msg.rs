@@ -1,0 +1,42 @@
+//! Gateway <-> worker over NATS: anyone who can publish on a subject reaches these
+//! decoders (inputs and control requests in the owner, state frames, control replies and
+//! player events in the gateways). The first byte picks the message.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use orrery_common::protocol::client::ServerMsg;
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, PlayerEvent, StateFrame};
+use orrery_common::protocol::{decode, encode};
+use orrery_fuzz::{InternalKind, decodes_and_round_trips};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&kind, bytes)) = data.split_first() else { return };
+    match InternalKind::from_byte(kind) {
+        InternalKind::Input => {
+            let _ = decodes_and_round_trips::<InputEnvelope>(bytes);
+        }
+        InternalKind::State => {
+            if let Some(frame) = decodes_and_round_trips::<StateFrame>(bytes) {
+                // The fan-out's borrowed encoding is the owned message, for every player
+                // the frame names and for one it does not.
+                let players = frame.acks.iter().map(|(p, _)| *p).chain(frame.input_waits_us.iter().map(|(p, _)| *p));
+                for player in players.chain([orrery_common::PlayerId(uuid::Uuid::nil())]) {
+                    let bytes = frame.encode_for(player);
+                    assert_eq!(bytes, encode(&ServerMsg::Frame(frame.for_player(player))));
+                    assert_eq!(decode::<ServerMsg>(&bytes), Ok(ServerMsg::Frame(frame.for_player(player))));
+                    let _ = frame.applied_input_of(player);
+                }
+            }
+        }
+        InternalKind::ControlRequest => {
+            let _ = decodes_and_round_trips::<ControlRequest>(bytes);
+        }
+        InternalKind::ControlReply => {
+            let _ = decodes_and_round_trips::<ControlReply>(bytes);
+        }
+        InternalKind::PlayerEvent => {
+            let _ = decodes_and_round_trips::<PlayerEvent>(bytes);
+        }
+    }
+});
