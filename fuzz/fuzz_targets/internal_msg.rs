@@ -12,7 +12,7 @@ use orrery_fuzz::{InternalKind, decodes_and_round_trips};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&kind, bytes)) = data.split_first() else { return };
-    match InternalKind::from_byte(kind) {
+    match orrery_fuzz::pick(&InternalKind::ALL, kind) {
         InternalKind::Input => {
             let _ = decodes_and_round_trips::<InputEnvelope>(bytes);
         }

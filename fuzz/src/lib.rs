@@ -38,6 +38,11 @@ pub fn join_prefixed(first: &[u8], second: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The variant a target's first byte picks (any byte picks one).
+pub fn pick<T: Copy>(all: &[T], byte: u8) -> T {
+    all[usize::from(byte) % all.len()]
+}
+
 /// `internal_msg`'s first byte: which NATS message the rest is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InternalKind {
@@ -56,10 +61,6 @@ pub enum InternalKind {
 impl InternalKind {
     pub const ALL: [InternalKind; 5] =
         [InternalKind::Input, InternalKind::State, InternalKind::ControlRequest, InternalKind::ControlReply, InternalKind::PlayerEvent];
-
-    pub fn from_byte(b: u8) -> Self {
-        Self::ALL[usize::from(b) % Self::ALL.len()]
-    }
 }
 
 /// `jwt`'s first byte: which verifier reads the token, or whether the rest is a header
@@ -79,10 +80,6 @@ pub enum JwtMode {
 
 impl JwtMode {
     pub const ALL: [JwtMode; 4] = [JwtMode::RawHs256, JwtMode::RawRs256, JwtMode::RawEs256, JwtMode::SignedHs256];
-
-    pub fn from_byte(b: u8) -> Self {
-        Self::ALL[usize::from(b) % Self::ALL.len()]
-    }
 }
 
 /// The HS256 secret the `jwt` target verifies with (and signs its seeds with).
