@@ -32,6 +32,10 @@ pub fn decode(bytes: &[u8]) -> Result<Room, RestoreError> {
     if room.world.physics != room.config.physics || room.sent.physics != room.config.physics {
         return Err(RestoreError("the world's physics are not the room's".into()));
     }
+    // The rules index the seats by a bullet's owner (who scores a hit).
+    if room.world.bullets.iter().chain(&room.sent.bullets).any(|b| usize::from(b.owner) >= seats) {
+        return Err(RestoreError("a bullet's owner is not a seat of the room".into()));
+    }
     room.world.validate().map_err(|e| RestoreError(e.to_string()))?;
     room.sent.validate().map_err(|e| RestoreError(e.to_string()))?;
     Ok(room)
@@ -78,6 +82,23 @@ mod tests {
         for bad in [wider, sent_apart] {
             let err = decode(&encode(&bad)).unwrap_err();
             assert!(err.0.contains("physics"), "{err}");
+        }
+    }
+
+    /// Found by the `arena_snapshot` fuzz target: a bullet owned by slot 90 of a room of
+    /// two seats panicked (index out of bounds) when it hit a ship.
+    #[test]
+    fn a_snapshot_with_a_bullet_of_no_seat_is_refused() {
+        let room = decode(&played(200).snapshot()).unwrap();
+        assert!(!room.world.bullets.is_empty(), "the bots fire");
+        let seats = room.world.ships.len() as u8;
+        let mut in_world = room.clone();
+        in_world.world.bullets[0].owner = seats;
+        let mut in_sent = room.clone();
+        in_sent.sent.bullets.push(crate::world::Bullet { owner: 90, ..room.world.bullets[0].clone() });
+        for bad in [in_world, in_sent] {
+            let err = decode(&encode(&bad)).unwrap_err();
+            assert!(err.0.contains("owner"), "{err}");
         }
     }
 }
