@@ -1,6 +1,9 @@
 //! Snapshots: a format byte and the postcard encoding of the whole [`Room`] (generator,
 //! pending inputs, graces, standings, what clients were last sent). Restoring one
-//! continues the room exactly.
+//! continues the room exactly. Restoring refuses bytes that no room wrote where the rules
+//! would trip on them (found by the `arena_snapshot` fuzz target, `fuzz/`): seat counts
+//! that disagree, physics that are not the configuration's, a bullet owned by no seat,
+//! and a world that `World::validate` refuses.
 
 use crate::state::Room;
 use orrery_common::game::RestoreError;
