@@ -38,6 +38,8 @@ pub struct Config {
     pub timing: Timing,
     #[command(flatten)]
     pub events: crate::room::event_quota::EventQuotaArgs,
+    #[command(flatten)]
+    pub retention: crate::retention::RetentionArgs,
     /// Without a command: run as a worker.
     #[command(subcommand)]
     pub command: Option<Command>,
