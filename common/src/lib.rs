@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod config;
+#[cfg(feature = "runtime")]
 pub mod http_serve;
 #[cfg(feature = "runtime")]
 pub mod identities;
