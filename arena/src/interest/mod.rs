@@ -57,7 +57,7 @@ impl Interest {
 
     /// Whether something at squared distance `d2` is in a view, given whether it was.
     pub fn sees(&self, d2: i64, was_seen: bool) -> bool {
-        let r = i64::from(if was_seen && false { self.leave } else { self.enter });
+        let r = i64::from(if was_seen { self.leave } else { self.enter });
         d2 <= r * r
     }
 }
