@@ -10,6 +10,7 @@
 //! | `"arena-duel"` ([`MODE_DUEL`]) | the same with `min_players` = 2: for tests, demos and 1-v-1 |
 //! | `"arena-blitz"` ([`MODE_BLITZ`]) | `min_players` = 2, 1 s countdown, 15 s time limit, 2 s float: whole matches in seconds (tests, demos) |
 //! | `"arena-practice"` ([`MODE_PRACTICE`]) | `min_players` = 2, no damage, no black holes, 4 h time limit: nobody dies, so a match lasts while two players stay (practice, load tests) |
+//! | `"arena-large"` ([`MODE_LARGE`]) | [`LARGE_SEATS`] = 64 seats whatever `max_players` says, on a field scaled so that ships are as dense as in a 5-player arena (pickups and black holes scaled too, black holes at most 12); each player sees only what is near its ship ([`crate::interest`]) |
 //!
 //! # Defaults (all times are converted to ticks of `RoomSettings::tick_hz`)
 //!
@@ -32,8 +33,17 @@ pub const MODE_DUEL: &str = "arena-duel";
 pub const MODE_BLITZ: &str = "arena-blitz";
 /// Matches where nobody can die (practice, load tests).
 pub const MODE_PRACTICE: &str = "arena-practice";
+/// Many ships on a large field, each player seeing only what is near it.
+pub const MODE_LARGE: &str = "arena-large";
+/// Seats in an [`MODE_LARGE`] room.
+pub const LARGE_SEATS: u8 = 64;
 /// Most seats a room can have (slots are indexed by a `u8`, masks are 64 bits).
-pub const MAX_SLOTS: u8 = 32;
+pub const MAX_SLOTS: u8 = 64;
+/// The seats of the room the default field is sized for: [`MODE_LARGE`] scales its area by
+/// `LARGE_SEATS / DENSITY_SEATS`.
+const DENSITY_SEATS: u8 = 5;
+/// Most black holes in a [`MODE_LARGE`] room (each pulls every ship every tick).
+const LARGE_BLACK_HOLES: u8 = 12;
 
 /// Kinematic constants: everything a client needs to replay the motion of ships and
 /// bullets from the quantised state. Lengths in sub-units, speeds per tick.
@@ -196,8 +206,34 @@ impl ArenaConfig {
             config.black_holes = 0;
             config.time_limit_ticks = ticks(4.0 * 3600.0);
         }
+        if settings.mode == MODE_LARGE {
+            config.scale_for_seats(LARGE_SEATS);
+        }
         config.min_players = config.min_players.clamp(1, config.max_players);
         config
+    }
+
+    /// The rules of [`MODE_LARGE`] with `seats` seats (the mode itself has [`LARGE_SEATS`]):
+    /// for measuring rooms of other sizes at the same density.
+    pub fn large(tick_hz: u16, seats: u8) -> Self {
+        let mut config = Self::new(tick_hz, seats);
+        config.scale_for_seats(seats);
+        config
+    }
+
+    /// `seats` seats on a field whose area grows with them from the default's (sized for
+    /// [`DENSITY_SEATS`]), with pickups and black holes in proportion. Only on a default
+    /// configuration (it scales what it finds).
+    fn scale_for_seats(&mut self, seats: u8) {
+        let area = f64::from(seats) / f64::from(DENSITY_SEATS);
+        let side = area.sqrt();
+        self.max_players = seats.clamp(1, MAX_SLOTS);
+        self.physics.width = (f64::from(self.physics.width) * side).round() as i32;
+        self.physics.height = (f64::from(self.physics.height) * side).round() as i32;
+        self.max_pickups = (f64::from(self.max_pickups) * area).round().min(255.0) as u8;
+        let (lo, hi) = self.pickup_interval_ticks;
+        self.pickup_interval_ticks = (((f64::from(lo) / area).round() as u32).max(1), ((f64::from(hi) / area).round() as u32).max(1));
+        self.black_holes = ((f64::from(self.black_holes) * area).round() as u8).min(LARGE_BLACK_HOLES);
     }
 }
 
@@ -235,6 +271,17 @@ mod tests {
         let c = ArenaConfig::for_settings(&RoomSettings { mode: MODE_PRACTICE.into(), ..RoomSettings::default() });
         assert_eq!((c.min_players, c.bullet_damage, c.black_holes), (2, 0, 0));
         assert_eq!(c.time_limit_ticks, 4 * 3600 * 30);
+    }
+
+    #[test]
+    fn large_mode_keeps_the_density_of_five_ships() {
+        let c = ArenaConfig::for_settings(&RoomSettings { mode: MODE_LARGE.into(), ..RoomSettings::default() });
+        let small = ArenaConfig::default();
+        assert_eq!(c.max_players, 64);
+        let density = |c: &ArenaConfig, ships: u8| f64::from(ships) / (f64::from(c.physics.width) * f64::from(c.physics.height));
+        let ratio = density(&c, 64) / density(&small, 5);
+        assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
+        assert_eq!((c.max_pickups, c.black_holes), (51, 12));
     }
 
     #[test]

@@ -18,8 +18,9 @@ impl GameFactory for ArenaFactory {
     }
 
     /// The configuration comes from the snapshot (the room continues under the rules it
-    /// started with), not from `settings`.
-    fn restore(&self, _settings: &RoomSettings, snapshot: &[u8]) -> Result<Box<dyn Game>, RestoreError> {
-        Ok(Box::new(ArenaGame::restore(snapshot)?))
+    /// started with), not from `settings`; whether players see only their own views comes
+    /// from the mode in `settings`.
+    fn restore(&self, settings: &RoomSettings, snapshot: &[u8]) -> Result<Box<dyn Game>, RestoreError> {
+        Ok(Box::new(ArenaGame::restore_with(settings, snapshot)?))
     }
 }

@@ -2,12 +2,15 @@
 //! [`orrery_common::game::Game`].
 
 use crate::config::ArenaConfig;
+use crate::interest::{Interest, ViewFrames};
 use crate::snapshot;
 use crate::state::Room;
 use crate::wire::{ArenaView, keyframe};
 use crate::world::World;
 use orrery_common::PlayerId;
-use orrery_common::game::{CommandRejected, Game, GameEvent, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings};
+use orrery_common::game::{
+    CommandRejected, Game, GameEvent, InputRejected, JoinRefused, Phase, PlayerResult, RestoreError, RoomSettings, Viewer, Views,
+};
 
 /// One room of the arena.
 #[derive(Clone, Debug)]
@@ -15,12 +18,14 @@ pub struct ArenaGame {
     room: Room,
     /// Where the delta's prediction is computed (not state; kept to reuse allocations).
     scratch: World,
+    /// In a large room (`Views::PerViewer`): the board and every player's view.
+    frames: Option<ViewFrames>,
 }
 
 impl ArenaGame {
     /// A fresh room for `settings` (mode, seats, tick rate and seed).
     pub fn new(settings: &RoomSettings) -> Self {
-        Self::with_config(ArenaConfig::for_settings(settings), settings.seed)
+        Self::with_config(ArenaConfig::for_settings(settings), settings.seed).with_interest(Interest::for_mode(&settings.mode))
     }
 
     /// A fresh room with a configuration of your own.
@@ -33,9 +38,21 @@ impl ArenaGame {
         snapshot::decode(snapshot).map(Self::from_room)
     }
 
+    /// Continues from a snapshot of a room created with `settings` (whose mode says whether
+    /// each player sees only its own view).
+    pub fn restore_with(settings: &RoomSettings, snapshot: &[u8]) -> Result<Self, RestoreError> {
+        Ok(Self::restore(snapshot)?.with_interest(Interest::for_mode(&settings.mode)))
+    }
+
+    /// Each player is sent only what is within `interest` of its ship (`None`: everything).
+    pub fn with_interest(mut self, interest: Option<Interest>) -> Self {
+        self.frames = interest.map(|interest| ViewFrames::new(interest, &self.room.sent));
+        self
+    }
+
     fn from_room(room: Room) -> Self {
         let scratch = room.world.clone();
-        Self { room, scratch }
+        Self { room, scratch, frames: None }
     }
 
     /// The exact current state.
@@ -87,7 +104,13 @@ impl Game for ArenaGame {
     }
 
     fn step(&mut self, events: &mut Vec<GameEvent>) {
+        if let Some(frames) = &mut self.frames {
+            frames.before_step(&self.room.sent, &self.room.world);
+        }
         self.room.step(&mut self.scratch, events);
+        if let Some(frames) = &mut self.frames {
+            frames.after_step(&self.room.sent);
+        }
     }
 
     fn phase(&self) -> Phase {
@@ -103,12 +126,35 @@ impl Game for ArenaGame {
 
     /// The world as of the last step (the tick the frame is stamped with), so that the
     /// next delta applies to it even when players joined or left since.
+    /// (In a large room, the shared part: the board.)
     fn encode_keyframe(&self, out: &mut Vec<u8>) {
-        keyframe::encode(&self.room.sent, out);
+        match &self.frames {
+            Some(frames) => frames.encode_keyframe(out),
+            None => keyframe::encode(&self.room.sent, out),
+        }
     }
 
     fn encode_delta(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.room.last_delta);
+        match &self.frames {
+            Some(frames) => frames.encode_delta(out),
+            None => out.extend_from_slice(&self.room.last_delta),
+        }
+    }
+
+    fn views(&self) -> Views {
+        if self.frames.is_some() { Views::PerViewer } else { Views::Shared }
+    }
+
+    fn encode_keyframe_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
+        if let Some(frames) = &self.frames {
+            frames.encode_keyframe_view(&self.room.sent, viewer.player(), out);
+        }
+    }
+
+    fn encode_delta_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
+        if let Some(frames) = &self.frames {
+            frames.encode_delta_view(viewer.player(), out);
+        }
     }
 
     fn snapshot(&self) -> Vec<u8> {

@@ -30,6 +30,7 @@
 //! - [`state`]: the server's room; [`rules`]: seats, combat, pickups, phases, ranking.
 //! - [`wire`]: keyframes, deltas and the client's [`ArenaView`].
 //! - [`game`], [`factory`], [`snapshot`]: the `Game` / `GameFactory` implementation.
+//! - [`interest`]: what each player of a large room sees (mode `arena-large`).
 //! - [`bots`]: scripted bots for tests, demos and benchmarks.
 
 pub mod bots;
@@ -39,6 +40,7 @@ pub mod factory;
 pub mod fixed;
 pub mod game;
 pub mod input;
+pub mod interest;
 pub mod kinematics;
 pub mod rng;
 pub mod rules;
@@ -47,7 +49,7 @@ pub mod state;
 pub mod wire;
 pub mod world;
 
-pub use config::{ArenaConfig, MODE_ARENA, MODE_BLITZ, MODE_DUEL, MODE_PRACTICE, Physics};
+pub use config::{ArenaConfig, LARGE_SEATS, MODE_ARENA, MODE_BLITZ, MODE_DUEL, MODE_LARGE, MODE_PRACTICE, Physics};
 pub use factory::ArenaFactory;
 pub use game::ArenaGame;
 pub use input::{ArenaCommand, Intent, decode_command, decode_intent, encode_command, encode_intent};

@@ -522,7 +522,7 @@ fn malformed_cases() -> Vec<Value> {
     keyframe_case("u64 varint of 11 bytes".into(), keyframe_with(w, "tick", &[0xFF; 11]));
     keyframe_case("u64 varint with bits past 64".into(), keyframe_with(w, "tick", &bytes_of(&[&[0xFF; 9], &[0x02]])));
     keyframe_case("ships length 2^62".into(), keyframe_with(w, "ships", &varint(1 << 62)));
-    keyframe_case("ships length 33 (seats)".into(), keyframe_with(w, "ships", &pc(&vec![None::<Ship>; 33])));
+    keyframe_case("ships length 65 (seats)".into(), keyframe_with(w, "ships", &pc(&vec![None::<Ship>; 65])));
     keyframe_case("bullets length 2^40, no items".into(), keyframe_with(w, "bullets", &varint(1 << 40)));
     keyframe_case("ship option tag 2".into(), keyframe_with(w, "ships", &[1, 2]));
     let ship = base.ships[0].clone().unwrap();
@@ -610,7 +610,7 @@ fn malformed_cases() -> Vec<Value> {
     }
     delta_case("full delta with a trailing byte", bytes_of(&[&full, &[0]]));
     // Roster.
-    delta_case("33 seats", bytes_of(&[&[ROSTER], &varint(33), &varint(0)]));
+    delta_case("65 seats", bytes_of(&[&[ROSTER], &varint(65), &varint(0)]));
     delta_case("more seat changes than seats", bytes_of(&[&[ROSTER], &varint(4), &varint(5)]));
     delta_case("slot beyond the seats", bytes_of(&[&[ROSTER], &varint(4), &varint(1), &varint(4), &[0]]));
     delta_case("seat tag 2", bytes_of(&[&[ROSTER], &varint(4), &varint(1), &varint(1), &[2]]));
@@ -921,4 +921,76 @@ fn fixed_fixture() -> String {
 #[test]
 fn fixed_fixture_is_current() {
     check_or_bless("arena-fixed.json", &fixed_fixture());
+}
+
+// --- a large room -------------------------------------------------------------------------
+
+/// Ticks recorded of the large room, and when its player joins and resyncs.
+const LARGE_TICKS: u64 = 600;
+const LARGE_ME_JOINS: u64 = 20;
+const LARGE_RESYNC_AT: u64 = 300;
+
+/// `sdk/fixtures/arena-large.json`: one player's frames (the shared part followed by its own
+/// part, as the gateway writes them) in a 64-seat `arena-large` room of 63 bots, with the
+/// canonical text of its view and of the board after each frame (hashed; in full at
+/// keyframes). The TypeScript view must decode exactly this.
+fn record_large() -> String {
+    let settings = RoomSettings { mode: orrery_arena::MODE_LARGE.into(), max_players: 5, tick_hz: 30, seed: 5 };
+    let mut game = ArenaGame::new(&settings);
+    let mut bots = ScriptedBots::new(63, 5, BotStyle::Steady);
+    bots.join_all(&mut game);
+    let me = PlayerId(uuid::Uuid::from_u128(ME));
+    let mut view: Option<ArenaView> = None;
+    let mut frames = Vec::new();
+    let mut phases = BTreeSet::new();
+    let mut record = |kind: &str, tick: u64, payload: Vec<u8>, view: &mut Option<ArenaView>| {
+        let v = match kind {
+            "keyframe" => view.insert(ArenaView::from_keyframe(&payload).unwrap()),
+            _ => {
+                let v = view.as_mut().unwrap();
+                v.apply_delta(&payload).unwrap();
+                v
+            }
+        };
+        let text = v.canonical_json();
+        let board = canonical_json(v.board().unwrap());
+        let mut frame = json!({ "tick": tick, "kind": kind, "payload": hex(&payload), "hash": fnv1a64(text.as_bytes()), "board": fnv1a64(board.as_bytes()) });
+        if kind == "keyframe" {
+            frame["view"] = json!(text);
+            frame["board_view"] = json!(board);
+        }
+        frames.push(frame);
+    };
+    for tick in 0..LARGE_TICKS {
+        if tick == LARGE_ME_JOINS || tick == LARGE_RESYNC_AT {
+            if tick == LARGE_ME_JOINS {
+                game.join(me, "me").unwrap();
+            }
+            let mut payload = Vec::new();
+            game.encode_keyframe(&mut payload);
+            game.encode_keyframe_view(orrery_common::game::Viewer::Player(me), &mut payload);
+            record("keyframe", game.view().tick(), payload, &mut view);
+        }
+        bots.act(&mut game);
+        game.step(&mut Vec::new());
+        phases.insert(game.phase().as_str());
+        if view.is_some() {
+            let mut payload = Vec::new();
+            game.encode_delta(&mut payload);
+            game.encode_delta_view(orrery_common::game::Viewer::Player(me), &mut payload);
+            record("delta", game.view().tick(), payload, &mut view);
+        }
+    }
+    assert!(phases.contains("running"), "the match ran: {phases:?}");
+    let view = view.unwrap();
+    assert!(view.ships().count() < 20, "the player sees only some ships: {}", view.ships().count());
+    assert_eq!(view.board().unwrap().seated_count(), 64);
+    lines(&[("me", json!(me.0.hyphenated().to_string())), ("seats", json!(64))], &[("frames", &frames)])
+}
+
+#[test]
+fn large_fixture_is_current() {
+    let large = record_large();
+    assert!(large.len() < 400_000, "keep the committed file small: {} bytes", large.len());
+    check_or_bless("arena-large.json", &large);
 }

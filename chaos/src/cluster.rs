@@ -19,9 +19,22 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Gateway quotas for a fleet whose players all come from 127.0.0.1.
-const SINGLE_ADDRESS_QUOTAS: [&str; 6] =
-    ["--quota-guest-token-burst", "100000", "--quota-guest-tokens-per-minute", "100000", "--quota-sockets-per-address", "100000"];
+/// Gateway quotas for a fleet whose players all come from 127.0.0.1 and whose rooms one
+/// host creates (every scenario but the hostile run, which keeps the defaults).
+const LOOSE_QUOTAS: [&str; 12] = [
+    "--quota-guest-token-burst",
+    "100000",
+    "--quota-guest-tokens-per-minute",
+    "100000",
+    "--quota-sockets-per-address",
+    "100000",
+    "--quota-rooms-per-minute",
+    "100000",
+    "--quota-room-burst",
+    "100000",
+    "--quota-live-rooms",
+    "100000",
+];
 
 /// One child process.
 pub struct Proc {
@@ -200,7 +213,7 @@ impl Cluster {
             args.extend(["--jwt-secret-file".into(), logs.join("jwt-secret").display().to_string()]);
             // Every player of the run comes from 127.0.0.1.
             if !setup.default_quotas {
-                args.extend(SINGLE_ADDRESS_QUOTAS.map(String::from));
+                args.extend(LOOSE_QUOTAS.map(String::from));
             }
             let program = setup.bin_dir.join("orrery-gateway");
             cluster.gateways.push(Proc::spawn(&format!("gateway-{i}"), program, args, (port, ops_port), &logs).await?);

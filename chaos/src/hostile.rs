@@ -58,6 +58,9 @@ pub async fn drive(cluster: &mut Cluster) -> anyhow::Result<Outcome> {
     let player = api.guest(Some("honest")).await?;
     let bystander = api.guest(Some("bystander")).await?;
     let attacker = api.guest(Some("attacker")).await?;
+    // A second identity of the attacker's (guest tokens are free): its sockets are not
+    // caught by the socket quota the first one's socket flood runs into.
+    let accomplice = api.guest(Some("accomplice")).await?;
     let honest_room = api.create_room(&player.token, serde_json::json!({ "mode": "arena-duel" })).await?;
     let attacker_room = api.create_room(&attacker.token, serde_json::json!({ "mode": "arena-duel" })).await?;
     let victim: PlayerId = player.player.parse()?;
@@ -75,13 +78,13 @@ pub async fn drive(cluster: &mut Cluster) -> anyhow::Result<Outcome> {
             kick_flood(&http, &gateway, &attacker.token, attacker_room, victim, until),
             party_without_consent(&http, &gateway, &attacker.token, &bystander.token, bystander_id),
             huge_party(&http, &gateway, &attacker.token),
-            abusive_fields(&http, &gateway, &attacker.token),
+            abusive_fields(&http, &gateway, &accomplice.token),
             forged_frames(cluster, honest_room, until),
             token_flood(&http, &gateway),
             room_flood(&http, &gateway, &attacker.token),
             socket_flood(&api, &attacker.token),
-            ping_flood(&api, &attacker.token, until),
-            emote_flood(&api, &attacker.token, attacker_room, until),
+            ping_flood(&api, &accomplice.token, until),
+            emote_flood(&api, &accomplice.token, attacker_room, until),
             slowloris(&gateway, until),
         )
     };

@@ -10,6 +10,7 @@
 //! it, so an HS256 token "signed" with the RSA public key as secret finds no HS key and
 //! is refused, and `alg: none` does not parse at all.
 
+#[cfg(feature = "runtime")]
 use crate::config::{AuthArgs, PublicKeyAlg};
 use crate::ids::PlayerId;
 use jsonwebtoken::errors::ErrorKind;
@@ -106,6 +107,7 @@ pub enum KeyError {
     NoKey,
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
+    #[cfg(feature = "runtime")]
     #[error("the public key is not a valid PEM for {alg:?}: {source}")]
     Pem { alg: PublicKeyAlg, source: jsonwebtoken::errors::Error },
     #[error("the HS256 secret must be at least 32 bytes")]
@@ -135,6 +137,7 @@ impl std::fmt::Debug for Verifier {
 }
 
 impl Verifier {
+    #[cfg(feature = "runtime")]
     /// Keys as configured; the HS256 secret comes from `ORRERY_JWT_SECRET` or the secret file.
     pub fn from_args(args: &AuthArgs) -> Result<Self, KeyError> {
         let secret = read_secret(args)?;
@@ -221,6 +224,7 @@ impl Verifier {
 }
 
 /// Parse a PEM public key for the given algorithm.
+#[cfg(feature = "runtime")]
 pub fn public_key(alg: PublicKeyAlg, pem: &[u8]) -> Result<(Algorithm, DecodingKey), KeyError> {
     match alg {
         PublicKeyAlg::Rs256 => DecodingKey::from_rsa_pem(pem).map(|k| (Algorithm::RS256, k)),
@@ -229,6 +233,7 @@ pub fn public_key(alg: PublicKeyAlg, pem: &[u8]) -> Result<(Algorithm, DecodingK
     .map_err(|source| KeyError::Pem { alg, source })
 }
 
+#[cfg(feature = "runtime")]
 fn read_secret(args: &AuthArgs) -> Result<Option<Vec<u8>>, KeyError> {
     if let Some(path) = &args.jwt_secret_file {
         let bytes = std::fs::read(path).map_err(|source| KeyError::Read { path: path.display().to_string(), source })?;
@@ -237,6 +242,7 @@ fn read_secret(args: &AuthArgs) -> Result<Option<Vec<u8>>, KeyError> {
     Ok(std::env::var("ORRERY_JWT_SECRET").ok().filter(|s| !s.is_empty()).map(String::into_bytes))
 }
 
+#[cfg(feature = "runtime")]
 fn trim_ascii_end(mut bytes: Vec<u8>) -> Vec<u8> {
     while bytes.last().is_some_and(u8::is_ascii_whitespace) {
         bytes.pop();
@@ -260,6 +266,7 @@ impl std::fmt::Debug for GuestIssuer {
 }
 
 impl GuestIssuer {
+    #[cfg(feature = "runtime")]
     /// From the HS256 secret; `None` when no secret is configured.
     pub fn from_args(args: &AuthArgs, ttl: Duration) -> Result<Option<Self>, KeyError> {
         Ok(read_secret(args)?.map(|s| Self::new(&s, &args.jwt_issuer, &args.jwt_audience, ttl)))

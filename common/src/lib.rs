@@ -1,12 +1,13 @@
 //! Everything two Orrery binaries must agree on, in one place.
 //!
 //! The pure half (always built) is what a game and a client need: ids and ticks
-//! ([`ids`]), the wire protocol ([`protocol`]), the [`game`] trait the worker runs and what
-//! a [`display_name`] may hold.
-//! The `runtime` feature adds what servers need: subject and key names ([`names`]),
-//! configuration ([`config`]), the services' per-role identities ([`identities`]), JWT
-//! verification ([`auth`]), connections to the backing services ([`services`], with TLS in
-//! [`service_tls`]), telemetry and the shared health/metrics
+//! ([`ids`]), the wire protocol ([`protocol`]), the [`game`] trait the worker runs, what a
+//! [`display_name`] may hold and wall-clock [`time`]. The `auth` feature adds JWT
+//! verification ([`auth`]) without any I/O (the fuzz targets build it alone); the `runtime`
+//! feature adds it and what servers need: subject and key names ([`names`]), configuration
+//! ([`config`]), the services' per-role identities ([`identities`]), connections to the
+//! backing services ([`services`], with TLS in [`service_tls`]), the HTTP server every
+//! binary runs its routers on ([`http_serve`]), telemetry and the shared health/metrics
 //! endpoints ([`telemetry`], [`ops`]), and trace context in NATS headers ([`trace_context`]).
 
 pub mod display_name;
@@ -14,10 +15,11 @@ pub mod game;
 pub mod ids;
 pub mod protocol;
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod config;
+#[cfg(feature = "runtime")]
 pub mod http_serve;
 #[cfg(feature = "runtime")]
 pub mod identities;
@@ -33,7 +35,6 @@ pub mod service_tls;
 pub mod services;
 #[cfg(feature = "runtime")]
 pub mod telemetry;
-#[cfg(feature = "runtime")]
 pub mod time;
 #[cfg(feature = "runtime")]
 pub mod trace_context;

@@ -308,9 +308,12 @@ pub async fn next_event_where<T>(conn: &mut Connection, what: &str, mut pick: im
 }
 
 /// The value of an unlabelled sample (`name value`) on a server's `/metrics` (a gateway's
-/// or a worker's ops address); 0 when absent.
+/// or a worker's ops address); 0 when absent. Panics when `addr` serves no `/metrics`, so
+/// a test that reads the wrong port fails instead of reading zeros.
 pub async fn metric(addr: SocketAddr, name: &str) -> f64 {
-    let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    let resp = reqwest::get(format!("http://{addr}/metrics")).await.unwrap();
+    assert!(resp.status().is_success(), "{addr} answers /metrics with {} (metrics are on the ops listener)", resp.status());
+    let text = resp.text().await.unwrap();
     let key = format!("{name} ");
     text.lines().find_map(|l| l.strip_prefix(&key)).map_or(0.0, |v| v.trim().parse().expect("a number"))
 }

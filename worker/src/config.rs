@@ -40,6 +40,8 @@ pub struct Config {
     pub events: crate::room::event_quota::EventQuotaArgs,
     #[command(flatten)]
     pub spectators: crate::room::spectators::SpectatorArgs,
+    #[command(flatten)]
+    pub retention: crate::retention::RetentionArgs,
     /// Without a command: run as a worker.
     #[command(subcommand)]
     pub command: Option<Command>,

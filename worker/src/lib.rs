@@ -21,6 +21,8 @@
 //! - Storage: [`snapshot`] (what a snapshot holds; the hot compare-and-set: I2), [`store`]
 //!   (PostgreSQL: epochs, durable snapshots, events, results: I1), [`ratings`] (Elo after a
 //!   ranked match, written with its results).
+//! - Housekeeping: [`retention`] (delete what closed rooms left behind, one worker at a
+//!   time, in bounded batches).
 //! - Ending: [`shed`] (`POST /v1/shed`, drain some rooms), [`closing`] (the clean-up after
 //!   a room closed for good).
 
@@ -33,6 +35,7 @@ pub mod owned_rooms;
 pub mod ratings;
 pub mod reconcile;
 pub mod renew;
+pub mod retention;
 pub mod room;
 pub mod shed;
 pub mod snapshot;
@@ -92,6 +95,7 @@ pub struct Worker {
     ops: Ops,
     http: HttpLimits,
     shed_secret: Option<String>,
+    retention: retention::RetentionArgs,
 }
 
 impl Worker {
@@ -118,7 +122,7 @@ impl Worker {
             max_spectators: config.spectators.max_spectators_per_room,
         });
         let ops = Ops { registry, nats, redis, pg, draining: Default::default() };
-        Ok(Self { app, ops, http: config.http.limits(), shed_secret: config.shed_secret()? })
+        Ok(Self { app, ops, http: config.http.limits(), shed_secret: config.shed_secret()?, retention: config.retention.clone() })
     }
 
     pub fn id(&self) -> &str {
@@ -145,6 +149,8 @@ impl Worker {
         let claimer = tokio::spawn(claim::claim_loop(app.clone(), stop_claiming.clone()));
         let renewer = tokio::spawn(renew::renew_loop(app.clone(), stop_renewing.clone()));
         let reconciler = tokio::spawn(reconcile::reconcile_loop(app.clone(), stop_claiming.clone(), app.timing.reconcile_interval()));
+        let retention = retention::Retention::new(self.ops.pg.clone(), self.retention, app.metrics.clone());
+        let retainer = tokio::spawn(retention::retention_loop(retention, stop_claiming.clone()));
         info!(worker = %app.worker_id, capacity = app.capacity, "worker running");
 
         shutdown.await;
@@ -155,6 +161,7 @@ impl Worker {
             stop_claiming.cancel();
             let _ = claimer.await;
             let _ = reconciler.await;
+            let _ = retainer.await;
             if tokio::time::timeout(app.timing.drain_grace(), app.owned.drain_all()).await.is_err() {
                 tracing::warn!("drain grace passed; exiting with rooms still running (their leases will expire)");
             }

@@ -1,10 +1,13 @@
 //! The worker's Prometheus metrics (`orrery_worker_*`).
 
-use orrery_common::telemetry::{counter, counter_vec_zeroed, gauge, seconds_histogram};
+use orrery_common::telemetry::{counter, counter_vec_zeroed, gauge, seconds_histogram, seconds_histogram_with};
 use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge, Registry};
 
 /// Every `quota` of `orrery_worker_quota_refusals_total`.
 pub const QUOTAS: [&str; 1] = ["persisted_events"];
+
+/// Buckets of a retention pass (10 ms to 10 minutes).
+const PASS_BUCKETS: &[f64] = &[0.01, 0.05, 0.25, 1.0, 5.0, 30.0, 120.0, 600.0];
 
 /// Every metric the worker exports.
 #[derive(Clone, Debug)]
@@ -30,6 +33,8 @@ pub struct Metrics {
     pub inputs_rejected: IntCounter,
     pub shed_refused: IntCounter,
     pub quota_refusals: IntCounterVec,
+    pub retention_deleted: IntCounterVec,
+    pub retention_pass_duration: Histogram,
 }
 
 impl Metrics {
@@ -69,6 +74,19 @@ impl Metrics {
                 "Things a player did beyond a quota (not persisted), by quota.",
                 "quota",
                 &QUOTAS,
+            ),
+            retention_deleted: counter_vec_zeroed(
+                r,
+                "orrery_worker_retention_deleted_total",
+                "Rows the retention job deleted, by table.",
+                "table",
+                &crate::retention::sweep::Table::ALL.map(|t| t.name()),
+            ),
+            retention_pass_duration: seconds_histogram_with(
+                r,
+                "orrery_worker_retention_pass_seconds",
+                "Time a retention pass took (passes another worker ran are not counted).",
+                PASS_BUCKETS,
             ),
         }
     }

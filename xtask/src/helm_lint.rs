@@ -72,6 +72,7 @@ pub fn run() -> anyhow::Result<()> {
         },
         Case { name: "refuses lease margin >= TTL/3 ", args: json(r#"{"worker":{"timing":{"leaseMarginMs":400}}}"#), accept: false },
         Case { name: "schema refuses capacity 0", args: json(r#"{"worker":{"capacity":0}}"#), accept: false },
+        Case { name: "schema refuses a retention batch of 0", args: json(r#"{"worker":{"retention":{"batch":0}}}"#), accept: false },
         Case { name: "schema refuses a short JWT secret", args: json(r#"{"secrets":{"jwtSecret":"short"}}"#), accept: false },
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -4,6 +4,7 @@
 //!   2 gateways and a few bots; Ctrl-C stops everything cleanly.
 //! - `cargo xtask test`: make sure the services answer, then run every test.
 //! - `cargo xtask services`: only make sure the services answer.
+//! - `cargo xtask fuzz [--seconds N] [target…]`: the decoders under libFuzzer (`fuzz/README.md`).
 //! - `cargo xtask ops-check`: the Helm chart lints, the alert rules pass their tests, and every
 //!   dashboard query returns data from a real Prometheus scraping the system while bots play.
 
@@ -12,6 +13,7 @@ mod apt;
 mod bench_snapshots;
 mod chaos;
 mod children;
+mod fuzz;
 mod helm_lint;
 mod observability;
 mod ops_check;
@@ -42,6 +44,8 @@ enum Task {
     OpsCheck,
     /// Measure what snapshots cost a worker running 1,000 rooms.
     BenchSnapshots(bench_snapshots::BenchArgs),
+    /// Run the fuzz targets (every decoder of outside bytes) under libFuzzer.
+    Fuzz(fuzz::FuzzArgs),
     /// Kill, pause and restart real processes and check that no match is lost.
     Chaos {
         /// Arguments for `orrery-chaos` (e.g. `--quick`, `--scenarios kill,zombie`, `--rooms 50`).
@@ -56,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         Task::Test(args) => test::run(args),
         Task::Services => services::ensure().map(|_| ()),
         Task::OpsCheck => ops_check::run(),
+        Task::Fuzz(args) => fuzz::run(args),
         Task::Chaos { args } => chaos::run(&args),
         Task::BenchSnapshots(args) => bench_snapshots::run(args),
     }

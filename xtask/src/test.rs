@@ -1,5 +1,6 @@
 //! `cargo xtask test`: make sure the services answer, run every test of the workspace (the
-//! system tests of `systests/` among them), then the TypeScript tests (`npm test`: the SDK and
+//! system tests of `systests/` among them), a few seconds of every fuzz target
+//! (`cargo xtask fuzz`), then the TypeScript tests (`npm test`: the SDK and
 //! the page) and the browser tests (Chromium against real gateways and workers), then the
 //! system smoke test (`up` with bots for a few seconds, on spare ports), the short chaos run
 //! (`cargo xtask chaos --quick`), then the operations checks (`cargo xtask ops-check`).
@@ -14,6 +15,9 @@ pub struct TestArgs {
     /// Skip the `cargo xtask up` smoke test.
     #[arg(long)]
     pub no_smoke: bool,
+    /// Skip the short run of the fuzz targets.
+    #[arg(long)]
+    pub no_fuzz: bool,
     /// Skip the TypeScript and browser tests.
     #[arg(long, conflicts_with = "web_only")]
     pub no_web: bool,
@@ -52,6 +56,10 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
     let status = cmd.status()?;
     if !status.success() {
         bail!("tests failed");
+    }
+    if !args.no_fuzz {
+        println!("\nFuzz (short): every decoder of outside bytes, {} s each…", crate::fuzz::TEST_SECONDS);
+        crate::fuzz::test()?;
     }
     if !args.no_web {
         web(&services)?;

@@ -78,6 +78,11 @@ impl<'a> Reader<'a> {
         usize::try_from(v).ok().filter(|&n| n <= max).ok_or(DecodeError::Invalid(what))
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
     pub fn finish(self) -> Result<(), DecodeError> {
         if self.bytes.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
     }

@@ -20,11 +20,15 @@
 //!
 //! A client in another language reproduces [`crate::kinematics`] and
 //! [`crate::fixed`] (integer arithmetic only, plus a sine table defined there).
+//!
+//! A large room ([`crate::interest`]) sends each player a board shared by all and its own
+//! view, both in this encoding: see [`split`].
 
 pub mod canonical;
 mod codec;
 pub mod delta;
 pub mod keyframe;
+pub mod split;
 mod view;
 
 pub use canonical::{canonical_json, fnv1a64};

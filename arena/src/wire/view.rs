@@ -1,7 +1,9 @@
 //! [`ArenaView`]: what a client knows of a room, built from a keyframe and kept current
-//! with deltas; [`ShipView`] puts one ship in drawing units.
+//! with deltas; [`ShipView`] puts one ship in drawing units. In a large room
+//! ([`crate::interest`]) the view holds what is near the player's ship, and
+//! [`ArenaView::board`] every seat's score.
 
-use super::{DecodeError, delta, keyframe};
+use super::{DecodeError, delta, keyframe, split};
 use crate::fixed::{Vec2, angle_to_radians};
 use crate::world::{BlackHole, Bullet, Pickup, Ship, Slot, World};
 use orrery_common::PlayerId;
@@ -12,18 +14,33 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ArenaView {
     world: World,
+    /// In a large room: the part every player receives (see [`Self::board`]).
+    board: Option<World>,
 }
 
 impl ArenaView {
-    /// The view a keyframe describes.
+    /// The view a keyframe describes (a plain one, or a large room's split one).
     pub fn from_keyframe(bytes: &[u8]) -> Result<ArenaView, DecodeError> {
-        keyframe::decode(bytes).map(|world| ArenaView { world })
+        if bytes.first() == Some(&split::SPLIT_KEYFRAME_FORMAT) {
+            return split::decode_keyframe(bytes).map(|(board, world)| ArenaView { world, board: Some(board) });
+        }
+        keyframe::decode(bytes).map(|world| ArenaView { world, board: None })
     }
 
     /// Applies the delta of the next tick. On error the view is unchanged (ask for a
     /// keyframe).
     pub fn apply_delta(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
-        delta::apply(&mut self.world, bytes)
+        match &mut self.board {
+            Some(board) => split::apply_delta(board, &mut self.world, bytes),
+            None => delta::apply(&mut self.world, bytes),
+        }
+    }
+
+    /// In a large room: every seat, with its identity, score, kills and whether it is alive
+    /// and connected, but nothing of where it is (ships at rest in the centre; see
+    /// [`crate::interest::board`]). `None` in a room where [`Self::world`] holds every ship.
+    pub fn board(&self) -> Option<&World> {
+        self.board.as_ref()
     }
 
     /// The raw quantised state.
@@ -169,6 +186,6 @@ impl ShipView<'_> {
 impl ArenaView {
     /// The view of a world the caller already has (no decoding).
     pub fn from_world(world: World) -> Self {
-        Self { world }
+        Self { world, board: None }
     }
 }

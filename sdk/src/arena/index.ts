@@ -16,6 +16,7 @@ export { type Intent, type ArenaCommand, EMOTES, encodeIntent, encodeCommand, qu
 export { advance } from "./kinematics.js";
 export { decodeKeyframe, KEYFRAME_FORMAT } from "./keyframe.js";
 export { applyDelta } from "./delta.js";
+export { SPLIT_KEYFRAME_FORMAT, decodeSplitKeyframe } from "./split.js";
 export {
   type Vec2,
   SUBUNITS_PER_UNIT,

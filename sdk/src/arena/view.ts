@@ -1,7 +1,10 @@
 // ArenaView (arena/src/wire/view.rs): what a client knows of a room, built from a
-// keyframe and kept current with deltas; ShipView puts one ship in drawing units.
+// keyframe and kept current with deltas; ShipView puts one ship in drawing units. In a
+// large room (split frames, ./split.ts) the world holds what is near the player's ship and
+// `board` every seat's score.
 
-import { applyDeltaInPlace } from "./delta.js";
+import { applyDelta, applyDeltaInPlace } from "./delta.js";
+import { SPLIT_KEYFRAME_FORMAT, decodeSplitKeyframe, splitParts } from "./split.js";
 import { angleToRadians, toUnits } from "./fixed.js";
 import { decodeKeyframe } from "./keyframe.js";
 import { type BlackHole, type Bullet, type Phase, type Physics, type Pickup, type Ship, type World, cloneWorld, copyWorldInto, ownWorld } from "./world.js";
@@ -23,10 +26,16 @@ export class ArenaView {
     private current: World,
     /** Whether `current` may be reused as the scratch world (not the caller's, from `fromWorld`). */
     private ownsCurrent: boolean,
+    /** In a large room: the part every player receives (see `board`). */
+    private boardWorld: World | undefined = undefined,
   ) {}
 
-  /** The view a keyframe describes; throws `DecodeError` on bad bytes. */
+  /** The view a keyframe describes (a plain one, or a large room's split one); throws `DecodeError` on bad bytes. */
   static fromKeyframe(bytes: Uint8Array): ArenaView {
+    if (bytes[0] === SPLIT_KEYFRAME_FORMAT) {
+      const { board, view } = decodeSplitKeyframe(bytes);
+      return new ArenaView(ownWorld(view), true, board);
+    }
     return new ArenaView(ownWorld(decodeKeyframe(bytes)), true);
   }
 
@@ -37,6 +46,12 @@ export class ArenaView {
 
   /** Applies the delta of the next tick. Throws `DecodeError` and leaves the view unchanged on bad bytes (ask for a keyframe). */
   applyDelta(bytes: Uint8Array): void {
+    let board: World | undefined;
+    if (this.boardWorld !== undefined) {
+      const [boardBytes, own] = splitParts(bytes);
+      board = applyDelta(this.boardWorld, boardBytes);
+      bytes = own;
+    }
     let next = this.scratch;
     if (next === undefined) next = ownWorld(cloneWorld(this.current));
     else copyWorldInto(next, this.current);
@@ -51,6 +66,16 @@ export class ArenaView {
     this.scratch = this.ownsCurrent ? this.current : undefined;
     this.current = next;
     this.ownsCurrent = true;
+    if (board !== undefined) this.boardWorld = board;
+  }
+
+  /**
+   * In a large room: every seat, with its identity, score, kills and whether it is alive and
+   * connected, but nothing of where it is (ships rest in the centre). Undefined in a room
+   * where `world` holds every ship.
+   */
+  get board(): Readonly<World> | undefined {
+    return this.boardWorld;
   }
 
   /** The raw quantised state (do not modify it; the view's own until the next delta). */
@@ -105,8 +130,16 @@ export class ArenaView {
     return this.ships().find((s) => s.player === player);
   }
 
-  /** Seated ships, best first: score, then kills, then slot. */
+  /** Seated ships, best first: score, then kills, then slot (in a large room every seat of the board, not only those in view). */
   scores(): ShipView[] {
+    const board = this.boardWorld;
+    if (board !== undefined) {
+      const out: ShipView[] = [];
+      board.ships.forEach((ship, slot) => {
+        if (ship !== null && ship !== undefined) out.push(new ShipView(slot, ship, board));
+      });
+      return out.sort((a, b) => b.score - a.score || b.kills - a.kills || a.slot - b.slot);
+    }
     return this.ships().sort((a, b) => b.score - a.score || b.kills - a.kills || a.slot - b.slot);
   }
 

@@ -12,7 +12,7 @@ export const MAX_SPEED_COMPONENT = 1 << 18;
 /** Longest display name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 32;
 /** Most seats a room can have. */
-export const MAX_SLOTS = 32;
+export const MAX_SLOTS = 64;
 const MAX_BULLETS = 4096;
 const MAX_PICKUPS = 256;
 const MAX_BLACK_HOLES = 16;

@@ -67,8 +67,8 @@ async fn forged_high_epoch_frames_neither_reach_nor_silence_a_room() {
     assert!(after_one >= flowing, "only {after_one} real frames in the second after one forged frame");
 
     // A flood: the frames keep flowing, and the gateway asks PostgreSQL a bounded number of times.
-    let checks_before = metric(gw.addr, "orrery_gateway_epoch_checks_total").await;
-    let refused_before = metric(gw.addr, "orrery_gateway_unconfirmed_epoch_frames_total").await;
+    let checks_before = metric(gw.ops, "orrery_gateway_epoch_checks_total").await;
+    let refused_before = metric(gw.ops, "orrery_gateway_unconfirmed_epoch_frames_total").await;
     let flood = Duration::from_secs(2);
     let (bursts, per_burst) = (40u64, 25u64);
     let flooder = tokio::spawn({
@@ -89,12 +89,12 @@ async fn forged_high_epoch_frames_neither_reach_nor_silence_a_room() {
     assert!(during >= 2 * flowing && after >= flowing, "real frames during the flood: {during}, in the second after it: {after}");
 
     let sent = (bursts * per_burst) as f64;
-    let refused = metric(gw.addr, "orrery_gateway_unconfirmed_epoch_frames_total").await - refused_before;
+    let refused = metric(gw.ops, "orrery_gateway_unconfirmed_epoch_frames_total").await - refused_before;
     assert!(refused >= sent, "every forged frame was seen and held back: {refused} of {sent}");
     // The gap between checks doubles from FIRST_CHECK_GAP to LONGEST_CHECK_GAP, then stays:
     // the doublings, then one per LONGEST_CHECK_GAP of flood (and the second after it).
     let doublings = (LONGEST_CHECK_GAP.as_secs_f64() / FIRST_CHECK_GAP.as_secs_f64()).log2().ceil() + 1.0;
     let bound = doublings + (flood + window).as_secs_f64() / LONGEST_CHECK_GAP.as_secs_f64() + 1.0;
-    let checks = metric(gw.addr, "orrery_gateway_epoch_checks_total").await - checks_before;
+    let checks = metric(gw.ops, "orrery_gateway_epoch_checks_total").await - checks_before;
     assert!(checks >= 1.0 && checks <= bound, "{checks} epoch checks for {sent} forged frames (at most {bound})");
 }

@@ -1,0 +1,63 @@
+//! Interest management for [`MODE_LARGE`](crate::config::MODE_LARGE): each player is sent
+//! only what is near its own ship (invariant I8 in `docs/ARCHITECTURE.md`).
+//!
+//! A room in that mode declares `Views::PerViewer`. Its frames have two parts:
+//!
+//! - the **shared part**, the *board*: the match header and every seat's identity, score,
+//!   kills and whether it is alive and connected, but no position, velocity, aim, health,
+//!   bullet or pickup ([`board`]). Every player may see it.
+//! - each player's **own part**: its *view*, the world restricted to the ships, bullets and
+//!   pickups within its view of its own ship ([`filter`]), plus the header, physics and
+//!   black holes.
+//!
+//! Both are [`World`](crate::world::World)s and travel with the arena's usual encoding
+//! (keyframes, and deltas against the same part one tick earlier, see
+//! [`crate::wire::split`]): something entering a view is a seat or list item added in
+//! full, something leaving it a seat freed or an item removed, and nothing is sent about
+//! it while it stays out.
+//!
+//! **Hysteresis.** An entity enters a view within [`Interest::enter`] of the viewer's ship
+//! and leaves it only beyond [`Interest::leave`], so one moving along the edge does not
+//! flicker. Which entities a view holds is remembered between ticks ([`ViewFrames`]); it is
+//! not in the snapshot, so after a restore (a fail-over) views start again from the enter
+//! radius, and every client receives a keyframe of the new epoch anyway.
+
+mod filter;
+mod frames;
+
+pub use filter::{board, filter};
+pub use frames::ViewFrames;
+
+use crate::config::MODE_LARGE;
+use crate::fixed::SUBUNITS_PER_UNIT;
+
+/// View radii around a player's ship, in sub-units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interest {
+    /// An entity this close (or closer) enters the view.
+    pub enter: i32,
+    /// An entity in the view leaves it only when farther than this.
+    pub leave: i32,
+}
+
+/// The enter radius of [`MODE_LARGE`], in units.
+pub const LARGE_VIEW_RADIUS: i32 = 600;
+/// How much farther than the enter radius an entity must go to leave a view, in units.
+pub const LARGE_VIEW_HYSTERESIS: i32 = 100;
+
+impl Interest {
+    /// The interest management a room of `mode` uses; `None` for modes where everybody
+    /// sees everything.
+    pub fn for_mode(mode: &str) -> Option<Interest> {
+        (mode == MODE_LARGE).then(|| Interest {
+            enter: LARGE_VIEW_RADIUS * SUBUNITS_PER_UNIT,
+            leave: (LARGE_VIEW_RADIUS + LARGE_VIEW_HYSTERESIS) * SUBUNITS_PER_UNIT,
+        })
+    }
+
+    /// Whether something at squared distance `d2` is in a view, given whether it was.
+    pub fn sees(&self, d2: i64, was_seen: bool) -> bool {
+        let r = i64::from(if was_seen { self.leave } else { self.enter });
+        d2 <= r * r
+    }
+}
