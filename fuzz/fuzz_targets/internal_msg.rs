@@ -5,6 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use orrery_common::game::Viewer;
 use orrery_common::protocol::client::ServerMsg;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, Parts, PlayerEvent, StateFrame};
 use orrery_common::protocol::{decode, encode};
@@ -18,22 +19,26 @@ fuzz_target!(|data: &[u8]| {
         }
         InternalKind::State => {
             if let Some(frame) = decodes_and_round_trips::<StateFrame>(bytes) {
-                // The fan-out's borrowed encoding is the owned message, for every player
-                // the frame names (acks, waits, view parts) and for one it does not; a
-                // player the frame has no view part for gets nothing of it.
+                // The fan-out's borrowed encoding is the owned message, for every viewer
+                // the frame names (acks, waits, view parts), a spectator and a player it does
+                // not name; a viewer the frame has no view part for gets nothing of it.
                 let players = frame.acks.iter().map(|(p, _)| *p).chain(frame.input_waits_us.iter().map(|(p, _)| *p));
-                let viewers = match &frame.parts {
+                let named = match &frame.parts {
                     Parts::Shared => Vec::new(),
-                    Parts::PerViewer(parts) => parts.iter().map(|part| part.player).collect(),
+                    Parts::PerViewer(parts) => parts.iter().map(|part| part.viewer).collect(),
                 };
-                for player in players.chain(viewers).chain([orrery_common::PlayerId(uuid::Uuid::nil())]) {
-                    let owned = frame.for_player(player);
-                    let bytes = frame.encode_for(player);
+                let stranger = orrery_common::PlayerId(uuid::Uuid::nil());
+                let viewers = players.chain([stranger]).map(Viewer::Player).chain(named).chain([Viewer::Spectator]);
+                for viewer in viewers {
+                    let owned = frame.for_viewer(viewer);
+                    let bytes = frame.encode_for(viewer);
                     assert_eq!(bytes, owned.clone().map(|f| encode(&ServerMsg::Frame(f))));
                     if let (Some(bytes), Some(owned)) = (bytes, owned) {
                         assert_eq!(decode::<ServerMsg>(&bytes), Ok(ServerMsg::Frame(owned)));
                     }
-                    let _ = frame.applied_input_of(player);
+                    if let Some(player) = viewer.player() {
+                        let _ = frame.applied_input_of(player);
+                    }
                 }
             }
         }
