@@ -51,7 +51,9 @@ struct Witness {
 pub async fn drive(cluster: &mut Cluster) -> anyhow::Result<Outcome> {
     let gateway = cluster.gateway_urls().into_iter().next().context("a gateway")?;
     let api = Api::new(gateway.clone());
-    let http = reqwest::Client::new();
+    // No pooled connections: a gateway closes the connection of a request it refused
+    // mid-body, and a later request must not be sent on it.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
     let mut out = Outcome::default();
 
     // Everyone honest gets their token before the attacker floods the token endpoint.
@@ -279,7 +281,7 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, body: &serde_json:
             let status = resp.status();
             Ok(Answer::Status(status, resp.text().await.unwrap_or_default()))
         }
-        Err(e) if (e.is_request() || e.is_body()) && !e.is_connect() && serde_json::to_vec(body).map_or(0, |b| b.len()) > 64 * 1024 => {
+        Err(e) if !e.is_connect() && !e.is_timeout() && serde_json::to_vec(body).map_or(0, |b| b.len()) > 64 * 1024 => {
             Ok(Answer::ClosedMidBody)
         }
         Err(e) => Err(e.into()),
