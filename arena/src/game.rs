@@ -3,6 +3,7 @@
 
 use crate::config::ArenaConfig;
 use crate::interest::{Interest, ViewFrames};
+use crate::rules::StepOutput;
 use crate::snapshot;
 use crate::state::Room;
 use crate::wire::{ArenaView, keyframe};
@@ -104,12 +105,13 @@ impl Game for ArenaGame {
     }
 
     fn step(&mut self, events: &mut Vec<GameEvent>) {
-        if let Some(frames) = &mut self.frames {
-            frames.before_step(&self.room.sent, &self.room.world);
-        }
-        self.room.step(&mut self.scratch, events);
-        if let Some(frames) = &mut self.frames {
-            frames.after_step(&self.room.sent);
+        match &mut self.frames {
+            Some(frames) => {
+                frames.before_step(&self.room.sent, &self.room.world);
+                self.room.step(&mut self.scratch, events, StepOutput::Flown(frames.flown_mut()));
+                frames.after_step(&self.room.sent);
+            }
+            None => self.room.step(&mut self.scratch, events, StepOutput::Delta),
         }
     }
 

@@ -6,15 +6,33 @@
 //! client that holds the previous world replays it exactly and a delta only needs to
 //! carry what the *rules* decided (hits, deaths, pickups, phases, joins) and intent
 //! changes. Nothing here is random and nothing here scores.
+//!
+//! A world with many bodies looks only at the black holes near each (`holes.rs`): the
+//! same motion, bit for bit, for a fraction of the work.
+
+mod holes;
 
 use crate::config::Physics;
 use crate::fixed::{Vec2, direction, isqrt};
 use crate::world::{BlackHole, Bullet, Ship, Slot, World};
+pub(crate) use holes::HoleCells;
 use orrery_common::game::Phase;
 
 impl World {
     /// Advances the motion by one tick.
     pub fn advance(&mut self) {
+        // A world with many bodies looks only at the holes near each (the same motion).
+        let bodies = self.bullets.len() + self.ships.len();
+        let cells = HoleCells::worth_building(bodies, &self.black_holes, &self.physics);
+        let cells = cells.as_ref();
+        self.advance_with(|bullets, physics, holes| fly_bullets(bullets, physics, holes, cells), cells);
+    }
+
+    /// [`Self::advance`] with the bullets' flight done by `fly` (which must leave them as
+    /// [`Self::advance`] would): a large room flies its bullets once, and every view's
+    /// prediction looks its own up. Ships look only at the holes `cells` (built for this
+    /// world's holes and physics) give for where they are, when given.
+    pub(crate) fn advance_with(&mut self, fly: impl FnOnce(&mut Vec<Bullet>, &Physics, &[BlackHole]), cells: Option<&HoleCells>) {
         self.tick = self.tick.wrapping_add(1);
         self.phase_ticks_left = self.phase_ticks_left.saturating_sub(1);
         let moving = matches!(self.phase, Phase::Running | Phase::Over);
@@ -25,7 +43,7 @@ impl World {
         let physics = &self.physics;
         let holes = &self.black_holes;
 
-        self.bullets.retain_mut(|b| fly_bullet(b, physics, holes));
+        fly(&mut self.bullets, physics, holes);
 
         for (slot, ship) in self.ships.iter_mut().enumerate() {
             let Some(ship) = ship.as_mut().filter(|s| s.alive) else {
@@ -33,7 +51,7 @@ impl World {
             };
             steer_ship(ship, physics);
             if moving {
-                move_ship(ship, physics, holes);
+                move_ship(ship, physics, cells.map_or(holes, |cells| cells.near(ship.pos, holes)));
             }
             if firing && ship.fire && ship.fire_cooldown == 0 {
                 ship.fire_cooldown = physics.fire_cooldown;
@@ -42,6 +60,12 @@ impl World {
             }
         }
     }
+}
+
+/// Whether [`World::advance`] makes `ship` fire this tick, in a world in `phase`, with the
+/// fire intent `fire` (applied before the tick).
+pub(crate) fn fires_this_tick(ship: &Ship, fire: bool, phase: Phase) -> bool {
+    phase == Phase::Running && ship.alive && fire && ship.fire_cooldown.saturating_sub(1) == 0
 }
 
 /// Cooldowns and the turn, which work in every phase (players may aim in the lobby).
@@ -66,7 +90,18 @@ fn move_ship(ship: &mut Ship, physics: &Physics, holes: &[BlackHole]) {
     ship.vel = vel;
 }
 
-/// Moves a bullet; `false` when it is gone (lifetime, wall or black-hole core).
+/// Moves every bullet by one tick and drops those that are gone (lifetime, wall, core);
+/// with `cells`, each looks only at the holes near where it starts the tick (the same
+/// result: the cells reach a bullet's whole move, see [`HoleCells`]).
+fn fly_bullets(bullets: &mut Vec<Bullet>, physics: &Physics, holes: &[BlackHole], cells: Option<&HoleCells>) {
+    match cells {
+        Some(cells) => bullets.retain_mut(|b| fly_bullet(b, physics, cells.near(b.pos, holes))),
+        None => bullets.retain_mut(|b| fly_bullet(b, physics, holes)),
+    }
+}
+
+/// Moves a bullet; `false` when it is gone (lifetime, wall or black-hole core). `holes`
+/// must hold every hole that can pull the bullet where it is or hold it where it lands.
 fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole]) -> bool {
     bullet.ttl = bullet.ttl.saturating_sub(1);
     if bullet.ttl == 0 {
@@ -104,7 +139,9 @@ fn gravity(pos: Vec2, holes: &[BlackHole], physics: &Physics) -> Vec2 {
         let dx = i64::from(hole.pos.x) - i64::from(pos.x);
         let dy = i64::from(hole.pos.y) - i64::from(pos.y);
         let d2 = dx * dx + dy * dy;
-        if d2 == 0 {
+        // Beyond √G the pull truncates to zero: skipping the square root and the divisions
+        // there gives the same result (most bodies are that far from most holes).
+        if d2 == 0 || d2 > physics.gravity {
             continue;
         }
         let d = isqrt(d2 as u64) as i64;
@@ -169,6 +206,27 @@ mod tests {
     }
 
     #[test]
+    fn fires_this_tick_says_what_advance_does() {
+        for (alive, fire, cooldown, phase) in [
+            (true, true, 0, Phase::Running),
+            (true, true, 1, Phase::Running),
+            (true, true, 2, Phase::Running),
+            (false, true, 0, Phase::Running),
+            (true, false, 0, Phase::Running),
+            (true, true, 0, Phase::Countdown),
+            (true, true, 1, Phase::Over),
+        ] {
+            let mut world = running_world_with_ship();
+            world.phase = phase;
+            let ship = world.ships[0].as_mut().unwrap();
+            (ship.alive, ship.fire, ship.fire_cooldown) = (alive, fire, cooldown);
+            let predicted = fires_this_tick(ship, fire, phase);
+            world.advance();
+            assert_eq!(predicted, world.bullets.len() == 1, "{alive} {fire} {cooldown} {phase:?}");
+        }
+    }
+
+    #[test]
     fn drag_brings_ships_to_rest() {
         let mut world = running_world_with_ship();
         world.ships[0].as_mut().unwrap().vel = Vec2::new(2000, -1500);
@@ -202,6 +260,43 @@ mod tests {
             world.advance();
         }
         assert!(world.bullets.is_empty());
+    }
+
+    /// The pull without the early exit for far bodies, as the formula reads.
+    fn gravity_by_the_formula(pos: Vec2, holes: &[BlackHole], physics: &Physics) -> Vec2 {
+        let mut accel = Vec2::ZERO;
+        let min_d = i64::from(physics.gravity_min_distance);
+        for hole in holes {
+            let (dx, dy) = (i64::from(hole.pos.x) - i64::from(pos.x), i64::from(hole.pos.y) - i64::from(pos.y));
+            let d2 = dx * dx + dy * dy;
+            if d2 == 0 {
+                continue;
+            }
+            let d = isqrt(d2 as u64) as i64;
+            let a = (physics.gravity / d2.max(min_d * min_d)).min(i64::from(physics.gravity_max_accel));
+            accel = accel.wrapping_add(Vec2::new((a * dx / d) as i32, (a * dy / d) as i32));
+        }
+        accel
+    }
+
+    #[test]
+    fn gravity_skips_far_holes_without_changing_the_pull() {
+        let physics = ArenaConfig::large(30, 64).physics;
+        let holes = [
+            BlackHole { pos: Vec2::new(300_000, 200_000), core_radius: 10 },
+            BlackHole { pos: Vec2::new(700_000, 650_000), core_radius: 10 },
+        ];
+        let reach = crate::fixed::isqrt(physics.gravity as u64) as i32;
+        let mut rng = crate::rng::RoomRng::from_seed(5);
+        for _ in 0..20_000 {
+            let pos = Vec2::new(rng.range_i32(0, physics.width), rng.range_i32(0, physics.height));
+            assert_eq!(gravity(pos, &holes, &physics), gravity_by_the_formula(pos, &holes, &physics), "{pos:?}");
+        }
+        // Right at the edge of the reach, on both sides.
+        for d in reach - 2..=reach + 2 {
+            let pos = Vec2::new(300_000 - d, 200_000);
+            assert_eq!(gravity(pos, &holes, &physics), gravity_by_the_formula(pos, &holes, &physics), "{d}");
+        }
     }
 
     #[test]

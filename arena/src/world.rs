@@ -26,7 +26,7 @@ const MAX_BLACK_HOLES: usize = 16;
 pub type Slot = u8;
 
 /// One player's ship.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ship {
     // Identity.
     pub player: PlayerId,
@@ -52,6 +52,40 @@ pub struct Ship {
     pub kills: u16,
     pub alive: bool,
     pub connected: bool,
+}
+
+impl Clone for Ship {
+    fn clone(&self) -> Self {
+        let mut ship = Ship::seated(self.player, self.name.clone(), self.colour);
+        ship.clone_from(self);
+        ship
+    }
+
+    /// Keeps the name's allocation (views and predictions copy every ship every tick).
+    fn clone_from(&mut self, from: &Self) {
+        let Ship {
+            player,
+            name,
+            colour,
+            turn,
+            thrust,
+            fire,
+            pos,
+            vel,
+            angle,
+            thrust_cooldown,
+            fire_cooldown,
+            health,
+            score,
+            kills,
+            alive,
+            connected,
+        } = from;
+        self.name.clone_from(name);
+        (self.player, self.colour, self.turn, self.thrust, self.fire) = (*player, *colour, *turn, *thrust, *fire);
+        (self.pos, self.vel, self.angle, self.thrust_cooldown, self.fire_cooldown) = (*pos, *vel, *angle, *thrust_cooldown, *fire_cooldown);
+        (self.health, self.score, self.kills, self.alive, self.connected) = (*health, *score, *kills, *alive, *connected);
+    }
 }
 
 impl Ship {

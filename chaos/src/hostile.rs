@@ -377,7 +377,7 @@ async fn ping_flood(api: &Api, token: &str, until: Instant) -> anyhow::Result<St
             break;
         }
         sent += 1;
-        if sent % 256 == 0 {
+        if sent.is_multiple_of(256) {
             tokio::task::yield_now().await;
         }
     }

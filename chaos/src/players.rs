@@ -2,9 +2,14 @@
 //! wander (turn and thrust, never fire, so matches last) and report what they received —
 //! duplicates or frames of an older epoch after a newer one, gaps, undecodable frames,
 //! acks that went backwards within an epoch, how long their reconnects took, inputs
-//! never acknowledged — and whether they are still seated at the end.
+//! never acknowledged — and whether they are still seated at the end. In a room where each
+//! player is sent only its own view (`arena-large`), every decoded frame is also checked
+//! against invariant I8: nothing in the view beyond the leave radius of the player's ship
+//! at that tick, and nothing at all while it has no ship.
 
-use orrery_arena::{ArenaView, Intent, encode_intent};
+use orrery_arena::fixed::Vec2;
+use orrery_arena::interest::Interest;
+use orrery_arena::{ArenaView, Intent, MODE_LARGE, encode_intent};
 use orrery_client::http::Api;
 use orrery_client::session::{Session, SessionConfig, SessionEvent};
 use orrery_common::protocol::client::FrameKind;
@@ -22,6 +27,10 @@ pub struct PlayerReport {
     pub duplicates: u64,
     pub gaps: u64,
     pub decode_errors: u64,
+    /// Frames of a per-viewer room that decoded to something outside the player's view (I8).
+    pub view_leaks: u64,
+    /// Frames checked for I8 (those of a per-viewer room).
+    pub views_checked: u64,
     pub ack_regressions: u64,
     pub epochs: BTreeSet<Epoch>,
     /// Time from losing the connection to joining again, per reconnect.
@@ -84,6 +93,12 @@ async fn run(
                     if applied.is_err() {
                         report.decode_errors += 1;
                     }
+                    if let Some(view) = view.as_ref().filter(|v| v.board().is_some()) {
+                        report.views_checked += 1;
+                        if !within_view(view, me) {
+                            report.view_leaks += 1;
+                        }
+                    }
                     if let Some(ack) = frame.ack {
                         if let Some((e, a)) = last_ack && e == frame.epoch && ack < a {
                             report.ack_regressions += 1;
@@ -104,4 +119,17 @@ async fn run(
     report.unacked_at_end = session.unacked();
     report.seated_at_end = view.as_ref().and_then(|v| v.ship_of(me)).is_some();
     Ok(())
+}
+
+/// Whether everything `view` (a per-viewer room's) holds is within the leave radius of
+/// `me`'s ship, the centre the server filtered around (I8); with no ship, whether it holds
+/// no ship, bullet or pickup at all.
+fn within_view(view: &ArenaView, me: PlayerId) -> bool {
+    let world = view.world();
+    let Some(centre) = view.ship_of(me).map(|s| s.ship.pos) else {
+        return world.seated_count() == 0 && world.bullets.is_empty() && world.pickups.is_empty();
+    };
+    let leave = i64::from(Interest::for_mode(MODE_LARGE).map_or(0, |i| i.leave));
+    let near = |pos: Vec2| pos.distance_squared(centre) <= leave * leave;
+    world.seated().all(|(_, s)| near(s.pos)) && world.bullets.iter().all(|b| near(b.pos)) && world.pickups.iter().all(|p| near(p.pos))
 }

@@ -7,6 +7,7 @@ use crate::observer::{Observer, Seen, Timeline};
 use crate::players::{self, PlayerReport};
 use anyhow::{Context, bail};
 use nix::sys::signal::Signal;
+use orrery_arena::MODE_LARGE;
 use orrery_client::http::Api;
 use orrery_common::{Epoch, RoomId};
 use orrery_worker::snapshot::RoomSnapshot;
@@ -15,10 +16,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// Players seated in the per-viewer (`arena-large`) room of every scenario.
+const LARGE_ROOM_PLAYERS: usize = 3;
+
 /// What goes wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Fault {
-    /// `kill -9` the busiest worker.
+    /// `kill -9` the busiest worker (of those owning the per-viewer room, if one does).
     Kill,
     /// `SIGSTOP` it for longer than its lease TTL, then `SIGCONT`.
     Zombie,
@@ -103,6 +107,9 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
     for _ in 0..size.rooms {
         rooms.push(api.create_room(&token, serde_json::json!({ "mode": "arena-duel" })).await?);
     }
+    // One room where each player is sent only its own view, for I8 on real processes.
+    let large = api.create_room(&token, serde_json::json!({ "mode": MODE_LARGE })).await?;
+    rooms.push(large);
     wait_until(Duration::from_secs(20), "every room ticks", || {
         let t = observer.timeline();
         rooms.iter().all(|r| t.get(r).is_some_and(|f| !f.is_empty()))
@@ -112,7 +119,8 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut seats = Vec::new();
     for (i, room) in rooms.iter().enumerate() {
-        for j in 0..size.players_per_room {
+        let players = if *room == large { LARGE_ROOM_PLAYERS.max(size.players_per_room) } else { size.players_per_room };
+        for j in 0..players {
             // Each player starts on one gateway and knows them all.
             let mut order = gateways.clone();
             order.rotate_left((i + j) % gateways.len());
@@ -128,7 +136,10 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
             per_worker.entry(o.clone()).or_default().push((RoomId(*id as u64), Epoch(*epoch as u64)));
         }
     }
-    let (victim_id, affected) = per_worker.into_iter().max_by_key(|(_, r)| r.len()).context("no room has an owner")?;
+    // The busiest of the workers that own the per-viewer room (if one does), so that a
+    // worker fault takes it over too and its players' views are checked across it.
+    let (victim_id, affected) =
+        per_worker.into_iter().max_by_key(|(_, r)| (r.iter().any(|(room, _)| *room == large), r.len())).context("no room has an owner")?;
     let victim = victim_id.strip_prefix("worker-").and_then(|n| n.parse::<usize>().ok()).context("worker ids are worker-N")?;
     let before: HashMap<RoomId, Epoch> = owners.iter().map(|(id, _, e)| (RoomId(*id as u64), Epoch(*e as u64))).collect();
     let mut out = Outcome { affected_rooms: affected.len(), ..Outcome::default() };
@@ -258,6 +269,17 @@ async fn drive(fault: Fault, cluster: &mut Cluster, size: &Size) -> anyhow::Resu
             format!("{} of about {expected} players reconnected", out.reconnects.len()),
         );
     }
+    let leaks: u64 = reports.iter().map(|r| r.view_leaks).sum();
+    let checked: u64 = reports.iter().map(|r| r.views_checked).sum();
+    let moved = if affected.iter().any(|(room, _)| *room == large) { "on" } else { "not on" };
+    let resumed = reports.iter().filter(|r| r.room == large && !r.reconnects.is_empty()).count();
+    out.check(
+        "I8: players of the per-viewer room never decoded anything outside their view",
+        leaks == 0 && checked > 0,
+        format!(
+            "{leaks} of {checked} frames leaked (joins and resyncs included); the room was {moved} the worker picked as the victim, {resumed} of its players resumed"
+        ),
+    );
     let unacked: usize = reports.iter().map(|r| r.unacked_at_end).sum();
     out.check("I5: no input was left unacknowledged (resent after a resume, applied once)", unacked == 0, format!("{unacked} unacked"));
     let bad: Vec<String> = reports

@@ -1,4 +1,5 @@
-//! The gateway's HTTP API from the client side: guest tokens, room creation, metrics.
+//! The gateway's HTTP API from the client side: guest tokens, room creation, invite codes,
+//! metrics.
 
 use crate::{Error, Result};
 use orrery_common::RoomId;
@@ -12,6 +13,14 @@ pub struct GuestToken {
     pub player: String,
     pub name: String,
     pub expires_in: u64,
+}
+
+/// What an invite code opens (`GET /v1/invites/{code}`): the room and its mode, which names
+/// its game.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Invite {
+    pub room: u64,
+    pub mode: String,
 }
 
 /// HTTP calls against one gateway (`http://host:port`).
@@ -46,6 +55,26 @@ impl Api {
         let resp = self.http.post(format!("{}/v1/rooms", self.base)).bearer_auth(token).json(&settings).send().await?;
         let created: Created = checked(resp).await?.json().await?;
         Ok(RoomId(created.room))
+    }
+
+    /// `POST /v1/rooms` for a private room (`"private": true` added to `settings`): the room
+    /// and its invite code.
+    pub async fn create_private_room(&self, token: &str, mut settings: serde_json::Value) -> Result<(RoomId, String)> {
+        #[derive(Deserialize)]
+        struct Created {
+            room: u64,
+            invite_code: String,
+        }
+        settings["private"] = json!(true);
+        let resp = self.http.post(format!("{}/v1/rooms", self.base)).bearer_auth(token).json(&settings).send().await?;
+        let created: Created = checked(resp).await?.json().await?;
+        Ok((RoomId(created.room), created.invite_code))
+    }
+
+    /// `GET /v1/invites/{code}`: which room and game a code opens (admits nobody).
+    pub async fn invite(&self, token: &str, code: &str) -> Result<Invite> {
+        let resp = self.http.get(format!("{}/v1/invites/{code}", self.base)).bearer_auth(token).send().await?;
+        Ok(checked(resp).await?.json().await?)
     }
 
     /// `GET /metrics`: the gateway's Prometheus metrics as text (the operators' endpoint on

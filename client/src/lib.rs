@@ -13,6 +13,7 @@
 pub mod bot;
 pub mod connection;
 pub mod fill;
+pub mod frontier;
 pub mod http;
 pub mod predict;
 pub mod session;

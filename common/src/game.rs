@@ -134,6 +134,48 @@ pub enum Views {
     PerViewer,
 }
 
+/// How the worker drives a room in time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pace {
+    /// [`Game::step`] at the room's `tick_hz`, every tick, whether or not anything
+    /// happened (a realtime game: the arena).
+    #[default]
+    Fixed,
+    /// The room sleeps. It runs only when something is due: a command, a join, a leave, a
+    /// disconnect, or the instant [`Game::wake_at`] names (a turn deadline, a bot's move).
+    /// Before each run the worker tells the game the wall clock ([`Game::set_clock`]); a
+    /// run is one [`Game::step`] and is committed durably before what it did is published,
+    /// so a deadline fires once and an order is applied once, across failovers.
+    OnDemand,
+}
+
+/// Milliseconds since the Unix epoch, as the worker hands the wall clock to a game
+/// ([`Game::set_clock`]). A game stays pure: it never reads a clock, it is told one, and
+/// keeps the deadlines it sets in its own state, so they survive a restore unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct WallMs(pub u64);
+
+/// Who may read a match event: everybody (players, spectators, the match's log once it is
+/// over), or only some seated players (an event about a player's hidden information).
+/// Stored with the event (`match_events.audience`), so the log is filtered without the game.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Audience {
+    #[default]
+    Everyone,
+    Players(Vec<PlayerId>),
+}
+
+impl Audience {
+    /// Whether `viewer` may read an event with this audience.
+    pub fn admits(&self, viewer: Viewer) -> bool {
+        match (self, viewer) {
+            (Audience::Everyone, _) => true,
+            (Audience::Players(ps), Viewer::Player(p)) => ps.contains(&p),
+            (Audience::Players(_), Viewer::Spectator) => false,
+        }
+    }
+}
+
 /// Whom a view is for: a seated player, or a spectator (anyone watching the room without
 /// a seat; every spectator sees the same, and never what only one player may see).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -200,6 +242,33 @@ pub trait Game: Send + 'static {
     fn encode_delta_view(&self, viewer: Viewer, out: &mut Vec<u8>) {
         let _ = (viewer, out);
     }
+    /// Whether the room ticks at a fixed rate or sleeps until something is due. Asked
+    /// once per room (create and restore).
+    fn pace(&self) -> Pace {
+        Pace::Fixed
+    }
+    /// For a [`Pace::OnDemand`] game: the wall clock now, told before every call that may
+    /// change the game (join, leave, disconnect, command, step). Never goes backwards
+    /// within one owner; after a failover it may repeat a time already seen.
+    fn set_clock(&mut self, now: WallMs) {
+        let _ = now;
+    }
+    /// For a [`Pace::OnDemand`] game: when it must next run though nobody acts (a turn
+    /// deadline, a bot's move), or `None` to sleep until a player acts.
+    fn wake_at(&self) -> Option<WallMs> {
+        None
+    }
+    /// The seated players whose decision the match is waiting on now (whose turn it is):
+    /// "which of my matches are waiting on me". Empty for a realtime game.
+    fn awaiting(&self) -> Vec<PlayerId> {
+        Vec::new()
+    }
+    /// Who may read `event`, one of the events the last [`Game::step`] appended. A game
+    /// with hidden information says so here; the default is everybody.
+    fn event_audience(&self, event: &GameEvent) -> Audience {
+        let _ = event;
+        Audience::Everyone
+    }
     /// Everything needed to continue exactly where this left off (generator included).
     fn snapshot(&self) -> Vec<u8>;
 }
@@ -210,6 +279,22 @@ pub trait GameFactory: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// A fresh room.
     fn create(&self, settings: &RoomSettings) -> Box<dyn Game>;
-    /// A room that continues exactly from `snapshot`.
+    /// A room that continues exactly from `snapshot` (in this factory's
+    /// [`GameFactory::snapshot_version`]: older ones are upgraded first).
     fn restore(&self, settings: &RoomSettings, snapshot: &[u8]) -> Result<Box<dyn Game>, RestoreError>;
+    /// The version of the layout [`Game::snapshot`] writes for rooms of `settings` (a
+    /// factory of several games answers for the one of the room's mode). Stored with every snapshot;
+    /// raise it when the layout changes, and upgrade older snapshots in
+    /// [`GameFactory::upgrade_snapshot`], so rooms outlive a deploy. The worker refuses to
+    /// restore a snapshot of a newer version than this.
+    fn snapshot_version(&self, settings: &RoomSettings) -> u16 {
+        let _ = settings;
+        0
+    }
+    /// `snapshot`, written in layout version `from` (lower than
+    /// [`GameFactory::snapshot_version`]), rewritten in the current layout.
+    fn upgrade_snapshot(&self, settings: &RoomSettings, from: u16, snapshot: Vec<u8>) -> Result<Vec<u8>, RestoreError> {
+        let _ = snapshot;
+        Err(RestoreError(format!("no upgrade from snapshot layout {from} to {}", self.snapshot_version(settings))))
+    }
 }

@@ -1,7 +1,7 @@
 //! Everything two Orrery binaries must agree on, in one place.
 //!
 //! The pure half (always built) is what a game and a client need: ids and ticks
-//! ([`ids`]), the wire protocol ([`protocol`]), the [`game`] trait the worker runs, what a
+//! ([`ids`]), the wire protocol ([`protocol`]), the [`game`] trait the worker runs (several games by mode: [`game_modes`]), what a
 //! [`display_name`] may hold and wall-clock [`time`]. The `auth` feature adds JWT
 //! verification ([`auth`]) without any I/O (the fuzz targets build it alone); the `runtime`
 //! feature adds it and what servers need: subject and key names ([`names`]), configuration
@@ -12,6 +12,7 @@
 
 pub mod display_name;
 pub mod game;
+pub mod game_modes;
 pub mod ids;
 pub mod protocol;
 

@@ -108,6 +108,11 @@ impl Names {
     pub fn rooms_unowned(&self) -> String {
         format!("{}:rooms:unowned", self.prefix)
     }
+    /// ZSET lease token -> until when (ms since the epoch) it is remembered as given back:
+    /// a renewal already under way when its lease was released must not take it again.
+    pub fn leases_given_back(&self) -> String {
+        format!("{}:leases:given_back", self.prefix)
+    }
     /// HASH of a player's presence: current room, gateway session; with a TTL.
     pub fn player(&self, player: PlayerId) -> String {
         format!("{}:player:{player}", self.prefix)

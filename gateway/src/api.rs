@@ -110,21 +110,25 @@ fn connect(app: Arc<App>, headers: &HeaderMap, ws: WebSocketUpgrade, permit: Opt
     })?;
     tracing::Span::current().record("player", tracing::field::display(identity.player));
     let connect = Link::current();
-    let limits = app.config.limits();
-    let tracker = app.sessions.clone();
+    let start = Box::new(crate::socket::Start { identity, app: app.clone(), connect, permit });
     Ok(ws
         .protocols([SUBPROTOCOL])
-        .max_message_size(limits.max_message_bytes as usize)
-        .max_frame_size(limits.max_message_bytes as usize)
-        // Room for one frame just over the limit and its header: a socket closed with part
-        // of a frame unread is reset by the kernel and the client loses the close code.
-        .read_buffer_size(limits.max_message_bytes as usize + 64)
+        // The protocol's limit (`max_message_bytes`) is enforced by the reader, after a
+        // message is read whole; the WebSocket layer only refuses what is far beyond any
+        // limit. So a message over the limit is consumed before the socket closes (a socket
+        // closed with part of a frame unread is reset by the kernel, and the client loses
+        // the 1009 close code), and the read buffer need not hold one maximal frame: it
+        // starts small and grows only for a socket that sends a larger message (issue 14:
+        // an idle socket kept a buffer of one maximal frame).
+        .max_message_size(crate::socket::WS_LAYER_MAX_MESSAGE)
+        .max_frame_size(crate::socket::WS_LAYER_MAX_MESSAGE)
+        .read_buffer_size(crate::socket::READ_BUFFER)
         .write_buffer_size(0)
         .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                let _permit = permit;
-                crate::socket::run(socket, identity, app, connect).await
-            })
+            // Boxed at once, like `start`: the socket (~500 bytes) then travels by pointer
+            // through the session's nested futures, each of which would otherwise keep room
+            // for its own copy for as long as the socket lives.
+            app.sessions.track_future(crate::socket::run(Box::new(socket), start))
         })
         .into_response())
 }

@@ -20,10 +20,12 @@
 //! - [`owner_client`]: the one client of a room's owner (join, leave, kick, resync,
 //!   command, vouch) over NATS request/reply.
 //! - [`room_records`]: room rows — create, invite codes, bans, may a player join, status.
+//!   [`invites`]: which room and game an invite code opens.
 //!   [`presence`]: `player:<id>` in Redis. [`inbox`]: player events (placed, kicked) for
 //!   this gateway's sockets.
 //! - [`matchmaking`]: tickets and the placement step. [`moderation`]: kicks.
-//!   [`leaderboard`]: the live board. [`quota`]: per-address and per-player quotas.
+//!   [`leaderboard`]: the live board. [`timeline`]: which matches wait on a player, a
+//!   finished match's log. [`quota`]: per-address and per-player quotas.
 //! - [`validate`]: what every body field may hold, checked before any work proportional
 //!   to it.
 //! - [`error`]: every domain error's code and the one place codes become HTTP statuses
@@ -35,6 +37,7 @@ pub mod config;
 pub mod error;
 pub mod hub;
 pub mod inbox;
+pub mod invites;
 pub mod leaderboard;
 pub mod matchmaking;
 pub mod metrics;
@@ -44,6 +47,7 @@ pub mod presence;
 pub mod quota;
 pub mod room_records;
 pub mod socket;
+pub mod timeline;
 pub mod upgrade;
 pub mod validate;
 pub mod web;
@@ -102,6 +106,8 @@ pub struct App {
     pub presence: Presence,
     pub matchmaker: Arc<Matchmaker>,
     pub leaderboard: Leaderboard,
+    /// Which matches wait on a player; a finished match's log.
+    pub timeline: timeline::Timeline,
     pub metrics: Metrics,
     /// Per-address and per-player quotas.
     pub quotas: Arc<quota::Quotas>,
@@ -162,6 +168,7 @@ impl Gateway {
             room_records,
             presence: Presence::new(redis.clone(), names.clone(), gateway_id.clone()),
             leaderboard: Leaderboard::new(redis.clone(), pg.clone(), names.clone()),
+            timeline: timeline::Timeline::new(pg.clone()),
             matchmaker: Arc::new(Matchmaker::new(redis.clone(), pg.clone(), nats.clone(), names.clone(), config.matchmaking.clone())),
             gateway_id,
             verifier,
@@ -196,7 +203,10 @@ impl Gateway {
             .route("/v1/rooms", post(api::create_room).layer(quota(app.clone(), quota::room_creation)))
             .route("/v1/ws", get(api::websocket).layer(quota(app.clone(), quota::sockets)))
             .route("/v1/rooms/{room}/kick", post(moderation::kick).layer(quota(app.clone(), quota::kicks)))
+            .route("/v1/invites/{code}", get(invites::lookup).layer(quota(app.clone(), quota::invite_lookups)))
             .route("/v1/leaderboard", get(leaderboard::top))
+            .route("/v1/matches/waiting", get(timeline::waiting))
+            .route("/v1/rooms/{room}/events", get(timeline::events))
             .route("/v1/players/{id}", get(leaderboard::player))
             .route("/v1/matchmaking", post(matchmaking::http::queue).get(matchmaking::http::status).delete(matchmaking::http::cancel))
             .merge(matchmaking::party::routes())

@@ -79,19 +79,21 @@ impl RoomRecords {
 
     /// The room an invite code opens; the player may then join it.
     pub async fn by_code(&self, code: &str, player: PlayerId) -> Result<RoomId, ApiError> {
-        let Some(code) = crate::validate::code(code) else {
-            return Err(ApiError::NotFound("no open room has this invite code".into()));
-        };
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, status FROM rooms WHERE invite_code = $1").bind(&code).fetch_optional(&self.pg).await?;
-        let Some((id, status)) = row.filter(|(_, s)| s != "closed") else {
-            return Err(ApiError::NotFound("no open room has this invite code".into()));
-        };
-        let room = RoomId(id as u64);
-        let _ = status;
+        let (room, _) = self.open_room_of_code(code).await?;
         let mut redis = self.redis.clone();
         redis::cmd("SADD").arg(self.names.room_players(room)).arg(player.to_string()).query_async::<()>(&mut redis).await?;
         Ok(room)
+    }
+
+    /// The open room an invite code names, and its mode (which game it plays). Looking a
+    /// code up admits nobody: only `by_code` does.
+    pub async fn open_room_of_code(&self, code: &str) -> Result<(RoomId, String), ApiError> {
+        let unknown = || ApiError::NotFound("no open room has this invite code".into());
+        let code = crate::validate::code(code).ok_or_else(unknown)?;
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, status, mode FROM rooms WHERE invite_code = $1").bind(&code).fetch_optional(&self.pg).await?;
+        let (id, _, mode) = row.filter(|(_, status, _)| status != "closed").ok_or_else(unknown)?;
+        Ok((RoomId(id as u64), mode))
     }
 
     /// Whether `player` may take a seat in `room`: not kicked from it, invited when it is

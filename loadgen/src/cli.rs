@@ -49,12 +49,33 @@ pub struct Args {
     /// crossings, as an input's pipeline has) for `--duration-secs`, and report them.
     #[arg(long)]
     pub nats_floor: bool,
-    /// The NATS server of `--nats-floor` (on this machine).
+    /// Worker-only mode: seat `--players` (rooms of `--per-room`, created through
+    /// `--gateways`) by publishing straight onto the rooms' NATS subjects, the gateway's wire,
+    /// send their inputs the same way, and report the worker's tick lateness and missed
+    /// ticks from `--worker-metrics`. No socket is opened.
+    #[arg(long)]
+    pub nats_direct: bool,
+    /// The workers' ops endpoints (`--ops-listen`), comma separated, for `--nats-direct`.
+    #[arg(long, value_delimiter = ',')]
+    pub worker_metrics: Vec<String>,
+    /// The deployment's subject prefix (the servers' `--prefix`), for `--nats-direct`.
+    #[arg(long, default_value = "orrery")]
+    pub prefix: String,
+    /// Tick rate of the rooms created.
+    #[arg(long, default_value_t = 30)]
+    pub tick_hz: u16,
+    /// The NATS server of `--nats-floor` and `--nats-direct` (on this machine).
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
     /// PIDs of gateway processes to sample (VmRSS and CPU time from /proc), comma separated.
     #[arg(long, value_delimiter = ',')]
     pub gateway_pid: Vec<i32>,
+    /// Server processes whose CPU per player-second is reported: `LABEL=PID`, or
+    /// `LABEL=PID:FILTER` to count only the processes of PID's tree whose command line
+    /// holds FILTER (PostgreSQL's backends show their database). Repeat the flag. Each
+    /// counts its whole process tree, threads and children included.
+    #[arg(long = "proc", value_name = "LABEL=PID[:FILTER]")]
+    pub procs: Vec<crate::proc_cost::ProcSpec>,
     /// Players in their setup (guest token, connect, join) at the same time.
     #[arg(long, default_value_t = 32)]
     pub connect_concurrency: usize,
@@ -94,7 +115,7 @@ impl Args {
         if self.gateways.is_empty() {
             return bad("--gateways needs at least one URL".into());
         }
-        for g in self.gateways.iter().chain(&self.gateway_metrics) {
+        for g in self.gateways.iter().chain(&self.gateway_metrics).chain(&self.worker_metrics) {
             let rest = g.strip_prefix("http://").unwrap_or("");
             let host = rest.split(['/', ':']).next().unwrap_or("");
             if host != "127.0.0.1" && host != "localhost" {
@@ -122,6 +143,15 @@ impl Args {
         if self.input_interval_ms < 34 {
             return bad("--input-interval-ms must be at least 34 (the gateway allows 60 messages/s; gaps go down to half the mean)".into());
         }
+        if !(1..=120).contains(&self.tick_hz) {
+            return bad("--tick-hz must be 1..=120".into());
+        }
+        if self.nats_direct && (self.idle || self.nats_floor) {
+            return bad("--nats-direct, --idle and --nats-floor are separate modes: pick one".into());
+        }
+        if self.nats_direct && self.worker_metrics.is_empty() {
+            return bad("--nats-direct needs --worker-metrics http://127.0.0.1:<ops port> (the tick figures come from there)".into());
+        }
         if self.connect_concurrency == 0 {
             return bad("--connect-concurrency must be at least 1".into());
         }
@@ -146,6 +176,22 @@ mod tests {
         assert!(parse(&["--gateways", "http://127.0.0.1:48080,http://localhost:48081"]).validate().is_ok());
         assert!(parse(&["--gateways", "http://example.com:80"]).validate().is_err());
         assert!(parse(&["--gateways", "https://127.0.0.1:1"]).validate().is_err());
+    }
+
+    #[test]
+    fn processes_to_measure_are_repeatable_and_checked() {
+        let args = parse(&["--proc", "gateway=10", "--proc", "postgres=20:orrery_lg"]);
+        assert_eq!(args.procs.len(), 2);
+        assert_eq!(args.procs[1].filter.as_deref(), Some("orrery_lg"));
+        assert!(Args::try_parse_from(["orrery-loadgen", "--proc", "gateway"]).is_err());
+    }
+
+    #[test]
+    fn nats_direct_needs_local_worker_metrics() {
+        assert!(parse(&["--nats-direct"]).validate().is_err());
+        assert!(parse(&["--nats-direct", "--worker-metrics", "http://127.0.0.1:49300"]).validate().is_ok());
+        assert!(parse(&["--nats-direct", "--worker-metrics", "http://10.0.0.1:49300"]).validate().is_err());
+        assert!(parse(&["--nats-direct", "--idle", "--worker-metrics", "http://127.0.0.1:1"]).validate().is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! second per player each way, reconnect times, errors by kind — HDR histograms — and the
 //! gateways' own timing of the input pipeline, read from their `/metrics`. With
 //! `--idle`, gateway memory per idle connection instead; with `--nats-floor`, the round
-//! trip through NATS alone.
+//! trip through NATS alone; with `--nats-direct`, a worker alone, its players' inputs
+//! published straight onto NATS.
 //!
 //! It starts no servers and kills nothing: point it at gateways you run (see
 //! `docs/BENCHMARKS.md`), and kill one yourself to measure reconnects.
@@ -12,8 +13,10 @@
 mod cli;
 mod gateway_timing;
 mod idle;
+mod nats_direct;
 mod nats_floor;
 mod player;
+mod proc_cost;
 mod procfs;
 mod progress;
 mod report;
@@ -49,8 +52,16 @@ fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    raise_open_files(args.players as u64 * 2 + 256)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if args.nats_direct {
+        let report = runtime.block_on(nats_direct::run(args.clone()))?;
+        print!("{}", report.text());
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("writing {}", path.display()))?;
+        }
+        return Ok(());
+    }
+    raise_open_files(args.players as u64 * 2 + 256)?;
     let report = runtime.block_on(run(args.clone()))?;
     print!("{}", report.text());
     if let Some(path) = &args.json {
@@ -139,6 +150,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     let mut idle_report = None;
     let mut server_timing = None;
     let (gw_before, gw_after);
+    let (mut procs_before, mut procs_after) = (Vec::new(), Vec::new());
     if args.idle {
         // Memory: before any socket opened, and once they are all open and settled.
         sleep(idle::SETTLE).await;
@@ -159,9 +171,11 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         (gw_before, gw_after) = (before, after);
     } else {
         gw_before = idle::sample_all(&args.gateway_pid);
+        procs_before = proc_cost::sample(&args.procs);
         let timed_before = gateway_timing::read_all(&ops_apis).await;
         tokio::time::sleep_until(end).await;
         gw_after = idle::sample_all(&args.gateway_pid);
+        procs_after = proc_cost::sample(&args.procs);
         let timed_after = gateway_timing::read_all(&ops_apis).await;
         for _ in timed_before.iter().zip(&timed_after).filter(|(b, a)| b.is_none() || a.is_none()) {
             shared.error("gateway_metrics_unreadable");
@@ -173,6 +187,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
     }
     let sockets_open_at_end = near_end.await.unwrap_or(0);
     let wall = (Instant::now() - start).as_secs_f64();
+    let procs = proc_cost::costs(&args.procs, &procs_before, &procs_after, wall, args.players);
     let gateways = gw_before.iter().filter_map(|b| gw_after.iter().find(|a| a.pid == b.pid).map(|a| procfs::delta(b, a, wall))).collect();
 
     let drain_until = Instant::now() + DRAIN;
@@ -186,7 +201,7 @@ async fn run(args: Args) -> anyhow::Result<report::Report> {
         let _ = p.await;
     }
     let timings = server_timing.map(|(p, f)| (gateway_timing::GatewayTiming::of(&p), gateway_timing::GatewayTiming::of(&f)));
-    Ok(report::Report::build(&args, &shared, gateways, idle_report, timings, sockets_open_at_end))
+    Ok(report::Report::build(&args, &shared, gateways, idle_report, timings, sockets_open_at_end).with_procs(procs))
 }
 
 /// One room per `per_room` players, created round-robin over the gateways.
@@ -194,7 +209,7 @@ async fn create_rooms(args: &Args, apis: &[Api]) -> anyhow::Result<Vec<RoomId>> 
     use futures::StreamExt;
     let count = args.players.div_ceil(args.per_room);
     let host = apis[0].guest(Some("lg-host")).await.context("getting a guest token to create rooms")?.token;
-    let settings = serde_json::json!({ "mode": args.mode, "max_players": args.per_room.max(1) });
+    let settings = serde_json::json!({ "mode": args.mode, "max_players": args.per_room.max(1), "tick_hz": args.tick_hz });
     let rooms: Vec<_> = futures::stream::iter(0..count)
         .map(|i| {
             let (api, host, settings) = (&apis[i % apis.len()], &host, settings.clone());

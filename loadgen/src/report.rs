@@ -3,6 +3,7 @@
 
 use crate::cli::Args;
 use crate::gateway_timing::GatewayTiming;
+use crate::proc_cost::ProcCost;
 use crate::procfs::Delta;
 use crate::stats::{Live, Shared, Summary};
 use serde::Serialize;
@@ -45,6 +46,10 @@ pub struct Report {
     /// Gateway processes sampled over the window (or, idle, around the connections).
     pub gateways: Vec<Delta>,
     pub idle: Option<Idle>,
+    /// The `--proc` process trees over the window, CPU per player-second each.
+    pub procs: Vec<ProcCost>,
+    /// Their sum, µs per player-second.
+    pub procs_total_us_per_player_second: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,7 +122,16 @@ impl Report {
             errors: shared.errors(),
             gateways,
             idle,
+            procs: Vec::new(),
+            procs_total_us_per_player_second: None,
         }
+    }
+
+    /// The `--proc` costs of the window.
+    pub fn with_procs(mut self, procs: Vec<ProcCost>) -> Self {
+        self.procs_total_us_per_player_second = (!procs.is_empty()).then(|| procs.iter().map(|p| p.us_per_player_second).sum());
+        self.procs = procs;
+        self
     }
 
     /// The human-readable report.
@@ -185,6 +199,20 @@ impl Report {
                     g.cpu_secs,
                     g.cores_used
                 );
+            }
+        }
+        if !self.procs.is_empty() {
+            let _ = writeln!(o, "\nserver CPU ({} players):", self.players.requested);
+            let _ = writeln!(o, "  {:<12} {:>8} {:>6} {:>9} {:>7} {:>14}", "process", "pid", "procs", "CPU s", "cores", "µs/player-s");
+            for p in &self.procs {
+                let _ = writeln!(
+                    o,
+                    "  {:<12} {:>8} {:>6} {:>9.2} {:>7.3} {:>14.0}",
+                    p.label, p.pid, p.processes, p.cpu_secs, p.cores_used, p.us_per_player_second
+                );
+            }
+            if let Some(total) = self.procs_total_us_per_player_second {
+                let _ = writeln!(o, "  {:<12} {:>8} {:>6} {:>9} {:>7} {:>14.0}", "total", "", "", "", "", total);
             }
         }
         let _ = writeln!(o, "\nerrors by kind:");

@@ -23,13 +23,14 @@ use tokio::task::JoinHandle;
 pub const SECRET: &str = "test-secret-test-secret-test-secret";
 /// Gateway quotas for tests, where every client has the same address and many players
 /// are made in a burst (a test of a quota sets its own).
-pub const RELAXED_QUOTAS: [(&str, &str); 7] = [
+pub const RELAXED_QUOTAS: [(&str, &str); 8] = [
     ("--quota-guest-token-burst", "100000"),
     ("--quota-guest-tokens-per-minute", "100000"),
     ("--quota-room-burst", "100000"),
     ("--quota-rooms-per-minute", "100000"),
     ("--quota-live-rooms", "100000"),
     ("--quota-kick-burst", "100000"),
+    ("--quota-invite-lookup-burst", "100000"),
     ("--quota-sockets-per-address", "100000"),
 ];
 

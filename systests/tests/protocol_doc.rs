@@ -948,6 +948,10 @@ fn http_json() -> String {
             json(serde_json::json!({ "kicked": bob(), "room": RoomId(42), "in_room": true, "seat_removed": true })),
         ),
         (
+            "GET /v1/invites/K7QX4MNP → 200",
+            serde_json::to_string(&orrery_gateway::invites::Invite { room: 43, mode: "frontier".into() }).unwrap(),
+        ),
+        (
             "GET /v1/leaderboard?limit=2 → 200",
             serde_json::to_string(&[Entry { rank: 1, player: ada(), score: 1450 }, Entry { rank: 2, player: bob(), score: 1200 }]).unwrap(),
         ),
@@ -955,6 +959,28 @@ fn http_json() -> String {
             "GET /v1/players/<uuid> → 200",
             serde_json::to_string(&PlayerStats { player: ada(), rank: Some(1), score: 1450, games: 12, wins: 5, kills: 31, rating: 1016 })
                 .unwrap(),
+        ),
+        (
+            "GET /v1/matches/waiting → 200",
+            serde_json::to_string(&orrery_gateway::timeline::WaitingMatches {
+                matches: vec![orrery_gateway::timeline::Waiting { room: 42, mode: "turns".into(), since_ms: 1_767_225_600_000 }],
+            })
+            .unwrap(),
+        ),
+        (
+            "GET /v1/rooms/42/events?after=6 → 200",
+            serde_json::to_string(&orrery_gateway::timeline::EventLog {
+                room: 42,
+                events: vec![orrery_gateway::timeline::LoggedEvent {
+                    seq: 7,
+                    tick: 5,
+                    kind: "resolved".into(),
+                    player: None,
+                    detail: serde_json::json!({ "turn": 2 }),
+                }],
+                more_after: None,
+            })
+            .unwrap(),
         ),
         (
             "any error → 4xx/5xx",

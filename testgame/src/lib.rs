@@ -1,3 +1,6 @@
+//! Two tiny games for the engine's tests (never linked by a server binary): `secrets` here,
+//! and [`turns`], a turn-based one whose rooms sleep.
+//!
 //! `secrets`: a tiny game with hidden information, for the engine's per-viewer tests only
 //! (never linked by a server binary).
 //!
@@ -9,6 +12,8 @@
 //! owner, so [`ClientView::apply`] can tell a test exactly whose hidden data a payload
 //! carried: any secret of another player in it is a leak. A spectator's part is empty: a
 //! spectator sees the table and no secret.
+
+pub mod turns;
 
 use orrery_common::PlayerId;
 use orrery_common::game::{

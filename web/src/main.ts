@@ -3,6 +3,7 @@
 
 import { OrreryError, Session } from "orrery-sdk";
 import { PageArena } from "./arena.js";
+import { FrontierPage, frontierElements } from "./frontier.js";
 import { createDebug } from "./debug.js";
 import { elements } from "./dom.js";
 import { configuredGateways, gatewayList } from "./gateways.js";
@@ -24,9 +25,48 @@ async function connect(name: string): Promise<Session> {
   return session;
 }
 
+/**
+ * Frontier (modes `frontier*`, chosen in the mode list, or the mode an invite code names): a private
+ * room's map, orders and log, until the room closes.
+ * The page listens before the join so the first keyframe is kept.
+ */
+async function playFrontier(s: Session, choice: Choice): Promise<undefined> {
+  const fel = frontierElements();
+  const page = new FrontierPage(s, fel);
+  try {
+    if (choice.kind === "create") {
+      const created = await s.createRoom({ mode: choice.mode, private: true, maxPlayers: 2, tickHz: 10 });
+      fel.root.querySelector("#fr-code")!.textContent = `Invite code: ${created.inviteCode ?? ""}`;
+      await s.join(created.room);
+    } else if (choice.kind === "code") {
+      await s.joinByCode(choice.code);
+    }
+    el.start.hidden = true;
+    fel.root.hidden = false;
+    await new Promise<void>((done) => s.on("message", (m) => m.type === "RoomClosed" && done()));
+  } finally {
+    page.stop();
+    fel.root.hidden = true;
+  }
+  return undefined;
+}
+
+/** The mode (so the game) a choice plays: an invite code is looked up, as it names its room's. */
+async function modeOf(s: Session, choice: Choice): Promise<string> {
+  if (choice.kind === "create") return choice.mode;
+  if (choice.kind !== "code") return QUICK_PLAY_MODE;
+  try {
+    return (await s.lookupInvite(choice.code)).mode;
+  } catch (e) {
+    if (e instanceof OrreryError && / 404 /.test(e.message)) throw new OrreryError("RoomNotFound", e.message);
+    throw e;
+  }
+}
+
 /** Join as chosen; the arena is listening before the join so the first keyframe is kept. */
 async function play(choice: Choice): Promise<Choice | undefined> {
   const s = await connect(choice.name);
+  if ((await modeOf(s, choice)).startsWith("frontier")) return playFrontier(s, choice);
   const arena = new PageArena(s, debug);
   let invite: string | undefined;
   try {

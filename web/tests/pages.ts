@@ -30,6 +30,7 @@ export async function createRoom(page: Page, name: string, mode: string): Promis
   return (await code.textContent())?.trim() ?? "";
 }
 
+/** Join a private room by its invite code (the page asks the gateway which game the code's room plays). */
 export async function joinByCode(page: Page, name: string, code: string): Promise<void> {
   await page.fill("#name", name);
   await page.fill("#code", code);

@@ -6,11 +6,11 @@
 //! room continues from the newest snapshot, hot or durable, by (epoch, tick).
 
 use crate::App;
-use crate::lease::LeaseClock;
+use crate::lease::{LeaseClock, Renewal, Renewed};
 use crate::room::Room;
 use crate::snapshot::RoomSnapshot;
 use futures::StreamExt;
-use orrery_common::game::{Game, RoomSettings};
+use orrery_common::game::{Game, GameFactory, RoomSettings};
 use orrery_common::{Epoch, HistoryPos, RoomId};
 use rand::seq::SliceRandom;
 use std::sync::Arc;
@@ -122,8 +122,8 @@ pub async fn claim(app: &Arc<App>, room: RoomId) {
     // machine, a slow database): renew once more so the room starts with a full budget,
     // instead of starting past its deadline and stopping at once.
     let renew_sent = Instant::now();
-    match app.leases.renew(&[(room, token.clone())]).await {
-        Ok(still) if still == [true] => clock.extend(renew_sent, app.timing.lease_budget()),
+    match app.leases.renew(&[Renewal { room, token: &token, may_take_again: clock.valid() }]).await {
+        Ok(renewed) if renewed == [Renewed::Extended] => clock.extend(renew_sent, app.timing.lease_budget()),
         Ok(_) => {
             warn!(%room, "lease taken by another worker while claiming");
             span.record("outcome", "lease_taken");
@@ -137,7 +137,9 @@ pub async fn claim(app: &Arc<App>, room: RoomId) {
     }
     span.record("outcome", "claimed");
     info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
+    let game_version = app.factory.snapshot_version(&claimed.settings);
     let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s))
+        .with_game_version(game_version)
         .with_event_quota(app.event_quota)
         .with_spectator_limit(app.max_spectators);
     app.owned.spawn(room_state, app.clone(), sent);
@@ -153,8 +155,8 @@ enum RestoreError {
     Hot(#[from] redis::RedisError),
     #[error("cannot read the durable snapshot: {0}")]
     Durable(#[from] sqlx::Error),
-    #[error("the snapshot cannot be decoded: {0}")]
-    Decode(#[from] postcard::Error),
+    #[error(transparent)]
+    Decode(#[from] crate::snapshot::SnapshotError),
     #[error("the game cannot be restored from the snapshot: {0}")]
     Game(#[from] orrery_common::game::RestoreError),
 }
@@ -169,11 +171,29 @@ async fn restore(app: &App, room: RoomId, settings: &RoomSettings) -> Result<(Re
             let span = Span::current();
             span.record("from_epoch", epoch.get());
             span.record("from_tick", snap.tick.get());
-            app.factory.restore(settings, &snap.game)?
+            restore_game(app.factory.as_ref(), settings, snap)?
         }
         None => app.factory.create(settings),
     };
     Ok((restored, game))
+}
+
+/// The game of `snap`, upgraded first when an older layout wrote it; a newer one is refused.
+pub fn restore_game(
+    factory: &dyn GameFactory,
+    settings: &RoomSettings,
+    snap: &RoomSnapshot,
+) -> Result<Box<dyn Game>, orrery_common::game::RestoreError> {
+    let known = factory.snapshot_version(settings);
+    match snap.game_version.cmp(&known) {
+        std::cmp::Ordering::Equal => factory.restore(settings, &snap.game),
+        std::cmp::Ordering::Less => factory.restore(settings, &factory.upgrade_snapshot(settings, snap.game_version, snap.game.clone())?),
+        std::cmp::Ordering::Greater => Err(orrery_common::game::RestoreError(format!(
+            "the game's snapshot is in layout {}, newer than this worker's {} ({known}): run a newer worker",
+            snap.game_version,
+            factory.name()
+        ))),
+    }
 }
 
 /// The newest snapshot of `room`, hot or durable, by (epoch, tick).
@@ -187,5 +207,54 @@ async fn newest_snapshot(app: &App, room: RoomId) -> Result<Restored, RestoreErr
     match newest {
         None => Ok(None),
         Some((at, bytes)) => Ok(Some((at.epoch, RoomSnapshot::decode(&bytes)?))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orrery_testgame::turns::TurnsFactory;
+
+    /// `turns` after a layout change: version 1 prefixes the old bytes with a marker, and
+    /// upgrades version 0 snapshots by adding it.
+    struct TurnsV1;
+
+    const MARKER: u8 = 0xab;
+
+    impl GameFactory for TurnsV1 {
+        fn name(&self) -> &'static str {
+            "turns"
+        }
+        fn create(&self, settings: &RoomSettings) -> Box<dyn Game> {
+            TurnsFactory.create(settings)
+        }
+        fn restore(&self, settings: &RoomSettings, snapshot: &[u8]) -> Result<Box<dyn Game>, orrery_common::game::RestoreError> {
+            match snapshot.split_first() {
+                Some((&MARKER, old)) => TurnsFactory.restore(settings, old),
+                _ => Err(orrery_common::game::RestoreError("not layout 1".into())),
+            }
+        }
+        fn snapshot_version(&self, _: &RoomSettings) -> u16 {
+            1
+        }
+        fn upgrade_snapshot(&self, _: &RoomSettings, from: u16, snapshot: Vec<u8>) -> Result<Vec<u8>, orrery_common::game::RestoreError> {
+            assert_eq!(from, 0);
+            Ok([vec![MARKER], snapshot].concat())
+        }
+    }
+
+    #[test]
+    fn a_game_snapshot_of_an_older_layout_is_upgraded_and_a_newer_one_refused() {
+        // Written before snapshots were versioned: the game's layout 0.
+        let mut snap = RoomSnapshot::decode(include_bytes!("../tests/fixtures/room-snapshot-legacy.bin")).unwrap();
+        let settings = RoomSettings { mode: "turns".into(), max_players: 2, ..RoomSettings::default() };
+        let game = restore_game(&TurnsV1, &settings, &snap).expect("upgraded, then restored");
+        assert_eq!(game.seated().len(), 1, "the player of the old snapshot is seated");
+        assert!(restore_game(&TurnsFactory, &settings, &snap).is_ok(), "a game that never changed reads it as is");
+        snap.game_version = 2;
+        let err = restore_game(&TurnsV1, &settings, &snap).err().expect("refused");
+        assert!(err.to_string().contains("newer"), "{err}");
+        snap.game_version = 1;
+        assert!(restore_game(&TurnsFactory, &settings, &snap).is_err(), "a game without upgrades refuses a newer snapshot");
     }
 }

@@ -29,6 +29,7 @@
 pub mod claim;
 pub mod closing;
 pub mod config;
+pub mod hot_batch;
 pub mod lease;
 pub mod metrics;
 pub mod owned_rooms;
@@ -79,6 +80,8 @@ pub struct App {
     pub nats: async_nats::Client,
     pub leases: Leases,
     pub hot: HotSnapshots,
+    /// Hot snapshot writes of every room, in batches ([`hot_batch`]).
+    pub hot_batch: hot_batch::HotBatcher,
     pub store: Store,
     pub metrics: Metrics,
     pub factory: Arc<dyn GameFactory>,
@@ -106,6 +109,8 @@ impl Worker {
         let Connected { nats, redis, pg } = services::connect_all(&config.services, &worker_id, config.pg_pool).await?;
         let registry = prometheus::Registry::new();
         let names = config.services.names();
+        let metrics = Metrics::new(&registry);
+        let hot = HotSnapshots::new(redis.clone(), names.clone(), config.timing.lease_ttl());
         let app = Arc::new(App {
             worker_id,
             capacity: config.capacity,
@@ -113,9 +118,10 @@ impl Worker {
             names: names.clone(),
             nats: nats.clone(),
             leases: Leases::new(redis.clone(), names.clone(), config.timing.lease_ttl()),
-            hot: HotSnapshots::new(redis.clone(), names, config.timing.lease_ttl()),
+            hot_batch: hot_batch::HotBatcher::spawn(hot.clone(), metrics.clone()),
+            hot,
             store: Store::new(pg.clone()),
-            metrics: Metrics::new(&registry),
+            metrics,
             factory,
             owned: Arc::new(OwnedRooms::default()),
             event_quota: config.events.quota(),

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use orrery_common::game_modes::GamesByMode;
 use orrery_worker::Worker;
 use orrery_worker::config::{Command, Config};
 use std::sync::Arc;
@@ -25,14 +26,16 @@ async fn main() -> anyhow::Result<()> {
     }
     // `connect` validates the configuration first: a configuration that cannot work is a
     // usage error (exit status 2), before anything is connected.
-    let worker = match Worker::connect(&config, Arc::new(orrery_arena::ArenaFactory)).await {
-        Ok(worker) => worker,
-        Err(orrery_worker::Error::Config(e)) => {
-            eprintln!("orrery-worker: {e}");
-            std::process::exit(2);
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let worker =
+        match Worker::connect(&config, Arc::new(GamesByMode::new(orrery_arena::ArenaFactory).with(orrery_frontier::FrontierFactory))).await
+        {
+            Ok(worker) => worker,
+            Err(orrery_worker::Error::Config(e)) => {
+                eprintln!("orrery-worker: {e}");
+                std::process::exit(2);
+            }
+            Err(e) => return Err(e.into()),
+        };
     let listener =
         tokio::net::TcpListener::bind(config.ops_listen).await.with_context(|| format!("cannot listen on {}", config.ops_listen))?;
     tracing::info!(ops = %listener.local_addr()?, id = worker.id(), "orrery-worker started");

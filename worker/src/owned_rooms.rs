@@ -58,12 +58,14 @@ impl OwnedRooms {
         self.rooms.lock().expect("poisoned").keys().copied().collect()
     }
 
-    /// Every lease, for the renewer.
+    /// Every lease to renew: those of the owned rooms that have not given theirs back
+    /// (a room that closes or drains stays here until its task ends, after the release).
     pub fn leases(&self) -> Vec<LeaseView> {
         self.rooms
             .lock()
             .expect("poisoned")
             .iter()
+            .filter(|(_, o)| !o.clock.given_back())
             .map(|(room, o)| LeaseView { room: *room, token: o.token.clone(), clock: o.clock.clone(), lost: o.signals.lost.clone() })
             .collect()
     }
@@ -80,6 +82,7 @@ impl OwnedRooms {
         app.metrics.rooms_owned.set(map.len() as i64);
         let me = self.clone();
         let epoch = room.epoch;
+        let room = Box::new(room);
         let task = tokio::spawn(async move {
             let exit = room::run(room, app.clone(), signals, claimed_at).await;
             info!(room = %id, epoch = %epoch, ?exit, "room stopped");
@@ -132,5 +135,26 @@ impl OwnedRooms {
                 .collect()
         };
         futures::future::join_all(tasks).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_lease_its_room_gave_back_is_renewed_no_more() {
+        let owned = OwnedRooms::default();
+        let clock = Arc::new(LeaseClock::new(Instant::now(), Duration::from_secs(1)));
+        owned.rooms.lock().unwrap().insert(
+            RoomId(1),
+            Owned { epoch: Epoch(1), token: "w:1".into(), clock: clock.clone(), signals: RoomSignals::default(), task: None },
+        );
+        assert_eq!(owned.leases().len(), 1);
+        // The room closes: it gives the lease back, then stays owned until its task ends.
+        clock.give_back();
+        assert!(owned.contains(RoomId(1)));
+        assert!(owned.leases().is_empty(), "the renewer would take the released lease again");
     }
 }

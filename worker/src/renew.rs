@@ -2,13 +2,16 @@
 //!
 //! A renewal that Redis refuses means someone else holds the lease: the room stops
 //! at once. A renewal that cannot reach Redis changes nothing: the room's local
-//! deadline passes and it stops by itself (I6).
+//! deadline passes and it stops by itself (I6). A lease its room has given back is
+//! renewed no more, and one given back while its renewal was under way is not taken
+//! again by it ([`crate::lease::Leases::renew`]): a released lease stays released (I4).
 
 use crate::App;
+use crate::lease::{Renewal, Renewed};
 use std::sync::Arc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// Renew until `stop` is cancelled.
 pub async fn renew_loop(app: Arc<App>, stop: CancellationToken) {
@@ -24,16 +27,21 @@ pub async fn renew_loop(app: Arc<App>, stop: CancellationToken) {
             continue;
         }
         let sent = Instant::now();
-        let request: Vec<_> = leases.iter().map(|l| (l.room, l.token.clone())).collect();
+        let request: Vec<Renewal> =
+            leases.iter().map(|l| Renewal { room: l.room, token: &l.token, may_take_again: l.clock.valid() }).collect();
         match app.leases.renew(&request).await {
             Ok(results) => {
-                for (lease, still_ours) in leases.iter().zip(results) {
-                    if still_ours {
-                        lease.clock.extend(sent, app.timing.lease_budget());
-                        app.metrics.leases_renewed.inc();
-                    } else {
-                        warn!(room = %lease.room, "lease renewal refused: another owner holds it");
-                        lease.lost.cancel();
+                for (lease, renewed) in leases.iter().zip(results) {
+                    match renewed {
+                        Renewed::Extended => {
+                            lease.clock.extend(sent, app.timing.lease_budget());
+                            app.metrics.leases_renewed.inc();
+                        }
+                        Renewed::Lost => {
+                            warn!(room = %lease.room, "lease renewal refused: another owner holds it, or it vanished past its deadline");
+                            lease.lost.cancel();
+                        }
+                        Renewed::GivenBack => debug!(room = %lease.room, "lease given back while its renewal was under way"),
                     }
                 }
             }

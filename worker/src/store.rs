@@ -6,7 +6,7 @@
 //! must stop the room at once.
 
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use orrery_common::game::{Phase, PlayerResult, RoomSettings};
+use orrery_common::game::{Audience, Phase, PlayerResult, RoomSettings};
 use orrery_common::{Epoch, HistoryPos, PlayerId, RoomId, Tick};
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -18,6 +18,14 @@ pub struct Claimed {
     pub settings: RoomSettings,
     /// Another worker owned the room before (a failover or handoff, not a first claim).
     pub had_owner: bool,
+}
+
+/// What a sleeping room's durable write also records: who holds a seat (they may read the
+/// match's log) and whose decision the match waits on now.
+#[derive(Clone, Copy, Debug)]
+pub struct Seats<'a> {
+    pub seated: &'a [PlayerId],
+    pub awaiting: &'a [PlayerId],
 }
 
 /// A durable write was refused: a newer epoch owns the room.
@@ -66,7 +74,8 @@ impl Store {
 
     /// Write a durable snapshot and the events since the last one, in one transaction,
     /// fenced by `epoch`; with the match's results, the players' new ratings too (ranked
-    /// rooms: [`crate::ratings`]). Events already stored (same room and seq) are not written twice.
+    /// rooms: [`crate::ratings`]); for a sleeping room, its [`Seats`] too. Events already
+    /// stored (same room and seq) are not written twice.
     #[allow(clippy::too_many_arguments)] // one transaction's inputs, each named at the call site
     pub async fn write_durable(
         &self,
@@ -77,6 +86,7 @@ impl Store {
         encoded: &[u8],
         events: &[PendingEvent],
         results: Option<&[PlayerResult]>,
+        seats: Option<Seats<'_>>,
     ) -> Result<(), WriteError> {
         let mut tx = self.pg.begin().await?;
         let fenced: Option<(bool,)> = sqlx::query_as(
@@ -92,8 +102,8 @@ impl Store {
         };
         for ev in events {
             sqlx::query(
-                "INSERT INTO match_events (room, seq, tick, epoch, kind, player, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (room, seq) DO NOTHING",
+                "INSERT INTO match_events (room, seq, tick, epoch, kind, player, payload, audience)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (room, seq) DO NOTHING",
             )
             .bind(room.get() as i64)
             .bind(ev.seq as i64)
@@ -102,6 +112,10 @@ impl Store {
             .bind(&ev.kind)
             .bind(ev.player.map(|p| p.0))
             .bind(&ev.detail_json)
+            .bind(match &ev.audience {
+                Audience::Everyone => None,
+                Audience::Players(ps) => Some(ps.iter().map(|p| p.0).collect::<Vec<uuid::Uuid>>()),
+            })
             .execute(&mut *tx)
             .await?;
         }
@@ -124,6 +138,9 @@ impl Store {
         // a failover inserts nothing), and only for a ranked (matchmade) room.
         if ranked && results_written > 0 {
             update_ratings(&mut tx, results.unwrap_or_default()).await?;
+        }
+        if let Some(seats) = seats {
+            write_seats(&mut tx, room, seats).await?;
         }
         sqlx::query(
             "INSERT INTO room_snapshots (room, epoch, tick, state) VALUES ($1, $2, $3, $4)
@@ -153,6 +170,8 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(WriteError::Fenced(room));
         }
+        // A closed match waits on nobody.
+        sqlx::query("DELETE FROM match_waiting WHERE room = $1").bind(room.get() as i64).execute(&self.pg).await?;
         Ok(())
     }
 
@@ -175,6 +194,26 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A sleeping room's seats and whom it waits on, inside its durable transaction: one
+/// statement (one round trip), as it is on the path of every acknowledgement.
+async fn write_seats(tx: &mut sqlx::PgConnection, room: RoomId, seats: Seats<'_>) -> Result<(), sqlx::Error> {
+    let ids = |ps: &[PlayerId]| ps.iter().map(|p| p.0).collect::<Vec<uuid::Uuid>>();
+    sqlx::query(
+        "WITH seated AS (
+             INSERT INTO match_players (room, player) SELECT $1, p FROM unnest($2::uuid[]) AS p ON CONFLICT DO NOTHING
+         ), done AS (
+             DELETE FROM match_waiting WHERE room = $1 AND player <> ALL($3::uuid[])
+         )
+         INSERT INTO match_waiting (room, player) SELECT $1, p FROM unnest($3::uuid[]) AS p ON CONFLICT DO NOTHING",
+    )
+    .bind(room.get() as i64)
+    .bind(ids(seats.seated))
+    .bind(ids(seats.awaiting))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Rate the players of one finished match, inside the transaction that writes its results.

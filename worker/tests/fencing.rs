@@ -17,7 +17,15 @@ fn url(var: &str, default: &str) -> String {
 }
 
 fn snapshot(tick: u64, next_event_seq: u64) -> RoomSnapshot {
-    RoomSnapshot { tick: Tick(tick), game: vec![1, 2, 3], last_input: vec![], next_event_seq, pending_events: vec![], commands: vec![] }
+    RoomSnapshot {
+        tick: Tick(tick),
+        game_version: 0,
+        game: vec![1, 2, 3],
+        last_input: vec![],
+        next_event_seq,
+        pending_events: vec![],
+        commands: vec![],
+    }
 }
 
 #[tokio::test]
@@ -40,15 +48,22 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     let old = store.claim_epoch(room, "worker-a").await.unwrap().unwrap().epoch;
     let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
     assert!(new > old, "epochs strictly increase (I1)");
-    let event = PendingEvent { seq: 1, tick: Tick(5), kind: "hit".into(), player: Some(PlayerId::random()), detail_json: "{}".into() };
+    let event = PendingEvent {
+        seq: 1,
+        tick: Tick(5),
+        kind: "hit".into(),
+        player: Some(PlayerId::random()),
+        detail_json: "{}".into(),
+        audience: Default::default(),
+    };
     let stale = store
-        .write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), std::slice::from_ref(&event), None)
+        .write_durable(room, old, Phase::Running, &snapshot(500, 2), &snapshot(500, 2).encode(), std::slice::from_ref(&event), None, None)
         .await;
     assert!(matches!(stale, Err(WriteError::Fenced(_))), "the old owner's write matches no row: {stale:?}");
     let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM match_events").fetch_one(&pg).await.unwrap();
     assert_eq!(events, 0, "and none of its events were written");
     store
-        .write_durable(room, new, Phase::Running, &snapshot(10, 2), &snapshot(10, 2).encode(), &[event], None)
+        .write_durable(room, new, Phase::Running, &snapshot(10, 2), &snapshot(10, 2).encode(), &[event], None, None)
         .await
         .expect("the new owner writes");
     let (epoch, tick): (i64, i64) =

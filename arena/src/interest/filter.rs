@@ -1,43 +1,12 @@
-//! The two parts of a large room's frame, computed from the server's world: [`board`] (what
-//! every player may see) and [`filter`] (one player's view).
+//! One player's part of a large room's frame, computed from the server's world: [`filter`]
+//! (its view).
 
 use super::Interest;
+use super::bullets::{BulletIds, BulletScratch, Seen, filter_bullets};
+use super::grid::Grid;
 use crate::fixed::Vec2;
-use crate::world::{Bullet, Pickup, Ship, World};
+use crate::world::{Pickup, Slot, World};
 use orrery_common::PlayerId;
-
-/// Writes into `out` the shared part of `world`: the header and physics, and every seat's
-/// identity, score, kills, alive and connected flags. Nothing in it moves (ships rest at
-/// the centre with no intent, there are no black holes, bullets or pickups), so that its
-/// delta is one byte when no score changed.
-pub fn board(world: &World, out: &mut World) {
-    copy_header(world, out);
-    out.next_bullet_id = 0;
-    out.black_holes.clear();
-    out.bullets.clear();
-    out.pickups.clear();
-    let centre = Vec2::new(world.physics.width / 2, world.physics.height / 2);
-    out.ships.resize(world.ships.len(), None);
-    for (to, from) in out.ships.iter_mut().zip(&world.ships) {
-        let Some(from) = from else {
-            *to = None;
-            continue;
-        };
-        // Every field is written: `out` may have held another part (its name is reused).
-        let name = match to.take() {
-            Some(ship) if ship.name == from.name => ship.name,
-            _ => from.name.clone(),
-        };
-        *to = Some(Ship {
-            pos: centre,
-            score: from.score,
-            kills: from.kills,
-            alive: from.alive,
-            connected: from.connected,
-            ..Ship::seated(from.player, name, from.colour)
-        });
-    }
-}
 
 /// Writes into `out` what `viewer` sees of `world`: the header, physics and black holes, and
 /// the ships, bullets and pickups within its view of its ship (nothing of them when it has
@@ -46,39 +15,116 @@ pub fn board(world: &World, out: &mut World) {
 ///
 /// Ships keep their slots. Bullets and pickups still in view keep their order in `seen`,
 /// then come bullets fired this tick, then what entered the view, each in the world's
-/// order: the order the delta's prediction produces, so that nothing is resent.
+/// order: the order the delta's prediction produces, so that nothing is resent. Here the
+/// bullets keep the world's ids (a room's views number their own, see `ViewFrames`).
 pub fn filter(world: &World, viewer: Option<PlayerId>, interest: &Interest, seen: Option<&World>, out: &mut World) {
+    let ids = seen.map(BulletIds::starting);
+    let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, ids });
+    let fired_from = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
+    filter_near(world, fired_from, None, viewer, interest, seen, out, &mut BulletIds::default(), &mut FilterScratch::default());
+}
+
+/// Buffers [`filter_near`] reuses between calls.
+#[derive(Clone, Debug, Default)]
+pub(super) struct FilterScratch {
+    bullets: BulletScratch,
+    near: Vec<u32>,
+    kept: Vec<u32>,
+    entered: Vec<u32>,
+}
+
+/// [`filter`] for a view that numbers its own bullets (`ids`, see [`super::bullets`]),
+/// looking only at the bullets and pickups `grid` (built from `world`) finds near the
+/// viewer's ship (`None`: at all of them). `fired_from` is the world's `next_bullet_id`
+/// before the step.
+#[allow(clippy::too_many_arguments)] // the world, the view before and after, and buffers
+pub(super) fn filter_near(
+    world: &World,
+    fired_from: u32,
+    grid: Option<&Grid>,
+    viewer: Option<PlayerId>,
+    interest: &Interest,
+    seen: Option<Seen<'_>>,
+    out: &mut World,
+    ids: &mut BulletIds,
+    scratch: &mut FilterScratch,
+) {
     copy_header(world, out);
-    out.next_bullet_id = world.next_bullet_id;
     out.black_holes.clone_from(&world.black_holes);
-    let centre = viewer.and_then(|p| world.slot_of(p)).and_then(|slot| world.ships[usize::from(slot)].as_ref()).map(|s| s.pos);
+    let slot_of = |p: PlayerId| grid.map_or_else(|| world.slot_of(p), |grid| grid.slot_of(p));
+    let centre = viewer.and_then(slot_of).and_then(|slot| world.ships[usize::from(slot)].as_ref()).map(|s| s.pos);
     out.ships.resize(world.ships.len(), None);
     let Some(centre) = centre else {
         out.ships.iter_mut().for_each(|s| *s = None);
         out.bullets.clear();
         out.pickups.clear();
+        out.next_bullet_id = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
+        *ids = BulletIds::starting(out);
         return;
     };
     let sees = |pos: Vec2, was_seen: bool| interest.sees(pos.distance_squared(centre), was_seen);
+    let seen_world = seen.as_ref().map(|s| s.world);
+    // The ships in view, as bits by slot (at most 64 seats); with a grid, only the ships
+    // within reach on x are looked at.
+    let mut in_view = 0u64;
+    let look_at = |slot: Slot| {
+        let slot = usize::from(slot);
+        let Some(ship) = &world.ships[slot] else {
+            return;
+        };
+        let was_seen = || seen_world.and_then(|w| w.ships.get(slot)).and_then(Option::as_ref).is_some_and(|s| s.player == ship.player);
+        if interest.sees_lazily(ship.pos.distance_squared(centre), was_seen) {
+            in_view |= 1 << slot;
+        }
+    };
+    match grid {
+        Some(grid) => grid.ships_near_x(centre.x, interest.reach()).for_each(look_at),
+        None => (0..world.ships.len() as Slot).for_each(look_at),
+    }
     for (slot, (to, from)) in out.ships.iter_mut().zip(&world.ships).enumerate() {
-        let was_seen = |ship: &Ship| seen.and_then(|w| w.ships.get(slot)).and_then(Option::as_ref).is_some_and(|s| s.player == ship.player);
         match from {
-            Some(ship) if sees(ship.pos, was_seen(ship)) => match to {
+            Some(ship) if in_view & (1 << slot) != 0 => match to {
                 Some(to) => to.clone_from(ship),
                 None => *to = Some(ship.clone()),
             },
             _ => *to = None,
         }
     }
-    let no_bullets: &[Bullet] = &[];
+    // Only what is within the enter radius can enter; what stays is found by id.
+    let FilterScratch { bullets: bullet_scratch, near, kept, entered } = scratch;
+    let candidates = |find: fn(&Grid, Vec2, i32, &mut Vec<u32>), near: &mut Vec<u32>| {
+        near.clear();
+        grid.map(|grid| find(grid, centre, interest.enter, near)).is_some()
+    };
+    let known = candidates(Grid::bullets_near, near);
+    match &seen {
+        Some(seen) => {
+            let near = known.then_some(near.as_slice());
+            let index = grid.map(|grid| &grid.bullet_ids);
+            out.next_bullet_id =
+                filter_bullets(world, fired_from, near, index, seen, &out.ships, sees, &mut out.bullets, ids, bullet_scratch);
+        }
+        None => {
+            let bullets = Candidates { list: &world.bullets, near: known.then_some(near.as_slice()) };
+            filter_list(bullets, &[], |b| (b.id, b.pos), sees, &mut out.bullets, kept, entered);
+            out.next_bullet_id = world.next_bullet_id;
+            *ids = BulletIds::starting(out);
+        }
+    }
     let no_pickups: &[Pickup] = &[];
-    let seen_next = seen.map_or(world.next_bullet_id, |w| w.next_bullet_id);
-    let fired_now = |b: &Bullet| b.id.wrapping_sub(seen_next) < world.next_bullet_id.wrapping_sub(seen_next);
-    filter_list(&world.bullets, seen.map_or(no_bullets, |w| &w.bullets), |b| (b.id, b.pos), &sees, fired_now, &mut out.bullets);
-    filter_list(&world.pickups, seen.map_or(no_pickups, |w| &w.pickups), |p| (p.id, p.pos), &sees, |_| false, &mut out.pickups);
+    let known = candidates(Grid::pickups_near, near);
+    let pickups = Candidates { list: &world.pickups, near: known.then_some(near.as_slice()) };
+    filter_list(pickups, seen_world.map_or(no_pickups, |w| &w.pickups), |p| (p.id, p.pos), sees, &mut out.pickups, kept, entered);
 }
 
-fn copy_header(world: &World, out: &mut World) {
+/// A list and, when known, the indices of the items that may be near the viewer (in any
+/// order); `None`: all of them may be.
+struct Candidates<'a, T> {
+    list: &'a [T],
+    near: Option<&'a [u32]>,
+}
+
+pub(super) fn copy_header(world: &World, out: &mut World) {
     out.physics.clone_from(&world.physics);
     out.tick = world.tick;
     out.phase = world.phase;
@@ -86,29 +132,41 @@ fn copy_header(world: &World, out: &mut World) {
 }
 
 /// The items of `list` (sorted by id, as bullets and pickups are) in view: those of `seen`
-/// still in view in `seen`'s order, then the `fresh` ones, then the others that entered.
+/// still in view in `seen`'s order, then those that entered,
+/// each in `list`'s order.
+#[allow(clippy::too_many_arguments)] // the list, its view one tick earlier, how to read it, and buffers
 fn filter_list<T: Clone>(
-    list: &[T],
+    list: Candidates<'_, T>,
     seen: &[T],
     key: impl Fn(&T) -> (u32, Vec2),
     sees: impl Fn(Vec2, bool) -> bool,
-    fresh: impl Fn(&T) -> bool,
     out: &mut Vec<T>,
+    kept: &mut Vec<u32>,
+    entered: &mut Vec<u32>,
 ) {
     out.clear();
-    let find = |id: u32| list.binary_search_by_key(&id, |item| key(item).0).ok();
+    let items = list.list;
+    let find = |id: u32| items.binary_search_by_key(&id, |item| key(item).0).ok();
     for old in seen {
-        if let Some(item) = find(key(old).0).map(|i| &list[i])
+        if let Some(item) = find(key(old).0).map(|i| &items[i])
             && sees(key(item).1, true)
         {
             out.push(item.clone());
         }
     }
-    let kept: Vec<u32> = out.iter().map(|item| key(item).0).collect();
-    let entering = |item: &&T| {
-        let (id, pos) = key(item);
-        sees(pos, false) && !kept.contains(&id)
+    kept.clear();
+    kept.extend(out.iter().map(|item| key(item).0));
+    kept.sort_unstable();
+    let entering = |&i: &u32| {
+        let (id, pos) = key(&items[i as usize]);
+        sees(pos, false) && kept.binary_search(&id).is_err()
     };
-    out.extend(list.iter().filter(entering).filter(|item| fresh(item)).cloned());
-    out.extend(list.iter().filter(entering).filter(|item| !fresh(item)).cloned());
+    entered.clear();
+    match list.near {
+        Some(near) => entered.extend(near.iter().copied().filter(entering)),
+        None => entered.extend((0..items.len() as u32).filter(entering)),
+    }
+    entered.sort_unstable();
+    let entered = entered.iter().map(|&i| items[i as usize].clone());
+    out.extend(entered);
 }

@@ -2,30 +2,55 @@
 //! the deltas that step produced, so that the `Game` encoders (which take `&self`) only copy
 //! bytes.
 
-use super::{Interest, board, filter};
+use super::bullets::{BulletIds, Seen};
+use super::filter::{FilterScratch, filter_near};
+use super::grid::Grid;
+use super::ids::{IdIndex, find};
+use super::{Interest, board, filter, refresh_board};
+use crate::kinematics::HoleCells;
 use crate::wire::{delta, split};
-use crate::world::World;
+use crate::world::{Bullet, World};
 use orrery_common::PlayerId;
 use std::collections::HashMap;
 
-/// One part (the board, or one player's view): the world as of the last step and the
-/// delta that step produced.
+/// One part (the board, or one player's view): the world as of the last step, the room's
+/// ids of its bullets, and the delta that step produced; and where its next world is built.
+/// That buffer is the part's own: from one tick to the next a view holds mostly the same
+/// ships, so copying them reuses their allocations (a buffer shared by all views would
+/// reallocate a name for every ship that one view holds and the one before did not). The
+/// delta's prediction is computed over the part's world, which is not needed after it.
 #[derive(Clone, Debug)]
 struct Part {
     world: World,
+    ids: BulletIds,
     delta: Vec<u8>,
+    next: World,
+    next_ids: BulletIds,
 }
 
 impl Part {
     fn new(world: World) -> Self {
-        Self { world, delta: vec![0] }
+        Self { ids: BulletIds::starting(&world), next: world.clone(), next_ids: BulletIds::default(), world, delta: vec![0] }
     }
 
-    /// Makes `next` this part's world, with the delta from the current one.
-    fn advance_to(&mut self, next: &mut World, scratch: &mut World) {
+    /// Makes `self.next` (with its bullets' room ids `self.next_ids`) this part's world,
+    /// with the delta from the current one; the prediction's bullets fly as in `flown` (the
+    /// room's bullets flown one tick, by id, indexed by `flown_index`), and its ships look
+    /// only at the holes `cells` give when they are the cells of this part's holes.
+    fn advance(&mut self, flown: &[Bullet], flown_index: &IdIndex, cells: Option<&HoleCells>) {
         self.delta.clear();
-        delta::encode(&self.world, next, scratch, &mut self.delta);
-        std::mem::swap(&mut self.world, next);
+        let globals = &self.ids.globals;
+        let mut fly = |bullets: &mut Vec<Bullet>| {
+            let mut global = globals.iter();
+            bullets.retain_mut(|b| {
+                let id = global.next().and_then(|&g| find(Some(flown_index), flown, g, |f| f.id));
+                id.map(|i| *b = Bullet { id: b.id, ..flown[i].clone() }).is_some()
+            });
+        };
+        let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
+        delta::encode_over(&mut self.world, &self.next, Some(&mut fly), cells, &mut self.delta);
+        std::mem::swap(&mut self.world, &mut self.next);
+        std::mem::swap(&mut self.ids, &mut self.next_ids);
     }
 }
 
@@ -38,9 +63,17 @@ pub struct ViewFrames {
     views: HashMap<PlayerId, Part>,
     /// The view of somebody without a ship (a spectator, a kicked player): the header only.
     nobody: Part,
-    /// Where the next part is built and where the delta's prediction runs (allocations reused).
-    next: World,
-    scratch: World,
+    /// The bullets and pickups of the world being filtered, by cell (and its bullets by id).
+    grid: Grid,
+    /// The bullets of the world before the step, flown one tick (by id; the step writes
+    /// them): every view's prediction looks its bullets up here instead of flying them again.
+    flown: Vec<Bullet>,
+    flown_index: IdIndex,
+    /// The room's black holes by cell, for the views' predictions of their ships.
+    cells: Option<HoleCells>,
+    /// The room's `next_bullet_id` before the step.
+    fired_from: u32,
+    filter_scratch: FilterScratch,
 }
 
 impl ViewFrames {
@@ -56,14 +89,19 @@ impl ViewFrames {
             board: Part::new(board_world),
             views: HashMap::new(),
             nobody: Part::new(nobody),
-            next: sent.clone(),
-            scratch: sent.clone(),
+            grid: Grid::new(interest.enter / 2),
+            flown: Vec::new(),
+            flown_index: IdIndex::default(),
+            cells: None,
+            fired_from: sent.next_bullet_id,
+            filter_scratch: FilterScratch::default(),
         }
     }
 
     /// Before a step: every player seated in `world` gets a view of `sent` if it has none yet
     /// (what a keyframe sent to it before this step held), for the step's delta to start from.
     pub fn before_step(&mut self, sent: &World, world: &World) {
+        self.fired_from = sent.next_bullet_id;
         for (_, ship) in world.seated() {
             if !self.views.contains_key(&ship.player) {
                 let view = self.fresh_view(sent, Some(ship.player));
@@ -75,16 +113,31 @@ impl ViewFrames {
     /// After a step: the board and every seated player's view of `sent` (the world as of
     /// the step) and their deltas; the views of players no longer seated are dropped.
     pub fn after_step(&mut self, sent: &World) {
-        let Self { interest, board: board_part, views, nobody, next, scratch } = self;
-        views.retain(|player, _| sent.slot_of(*player).is_some());
-        board(sent, next);
-        board_part.advance_to(next, scratch);
-        filter(sent, None, interest, None, next);
-        nobody.advance_to(next, scratch);
-        for (player, part) in views.iter_mut() {
-            filter(sent, Some(*player), interest, Some(&part.world), next);
-            part.advance_to(next, scratch);
+        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, cells, fired_from, filter_scratch } = self;
+        grid.rebuild(sent);
+        flown_index.rebuild(flown.iter().map(|b| b.id));
+        if !cells.as_ref().is_some_and(|cells| cells.built_for(&sent.black_holes, &sent.physics)) {
+            *cells = Some(HoleCells::new(&sent.black_holes, &sent.physics));
         }
+        let cells = cells.as_ref();
+        views.retain(|player, _| grid.slot_of(*player).is_some());
+        refresh_board(sent, &board_part.world, &mut board_part.next);
+        board_part.next_ids = BulletIds::default();
+        board_part.advance(flown, flown_index, cells);
+        filter(sent, None, interest, None, &mut nobody.next);
+        nobody.next_ids = BulletIds::default();
+        nobody.advance(flown, flown_index, cells);
+        for (player, part) in views.iter_mut() {
+            let Part { world, ids, next, next_ids, .. } = part;
+            let seen = Some(Seen { world, ids });
+            filter_near(sent, *fired_from, Some(grid), Some(*player), interest, seen, next, next_ids, filter_scratch);
+            part.advance(flown, flown_index, cells);
+        }
+    }
+
+    /// Where the step writes the bullets it flew (see `StepOutput::Flown`).
+    pub fn flown_mut(&mut self) -> &mut Vec<Bullet> {
+        &mut self.flown
     }
 
     /// The shared part of a keyframe.

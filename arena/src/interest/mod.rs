@@ -5,7 +5,8 @@
 //!
 //! - the **shared part**, the *board*: the match header and every seat's identity, score,
 //!   kills and whether it is alive and connected, but no position, velocity, aim, health,
-//!   bullet or pickup ([`board`]). Every player may see it.
+//!   bullet or pickup ([`board`]). Every player may see it. Scores and kills of others reach
+//!   it a few seats a second ([`refresh_board`]), so that it does not grow with the room.
 //! - each player's **own part**: its *view*, the world restricted to the ships, bullets and
 //!   pickups within its view of its own ship ([`filter`]), plus the header, physics and
 //!   black holes.
@@ -14,7 +15,15 @@
 //! (keyframes, and deltas against the same part one tick earlier, see
 //! [`crate::wire::split`]): something entering a view is a seat or list item added in
 //! full, something leaving it a seat freed or an item removed, and nothing is sent about
-//! it while it stays out.
+//! it while it stays out. Each view numbers its own bullets (`bullets.rs`): the room's ids
+//! count shots fired anywhere, which a client of one view cannot predict.
+//!
+//! Per step, the room flies its bullets once and sorts them into a grid
+//! (`grid.rs`, which also sorts the ships by x and the seats by player) and indexes them
+//! and their flight by id (`ids.rs`); each view then looks only at the cells and ships near
+//! its ship and looks its bullets and their flight up instead of computing it again. Each
+//! view builds its next state in a buffer of its own and predicts its delta over its
+//! previous state, so a tick copies and allocates about what the view holds.
 //!
 //! **Hysteresis.** An entity enters a view within [`Interest::enter`] of the viewer's ship
 //! and leaves it only beyond [`Interest::leave`], so one moving along the edge does not
@@ -22,10 +31,15 @@
 //! not in the snapshot, so after a restore (a fail-over) views start again from the enter
 //! radius, and every client receives a keyframe of the new epoch anyway.
 
+mod board;
+mod bullets;
 mod filter;
 mod frames;
+mod grid;
+mod ids;
 
-pub use filter::{board, filter};
+pub use board::{BOARD_REFRESHES_PER_SECOND, board, refresh_board};
+pub use filter::filter;
 pub use frames::ViewFrames;
 
 use crate::config::MODE_LARGE;
@@ -49,7 +63,7 @@ impl Interest {
     /// The interest management a room of `mode` uses; `None` for modes where everybody
     /// sees everything.
     pub fn for_mode(mode: &str) -> Option<Interest> {
-        (mode == MODE_LARGE).then(|| Interest {
+        (mode == MODE_LARGE).then_some(Interest {
             enter: LARGE_VIEW_RADIUS * SUBUNITS_PER_UNIT,
             leave: (LARGE_VIEW_RADIUS + LARGE_VIEW_HYSTERESIS) * SUBUNITS_PER_UNIT,
         })
@@ -59,5 +73,16 @@ impl Interest {
     pub fn sees(&self, d2: i64, was_seen: bool) -> bool {
         let r = i64::from(if was_seen { self.leave } else { self.enter });
         d2 <= r * r
+    }
+
+    /// [`Self::sees`], asking whether it was seen only when the answer depends on it.
+    pub fn sees_lazily(&self, d2: i64, was_seen: impl FnOnce() -> bool) -> bool {
+        let (near, far) = (i64::from(self.enter.min(self.leave)), i64::from(self.reach()));
+        d2 <= near * near || (d2 <= far * far && self.sees(d2, was_seen()))
+    }
+
+    /// The farthest anything in a view can be.
+    pub fn reach(&self) -> i32 {
+        self.enter.max(self.leave)
     }
 }

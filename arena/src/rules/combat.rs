@@ -10,15 +10,25 @@ use crate::world::Slot;
 impl Room {
     /// Each bullet hits at most one ship (the lowest slot it touches) and is spent.
     pub fn resolve_hits(&mut self) {
-        let reach = i64::from(self.world.physics.ship_radius + self.world.physics.bullet_radius);
+        let reach = self.world.physics.ship_radius + self.world.physics.bullet_radius;
+        let reach2 = i64::from(reach) * i64::from(reach);
+        // Alive ships by x, so that each bullet looks only at the ships within reach on x.
+        let mut by_x: Vec<(i32, Slot)> = self.world.seated().filter(|(_, s)| s.alive).map(|(slot, s)| (s.pos.x, slot)).collect();
+        by_x.sort_unstable();
         let mut i = 0;
         while i < self.world.bullets.len() {
             let bullet = &self.world.bullets[i];
-            let target = self
-                .world
-                .seated()
-                .find(|(slot, ship)| ship.alive && *slot != bullet.owner && ship.pos.distance_squared(bullet.pos) <= reach * reach);
-            match target.map(|(slot, _)| slot) {
+            let from = by_x.partition_point(|&(x, _)| x < bullet.pos.x.saturating_sub(reach));
+            let target = by_x[from..]
+                .iter()
+                .take_while(|&&(x, _)| x <= bullet.pos.x.saturating_add(reach))
+                .map(|&(_, slot)| slot)
+                .filter(|&slot| slot != bullet.owner)
+                .filter(|&slot| {
+                    self.world.ships[usize::from(slot)].as_ref().is_some_and(|s| s.alive && s.pos.distance_squared(bullet.pos) <= reach2)
+                })
+                .min();
+            match target {
                 Some(target) => {
                     let bullet = self.world.bullets.remove(i);
                     self.hit(bullet.owner, target);
@@ -98,7 +108,7 @@ mod tests {
         }
         let mut scratch = room.world.clone();
         for _ in 0..3 {
-            room.step(&mut scratch, &mut Vec::new());
+            room.step(&mut scratch, &mut Vec::new(), crate::rules::StepOutput::Delta);
         }
         assert_eq!(room.world.phase, Phase::Running);
         room.pending_events.clear();
@@ -130,6 +140,24 @@ mod tests {
         assert_eq!((killer.kills, killer.score), (1, 10 + 10 + 100));
         assert!(room.pending_events.iter().any(|e| matches!(e, ArenaEvent::Killed { cause: KillCause::Bullet, .. })));
         assert_eq!(room.standings[1].out_at, Some(room.world.tick));
+    }
+
+    #[test]
+    fn a_bullet_touching_two_ships_hits_the_lowest_slot_and_a_destroyed_ship_takes_no_more() {
+        let mut room = running_duel();
+        let at = room.world.ships[1].as_ref().unwrap().pos;
+        let mut third = room.world.ships[1].clone().unwrap();
+        third.player = PlayerId(uuid::Uuid::from_u128(3));
+        room.world.ships[2] = Some(third);
+        room.world.ships[1].as_mut().unwrap().health = 10;
+        // Slot 2 sits right of slot 1; the bullet touches both.
+        room.world.ships[2].as_mut().unwrap().pos = Vec2::new(at.x + 1000, at.y);
+        room.world.bullets.push(bullet_at(Vec2::new(at.x + 500, at.y)));
+        room.world.bullets.push(Bullet { id: 78, ..bullet_at(Vec2::new(at.x + 500, at.y)) });
+        room.resolve_hits();
+        assert!(room.world.bullets.is_empty());
+        assert!(!room.world.ships[1].as_ref().unwrap().alive, "the first bullet hits slot 1 and destroys it");
+        assert_eq!(room.world.ships[2].as_ref().unwrap().health, 90, "the second passes to slot 2");
     }
 
     #[test]

@@ -28,6 +28,7 @@ use super::DecodeError;
 use super::codec::{Reader, put_varint, put_zigzag};
 use crate::config::{MAX_SLOTS, Physics};
 use crate::fixed::Vec2;
+use crate::kinematics::HoleCells;
 use crate::world::{BlackHole, Bullet, MAX_NAME_BYTES, Pickup, PickupKind, Ship, World};
 use orrery_common::PlayerId;
 use orrery_common::game::Phase;
@@ -44,22 +45,39 @@ pub const STATICS: u8 = 64;
 /// Appends the delta that turns `base` into `world`; `scratch` holds the prediction
 /// (reused between calls to save allocations).
 pub fn encode(base: &World, world: &World, scratch: &mut World, out: &mut Vec<u8>) {
+    scratch.copy_from(base);
+    encode_over(scratch, world, None, None, out);
+}
+
+/// Flies a prediction's bullets one tick (see [`World::advance_with`]).
+pub(crate) type BulletFlight<'a> = &'a mut dyn FnMut(&mut Vec<Bullet>);
+
+/// [`encode`] for a caller that no longer needs `base`: the prediction is computed in it
+/// (it is left holding the prediction, not `world`), which saves copying it. The
+/// prediction's bullet flight is done by `fly` when given (see [`World::advance_with`]):
+/// the same bytes, the flight computed once for all of a room's views; and ships look only
+/// at the black holes `cells` give (built for `base`'s holes and physics), when given.
+pub(crate) fn encode_over(base: &mut World, world: &World, fly: Option<BulletFlight<'_>>, cells: Option<&HoleCells>, out: &mut Vec<u8>) {
     let sections_at = out.len();
     out.push(0);
-    let pred = scratch;
-    pred.copy_from(base);
+    let pred = base;
     let mut sections = 0;
     if encode_roster(pred, world, out) {
         sections |= ROSTER;
     }
-    if encode_intents(pred, world, out) {
+    // From here on a slot holds a ship in the prediction exactly when it does in `world`.
+    let seated = occupied(&world.ships);
+    if encode_intents(pred, world, seated, out) {
         sections |= INTENTS;
     }
-    pred.advance();
+    match fly {
+        Some(fly) => pred.advance_with(|bullets, _, _| fly(bullets), cells),
+        None => pred.advance(),
+    }
     if encode_match(pred, world, out) {
         sections |= MATCH;
     }
-    if encode_ships(pred, world, out) {
+    if encode_ships(pred, world, seated, out) {
         sections |= SHIPS;
     }
     if encode_list(&pred.bullets, &world.bullets, out) {
@@ -131,17 +149,46 @@ fn seat_changed(before: Option<&Ship>, after: Option<&Ship>) -> bool {
     }
 }
 
+/// The slots of `ships` that hold a ship, as bits (a room has at most 64 seats: the masks
+/// of the wire). The sections below visit only these: a player's view holds a handful of a
+/// large room's seats.
+fn occupied(ships: &[Option<Ship>]) -> u64 {
+    let (mut mask, mut bit) = (0u64, 1u64);
+    for ship in ships.iter().take(64) {
+        if ship.is_some() {
+            mask |= bit;
+        }
+        bit <<= 1;
+    }
+    mask
+}
+
+/// The slots of `mask`, lowest first.
+fn slots_of(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let slot = mask.trailing_zeros() as usize;
+        mask &= mask.wrapping_sub(1);
+        (slot < 64).then_some(slot)
+    })
+}
+
+/// After it, `pred`'s seats are `world`'s: a slot holds a ship in both or in neither.
 fn encode_roster(pred: &mut World, world: &World, out: &mut Vec<u8>) -> bool {
     let changed = |slot: usize| seat_changed(pred.ships.get(slot).and_then(Option::as_ref), world.ships[slot].as_ref());
-    let count = (0..world.ships.len()).filter(|&slot| changed(slot)).count();
+    // Only a slot that holds a ship on one side can have changed.
+    let either = occupied(&pred.ships) | occupied(&world.ships);
+    let mut changed_slots = 0u64;
+    for slot in slots_of(either).filter(|&slot| slot < world.ships.len() && changed(slot)) {
+        changed_slots |= 1 << slot;
+    }
+    let count = changed_slots.count_ones();
     if count == 0 && pred.ships.len() == world.ships.len() {
         return false;
     }
     put_varint(out, world.ships.len() as u64);
-    put_varint(out, count as u64);
-    let changed_slots: Vec<usize> = (0..world.ships.len()).filter(|&slot| changed(slot)).collect();
+    put_varint(out, u64::from(count));
     pred.ships.resize(world.ships.len(), None);
-    for slot in changed_slots {
+    for slot in slots_of(changed_slots) {
         put_varint(out, slot as u64);
         match &world.ships[slot] {
             None => {
@@ -187,10 +234,11 @@ fn apply_roster(world: &mut World, r: &mut Reader<'_>) -> Result<(), DecodeError
 
 // --- intents --------------------------------------------------------------------------
 
-fn encode_intents(pred: &mut World, world: &World, out: &mut Vec<u8>) -> bool {
+/// `seated`: the slots that hold a ship in both `pred` and `world`.
+fn encode_intents(pred: &mut World, world: &World, seated: u64, out: &mut Vec<u8>) -> bool {
     let mut mask = 0u64;
-    for (slot, (p, w)) in pred.ships.iter().zip(&world.ships).enumerate() {
-        if let (Some(p), Some(w)) = (p, w)
+    for slot in slots_of(seated) {
+        if let (Some(p), Some(w)) = (&pred.ships[slot], &world.ships[slot])
             && (p.turn, p.thrust, p.fire) != (w.turn, w.thrust, w.fire)
         {
             mask |= 1 << slot;
@@ -200,8 +248,8 @@ fn encode_intents(pred: &mut World, world: &World, out: &mut Vec<u8>) -> bool {
         return false;
     }
     put_varint(out, mask);
-    for (p, w) in pred.ships.iter_mut().zip(&world.ships).enumerate().filter(|(slot, _)| mask & (1 << slot) != 0).map(|(_, pair)| pair) {
-        let (Some(p), Some(w)) = (p.as_mut(), w.as_ref()) else {
+    for slot in slots_of(mask) {
+        let (Some(p), Some(w)) = (pred.ships[slot].as_mut(), world.ships[slot].as_ref()) else {
             continue;
         };
         let turn_changed = p.turn != w.turn;
@@ -337,9 +385,10 @@ fn ship_field_mask(pred: &Ship, ship: &Ship, residuals: &[i64; SHIP_NUMERIC_FIEL
     mask
 }
 
-fn encode_ships(pred: &World, world: &World, out: &mut Vec<u8>) -> bool {
+/// `seated`: the slots that hold a ship in both `pred` and `world`.
+fn encode_ships(pred: &World, world: &World, seated: u64, out: &mut Vec<u8>) -> bool {
     let pairs = || {
-        pred.ships.iter().zip(&world.ships).enumerate().filter_map(|(slot, pair)| match pair {
+        slots_of(seated).filter_map(|slot| match (&pred.ships[slot], &world.ships[slot]) {
             (Some(p), Some(w)) => Some((slot, p, w)),
             _ => None,
         })
@@ -423,28 +472,31 @@ const MAX_LIST_LEN: usize = 4096;
 
 /// Matches `actual` against `pred` in order by id: what is unmatched in `pred` was
 /// removed, matched pairs may carry residuals, the unmatched tail of `actual` is new.
-fn encode_list<T: ListItem>(pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool {
+fn encode_list<T: ListItem + PartialEq>(pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool {
     let mut removed = Vec::new();
-    let mut kept = 0usize;
-    for (i, p) in pred.iter().enumerate() {
-        if actual.get(kept).is_some_and(|a| a.id() == p.id()) {
-            kept += 1;
-        } else {
-            removed.push(i);
-        }
-    }
-    let kept_pred = pred.iter().enumerate().filter(|(i, _)| removed.binary_search(i).is_err()).map(|(_, p)| p);
     let mut changed = Vec::new();
     let mut fields = Vec::new();
-    for (k, (p, a)) in kept_pred.zip(actual).enumerate() {
-        let at = fields.len();
-        fields.push(0);
-        let mask = T::residuals(p, a, &mut fields);
-        if mask == 0 {
-            fields.truncate(at);
-        } else {
-            fields[at] = mask;
-            changed.push((k, at));
+    // One pass: a predicted item is kept when it is the next actual one (same id), and then
+    // compared with it; `kept` counts the kept items (the index of a change).
+    let mut kept = 0usize;
+    for (i, p) in pred.iter().enumerate() {
+        match actual.get(kept) {
+            Some(a) if a.id() == p.id() => {
+                // As predicted (most are): no residual.
+                if p != a {
+                    let at = fields.len();
+                    fields.push(0);
+                    let mask = T::residuals(p, a, &mut fields);
+                    if mask == 0 {
+                        fields.truncate(at);
+                    } else {
+                        fields[at] = mask;
+                        changed.push((kept, at));
+                    }
+                }
+                kept += 1;
+            }
+            _ => removed.push(i),
         }
     }
     let added = &actual[kept..];

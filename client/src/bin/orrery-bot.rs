@@ -5,6 +5,11 @@
 //! bot reports what it received, including downstream bytes per second with WebSocket
 //! framing, and (with `--measure-json`) what the same frames would cost as full JSON.
 //!
+//! With `--mode frontier` or `--mode frontier-blitz` the bots play one match of Frontier
+//! (the turn-based 4X) to its end: the host creates a room with a seat per bot, each bot
+//! submits what the game's bot orders from its own view every turn, and each reports its
+//! turns, acknowledgements and the winner.
+//!
 //! With `--queue <mode>` the bots host nothing: they keep `--waiting` matchmaking tickets
 //! in the queue of that mode so a person's Quick play is placed at once (`cargo xtask up`).
 
@@ -60,6 +65,9 @@ async fn main() -> anyhow::Result<()> {
     let until = Instant::now() + Duration::from_secs(args.duration_secs);
     if let Some(mode) = args.queue.clone() {
         return fill(&args, &mode, until).await;
+    }
+    if args.mode.starts_with("frontier") {
+        return frontier(&args).await;
     }
     let host_api = Api::new(args.gateway[0].clone());
     let host_token = host_api.guest(Some(&format!("{}-host", args.name))).await?.token;
@@ -142,6 +150,57 @@ async fn main() -> anyhow::Result<()> {
     }
     if failed > 0 {
         anyhow::bail!("{failed} bot(s) failed");
+    }
+    Ok(())
+}
+
+/// `--mode frontier*`: one match of Frontier, a seat per bot, to its end.
+async fn frontier(args: &Args) -> anyhow::Result<()> {
+    let host_api = Api::new(args.gateway[0].clone());
+    let host_token = host_api.guest(Some(&format!("{}-host", args.name))).await?.token;
+    let settings = serde_json::json!({ "mode": args.mode, "max_players": args.bots.clamp(2, 4), "tick_hz": 5 });
+    let room = match args.room {
+        Some(r) => RoomId(r),
+        None => host_api.create_room(&host_token, settings).await?,
+    };
+    println!("room {room}");
+    let mut bots = Vec::new();
+    for i in 0..args.bots {
+        // Each bot starts on its own gateway and moves to the next one when it loses it.
+        let mut gateways: Vec<String> = args.gateway.iter().map(|g| Api::new(g.clone()).ws_url()).collect();
+        let first = i % gateways.len();
+        gateways.rotate_left(first);
+        let api = Api::new(args.gateway[i % args.gateway.len()].clone());
+        let (name, duration) = (format!("{}-{i}", args.name), Duration::from_secs(args.duration_secs));
+        bots.push(tokio::spawn(async move {
+            let token = api.guest(Some(&name)).await?.token;
+            let stats = orrery_client::frontier::play(gateways, token, room, duration).await?;
+            anyhow::Ok((name, stats))
+        }));
+    }
+    let mut failed = 0;
+    for bot in bots {
+        let (name, s) = bot.await??;
+        let winner = s.view.as_ref().and_then(|v| v.public.winner.and_then(|w| v.public.seats.get(usize::from(w))).map(|w| w.name.clone()));
+        let turn = s.view.as_ref().map_or(0, |v| v.public.turn);
+        println!(
+            "{name}: match ended {}, turn {turn}, {} turns submitted, {} accepted, {} refused {:?}, {} resent, {} reconnects, {} frames, {} gaps, winner {winner:?}",
+            s.match_ended,
+            s.turns_submitted,
+            s.accepted,
+            s.rejected.len(),
+            s.rejected,
+            s.resent,
+            s.reconnects,
+            s.frames,
+            s.gaps
+        );
+        if !s.match_ended || s.decode_errors > 0 {
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} bot(s) did not see the match to its end");
     }
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! Per-address and per-player quotas of the HTTP API and the WebSocket endpoint, each a
 //! flag (`docs/OPERATIONS.md`, "Security"): guest tokens per client address, room creation
-//! per creator (a rate, and a count of live rooms), kicks per player, open sockets per
+//! per creator (a rate, and a count of live rooms), kicks and invite lookups per player, open sockets per
 //! player and per address. A refusal is HTTP 429 with `Retry-After` and counts in
 //! `orrery_gateway_quota_refusals_total{quota}`.
 //!
 //! Each quota is a middleware on its route ([`guest_tokens`], [`room_creation`],
-//! [`kicks`], [`sockets`]), so handlers stay as they are. A request whose token does not
+//! [`kicks`], [`invite_lookups`], [`sockets`]), so handlers stay as they are. A request whose token does not
 //! verify passes through: the handler refuses it with 401 as before.
 //!
 //! - [`limiter`]: the bounded per-key rate limit (governor).
@@ -34,12 +34,14 @@ pub const GUEST_TOKENS: &str = "guest_tokens";
 pub const ROOM_CREATION: &str = "room_creation";
 pub const LIVE_ROOMS: &str = "live_rooms";
 pub const KICKS: &str = "kicks";
+pub const INVITE_LOOKUPS: &str = "invite_lookups";
 pub const SOCKETS_PER_PLAYER: &str = "sockets_per_player";
 pub const SOCKETS_PER_ADDRESS: &str = "sockets_per_address";
 /// Closing a socket whose client sent control frames (WebSocket pings) beyond the message rate.
 pub const CONTROL_FRAMES: &str = "control_frames";
 /// Every `quota` label of `orrery_gateway_quota_refusals_total`.
-pub const ALL: [&str; 7] = [GUEST_TOKENS, ROOM_CREATION, LIVE_ROOMS, KICKS, SOCKETS_PER_PLAYER, SOCKETS_PER_ADDRESS, CONTROL_FRAMES];
+pub const ALL: [&str; 8] =
+    [GUEST_TOKENS, ROOM_CREATION, LIVE_ROOMS, KICKS, INVITE_LOOKUPS, SOCKETS_PER_PLAYER, SOCKETS_PER_ADDRESS, CONTROL_FRAMES];
 
 /// The quota flags.
 #[derive(clap::Args, Clone, Debug)]
@@ -65,6 +67,13 @@ pub struct QuotaArgs {
     /// Burst of kicks per player.
     #[arg(long, env = "ORRERY_QUOTA_KICK_BURST", default_value_t = 10)]
     pub quota_kick_burst: u32,
+    /// Invite codes one player may look up per minute (`GET /v1/invites/{code}`): bounds
+    /// guessing codes.
+    #[arg(long, env = "ORRERY_QUOTA_INVITE_LOOKUPS_PER_MINUTE", default_value_t = 30)]
+    pub quota_invite_lookups_per_minute: u32,
+    /// Burst of invite lookups per player.
+    #[arg(long, env = "ORRERY_QUOTA_INVITE_LOOKUP_BURST", default_value_t = 10)]
+    pub quota_invite_lookup_burst: u32,
     /// Open WebSockets per player on one gateway.
     #[arg(long, env = "ORRERY_QUOTA_SOCKETS_PER_PLAYER", default_value_t = 4)]
     pub quota_sockets_per_player: u32,
@@ -82,6 +91,7 @@ pub struct Quotas {
     guest_tokens: KeyedLimit<ClientAddr>,
     room_creation: KeyedLimit<PlayerId>,
     kicks: KeyedLimit<PlayerId>,
+    invite_lookups: KeyedLimit<PlayerId>,
     live_rooms: u32,
     pub sockets: SocketCounts,
 }
@@ -97,6 +107,11 @@ impl Quotas {
             ),
             room_creation: KeyedLimit::new(ROOM_CREATION, Rate { per_minute: a.quota_rooms_per_minute, burst: a.quota_room_burst }, max),
             kicks: KeyedLimit::new(KICKS, Rate { per_minute: a.quota_kicks_per_minute, burst: a.quota_kick_burst }, max),
+            invite_lookups: KeyedLimit::new(
+                INVITE_LOOKUPS,
+                Rate { per_minute: a.quota_invite_lookups_per_minute, burst: a.quota_invite_lookup_burst },
+                max,
+            ),
             live_rooms: a.quota_live_rooms,
             sockets: SocketCounts::new(a.quota_sockets_per_player, a.quota_sockets_per_address),
         }
@@ -114,6 +129,7 @@ impl Quotas {
                         quotas.guest_tokens.prune();
                         quotas.room_creation.prune();
                         quotas.kicks.prune();
+                        quotas.invite_lookups.prune();
                     }
                 }
             }
@@ -183,6 +199,16 @@ pub async fn room_creation(State(app): State<Arc<App>>, req: Request, next: Next
 pub async fn kicks(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if let Some(identity) = bearer_player(&app, &req)
         && let Err(refused) = app.quotas.kicks.check(&identity.player)
+    {
+        return refuse(&app, refused);
+    }
+    next.run(req).await
+}
+
+/// `GET /v1/invites/{code}`: per looking-up player.
+pub async fn invite_lookups(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    if let Some(identity) = bearer_player(&app, &req)
+        && let Err(refused) = app.quotas.invite_lookups.check(&identity.player)
     {
         return refuse(&app, refused);
     }

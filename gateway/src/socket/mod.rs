@@ -20,6 +20,7 @@ mod writer;
 use crate::App;
 use crate::error::{DomainError, SessionEnd};
 use crate::hub::SessionId;
+use crate::quota::sockets::SocketPermit;
 use axum::extract::ws::WebSocket;
 use futures::StreamExt;
 use orrery_common::auth::Identity;
@@ -37,18 +38,41 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span};
 
-/// Serve one authenticated socket until it closes. `connect` is the span of its
-/// upgrade request: each join and leave links to it.
+/// The largest message or frame the WebSocket layer reads at all (above the largest
+/// `--max-message-bytes` allowed): a message up to this size is read whole and then
+/// refused by the reader with 1009 when it is over the limit; beyond it the WebSocket
+/// layer refuses it at its header, also with 1009, but the rest of it stays unread.
+pub const WS_LAYER_MAX_MESSAGE: usize = 64 * 1024 + 64;
+
+/// What a socket's read buffer starts with: a few small messages (a ping, an input). A
+/// larger message grows it.
+pub const READ_BUFFER: usize = 256;
+
+/// What a socket starts with, known before the upgrade: one box, so the futures that
+/// carry it to the session (the upgrade's, the tracker's, [`run`]'s) each hold a pointer
+/// rather than a copy for as long as the socket lives (issue 14: idle socket memory).
+pub struct Start {
+    pub identity: Identity,
+    pub app: Arc<App>,
+    /// The span of the upgrade request: each join and leave links to it.
+    pub connect: Link,
+    /// The socket's place in the open-socket quotas, held until it closes.
+    pub permit: Option<SocketPermit>,
+}
+
+/// Serve one authenticated socket until it closes.
 ///
 /// The `session` span gives log lines their context but is not exported (a socket can
 /// live for hours), so each `join`, `leave` and `resync` is the root of its own trace.
-pub async fn run(socket: WebSocket, identity: Identity, app: Arc<App>, connect: Link) {
-    let id = app.next_session_id();
-    let span = info_span!("session", session = id, player = %identity.player);
+pub async fn run(socket: Box<WebSocket>, start: Box<Start>) {
+    let id = start.app.next_session_id();
+    let span = info_span!("session", session = id, player = %start.identity.player);
     async move {
+        let Start { identity, app, connect, permit } = *start;
         app.metrics.connects.inc();
         app.metrics.connections_open.inc();
         let end = Session::new(id, identity, app.clone(), connect).serve(socket).await;
+        drop(permit);
         app.metrics.connections_open.dec();
         app.metrics.disconnects.with_label_values(&[end.label()]).inc();
         debug!(reason = end.label(), "session ended");
@@ -107,7 +131,7 @@ impl Session {
 
     /// The socket's life: start its writer, welcome it, read until it ends, leave its
     /// room, then close with the end's code and finish the close handshake.
-    async fn serve(mut self, socket: WebSocket) -> SessionEnd {
+    async fn serve(mut self, socket: Box<WebSocket>) -> SessionEnd {
         let (ws_tx, mut ws_rx) = socket.split();
         let (close_tx, close_rx) = oneshot::channel();
         let writer = tokio::spawn(writer::write_loop(

@@ -17,8 +17,9 @@ use tokio::time::Instant;
 impl Session {
     /// Read until the socket ends: the client closes or breaks a limit, the hub gives up on
     /// it, a player event ends it, or the gateway drains.
-    pub(super) async fn read_until_end(&mut self, ws_rx: &mut SplitStream<WebSocket>, inbox: &Inbox) -> SessionEnd {
+    pub(super) async fn read_until_end(&mut self, ws_rx: &mut SplitStream<Box<WebSocket>>, inbox: &Inbox) -> SessionEnd {
         let idle = self.app.config.idle_timeout();
+        let max_message_bytes = self.app.config.max_message_bytes as usize;
         let draining = self.app.draining.clone();
         loop {
             let next = tokio::select! {
@@ -63,6 +64,11 @@ impl Session {
             };
             self.app.metrics.messages_in.inc();
             self.app.metrics.bytes_in.inc_by(bytes.len() as u64);
+            // The protocol's size limit, checked here on a message read whole (see
+            // `socket::WS_LAYER_MAX_MESSAGE`).
+            if bytes.len() > max_message_bytes {
+                break SessionEnd::TooLarge;
+            }
             if !self.bucket.take(Instant::now()) {
                 break SessionEnd::RateLimited;
             }

@@ -21,7 +21,7 @@ pub(super) struct Timings {
 /// Write queued messages until told to close; the close skips the queue. A frame that
 /// acknowledges the socket's newest input is timed once written (see [`super::pipeline`]).
 pub(super) async fn write_loop(
-    mut ws: futures::stream::SplitSink<WebSocket, Message>,
+    mut ws: futures::stream::SplitSink<Box<WebSocket>, Message>,
     mut queue: OutboxReader,
     mut close: oneshot::Receiver<SessionEnd>,
     newest_input: Arc<NewestInput>,

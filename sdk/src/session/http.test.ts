@@ -1,9 +1,10 @@
-// The gateway's HTTP calls: socket URLs, createRoom's request, refusals, token claims.
+// The gateway's HTTP calls: socket URLs, createRoom's request, invite lookups, refusals, the
+// next gateway only on a network failure, token claims.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OrreryError } from "../errors.js";
-import { createRoom, tokenClaims, wsUrl } from "./http.js";
+import { createRoom, lookupInvite, onAny, tokenClaims, wsUrl } from "./http.js";
 
 test("the socket URL of a gateway", () => {
   assert.equal(wsUrl("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/v1/ws");
@@ -41,4 +42,34 @@ test("token claims are read without verification, and garbage gives none", () =>
     .replace(/=+$/, "");
   assert.deepEqual(tokenClaims(`x.${b64}.y`), { sub: "s", name: "Zoë 🚀" });
   assert.deepEqual(tokenClaims("not a token"), {});
+});
+
+test("lookupInvite asks for the code with the bearer token and gives the room and its mode", async () => {
+  let seen: { url: string; init: RequestInit } | undefined;
+  const fetchFn = (async (url: string, init: RequestInit) => {
+    seen = { url, init };
+    return new Response(JSON.stringify({ room: 43, mode: "frontier" }), { status: 200 });
+  }) as unknown as typeof fetch;
+  assert.deepEqual(await lookupInvite(fetchFn, "http://gw/", "tok", " k7qx4mnp "), { room: 43, mode: "frontier" });
+  assert.equal(seen?.url, "http://gw/v1/invites/k7qx4mnp");
+  assert.equal((seen?.init.headers as Record<string, string>)["authorization"], "Bearer tok");
+  const odd = (async () => new Response(JSON.stringify({ room: "43" }), { status: 200 })) as unknown as typeof fetch;
+  await assert.rejects(lookupInvite(odd, "http://gw", "tok", "K7QX4MNP"), (e: unknown) => e instanceof OrreryError && e.code === "Http");
+});
+
+test("onAny tries the next gateway after a network failure, never after a refusal", async () => {
+  const asked: string[] = [];
+  const down = async (gw: string): Promise<string> => {
+    asked.push(gw);
+    if (gw === "a") throw new OrreryError("Http", "a/v1/x: TypeError: fetch failed");
+    return gw;
+  };
+  assert.equal(await onAny(["a", "b"], down), "b");
+  asked.length = 0;
+  const refusing = async (gw: string): Promise<string> => {
+    asked.push(gw);
+    throw new OrreryError("Http", `${gw}/v1/invites/X: 404 no open room has this invite code`);
+  };
+  await assert.rejects(onAny(["a", "b"], refusing), (e: unknown) => e instanceof OrreryError && e.message.includes("404"));
+  assert.deepEqual(asked, ["a"]);
 });

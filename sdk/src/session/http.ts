@@ -1,5 +1,5 @@
-// The gateway's HTTP API from the browser: guest tokens and room creation
-// (gateway/src/api.rs), on one gateway or on the first of several that answers. Failures are
+// The gateway's HTTP API from the browser: guest tokens, room creation and invite lookups
+// (gateway/src/api.rs, gateway/src/invites.rs), on one gateway or on the first of several that answers. Failures are
 // OrreryError with code "Http".
 
 import { OrreryError } from "../errors.js";
@@ -22,6 +22,12 @@ export interface CreateRoomOptions {
 export interface CreatedRoom {
   room: number;
   inviteCode?: string;
+}
+
+/** What an invite code opens: the room, and its mode (which names its game). */
+export interface Invite {
+  room: number;
+  mode: string;
 }
 
 /** "http://host:8080/" -> "ws://host:8080/v1/ws" ("https" -> "wss"). */
@@ -112,12 +118,22 @@ export async function guestTokenFromAny(fetchFn: typeof fetch, gateways: string[
   throw last instanceof OrreryError ? last : new OrreryError("Http", `no gateway gave a guest token: ${String(last)}`);
 }
 
-/** `createRoom` on the first of `gateways` that answers; a refusal (4xx) is not tried elsewhere. */
-export async function createRoomOnAny(fetchFn: typeof fetch, gateways: string[], token: string, opts: CreateRoomOptions = {}): Promise<CreatedRoom> {
+/** `GET /v1/invites/{code}` with a bearer token: the room a code opens and its game; admits nobody. */
+export async function lookupInvite(fetchFn: typeof fetch, base: string, token: string, code: string): Promise<Invite> {
+  const body = (await call(fetchFn, `${trim(base)}/v1/invites/${encodeURIComponent(code.trim())}`, {
+    method: "GET",
+    headers: { authorization: `Bearer ${token}` },
+  })) as { room?: unknown; mode?: unknown };
+  if (typeof body.room !== "number" || typeof body.mode !== "string") throw new OrreryError("Http", "the invite answer has no room or mode");
+  return { room: body.room, mode: body.mode };
+}
+
+/** `call` on the first of `gateways` that answers; a refusal (4xx, 5xx) is not tried elsewhere. */
+export async function onAny<T>(gateways: string[], call: (gateway: string) => Promise<T>): Promise<T> {
   let last: unknown;
   for (const gateway of gateways) {
     try {
-      return await createRoom(fetchFn, gateway, token, opts);
+      return await call(gateway);
     } catch (e) {
       last = e;
       // A refusal is the same everywhere; only a network failure is worth another gateway.
@@ -125,6 +141,11 @@ export async function createRoomOnAny(fetchFn: typeof fetch, gateways: string[],
     }
   }
   throw last instanceof OrreryError ? last : new OrreryError("Http", String(last));
+}
+
+/** `createRoom` on the first of `gateways` that answers. */
+export function createRoomOnAny(fetchFn: typeof fetch, gateways: string[], token: string, opts: CreateRoomOptions = {}): Promise<CreatedRoom> {
+  return onAny(gateways, (gateway) => createRoom(fetchFn, gateway, token, opts));
 }
 
 /** The `name` and `sub` claims of a JWT, read without verifying it (the server does that). */

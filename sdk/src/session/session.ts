@@ -21,7 +21,7 @@ import { type Conn, Reconnector, type SessionState } from "./reconnect.js";
 import type { Cursor } from "./cursor.js";
 import { Emitter, type SessionEvents } from "./events.js";
 import { FrameOrder } from "./frames.js";
-import { type CreateRoomOptions, type CreatedRoom, createRoomOnAny, guestTokenFromAny, tokenClaims } from "./http.js";
+import { type CreateRoomOptions, type CreatedRoom, type Invite, createRoomOnAny, guestTokenFromAny, lookupInvite, onAny, tokenClaims } from "./http.js";
 import { InputQueue } from "./inputs.js";
 import { Membership } from "./membership.js";
 import { type SessionOptions, sessionConfig } from "./options.js";
@@ -168,6 +168,11 @@ export class Session {
   /** `POST /v1/rooms` on the gateway in use (then the others). */
   createRoom(opts: CreateRoomOptions = {}): Promise<CreatedRoom> {
     return createRoomOnAny(this.#fetchFn, this.#reconnector.gatewaysInTurn(), this.#token, opts);
+  }
+
+  /** `GET /v1/invites/{code}`: which room and game a code opens, before joining it (admits nobody). */
+  lookupInvite(code: string): Promise<Invite> {
+    return onAny(this.#reconnector.gatewaysInTurn(), (gateway) => lookupInvite(this.#fetchFn, gateway, this.#token, code));
   }
 
   /** Take a seat in `room` (resuming from the cursor if it is the same room). */

@@ -52,6 +52,14 @@ async fn bad_frames_close_only_their_own_socket() {
     let limit = big.limits().max_message_bytes as usize;
     let _ = big.send_raw(Message::Binary(vec![0u8; limit + 1].into())).await;
     assert_eq!(close_code(&mut big).await, close::TOO_LARGE);
+    // Far over the limit (and over the socket's read buffer): still read whole, and the
+    // client still gets 1009, not a reset connection.
+    for len in [16 * 1024, 64 * 1024] {
+        let mut huge = gw.guest("huge").await;
+        huge.join(room).await.unwrap();
+        let _ = huge.send_raw(Message::Binary(vec![0u8; len].into())).await;
+        assert_eq!(close_code(&mut huge).await, close::TOO_LARGE, "a {len}-byte message");
+    }
 
     let mut flood = gw.guest("flood").await;
     let burst = flood.limits().message_burst as usize;

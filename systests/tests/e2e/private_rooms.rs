@@ -1,8 +1,10 @@
 //! A private room is joined by invite code; its creator kicks a player,
-//! who is removed from the match and refused when trying to rejoin.
+//! who is removed from the match and refused when trying to rejoin. An invite code tells
+//! which room and game it opens without admitting anybody.
 
 use crate::matchmaking::token;
 use orrery_arena::ArenaView;
+use orrery_client::http::Invite;
 use orrery_client::{Connection, Event};
 use orrery_common::PlayerId;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, FrameKind, ServerMsg};
@@ -52,18 +54,11 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let http = reqwest::Client::new();
 
     let (creator, creator_token) = token();
-    let created: serde_json::Value = http
-        .post(format!("http://{}/v1/rooms", gw1.addr))
-        .bearer_auth(&creator_token)
-        .json(&serde_json::json!({ "mode": "arena", "max_players": 4, "tick_hz": 20, "private": true }))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let (room, code) = gw1
+        .api()
+        .create_private_room(&creator_token, serde_json::json!({ "mode": "arena", "max_players": 4, "tick_hz": 20 }))
         .await
         .unwrap();
-    let room = orrery_common::RoomId(created["room"].as_u64().expect("a room id"));
-    let code = created["invite_code"].as_str().expect("an invite code").to_owned();
 
     let mut host = Connection::connect(&gw1.ws_url(), &creator_token).await.unwrap();
     host.join(room).await.expect("the creator joins by id");
@@ -134,4 +129,42 @@ async fn the_creator_kicks_a_player_who_cannot_rejoin() {
     let _: PlayerId = b;
 
     pg.close().await;
+}
+
+#[tokio::test]
+async fn an_invite_code_names_its_room_and_game_and_looking_it_up_admits_nobody() {
+    let env = Env::new().await;
+    let _worker = env.worker().await;
+    let gw = env.gateway().await;
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", gw.addr);
+    let (_, creator_token) = token();
+    let mut codes = Vec::new();
+    for mode in ["arena-duel", "frontier-blitz"] {
+        let (room, code) =
+            gw.api().create_private_room(&creator_token, serde_json::json!({ "mode": mode, "max_players": 2 })).await.unwrap();
+        codes.push((room, mode, code));
+    }
+    let (_, stranger_token) = token();
+    for (room, mode, code) in &codes {
+        let invite = gw.api().invite(&stranger_token, &code.to_lowercase()).await.unwrap();
+        assert_eq!(invite, Invite { room: room.get(), mode: (*mode).into() }, "the code names its room and game");
+    }
+
+    // Looking up admitted nobody: the private room still refuses a join by its number.
+    let (room, _, code) = &codes[0];
+    let mut stranger = Connection::connect(&gw.ws_url(), &stranger_token).await.unwrap();
+    stranger.send(&ClientMsg::Join { room: *room, resume: None }).await.unwrap();
+    assert_eq!(join_answer(&mut stranger).await.map_err(|e| e.0), Err(ErrorCode::JoinRefused), "a lookup is no invitation");
+    stranger.send(&ClientMsg::JoinByCode { code: code.clone() }).await.unwrap();
+    join_answer(&mut stranger).await.expect("the code itself admits");
+
+    // Unknown, malformed: 404 alike; no token: 401.
+    for bad in ["ZZZZZZZZ", "x", "%00%00"] {
+        let resp = http.get(format!("{base}/v1/invites/{bad}")).bearer_auth(&stranger_token).send().await.unwrap();
+        assert_eq!(resp.status(), 404, "{bad}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"], "no open room has this invite code");
+    }
+    assert_eq!(http.get(format!("{base}/v1/invites/{code}")).send().await.unwrap().status(), 401);
 }

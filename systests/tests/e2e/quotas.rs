@@ -47,7 +47,7 @@ fn assert_429(resp: &reqwest::Response) {
 }
 
 #[tokio::test]
-async fn guest_tokens_rooms_and_kicks_are_limited_with_429_and_a_metric() {
+async fn guest_tokens_rooms_kicks_and_invite_lookups_are_limited_with_429_and_a_metric() {
     let env = Env::new().await;
     let _worker = env.worker().await;
     let gw = env
@@ -63,6 +63,10 @@ async fn guest_tokens_rooms_and_kicks_are_limited_with_429_and_a_metric() {
             "--quota-kick-burst",
             "2",
             "--quota-kicks-per-minute",
+            "1",
+            "--quota-invite-lookup-burst",
+            "2",
+            "--quota-invite-lookups-per-minute",
             "1",
         ])
         .await;
@@ -97,6 +101,13 @@ async fn guest_tokens_rooms_and_kicks_are_limited_with_429_and_a_metric() {
     assert_eq!(kicked, 2);
     assert_429(&refused);
     assert_eq!(refusals(gw.ops, "kicks").await, 1.0);
+
+    // Invite lookups: per looking-up player.
+    let (_, code) = gw.api().create_private_room(&token_for(orrery_common::PlayerId::random()), serde_json::json!({})).await.unwrap();
+    let (looked_up, refused) = until_refused(|| http.get(format!("{base}/v1/invites/{code}")).bearer_auth(&token), 20).await;
+    assert_eq!(looked_up, 2);
+    assert_429(&refused);
+    assert_eq!(refusals(gw.ops, "invite_lookups").await, 1.0);
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use super::spectators::Spectators;
 use super::views::{self, Encoding, Viewers};
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
-use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Phase, PlayerResult, RoomSettings, Viewer, Views};
+use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Pace, Phase, PlayerResult, RoomSettings, Viewer, Views, WallMs};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, StateFrame};
@@ -67,12 +67,26 @@ pub struct Room {
     event_quota: super::event_quota::EventQuota,
     /// Who watches without a seat.
     spectators: Spectators,
+    /// The layout version of the game's snapshots (`GameFactory::snapshot_version`).
+    game_version: u16,
+    /// Ticking or sleeping, asked once.
+    pace: Pace,
+    /// The wall clock last told to the game: never goes backwards within this owner.
+    wall: WallMs,
+    /// The last hot snapshot written ([`Room::hot_unchanged`]).
+    last_hot: Option<RoomSnapshot>,
 }
 
 impl Room {
     /// This room's persisted-events quota (`--events-per-player-per-second`, `--event-burst`).
     pub fn with_event_quota(mut self, quota: governor::Quota) -> Self {
         self.event_quota = super::event_quota::EventQuota::new(quota);
+        self
+    }
+
+    /// The layout version the game's snapshots are written in.
+    pub fn with_game_version(mut self, version: u16) -> Self {
+        self.game_version = version;
         self
     }
 
@@ -117,7 +131,12 @@ impl Room {
             vouched: BTreeSet::new(),
             event_quota: Default::default(),
             spectators: Spectators::default(),
+            game_version: 0,
+            pace: Pace::Fixed,
+            wall: WallMs(0),
+            last_hot: None,
         };
+        room.pace = room.game.pace();
         if let Some(s) = restored {
             // A restored room is already carried by its snapshots: its first durable write
             // waits for the regular period instead of stalling the hand-off's first ticks.
@@ -135,6 +154,33 @@ impl Room {
 
     pub fn tick(&self) -> Tick {
         self.tick
+    }
+
+    /// Whether the room ticks or sleeps until something is due.
+    pub fn pace(&self) -> Pace {
+        self.pace
+    }
+
+    /// Tell the game the wall clock (a sleeping room, before anything that may change it);
+    /// a clock that went backwards is held where it was.
+    pub(crate) fn set_clock(&mut self, now: WallMs) {
+        self.wall = self.wall.max(now);
+        self.game.set_clock(self.wall);
+    }
+
+    /// When the game must next run though nobody acts.
+    pub(crate) fn wake_at(&self) -> Option<WallMs> {
+        self.game.wake_at()
+    }
+
+    /// The seated players, and those the match waits on.
+    pub(crate) fn seats(&self) -> (Vec<PlayerId>, Vec<PlayerId>) {
+        (self.game.seated(), self.game.awaiting())
+    }
+
+    /// When a restored room disconnects the players no gateway vouched for.
+    pub(crate) fn confirm_seats_at(&self) -> Option<Instant> {
+        self.confirm_seats_at
     }
 
     /// Where the room is in its history: this epoch, the last tick.
@@ -170,17 +216,46 @@ impl Room {
         &self.pending_events
     }
 
-    /// A durable snapshot at `phase` holding every pending event was written.
-    pub(crate) fn durable_written(&mut self, phase: Phase) {
-        self.pending_events.clear();
-        self.event_quota.prune();
+    /// A durable snapshot at `phase` was handed to the writer: a phase change is written
+    /// once, not at every tick while the write is under way.
+    pub(crate) fn durable_submitted(&mut self, phase: Phase) {
         self.durable_phase = Some(phase);
+    }
+
+    /// A durable snapshot holding the events up to `last_event` was committed: they are
+    /// no longer pending (events that happened since stay, for the next one).
+    pub(crate) fn durable_written(&mut self, last_event: Option<u64>) {
+        if let Some(last) = last_event {
+            self.pending_events.retain(|e| e.seq > last);
+        }
+        self.event_quota.prune();
+    }
+
+    /// `snapshot` (of this room) differs from the last hot snapshot
+    /// written only by its tick: the stored one restores the same room, so writing it again
+    /// can be skipped. A game whose own state counts time never repeats itself.
+    pub(crate) fn hot_unchanged(&self, snapshot: &RoomSnapshot) -> bool {
+        let Some(last) = &self.last_hot else { return false };
+        // Every field but the tick (a new field must be named here, or this stops compiling).
+        let RoomSnapshot { tick: _, game_version, game, last_input, next_event_seq, pending_events, commands } = snapshot;
+        *game_version == last.game_version
+            && *game == last.game
+            && *last_input == last.last_input
+            && *next_event_seq == last.next_event_seq
+            && *pending_events == last.pending_events
+            && *commands == last.commands
+    }
+
+    /// `snapshot` was written as the hot snapshot.
+    pub(crate) fn hot_written(&mut self, snapshot: RoomSnapshot) {
+        self.last_hot = Some(snapshot);
     }
 
     /// The room, frozen now.
     pub fn snapshot(&self) -> RoomSnapshot {
         RoomSnapshot {
             tick: self.tick,
+            game_version: self.game_version,
             game: self.game.snapshot(),
             last_input: self.last_input.iter().map(|(p, s)| (*p, *s)).collect(),
             next_event_seq: self.next_event_seq,
@@ -242,7 +317,8 @@ impl Room {
                 metrics.quota_refusals.with_label_values(&[crate::metrics::QUOTAS[0]]).inc();
                 continue;
             }
-            self.pending_events.push(PendingEvent::new(self.next_event_seq, self.tick, ev));
+            let audience = self.game.event_audience(&ev);
+            self.pending_events.push(PendingEvent::new(self.next_event_seq, self.tick, ev, audience));
             self.next_event_seq += 1;
         }
         let (encoding, kind) = if std::mem::take(&mut self.keyframe_next) {
@@ -467,6 +543,55 @@ mod tests {
         let next = room.step(&metrics, tick + Duration::from_millis(33));
         assert!(next.input_waits_us.is_empty(), "a tick that applies nothing times nothing");
         assert!(room.keyframe(Viewer::Player(ada)).input_waits_us.is_empty());
+    }
+
+    #[test]
+    fn a_hot_snapshot_that_changed_only_its_tick_is_skipped() {
+        let (mut room, _) = room();
+        let first = room.snapshot();
+        assert!(!room.hot_unchanged(&first), "nothing written yet");
+        room.hot_written(first.clone());
+        for tick in [1, 200, 1 << 40] {
+            let later = RoomSnapshot { tick: Tick(first.tick.get() + tick), ..first.clone() };
+            assert!(room.hot_unchanged(&later), "only the tick moved (+{tick})");
+        }
+        let event = PendingEvent {
+            seq: 1,
+            tick: Tick(1),
+            kind: "hit".into(),
+            player: None,
+            detail_json: "null".into(),
+            audience: Default::default(),
+        };
+        let changed = RoomSnapshot { pending_events: vec![event], ..first.clone() };
+        assert!(!room.hot_unchanged(&changed), "an event is a change");
+        let moved = RoomSnapshot { game: vec![9], ..first.clone() };
+        assert!(!room.hot_unchanged(&moved), "the game moved");
+        // The arena's own state counts ticks: a stepped arena is never skipped.
+        let metrics = Metrics::new(&prometheus::Registry::new());
+        room.step(&metrics, Instant::now());
+        assert!(!room.hot_unchanged(&room.snapshot()));
+    }
+
+    #[test]
+    fn a_committed_durable_write_forgets_only_the_events_it_held() {
+        let (mut room, _) = room();
+        let event = |seq| PendingEvent {
+            seq,
+            tick: Tick(seq),
+            kind: "hit".into(),
+            player: None,
+            detail_json: "null".into(),
+            audience: Default::default(),
+        };
+        room.pending_events = vec![event(1), event(2)];
+        // The writer took events 1 and 2; event 3 happened while it wrote.
+        let taken = room.pending_events().iter().map(|e| e.seq).max();
+        room.pending_events.push(event(3));
+        room.durable_written(taken);
+        assert_eq!(room.pending_events(), &[event(3)], "the event after the snapshot stays for the next one");
+        room.durable_written(None);
+        assert_eq!(room.pending_events(), &[event(3)], "a write without events forgets none");
     }
 
     #[test]

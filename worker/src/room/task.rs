@@ -2,18 +2,24 @@
 //!
 //! Each room runs in its own task, so a slow room never delays another. The loop waits
 //! for the next tick of its [`TickSchedule`], steps the [`Room`], publishes the frame and
-//! writes the snapshots the schedule says are due ([`super::persist`]). Before every tick
+//! writes the snapshots the schedule says are due ([`super::persist`]): the hot one in the
+//! tick, the durable one handed to the room's writer ([`super::durable`]), whose outcome
+//! comes back here between ticks. Before every tick
 //! and before publishing it checks the lease's local deadline (I6); control replies are
 //! only sent while the lease is valid. Between ticks it queues inputs and answers
-//! control requests.
+//! control requests. A room whose game sleeps ([`Pace::OnDemand`]) is run by
+//! [`super::on_demand`] instead ([`run`] picks).
 
 use super::Room;
-use super::persist::{close, drain, write_durable, write_hot};
+use super::durable::DurableWriter;
+use super::persist::{Unchanged, close, drain, durable_outcome, submit_durable, write_durable_now, write_hot};
 use super::schedule::{SnapshotDue, TickSchedule};
 use super::spans::{control_span, drain_span, reply_outcome};
 use crate::App;
+use crate::lease::LeaseClock;
 use futures::StreamExt;
-use orrery_common::game::Phase;
+use orrery_common::RoomId;
+use orrery_common::game::{Pace, Phase};
 use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
@@ -49,8 +55,19 @@ pub struct RoomSignals {
     pub drain_span: Arc<OnceLock<Span>>,
 }
 
-/// Run `room` until it is drained, loses its lease, is fenced or may close.
-pub async fn run(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at: Instant) -> Exit {
+/// Run `room` until it is drained, loses its lease, is fenced or may close: a ticking room
+/// here, a sleeping one in [`super::on_demand`]. Each is boxed, so a task carries the state
+/// of its own kind only (a sleeping room's task stays small). The room comes boxed, so no
+/// future on the way holds a copy of it inline.
+pub async fn run(room: Box<Room>, app: Arc<App>, signals: RoomSignals, claimed_at: Instant) -> Exit {
+    match room.pace() {
+        Pace::OnDemand => Box::pin(super::on_demand::run(room, app, signals, claimed_at)).await,
+        Pace::Fixed => Box::pin(run_fixed(*room, app, signals, claimed_at)).await,
+    }
+}
+
+/// The fixed-rate tick loop.
+async fn run_fixed(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at: Instant) -> Exit {
     let names = &app.names;
     let (mut inputs, mut control) =
         match (app.nats.subscribe(names.room_input(room.id)).await, app.nats.subscribe(names.room_control(room.id)).await) {
@@ -66,6 +83,7 @@ pub async fn run(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at
         timing.durable_snapshot_every(),
         Instant::now(),
     );
+    let mut durable = DurableWriter::spawn(app.clone(), room.id, room.epoch, room.clock.clone());
     info!(room = %room.id, epoch = %room.epoch, tick = %room.tick(), "room running");
 
     loop {
@@ -109,8 +127,10 @@ pub async fn run(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at
                 }
                 let phase = room.phase();
                 let written = match schedule.snapshot_due(now, room.phase_changed_since_durable(phase)) {
-                    SnapshotDue::Durable => write_durable(&mut room, &app, phase).await,
-                    SnapshotDue::Hot => write_hot(&mut room, &app).await,
+                    // The last write of a match is waited for: the close follows it.
+                    SnapshotDue::Durable if phase == Phase::Closable => write_durable_now(&mut room, &app, phase).await,
+                    SnapshotDue::Durable => submit_durable(&mut room, &app, &durable, phase).await,
+                    SnapshotDue::Hot => write_hot(&mut room, &app, Unchanged::Skip).await,
                     SnapshotDue::None => Ok(()),
                 };
                 if let Err(exit) = written {
@@ -118,6 +138,11 @@ pub async fn run(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at
                 }
                 if phase == Phase::Closable {
                     return close(&mut room, &app).await;
+                }
+            }
+            outcome = durable.outcome() => {
+                if let Err(exit) = durable_outcome(&mut room, &app, outcome) {
+                    return exit;
                 }
             }
             Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
@@ -135,17 +160,23 @@ pub async fn run(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_at
                         Ok(req) => room.control(req),
                         Err(e) => ControlReply::Refused { reason: e.to_string() },
                     };
-                    Span::current().record("outcome", reply_outcome(&reply));
-                    if let Some(to) = msg.reply
-                        && room.clock.valid()
-                        && let Err(e) = app.nats.publish(to, encode(&reply).into()).await
-                    {
-                        warn!(room = %room.id, error = %e, "control reply failed");
-                    }
+                    answer_control(&app, room.id, &room.clock, msg.reply, &reply).await;
                 }
                 .instrument(span)
                 .await;
             }
         }
+    }
+}
+
+/// Record `reply`'s outcome on the current span and send it to whoever asked, unless the
+/// lease's local deadline has passed (a room that may no longer be ours answers nothing, I6).
+pub(super) async fn answer_control(app: &App, room: RoomId, clock: &LeaseClock, to: Option<async_nats::Subject>, reply: &ControlReply) {
+    Span::current().record("outcome", reply_outcome(reply));
+    if let Some(to) = to
+        && clock.valid()
+        && let Err(e) = app.nats.publish(to, encode(reply).into()).await
+    {
+        warn!(%room, error = %e, "control reply failed");
     }
 }

@@ -1,0 +1,205 @@
+//! A view's bullets, numbered by the view.
+//!
+//! The room numbers its bullets in firing order over the whole field; a client that sees
+//! only its view cannot predict those numbers (ships out of view fire too), so each view
+//! numbers its bullets itself, the way the client's prediction does: a shot of a ship that
+//! was in the view and stays in it takes the view's `next_bullet_id`, in slot order, so the
+//! delta costs nothing for it. Every other bullet that enters the view (fired by a ship
+//! that is entering too, or flying in) is sent in full anyway and takes the smallest id
+//! below `next_bullet_id` that no bullet of the view holds or held a tick ago (a one-byte
+//! varint, mostly), which leaves `next_bullet_id` where the prediction expects it and can
+//! never meet a later shot's id. Only when there is none (a view whose ships have not fired
+//! yet) does it count down from `u32::MAX`.
+//!
+//! The view remembers the room's id of each of its bullets (`globals`, in the view's
+//! order), to follow it from tick to tick.
+
+use super::ids::{IdIndex, find};
+use crate::fixed::Vec2;
+use crate::kinematics::fires_this_tick;
+use crate::world::{Bullet, Ship, World};
+
+/// A view's bullets as of one tick: the room's id of each, in order.
+#[derive(Clone, Debug, Default)]
+pub(super) struct BulletIds {
+    pub globals: Vec<u32>,
+    /// The id a bullet entering the view gets when no small one is free (counting down).
+    pub next_entering: u32,
+}
+
+impl BulletIds {
+    /// The ids of a view that starts now: its bullets keep the room's ids.
+    pub fn starting(view: &World) -> Self {
+        Self { globals: view.bullets.iter().map(|b| b.id).collect(), next_entering: u32::MAX }
+    }
+}
+
+/// Buffers [`filter_bullets`] reuses between calls.
+#[derive(Clone, Debug, Default)]
+pub(super) struct BulletScratch {
+    /// Per bullet of the room (by index): the call that last put it in a view.
+    marks: Vec<u32>,
+    call: u32,
+    taken: Vec<bool>,
+    entered: Vec<u32>,
+}
+
+/// A view one tick earlier, with its bullets' room ids.
+pub(super) struct Seen<'a> {
+    pub world: &'a World,
+    pub ids: &'a BulletIds,
+}
+
+/// Writes into `out` and `ids` the bullets of `world` in the view whose ships are
+/// `view_ships` (already filtered) and that was `seen` one tick earlier; returns the view's
+/// `next_bullet_id`. `fired_from` is the room's `next_bullet_id` before the step (bullets
+/// from it on were fired by the step); `near` the indices of the bullets that may be within
+/// the enter radius (`None`: any); `index` the bullets of `world` by id, when built; `sees` whether a position is in the view, given whether
+/// what is there was in it.
+#[allow(clippy::too_many_arguments)] // the world, the view before and after, and buffers
+pub(super) fn filter_bullets(
+    world: &World,
+    fired_from: u32,
+    near: Option<&[u32]>,
+    index: Option<&IdIndex>,
+    seen: &Seen<'_>,
+    view_ships: &[Option<Ship>],
+    sees: impl Fn(Vec2, bool) -> bool,
+    out: &mut Vec<Bullet>,
+    ids: &mut BulletIds,
+    scratch: &mut BulletScratch,
+) -> u32 {
+    out.clear();
+    ids.globals.clear();
+    ids.next_entering = seen.ids.next_entering;
+    let BulletScratch { marks, call, taken, entered } = scratch;
+    // A new mark for this call (a fresh table when the counter wraps or the room grew).
+    *call = call.wrapping_add(1);
+    if *call == 0 || marks.len() < world.bullets.len() {
+        marks.clear();
+        marks.resize(world.bullets.len(), 0);
+        *call = 1;
+    }
+    let call = *call;
+    let find = |id: u32| find(index, &world.bullets, id, |b| b.id);
+    // Still in view: in the view's order, with the view's ids.
+    for (old, &global) in seen.world.bullets.iter().zip(&seen.ids.globals) {
+        if let Some(i) = find(global)
+            && sees(world.bullets[i].pos, true)
+        {
+            out.push(Bullet { id: old.id, ..world.bullets[i].clone() });
+            ids.globals.push(global);
+            marks[i] = call;
+        }
+    }
+    // Shots the view's prediction fires: ships in the view before and after, in slot order.
+    let fired = world.next_bullet_id.wrapping_sub(fired_from);
+    let fresh_from = world.bullets.partition_point(|b| b.id.wrapping_sub(fired_from) >= fired);
+    let fresh = &world.bullets[fresh_from..];
+    let mut next = seen.world.next_bullet_id;
+    for (slot, (before, after)) in seen.world.ships.iter().zip(view_ships).enumerate() {
+        let (Some(before), Some(after)) = (before, after) else {
+            continue;
+        };
+        if !before.same_seat(after) || !fires_this_tick(before, after.fire, seen.world.phase) {
+            continue;
+        }
+        let id = next;
+        next = next.wrapping_add(1);
+        // The rules may have spent it at once; it may have left the view at the muzzle.
+        if let Some(at) = fresh.iter().position(|b| usize::from(b.owner) == slot)
+            && sees(fresh[at].pos, true)
+        {
+            out.push(Bullet { id, ..fresh[at].clone() });
+            ids.globals.push(fresh[at].id);
+            marks[fresh_from + at] = call;
+        }
+    }
+    // Entering: within the enter radius and not in the view yet, in the room's order.
+    let entering = |&i: &u32| marks[i as usize] != call && sees(world.bullets[i as usize].pos, false);
+    entered.clear();
+    match near {
+        Some(near) => entered.extend(near.iter().copied().filter(entering)),
+        None => entered.extend((0..world.bullets.len() as u32).filter(entering)),
+    }
+    if entered.is_empty() {
+        return next;
+    }
+    entered.sort_unstable();
+    // The view's ids in use now or a tick ago are not free.
+    let held = out.iter().chain(&seen.world.bullets).map(|b| b.id);
+    let mut free = FreeIds::new(held, out.len() + seen.world.bullets.len(), entered.len(), next, taken);
+    for &i in entered.iter() {
+        let bullet = &world.bullets[i as usize];
+        let id = free.next().unwrap_or_else(|| {
+            let id = ids.next_entering;
+            ids.next_entering = id.wrapping_sub(1);
+            id
+        });
+        out.push(Bullet { id, ..bullet.clone() });
+        ids.globals.push(bullet.id);
+    }
+    next
+}
+
+/// The ids below `below` that none of the `held` ids `taken` is, smallest first, for up to
+/// `wanted` of them: among the first `held + wanted` ids at least `wanted` are free, so only
+/// those are marked (a table of flags, no sort).
+struct FreeIds<'a> {
+    taken: &'a [bool],
+    candidate: usize,
+}
+
+impl<'a> FreeIds<'a> {
+    fn new(taken: impl Iterator<Item = u32>, held: usize, wanted: usize, below: u32, flags: &'a mut Vec<bool>) -> Self {
+        let span = (held + wanted).min(below as usize);
+        flags.clear();
+        flags.resize(span, false);
+        for id in taken {
+            if let Some(flag) = flags.get_mut(id as usize) {
+                *flag = true;
+            }
+        }
+        Self { taken: flags, candidate: 0 }
+    }
+}
+
+impl Iterator for FreeIds<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let at = self.taken.get(self.candidate..)?.iter().position(|&taken| !taken)?;
+        let id = self.candidate + at;
+        self.candidate = id + 1;
+        Some(id as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FreeIds;
+
+    fn free(taken: &[u32], wanted: usize, below: u32) -> Vec<u32> {
+        let mut flags = Vec::new();
+        FreeIds::new(taken.iter().copied(), taken.len(), wanted, below, &mut flags).take(wanted).collect()
+    }
+
+    /// The first `wanted` ids below `below` that `taken` does not hold, the slow way.
+    fn expected(taken: &[u32], wanted: usize, below: u32) -> Vec<u32> {
+        (0..below).filter(|id| !taken.contains(id)).take(wanted).collect()
+    }
+
+    #[test]
+    fn free_ids_skip_what_is_taken_and_stop_below_the_bound() {
+        let taken = [9, 0, 3, 1, 3, 7, 40];
+        assert_eq!(free(&taken, 5, 9), [2, 4, 5, 6, 8]);
+        assert_eq!(free(&taken, 3, 3), [2]);
+        assert_eq!(free(&[], 1, 0), Vec::<u32>::new());
+        for wanted in 0..6 {
+            for below in [0, 1, 2, 5, 8, 10, 12, 50] {
+                assert_eq!(free(&taken, wanted, below), expected(&taken, wanted, below), "{wanted} below {below}");
+                assert_eq!(free(&[0, 1, 2, 3, 4, 5], wanted, below), expected(&[0, 1, 2, 3, 4, 5], wanted, below));
+            }
+        }
+    }
+}
