@@ -1,18 +1,18 @@
 //! Routing: each client message and player event to what handles it. Joins, leaves and
-//! resyncs are [`super::membership`]'s, watching [`super::watch`]'s; inputs are published to the room here, commands
+//! resyncs are [`super::membership`]'s, watching [`super::watch`]'s; inputs go to the room through the
+//! gateway's [`crate::input_batcher`], commands
 //! go to its owner, matchmaking requests to the matchmaker.
 
 use super::Session;
 use crate::error::SessionEnd;
 use crate::matchmaking::QueueOutcome;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, ServerMsg};
-use orrery_common::protocol::encode;
 use orrery_common::protocol::internal::{LeaveReason, PlayerEvent};
 use orrery_common::time::now_ms;
 use orrery_common::{ClientMsgId, InputSeq, RoomId, SocketId};
 use std::time::Duration;
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::debug;
 
 /// Presence (`player:<id>`) is refreshed on pings at most this often while connected.
 const PRESENCE_REFRESH: Duration = Duration::from_secs(60);
@@ -119,7 +119,8 @@ impl Session {
         Some(SessionEnd::Replaced)
     }
 
-    /// Publish an input to the room, stamped with the player id of the socket's token.
+    /// Hand an input for the room, stamped with the player id of the socket's token, to the
+    /// gateway's [`crate::input_batcher`], which publishes it with the room's other inputs.
     async fn input(&mut self, seq: InputSeq, payload: Vec<u8>) {
         let Some(room) = self.room else {
             return self.error(ErrorCode::NotInRoom, "join a room first").await;
@@ -128,9 +129,7 @@ impl Session {
             return;
         }
         let envelope = orrery_common::protocol::internal::InputEnvelope { player: self.identity.player, seq, payload };
-        if let Err(e) = self.app.nats.publish(self.app.names.room_input(room), encode(&envelope).into()).await {
-            warn!(%room, error = %e, "input not published");
-        }
+        self.app.inputs.push(room, &envelope);
     }
 
     /// Forward a command to the room's owner and acknowledge it on this socket.
