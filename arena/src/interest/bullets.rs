@@ -17,6 +17,7 @@
 use super::ids::{IdIndex, find};
 use crate::fixed::Vec2;
 use crate::kinematics::fires_this_tick;
+use crate::seats::Seats;
 use crate::world::{Bullet, Ship, World};
 
 /// A view's bullets as of one tick: the room's id of each, in order.
@@ -47,11 +48,13 @@ pub(super) struct BulletScratch {
 /// A view one tick earlier, with its bullets' room ids.
 pub(super) struct Seen<'a> {
     pub world: &'a World,
+    /// The occupied slots of `world`.
+    pub seats: Seats,
     pub ids: &'a BulletIds,
 }
 
 /// Writes into `out` and `ids` the bullets of `world` in the view whose ships are
-/// `view_ships` (already filtered) and that was `seen` one tick earlier; returns the view's
+/// `view_ships` (already filtered; with their occupied slots) and that was `seen` one tick earlier; returns the view's
 /// `next_bullet_id`. `fired_from` is the room's `next_bullet_id` before the step (bullets
 /// from it on were fired by the step); `near` the indices of the bullets that may be within
 /// the enter radius (`None`: any); `index` the bullets of `world` by id, when built; `sees` whether a position is in the view, given whether
@@ -63,7 +66,7 @@ pub(super) fn filter_bullets(
     near: Option<&[u32]>,
     index: Option<&IdIndex>,
     seen: &Seen<'_>,
-    view_ships: &[Option<Ship>],
+    (view_ships, view_seats): (&[Option<Ship>], Seats),
     sees: impl Fn(Vec2, bool) -> bool,
     out: &mut Vec<Bullet>,
     ids: &mut BulletIds,
@@ -97,8 +100,8 @@ pub(super) fn filter_bullets(
     let fresh_from = world.bullets.partition_point(|b| b.id.wrapping_sub(fired_from) >= fired);
     let fresh = &world.bullets[fresh_from..];
     let mut next = seen.world.next_bullet_id;
-    for (slot, (before, after)) in seen.world.ships.iter().zip(view_ships).enumerate() {
-        let (Some(before), Some(after)) = (before, after) else {
+    for slot in Seats(seen.seats.0 & view_seats.0).slots() {
+        let (Some(Some(before)), Some(Some(after))) = (seen.world.ships.get(slot), view_ships.get(slot)) else {
             continue;
         };
         if !before.same_seat(after) || !fires_this_tick(before, after.fire, seen.world.phase) {

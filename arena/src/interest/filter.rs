@@ -5,6 +5,7 @@ use super::Interest;
 use super::bullets::{BulletIds, BulletScratch, Seen, filter_bullets};
 use super::grid::Grid;
 use crate::fixed::Vec2;
+use crate::seats::Seats;
 use crate::world::{Pickup, Slot, World};
 use orrery_common::PlayerId;
 
@@ -19,9 +20,10 @@ use orrery_common::PlayerId;
 /// bullets keep the world's ids (a room's views number their own, see `ViewFrames`).
 pub fn filter(world: &World, viewer: Option<PlayerId>, interest: &Interest, seen: Option<&World>, out: &mut World) {
     let ids = seen.map(BulletIds::starting);
-    let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, ids });
+    let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, seats: Seats::of(&world.ships), ids });
     let fired_from = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
-    filter_near(world, fired_from, None, viewer, interest, seen, out, &mut BulletIds::default(), &mut FilterScratch::default());
+    let out_seats = Seats::of(&out.ships);
+    filter_near(world, fired_from, None, viewer, interest, seen, out, out_seats, &mut BulletIds::default(), &mut FilterScratch::default());
 }
 
 /// Buffers [`filter_near`] reuses between calls.
@@ -36,7 +38,8 @@ pub(super) struct FilterScratch {
 /// [`filter`] for a view that numbers its own bullets (`ids`, see [`super::bullets`]),
 /// looking only at the bullets and pickups `grid` (built from `world`) finds near the
 /// viewer's ship (`None`: at all of them). `fired_from` is the world's `next_bullet_id`
-/// before the step.
+/// before the step; `out_seats` the occupied slots of `out` (only they and the ships in
+/// view are written). Returns the occupied slots of the view.
 #[allow(clippy::too_many_arguments)] // the world, the view before and after, and buffers
 pub(super) fn filter_near(
     world: &World,
@@ -46,9 +49,11 @@ pub(super) fn filter_near(
     interest: &Interest,
     seen: Option<Seen<'_>>,
     out: &mut World,
+    out_seats: Seats,
     ids: &mut BulletIds,
     scratch: &mut FilterScratch,
-) {
+) -> Seats {
+    debug_assert_eq!(out_seats, Seats::of(&out.ships), "the seats of the buffer");
     copy_header(world, out);
     out.black_holes.clone_from(&world.black_holes);
     let slot_of = |p: PlayerId| grid.map_or_else(|| world.slot_of(p), |grid| grid.slot_of(p));
@@ -60,13 +65,13 @@ pub(super) fn filter_near(
         out.pickups.clear();
         out.next_bullet_id = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
         *ids = BulletIds::starting(out);
-        return;
+        return Seats::default();
     };
     let sees = |pos: Vec2, was_seen: bool| interest.sees(pos.distance_squared(centre), was_seen);
     let seen_world = seen.as_ref().map(|s| s.world);
     // The ships in view, as bits by slot (at most 64 seats); with a grid, only the ships
     // within reach on x are looked at.
-    let mut in_view = 0u64;
+    let mut in_view = Seats::default();
     let look_at = |slot: Slot| {
         let slot = usize::from(slot);
         let Some(ship) = &world.ships[slot] else {
@@ -74,16 +79,18 @@ pub(super) fn filter_near(
         };
         let was_seen = || seen_world.and_then(|w| w.ships.get(slot)).and_then(Option::as_ref).is_some_and(|s| s.player == ship.player);
         if interest.sees_lazily(ship.pos.distance_squared(centre), was_seen) {
-            in_view |= 1 << slot;
+            in_view.insert(slot);
         }
     };
     match grid {
         Some(grid) => grid.ships_near_x(centre.x, interest.reach()).for_each(look_at),
         None => (0..world.ships.len() as Slot).for_each(look_at),
     }
-    for (slot, (to, from)) in out.ships.iter_mut().zip(&world.ships).enumerate() {
-        match from {
-            Some(ship) if in_view & (1 << slot) != 0 => match to {
+    // A slot neither in view nor held by `out` stays empty.
+    for slot in in_view.union(out_seats).slots().filter(|&slot| slot < world.ships.len()) {
+        let to = &mut out.ships[slot];
+        match &world.ships[slot] {
+            Some(ship) if in_view.contains(slot) => match to {
                 Some(to) => to.clone_from(ship),
                 None => *to = Some(ship.clone()),
             },
@@ -101,8 +108,8 @@ pub(super) fn filter_near(
         Some(seen) => {
             let near = known.then_some(near.as_slice());
             let index = grid.map(|grid| &grid.bullet_ids);
-            out.next_bullet_id =
-                filter_bullets(world, fired_from, near, index, seen, &out.ships, sees, &mut out.bullets, ids, bullet_scratch);
+            let view = (&out.ships[..], in_view);
+            out.next_bullet_id = filter_bullets(world, fired_from, near, index, seen, view, sees, &mut out.bullets, ids, bullet_scratch);
         }
         None => {
             let bullets = Candidates { list: &world.bullets, near: known.then_some(near.as_slice()) };
@@ -115,6 +122,7 @@ pub(super) fn filter_near(
     let known = candidates(Grid::pickups_near, near);
     let pickups = Candidates { list: &world.pickups, near: known.then_some(near.as_slice()) };
     filter_list(pickups, seen_world.map_or(no_pickups, |w| &w.pickups), |p| (p.id, p.pos), sees, &mut out.pickups, kept, entered);
+    in_view
 }
 
 /// A list and, when known, the indices of the items that may be near the viewer (in any

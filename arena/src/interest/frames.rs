@@ -8,7 +8,9 @@ use super::grid::Grid;
 use super::ids::{IdIndex, find};
 use super::{Interest, board, filter, refresh_board};
 use crate::kinematics::HoleCells;
-use crate::wire::{delta, split};
+use crate::seats::Seats;
+use crate::wire::delta::{self, Known};
+use crate::wire::split;
 use crate::world::{Bullet, World};
 use orrery_common::PlayerId;
 use std::collections::HashMap;
@@ -22,6 +24,9 @@ use std::collections::HashMap;
 #[derive(Clone, Debug)]
 struct Part {
     world: World,
+    /// The occupied slots of `world`, and of `next` when it is filtered into (`advance`
+    /// leaves the prediction there, seated as `world`).
+    seats: Seats,
     ids: BulletIds,
     delta: Vec<u8>,
     next: World,
@@ -30,14 +35,16 @@ struct Part {
 
 impl Part {
     fn new(world: World) -> Self {
-        Self { ids: BulletIds::starting(&world), next: world.clone(), next_ids: BulletIds::default(), world, delta: vec![0] }
+        let seats = Seats::of(&world.ships);
+        Self { ids: BulletIds::starting(&world), next: world.clone(), next_ids: BulletIds::default(), world, seats, delta: vec![0] }
     }
 
     /// Makes `self.next` (with its bullets' room ids `self.next_ids`) this part's world,
     /// with the delta from the current one; the prediction's bullets fly as in `flown` (the
     /// room's bullets flown one tick, by id, indexed by `flown_index`), and its ships look
     /// only at the holes `cells` give when they are the cells of this part's holes.
-    fn advance(&mut self, flown: &[Bullet], flown_index: &IdIndex, cells: Option<&HoleCells>) {
+    /// `next_seats`: the occupied slots of `self.next`.
+    fn advance(&mut self, next_seats: Seats, flown: &[Bullet], flown_index: &IdIndex, cells: Option<&HoleCells>) {
         self.delta.clear();
         let globals = &self.ids.globals;
         let mut fly = |bullets: &mut Vec<Bullet>| {
@@ -48,7 +55,9 @@ impl Part {
             });
         };
         let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
-        delta::encode_over(&mut self.world, &self.next, Some(&mut fly), cells, &mut self.delta);
+        let known = Known { fly: Some(&mut fly), cells, seats: Some((self.seats, next_seats)) };
+        delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
+        self.seats = next_seats;
         std::mem::swap(&mut self.world, &mut self.next);
         std::mem::swap(&mut self.ids, &mut self.next_ids);
     }
@@ -123,15 +132,16 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(flown, flown_index, cells);
+        nobody.advance(Seats::default(), flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
-            let Part { world, ids, next, next_ids, .. } = part;
-            let seen = Some(Seen { world, ids });
-            filter_near(sent, *fired_from, Some(grid), Some(*player), interest, seen, next, next_ids, filter_scratch);
-            part.advance(flown, flown_index, cells);
+            let Part { world, seats, ids, next, next_ids, .. } = part;
+            let seen = Some(Seen { world, seats: *seats, ids });
+            let next_seats =
+                filter_near(sent, *fired_from, Some(grid), Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
+            part.advance(next_seats, flown, flown_index, cells);
         }
     }
 
