@@ -2,11 +2,12 @@
 //! (its view).
 
 use super::Interest;
-use super::bullets::{BulletIds, BulletScratch, Seen, filter_bullets};
+use super::bullets::{BulletIds, BulletScratch, Flight, Seen, filter_bullets};
 use super::grid::Grid;
 use crate::fixed::Vec2;
 use crate::seats::Seats;
-use crate::world::{Pickup, Slot, World};
+use crate::wire::delta::MatchedBullets;
+use crate::world::{Bullet, Pickup, Slot, World};
 use orrery_common::PlayerId;
 
 /// Writes into `out` what `viewer` sees of `world`: the header, physics and black holes, and
@@ -23,7 +24,17 @@ pub fn filter(world: &World, viewer: Option<PlayerId>, interest: &Interest, seen
     let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, seats: Seats::of(&world.ships), ids });
     let fired_from = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
     let out_seats = Seats::of(&out.ships);
-    filter_near(world, fired_from, None, viewer, interest, seen, out, out_seats, &mut BulletIds::default(), &mut FilterScratch::default());
+    let near = Near { grid: None, flight: None };
+    filter_near(world, fired_from, near, viewer, interest, seen, out, out_seats, &mut BulletIds::default(), &mut FilterScratch::default());
+}
+
+/// What [`filter_near`] can look things up in, built once per step for all views.
+#[derive(Clone, Copy)]
+pub(super) struct Near<'a> {
+    /// The world's bullets, pickups and ships by place.
+    pub grid: Option<&'a Grid>,
+    /// The room's flight of its bullets.
+    pub flight: Option<Flight<'a>>,
 }
 
 /// Buffers [`filter_near`] reuses between calls.
@@ -35,16 +46,26 @@ pub(super) struct FilterScratch {
     entered: Vec<u32>,
 }
 
+impl FilterScratch {
+    /// How the last view's prediction matches the bullets it held, when [`filter_near`] was
+    /// given a flight (`flown`) and knows (see `BulletScratch::matched`); `view`: the view's
+    /// bullets as filtered.
+    pub fn matched<'a>(&'a self, flown: &'a [Bullet], view: &[Bullet]) -> Option<MatchedBullets<'a>> {
+        self.bullets.matched(flown, view)
+    }
+}
+
 /// [`filter`] for a view that numbers its own bullets (`ids`, see [`super::bullets`]),
-/// looking only at the bullets and pickups `grid` (built from `world`) finds near the
-/// viewer's ship (`None`: at all of them). `fired_from` is the world's `next_bullet_id`
+/// looking only at the bullets and pickups `near.grid` (built from `world`) finds near the
+/// viewer's ship (`None`: at all of them), and describing its prediction's bullets when
+/// given `near.flight`. `fired_from` is the world's `next_bullet_id`
 /// before the step; `out_seats` the occupied slots of `out` (only they and the ships in
 /// view are written). Returns the occupied slots of the view.
 #[allow(clippy::too_many_arguments)] // the world, the view before and after, and buffers
 pub(super) fn filter_near(
     world: &World,
     fired_from: u32,
-    grid: Option<&Grid>,
+    Near { grid, flight }: Near<'_>,
     viewer: Option<PlayerId>,
     interest: &Interest,
     seen: Option<Seen<'_>>,
@@ -54,6 +75,7 @@ pub(super) fn filter_near(
     scratch: &mut FilterScratch,
 ) -> Seats {
     debug_assert_eq!(out_seats, Seats::of(&out.ships), "the seats of the buffer");
+    scratch.bullets.forget();
     copy_header(world, out);
     out.black_holes.clone_from(&world.black_holes);
     let slot_of = |p: PlayerId| grid.map_or_else(|| world.slot_of(p), |grid| grid.slot_of(p));
@@ -109,7 +131,8 @@ pub(super) fn filter_near(
             let near = known.then_some(near.as_slice());
             let index = grid.map(|grid| &grid.bullet_ids);
             let view = (&out.ships[..], in_view);
-            out.next_bullet_id = filter_bullets(world, fired_from, near, index, seen, view, sees, &mut out.bullets, ids, bullet_scratch);
+            out.next_bullet_id =
+                filter_bullets(world, fired_from, near, index, flight, seen, view, sees, &mut out.bullets, ids, bullet_scratch);
         }
         None => {
             let bullets = Candidates { list: &world.bullets, near: known.then_some(near.as_slice()) };

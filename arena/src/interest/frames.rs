@@ -2,14 +2,14 @@
 //! the deltas that step produced, so that the `Game` encoders (which take `&self`) only copy
 //! bytes.
 
-use super::bullets::{BulletIds, Seen};
-use super::filter::{FilterScratch, filter_near};
+use super::bullets::{BulletIds, Flight, Seen, as_flown};
+use super::filter::{FilterScratch, Near, filter_near};
 use super::grid::Grid;
 use super::ids::{IdIndex, find};
 use super::{Interest, board, filter, refresh_board};
 use crate::kinematics::HoleCells;
 use crate::seats::Seats;
-use crate::wire::delta::{self, Known};
+use crate::wire::delta::{self, Known, MatchedBullets};
 use crate::wire::split;
 use crate::world::{Bullet, World};
 use orrery_common::PlayerId;
@@ -43,20 +43,42 @@ impl Part {
     /// with the delta from the current one; the prediction's bullets fly as in `flown` (the
     /// room's bullets flown one tick, by id, indexed by `flown_index`), and its ships look
     /// only at the holes `cells` give when they are the cells of this part's holes.
-    /// `next_seats`: the occupied slots of `self.next`.
-    fn advance(&mut self, next_seats: Seats, flown: &[Bullet], flown_index: &IdIndex, cells: Option<&HoleCells>) {
+    /// `next_seats`: the occupied slots of `self.next`; `matched`: how the prediction of
+    /// this part's bullets matches them, when the filter knows.
+    fn advance(
+        &mut self,
+        next_seats: Seats,
+        matched: Option<MatchedBullets<'_>>,
+        flown: &[Bullet],
+        flown_index: &IdIndex,
+        cells: Option<&HoleCells>,
+    ) {
         self.delta.clear();
         let globals = &self.ids.globals;
-        let mut fly = |bullets: &mut Vec<Bullet>| {
-            let mut global = globals.iter();
-            bullets.retain_mut(|b| {
-                let id = global.next().and_then(|&g| find(Some(flown_index), flown, g, |f| f.id));
-                id.map(|i| *b = Bullet { id: b.id, ..flown[i].clone() }).is_some()
-            });
+        let fly = || {
+            move |bullets: &mut Vec<Bullet>| {
+                let mut global = globals.iter();
+                bullets.retain_mut(|b| {
+                    let id = global.next().and_then(|&g| find(Some(flown_index), flown, g, |f| f.id));
+                    id.map(|i| *b = Bullet { id: b.id, ..flown[i].clone() }).is_some()
+                });
+            }
         };
         let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
-        let known = Known { fly: Some(&mut fly), cells, seats: Some((self.seats, next_seats)) };
+        // Debug builds check the described prediction against the flown one, byte for byte.
+        #[cfg(debug_assertions)]
+        let expected = matched.is_some().then(|| {
+            let (mut base, mut expected) = (self.world.clone(), Vec::new());
+            let known = Known { fly: Some(&mut fly()), cells, ..Known::default() };
+            delta::encode_over(&mut base, &self.next, known, &mut expected);
+            expected
+        });
+        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched };
         delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
+        #[cfg(debug_assertions)]
+        if let Some(expected) = expected {
+            assert_eq!(self.delta, expected, "the described prediction's delta");
+        }
         self.seats = next_seats;
         std::mem::swap(&mut self.world, &mut self.next);
         std::mem::swap(&mut self.ids, &mut self.next_ids);
@@ -78,6 +100,9 @@ pub struct ViewFrames {
     /// them): every view's prediction looks its bullets up here instead of flying them again.
     flown: Vec<Bullet>,
     flown_index: IdIndex,
+    /// Per bullet of the world after the step: its index in `flown` when the rules left it
+    /// as flown (see `Flight::as_flown`).
+    flown_at: Vec<u32>,
     /// The room's black holes by cell, for the views' predictions of their ships.
     cells: Option<HoleCells>,
     /// The room's `next_bullet_id` before the step.
@@ -101,6 +126,7 @@ impl ViewFrames {
             grid: Grid::new(interest.enter / 2),
             flown: Vec::new(),
             flown_index: IdIndex::default(),
+            flown_at: Vec::new(),
             cells: None,
             fired_from: sent.next_bullet_id,
             filter_scratch: FilterScratch::default(),
@@ -122,9 +148,11 @@ impl ViewFrames {
     /// After a step: the board and every seated player's view of `sent` (the world as of
     /// the step) and their deltas; the views of players no longer seated are dropped.
     pub fn after_step(&mut self, sent: &World) {
-        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, cells, fired_from, filter_scratch } = self;
+        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, flown_at, cells, fired_from, filter_scratch } =
+            self;
         grid.rebuild(sent);
         flown_index.rebuild(flown.iter().map(|b| b.id));
+        as_flown(sent, flown, flown_index, flown_at);
         if !cells.as_ref().is_some_and(|cells| cells.built_for(&sent.black_holes, &sent.physics)) {
             *cells = Some(HoleCells::new(&sent.black_holes, &sent.physics));
         }
@@ -132,16 +160,17 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(Seats::of(&board_part.next.ships), flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), None, flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(Seats::default(), flown, flown_index, cells);
+        nobody.advance(Seats::default(), None, flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
             let Part { world, seats, ids, next, next_ids, .. } = part;
             let seen = Some(Seen { world, seats: *seats, ids });
-            let next_seats =
-                filter_near(sent, *fired_from, Some(grid), Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
-            part.advance(next_seats, flown, flown_index, cells);
+            let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }) };
+            let next_seats = filter_near(sent, *fired_from, near, Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
+            let matched = filter_scratch.matched(flown, &part.next.bullets);
+            part.advance(next_seats, matched, flown, flown_index, cells);
         }
     }
 

@@ -65,6 +65,27 @@ pub(crate) struct Known<'a> {
     /// The occupied slots of `base` and of `world` (`Seats::of` each), which a view's
     /// filter knows without scanning 64 seats.
     pub seats: Option<(Seats, Seats)>,
+    /// How the prediction's bullets (those `base` holds, as its flight leaves them) match
+    /// `world`'s, when the caller already knows (a view's filter does): they are then
+    /// neither flown nor compared here, and `fly` is not used.
+    pub bullets: Option<MatchedBullets<'a>>,
+}
+
+/// The first items of a prediction's bullet list matched against the first items of the
+/// actual list, as [`encode_list`] would match them (see `interest/bullets.rs`, which
+/// writes it): the first `predicted` predicted items are the bullets the prediction's
+/// flight leaves of `base`'s, and the first `kept` actual items are those of them still
+/// there, in the same order, each equal to its prediction but those in `changed`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatchedBullets<'a> {
+    pub predicted: usize,
+    pub kept: usize,
+    /// The indices (into the prediction, increasing) of those not kept.
+    pub removed: &'a [u32],
+    /// The kept items (by index into the actual list, increasing) that differ from their
+    /// prediction, and where the predicted fields (all but the id) are in `contents`.
+    pub changed: &'a [(u32, u32)],
+    pub contents: &'a [Bullet],
 }
 
 /// [`encode`] for a caller that no longer needs `base`: the prediction is computed in it
@@ -84,9 +105,11 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     if encode_intents(pred, world, seated, out) {
         sections |= INTENTS;
     }
-    match known.fly {
-        Some(fly) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated)),
-        None => pred.advance(),
+    match (known.bullets, known.fly) {
+        // The prediction's flight is described: it fires only (its shots follow the items).
+        (Some(_), _) => pred.advance_with(|bullets, _, _| bullets.clear(), known.cells, Some(seated)),
+        (None, Some(fly)) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated)),
+        (None, None) => pred.advance(),
     }
     if encode_match(pred, world, out) {
         sections |= MATCH;
@@ -94,10 +117,13 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     if encode_ships(pred, world, seated, out) {
         sections |= SHIPS;
     }
-    if encode_list(&pred.bullets, &world.bullets, out) {
+    // Described, the prediction's list holds only the shots it fired: they follow.
+    let start =
+        known.bullets.map(|m| Start { predicted: m.predicted, kept: m.kept, removed: m.removed, changed: m.changed, contents: m.contents });
+    if encode_list(start, &pred.bullets, &world.bullets, out) {
         sections |= BULLETS;
     }
-    if encode_list(&pred.pickups, &world.pickups, out) {
+    if encode_list(None, &pred.pickups, &world.pickups, out) {
         sections |= PICKUPS;
     }
     if pred.physics != world.physics || pred.black_holes != world.black_holes {
@@ -460,33 +486,57 @@ trait ListItem: Sized {
 
 const MAX_LIST_LEN: usize = 4096;
 
+/// What the caller matched of a list already (see [`MatchedBullets`]).
+struct Start<'a, T> {
+    predicted: usize,
+    kept: usize,
+    removed: &'a [u32],
+    changed: &'a [(u32, u32)],
+    contents: &'a [T],
+}
+
 /// Matches `actual` against `pred` in order by id: what is unmatched in `pred` was
 /// removed, matched pairs may carry residuals, the unmatched tail of `actual` is new.
-fn encode_list<T: ListItem + PartialEq>(pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool {
+/// With `start`, `pred` follows the predicted items `start` matched already.
+fn encode_list<T: ListItem + PartialEq>(start: Option<Start<'_, T>>, pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool {
     let mut removed = Vec::new();
     let mut changed = Vec::new();
     let mut fields = Vec::new();
+    let residuals = |p: &T, a: &T, kept: usize, fields: &mut Vec<u8>, changed: &mut Vec<(usize, usize)>| {
+        let at = fields.len();
+        fields.push(0);
+        let mask = T::residuals(p, a, fields);
+        if mask == 0 {
+            fields.truncate(at);
+        } else {
+            fields[at] = mask;
+            changed.push((kept, at));
+        }
+    };
+    // `kept` counts the kept items (the index of a change), `first` the predicted items
+    // matched before `pred`.
+    let (mut kept, first) = match &start {
+        Some(start) => {
+            removed.extend(start.removed.iter().map(|&i| i as usize));
+            for &(k, at) in start.changed {
+                residuals(&start.contents[at as usize], &actual[k as usize], k as usize, &mut fields, &mut changed);
+            }
+            (start.kept, start.predicted)
+        }
+        None => (0, 0),
+    };
     // One pass: a predicted item is kept when it is the next actual one (same id), and then
-    // compared with it; `kept` counts the kept items (the index of a change).
-    let mut kept = 0usize;
+    // compared with it.
     for (i, p) in pred.iter().enumerate() {
         match actual.get(kept) {
             Some(a) if a.id() == p.id() => {
                 // As predicted (most are): no residual.
                 if p != a {
-                    let at = fields.len();
-                    fields.push(0);
-                    let mask = T::residuals(p, a, &mut fields);
-                    if mask == 0 {
-                        fields.truncate(at);
-                    } else {
-                        fields[at] = mask;
-                        changed.push((kept, at));
-                    }
+                    residuals(p, a, kept, &mut fields, &mut changed);
                 }
                 kept += 1;
             }
-            _ => removed.push(i),
+            _ => removed.push(first + i),
         }
     }
     let added = &actual[kept..];
