@@ -210,3 +210,91 @@ impl ViewFrames {
         view
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ArenaConfig, MODE_LARGE};
+    use crate::fixed::{SUBUNITS_PER_UNIT, Vec2};
+    use crate::world::Ship;
+    use orrery_common::game::Phase;
+
+    fn player(n: u128) -> PlayerId {
+        PlayerId(uuid::Uuid::from_u128(n))
+    }
+
+    /// Two ships in each other's view, bullets around the first, nothing pulling.
+    fn room() -> World {
+        let physics = ArenaConfig::large(30, 4).physics;
+        let (cx, cy) = (physics.width / 2, physics.height / 2);
+        let mut world = World::new(physics, 4, Vec::new());
+        world.phase = Phase::Running;
+        world.phase_ticks_left = 10_000;
+        for (slot, dx) in [(0usize, 0), (1, 200 * SUBUNITS_PER_UNIT)] {
+            let mut ship = Ship::seated(player(slot as u128 + 1), format!("s{slot}"), 0xFF);
+            (ship.alive, ship.health, ship.fire) = (true, 100, true);
+            ship.pos = Vec2::new(cx + dx, cy);
+            world.ships[slot] = Some(ship);
+        }
+        for id in 0..8 {
+            let pos = Vec2::new(cx + (id as i32 - 4) * 40 * SUBUNITS_PER_UNIT, cy + 300 * SUBUNITS_PER_UNIT);
+            world.bullets.push(Bullet { id, owner: 1, pos, vel: Vec2::new(0, -SUBUNITS_PER_UNIT), ttl: 500 });
+        }
+        world.next_bullet_id = 8;
+        world
+    }
+
+    /// The room's step as the frames see it: the motion (recording what it flew), then
+    /// `rules`, then every part's delta. Each view's delta, applied to what its client
+    /// held, must give the view (debug builds also check it against the flown prediction).
+    fn step(world: &mut World, frames: &mut ViewFrames, rules: impl FnOnce(&mut World)) {
+        frames.before_step(world, world);
+        let held: Vec<(PlayerId, World)> = frames.views.iter().map(|(p, part)| (*p, part.world.clone())).collect();
+        let fired_from = world.next_bullet_id;
+        world.advance();
+        let fired = world.next_bullet_id.wrapping_sub(fired_from);
+        let flown = frames.flown_mut();
+        flown.clear();
+        flown.extend(world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
+        flown.sort_unstable_by_key(|b| b.id);
+        rules(world);
+        frames.after_step(world);
+        for (p, mut client) in held {
+            let part = &frames.views[&p];
+            delta::apply(&mut client, &part.delta).unwrap();
+            assert_eq!(client, part.world, "{p:?}'s client");
+        }
+    }
+
+    #[test]
+    fn views_predict_their_bullets_through_hits_changes_and_exits() {
+        let interest = Interest::for_mode(MODE_LARGE).unwrap();
+        let mut world = room();
+        let mut frames = ViewFrames::new(interest, &world);
+        step(&mut world, &mut frames, |_| {});
+        step(&mut world, &mut frames, |_| {});
+        let held = |frames: &ViewFrames| frames.views[&player(1)].world.bullets.len();
+        assert!(held(&frames) >= 8, "the view holds the bullets and its shots");
+        // A rule that changes a bullet without removing it (none does today): mispredicted.
+        step(&mut world, &mut frames, |w| w.bullets[2].vel.x += 7);
+        assert!(frames.views[&player(1)].delta.len() > 1);
+        // A hit: a held bullet is spent.
+        step(&mut world, &mut frames, |w| {
+            w.bullets.remove(3);
+        });
+        // One thrown out of every view, one changed, one spent, in the same tick.
+        step(&mut world, &mut frames, |w| {
+            w.bullets[0].pos.y -= 2000 * SUBUNITS_PER_UNIT;
+            w.bullets[1].ttl -= 1;
+            w.bullets.remove(4);
+        });
+        let before = held(&frames);
+        for _ in 0..5 {
+            step(&mut world, &mut frames, |_| {});
+        }
+        assert!(held(&frames) > before, "shots keep coming");
+        // The viewer's ship respawns far away: every bullet leaves its view at once.
+        step(&mut world, &mut frames, |w| w.ships[0].as_mut().unwrap().pos = Vec2::new(1000, 1000));
+        assert!(frames.views[&player(1)].world.bullets.is_empty());
+    }
+}
