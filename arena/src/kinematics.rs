@@ -48,17 +48,11 @@ impl World {
         if self.phase == Phase::Closable {
             return;
         }
-        let physics = &self.physics;
-        let holes = &self.black_holes;
-
-        fly(&mut self.bullets, physics, holes);
-
-        // The given seats, or every slot.
-        let every = if seats.is_some() { 0 } else { self.ships.len() };
-        let slots = seats.unwrap_or_default().slots().chain(0..every);
-        for slot in slots {
-            let Some(ship) = self.ships.get_mut(slot).and_then(Option::as_mut).filter(|s| s.alive) else {
-                continue;
+        let World { physics, black_holes: holes, ships, bullets, next_bullet_id, .. } = self;
+        fly(bullets, physics, holes);
+        let mut advance_ship = |slot: usize, ship: &mut Option<Ship>| {
+            let Some(ship) = ship.as_mut().filter(|s| s.alive) else {
+                return;
             };
             steer_ship(ship, physics);
             if moving {
@@ -66,9 +60,20 @@ impl World {
             }
             if firing && ship.fire && ship.fire_cooldown == 0 {
                 ship.fire_cooldown = physics.fire_cooldown;
-                self.bullets.push(spawn_bullet(ship, slot as Slot, self.next_bullet_id, physics));
-                self.next_bullet_id = self.next_bullet_id.wrapping_add(1);
+                bullets.push(spawn_bullet(ship, slot as Slot, *next_bullet_id, physics));
+                *next_bullet_id = next_bullet_id.wrapping_add(1);
             }
+        };
+        // In slot order: the given seats, or every slot.
+        match seats {
+            Some(seats) => {
+                for slot in seats.slots() {
+                    if let Some(ship) = ships.get_mut(slot) {
+                        advance_ship(slot, ship);
+                    }
+                }
+            }
+            None => ships.iter_mut().enumerate().for_each(|(slot, ship)| advance_ship(slot, ship)),
         }
     }
 }
