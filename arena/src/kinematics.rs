@@ -14,6 +14,7 @@ mod holes;
 
 use crate::config::Physics;
 use crate::fixed::{Vec2, direction, isqrt};
+use crate::seats::Seats;
 use crate::world::{BlackHole, Bullet, Ship, Slot, World};
 pub(crate) use holes::HoleCells;
 use orrery_common::game::Phase;
@@ -25,14 +26,21 @@ impl World {
         let bodies = self.bullets.len() + self.ships.len();
         let cells = HoleCells::worth_building(bodies, &self.black_holes, &self.physics);
         let cells = cells.as_ref();
-        self.advance_with(|bullets, physics, holes| fly_bullets(bullets, physics, holes, cells), cells);
+        self.advance_with(|bullets, physics, holes| fly_bullets(bullets, physics, holes, cells), cells, None);
     }
 
     /// [`Self::advance`] with the bullets' flight done by `fly` (which must leave them as
     /// [`Self::advance`] would): a large room flies its bullets once, and every view's
     /// prediction looks its own up. Ships look only at the holes `cells` (built for this
     /// world's holes and physics) give for where they are, when given.
-    pub(crate) fn advance_with(&mut self, fly: impl FnOnce(&mut Vec<Bullet>, &Physics, &[BlackHole]), cells: Option<&HoleCells>) {
+    /// `seats`, when given, are the occupied slots (`Seats::of(&self.ships)`): only they are
+    /// visited, not every seat of the room.
+    pub(crate) fn advance_with(
+        &mut self,
+        fly: impl FnOnce(&mut Vec<Bullet>, &Physics, &[BlackHole]),
+        cells: Option<&HoleCells>,
+        seats: Option<Seats>,
+    ) {
         self.tick = self.tick.wrapping_add(1);
         self.phase_ticks_left = self.phase_ticks_left.saturating_sub(1);
         let moving = matches!(self.phase, Phase::Running | Phase::Over);
@@ -40,14 +48,11 @@ impl World {
         if self.phase == Phase::Closable {
             return;
         }
-        let physics = &self.physics;
-        let holes = &self.black_holes;
-
-        fly(&mut self.bullets, physics, holes);
-
-        for (slot, ship) in self.ships.iter_mut().enumerate() {
+        let World { physics, black_holes: holes, ships, bullets, next_bullet_id, .. } = self;
+        fly(bullets, physics, holes);
+        let mut advance_ship = |slot: usize, ship: &mut Option<Ship>| {
             let Some(ship) = ship.as_mut().filter(|s| s.alive) else {
-                continue;
+                return;
             };
             steer_ship(ship, physics);
             if moving {
@@ -55,9 +60,20 @@ impl World {
             }
             if firing && ship.fire && ship.fire_cooldown == 0 {
                 ship.fire_cooldown = physics.fire_cooldown;
-                self.bullets.push(spawn_bullet(ship, slot as Slot, self.next_bullet_id, physics));
-                self.next_bullet_id = self.next_bullet_id.wrapping_add(1);
+                bullets.push(spawn_bullet(ship, slot as Slot, *next_bullet_id, physics));
+                *next_bullet_id = next_bullet_id.wrapping_add(1);
             }
+        };
+        // In slot order: the given seats, or every slot.
+        match seats {
+            Some(seats) => {
+                for slot in seats.slots() {
+                    if let Some(ship) = ships.get_mut(slot) {
+                        advance_ship(slot, ship);
+                    }
+                }
+            }
+            None => ships.iter_mut().enumerate().for_each(|(slot, ship)| advance_ship(slot, ship)),
         }
     }
 }

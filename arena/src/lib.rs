@@ -44,6 +44,7 @@ pub mod interest;
 pub mod kinematics;
 pub mod rng;
 pub mod rules;
+mod seats;
 pub mod snapshot;
 pub mod state;
 pub mod wire;

@@ -14,9 +14,11 @@
 //! The view remembers the room's id of each of its bullets (`globals`, in the view's
 //! order), to follow it from tick to tick.
 
-use super::ids::{IdIndex, find};
+use super::ids::{IdIndex, find as find_id};
 use crate::fixed::Vec2;
 use crate::kinematics::fires_this_tick;
+use crate::seats::Seats;
+use crate::wire::delta::MatchedBullets;
 use crate::world::{Bullet, Ship, World};
 
 /// A view's bullets as of one tick: the room's id of each, in order.
@@ -34,9 +36,41 @@ impl BulletIds {
     }
 }
 
+/// The room's bullets before the step flown one tick, by id (`StepOutput::Flown`), which
+/// a view's prediction flies its bullets as.
+#[derive(Clone, Copy)]
+pub(super) struct Flight<'a> {
+    pub flown: &'a [Bullet],
+    pub index: &'a IdIndex,
+    /// Per bullet of the world being filtered (by index): the index in `flown` of the same
+    /// bullet when it is exactly as flown (the rules left it alone), else [`NOT_AS_FLOWN`].
+    pub as_flown: &'a [u32],
+}
+
+/// See [`Flight::as_flown`].
+pub(super) const NOT_AS_FLOWN: u32 = u32::MAX;
+
+/// Writes [`Flight::as_flown`] for `world`'s bullets into `out`.
+pub(super) fn as_flown(world: &World, flown: &[Bullet], index: &IdIndex, out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(world.bullets.iter().map(|b| match find_id(Some(index), flown, b.id, |f| f.id) {
+        Some(f) if flown[f] == *b => f as u32,
+        _ => NOT_AS_FLOWN,
+    }));
+}
+
 /// Buffers [`filter_bullets`] reuses between calls.
 #[derive(Clone, Debug, Default)]
 pub(super) struct BulletScratch {
+    /// How the last view's prediction of its held bullets matches them (see
+    /// [`Self::matched`]): removed (prediction indices) and changed (view index, `flown` index).
+    removed: Vec<u32>,
+    /// Per removed bullet: its id, and how many kept bullets came before it.
+    removed_ids: Vec<(u32, u32)>,
+    changed: Vec<(u32, u32)>,
+    /// The held bullets the prediction's flight leaves, and those the view keeps; `None`
+    /// when not written for the last view (no flight, or a case the delta matches itself).
+    matched: Option<(usize, usize)>,
     /// Per bullet of the room (by index): the call that last put it in a view.
     marks: Vec<u32>,
     call: u32,
@@ -44,26 +78,55 @@ pub(super) struct BulletScratch {
     entered: Vec<u32>,
 }
 
+impl BulletScratch {
+    /// How the prediction of the last view filtered with a [`Flight`] matches the bullets
+    /// it held and keeps (`contents`: that flight's `flown`); `None` when not known.
+    /// `view`: the view's bullets as filtered. A removed bullet whose id the view's next
+    /// bullet then had would have been matched with it: the delta matches such lists itself.
+    pub fn matched<'a>(&'a self, contents: &'a [Bullet], view: &[Bullet]) -> Option<MatchedBullets<'a>> {
+        let collides = || self.removed_ids.iter().any(|&(id, before)| view.get(before as usize).is_some_and(|b| b.id == id));
+        self.matched.filter(|_| !collides()).map(|(predicted, kept)| MatchedBullets {
+            predicted,
+            kept,
+            removed: &self.removed,
+            changed: &self.changed,
+            contents,
+        })
+    }
+
+    /// Forgets the last view's match.
+    pub fn forget(&mut self) {
+        self.matched = None;
+    }
+}
+
 /// A view one tick earlier, with its bullets' room ids.
 pub(super) struct Seen<'a> {
     pub world: &'a World,
+    /// The occupied slots of `world`.
+    pub seats: Seats,
     pub ids: &'a BulletIds,
 }
 
 /// Writes into `out` and `ids` the bullets of `world` in the view whose ships are
-/// `view_ships` (already filtered) and that was `seen` one tick earlier; returns the view's
+/// `view_ships` (already filtered; with their occupied slots) and that was `seen` one tick earlier; returns the view's
 /// `next_bullet_id`. `fired_from` is the room's `next_bullet_id` before the step (bullets
 /// from it on were fired by the step); `near` the indices of the bullets that may be within
 /// the enter radius (`None`: any); `index` the bullets of `world` by id, when built; `sees` whether a position is in the view, given whether
-/// what is there was in it.
+/// what is there was in it. With `flight`, it also matches the view's prediction of the
+/// bullets it held against those it keeps ([`BulletScratch::matched`]), as the delta
+/// would: the prediction holds a bullet when the room's flight left it, then as flown,
+/// which is as kept here when the rules left it alone (most are); so the delta neither
+/// flies nor compares them.
 #[allow(clippy::too_many_arguments)] // the world, the view before and after, and buffers
 pub(super) fn filter_bullets(
     world: &World,
     fired_from: u32,
     near: Option<&[u32]>,
     index: Option<&IdIndex>,
+    flight: Option<Flight<'_>>,
     seen: &Seen<'_>,
-    view_ships: &[Option<Ship>],
+    (view_ships, view_seats): (&[Option<Ship>], Seats),
     sees: impl Fn(Vec2, bool) -> bool,
     out: &mut Vec<Bullet>,
     ids: &mut BulletIds,
@@ -72,7 +135,14 @@ pub(super) fn filter_bullets(
     out.clear();
     ids.globals.clear();
     ids.next_entering = seen.ids.next_entering;
-    let BulletScratch { marks, call, taken, entered } = scratch;
+    let BulletScratch { removed, removed_ids, changed, matched, marks, call, taken, entered } = scratch;
+    removed.clear();
+    removed_ids.clear();
+    changed.clear();
+    // The prediction's items so far, and the view's kept bullets when each was removed.
+    let mut predicted = 0usize;
+    let mut matchable = flight.is_some();
+    *matched = None;
     // A new mark for this call (a fresh table when the counter wraps or the room grew).
     *call = call.wrapping_add(1);
     if *call == 0 || marks.len() < world.bullets.len() {
@@ -81,24 +151,46 @@ pub(super) fn filter_bullets(
         *call = 1;
     }
     let call = *call;
-    let find = |id: u32| find(index, &world.bullets, id, |b| b.id);
+    let find = |id: u32| find_id(index, &world.bullets, id, |b| b.id);
     // Still in view: in the view's order, with the view's ids.
     for (old, &global) in seen.world.bullets.iter().zip(&seen.ids.globals) {
-        if let Some(i) = find(global)
-            && sees(world.bullets[i].pos, true)
-        {
+        let found = find(global);
+        let kept = found.filter(|&i| sees(world.bullets[i].pos, true));
+        if let Some(i) = kept {
             out.push(Bullet { id: old.id, ..world.bullets[i].clone() });
             ids.globals.push(global);
             marks[i] = call;
         }
+        // The prediction flies it as the room did: it holds it when the room's flight left
+        // it, and then exactly as kept here when the rules left it alone.
+        if let Some(flight) = flight.filter(|_| matchable) {
+            let as_flown = found.map_or(NOT_AS_FLOWN, |i| flight.as_flown[i]);
+            let flown_at = || find_id(Some(flight.index), flight.flown, global, |f| f.id);
+            match (as_flown, kept) {
+                (NOT_AS_FLOWN, Some(_)) => match flown_at() {
+                    Some(at) => changed.push(((out.len() - 1) as u32, at as u32)),
+                    // Kept but not predicted: let the delta match the lists.
+                    None => matchable = false,
+                },
+                (_, Some(_)) => {}
+                (NOT_AS_FLOWN, None) if flown_at().is_none() => continue,
+                // Predicted, not kept: removed (unless the next kept item has its id).
+                (_, None) => {
+                    removed.push(predicted as u32);
+                    removed_ids.push((old.id, out.len() as u32));
+                }
+            }
+            predicted += 1;
+        }
     }
+    *matched = matchable.then_some((predicted, out.len()));
     // Shots the view's prediction fires: ships in the view before and after, in slot order.
     let fired = world.next_bullet_id.wrapping_sub(fired_from);
     let fresh_from = world.bullets.partition_point(|b| b.id.wrapping_sub(fired_from) >= fired);
     let fresh = &world.bullets[fresh_from..];
     let mut next = seen.world.next_bullet_id;
-    for (slot, (before, after)) in seen.world.ships.iter().zip(view_ships).enumerate() {
-        let (Some(before), Some(after)) = (before, after) else {
+    for slot in Seats(seen.seats.0 & view_seats.0).slots() {
+        let (Some(Some(before)), Some(Some(after))) = (seen.world.ships.get(slot), view_ships.get(slot)) else {
             continue;
         };
         if !before.same_seat(after) || !fires_this_tick(before, after.fire, seen.world.phase) {

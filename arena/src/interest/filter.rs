@@ -2,10 +2,12 @@
 //! (its view).
 
 use super::Interest;
-use super::bullets::{BulletIds, BulletScratch, Seen, filter_bullets};
+use super::bullets::{BulletIds, BulletScratch, Flight, Seen, filter_bullets};
 use super::grid::Grid;
 use crate::fixed::Vec2;
-use crate::world::{Pickup, Slot, World};
+use crate::seats::Seats;
+use crate::wire::delta::MatchedBullets;
+use crate::world::{Bullet, Pickup, Slot, World};
 use orrery_common::PlayerId;
 
 /// Writes into `out` what `viewer` sees of `world`: the header, physics and black holes, and
@@ -19,9 +21,20 @@ use orrery_common::PlayerId;
 /// bullets keep the world's ids (a room's views number their own, see `ViewFrames`).
 pub fn filter(world: &World, viewer: Option<PlayerId>, interest: &Interest, seen: Option<&World>, out: &mut World) {
     let ids = seen.map(BulletIds::starting);
-    let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, ids });
+    let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, seats: Seats::of(&world.ships), ids });
     let fired_from = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
-    filter_near(world, fired_from, None, viewer, interest, seen, out, &mut BulletIds::default(), &mut FilterScratch::default());
+    let out_seats = Seats::of(&out.ships);
+    let near = Near { grid: None, flight: None };
+    filter_near(world, fired_from, near, viewer, interest, seen, out, out_seats, &mut BulletIds::default(), &mut FilterScratch::default());
+}
+
+/// What [`filter_near`] can look things up in, built once per step for all views.
+#[derive(Clone, Copy)]
+pub(super) struct Near<'a> {
+    /// The world's bullets, pickups and ships by place.
+    pub grid: Option<&'a Grid>,
+    /// The room's flight of its bullets.
+    pub flight: Option<Flight<'a>>,
 }
 
 /// Buffers [`filter_near`] reuses between calls.
@@ -33,22 +46,36 @@ pub(super) struct FilterScratch {
     entered: Vec<u32>,
 }
 
+impl FilterScratch {
+    /// How the last view's prediction matches the bullets it held, when [`filter_near`] was
+    /// given a flight (`flown`) and knows (see `BulletScratch::matched`); `view`: the view's
+    /// bullets as filtered.
+    pub fn matched<'a>(&'a self, flown: &'a [Bullet], view: &[Bullet]) -> Option<MatchedBullets<'a>> {
+        self.bullets.matched(flown, view)
+    }
+}
+
 /// [`filter`] for a view that numbers its own bullets (`ids`, see [`super::bullets`]),
-/// looking only at the bullets and pickups `grid` (built from `world`) finds near the
-/// viewer's ship (`None`: at all of them). `fired_from` is the world's `next_bullet_id`
-/// before the step.
+/// looking only at the bullets and pickups `near.grid` (built from `world`) finds near the
+/// viewer's ship (`None`: at all of them), and describing its prediction's bullets when
+/// given `near.flight`. `fired_from` is the world's `next_bullet_id`
+/// before the step; `out_seats` the occupied slots of `out` (only they and the ships in
+/// view are written). Returns the occupied slots of the view.
 #[allow(clippy::too_many_arguments)] // the world, the view before and after, and buffers
 pub(super) fn filter_near(
     world: &World,
     fired_from: u32,
-    grid: Option<&Grid>,
+    Near { grid, flight }: Near<'_>,
     viewer: Option<PlayerId>,
     interest: &Interest,
     seen: Option<Seen<'_>>,
     out: &mut World,
+    out_seats: Seats,
     ids: &mut BulletIds,
     scratch: &mut FilterScratch,
-) {
+) -> Seats {
+    debug_assert_eq!(out_seats, Seats::of(&out.ships), "the seats of the buffer");
+    scratch.bullets.forget();
     copy_header(world, out);
     out.black_holes.clone_from(&world.black_holes);
     let slot_of = |p: PlayerId| grid.map_or_else(|| world.slot_of(p), |grid| grid.slot_of(p));
@@ -60,13 +87,13 @@ pub(super) fn filter_near(
         out.pickups.clear();
         out.next_bullet_id = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
         *ids = BulletIds::starting(out);
-        return;
+        return Seats::default();
     };
     let sees = |pos: Vec2, was_seen: bool| interest.sees(pos.distance_squared(centre), was_seen);
     let seen_world = seen.as_ref().map(|s| s.world);
     // The ships in view, as bits by slot (at most 64 seats); with a grid, only the ships
     // within reach on x are looked at.
-    let mut in_view = 0u64;
+    let mut in_view = Seats::default();
     let look_at = |slot: Slot| {
         let slot = usize::from(slot);
         let Some(ship) = &world.ships[slot] else {
@@ -74,16 +101,18 @@ pub(super) fn filter_near(
         };
         let was_seen = || seen_world.and_then(|w| w.ships.get(slot)).and_then(Option::as_ref).is_some_and(|s| s.player == ship.player);
         if interest.sees_lazily(ship.pos.distance_squared(centre), was_seen) {
-            in_view |= 1 << slot;
+            in_view.insert(slot);
         }
     };
     match grid {
         Some(grid) => grid.ships_near_x(centre.x, interest.reach()).for_each(look_at),
         None => (0..world.ships.len() as Slot).for_each(look_at),
     }
-    for (slot, (to, from)) in out.ships.iter_mut().zip(&world.ships).enumerate() {
-        match from {
-            Some(ship) if in_view & (1 << slot) != 0 => match to {
+    // A slot neither in view nor held by `out` stays empty.
+    for slot in in_view.union(out_seats).slots().filter(|&slot| slot < world.ships.len()) {
+        let to = &mut out.ships[slot];
+        match &world.ships[slot] {
+            Some(ship) if in_view.contains(slot) => match to {
                 Some(to) => to.clone_from(ship),
                 None => *to = Some(ship.clone()),
             },
@@ -101,8 +130,9 @@ pub(super) fn filter_near(
         Some(seen) => {
             let near = known.then_some(near.as_slice());
             let index = grid.map(|grid| &grid.bullet_ids);
+            let view = (&out.ships[..], in_view);
             out.next_bullet_id =
-                filter_bullets(world, fired_from, near, index, seen, &out.ships, sees, &mut out.bullets, ids, bullet_scratch);
+                filter_bullets(world, fired_from, near, index, flight, seen, view, sees, &mut out.bullets, ids, bullet_scratch);
         }
         None => {
             let bullets = Candidates { list: &world.bullets, near: known.then_some(near.as_slice()) };
@@ -115,6 +145,7 @@ pub(super) fn filter_near(
     let known = candidates(Grid::pickups_near, near);
     let pickups = Candidates { list: &world.pickups, near: known.then_some(near.as_slice()) };
     filter_list(pickups, seen_world.map_or(no_pickups, |w| &w.pickups), |p| (p.id, p.pos), sees, &mut out.pickups, kept, entered);
+    in_view
 }
 
 /// A list and, when known, the indices of the items that may be near the viewer (in any

@@ -2,13 +2,15 @@
 //! the deltas that step produced, so that the `Game` encoders (which take `&self`) only copy
 //! bytes.
 
-use super::bullets::{BulletIds, Seen};
-use super::filter::{FilterScratch, filter_near};
+use super::bullets::{BulletIds, Flight, Seen, as_flown};
+use super::filter::{FilterScratch, Near, filter_near};
 use super::grid::Grid;
 use super::ids::{IdIndex, find};
 use super::{Interest, board, filter, refresh_board};
 use crate::kinematics::HoleCells;
-use crate::wire::{delta, split};
+use crate::seats::Seats;
+use crate::wire::delta::{self, Known, MatchedBullets};
+use crate::wire::split;
 use crate::world::{Bullet, World};
 use orrery_common::PlayerId;
 use std::collections::HashMap;
@@ -22,6 +24,9 @@ use std::collections::HashMap;
 #[derive(Clone, Debug)]
 struct Part {
     world: World,
+    /// The occupied slots of `world`, and of `next` when it is filtered into (`advance`
+    /// leaves the prediction there, seated as `world`).
+    seats: Seats,
     ids: BulletIds,
     delta: Vec<u8>,
     next: World,
@@ -30,25 +35,51 @@ struct Part {
 
 impl Part {
     fn new(world: World) -> Self {
-        Self { ids: BulletIds::starting(&world), next: world.clone(), next_ids: BulletIds::default(), world, delta: vec![0] }
+        let seats = Seats::of(&world.ships);
+        Self { ids: BulletIds::starting(&world), next: world.clone(), next_ids: BulletIds::default(), world, seats, delta: vec![0] }
     }
 
     /// Makes `self.next` (with its bullets' room ids `self.next_ids`) this part's world,
     /// with the delta from the current one; the prediction's bullets fly as in `flown` (the
     /// room's bullets flown one tick, by id, indexed by `flown_index`), and its ships look
     /// only at the holes `cells` give when they are the cells of this part's holes.
-    fn advance(&mut self, flown: &[Bullet], flown_index: &IdIndex, cells: Option<&HoleCells>) {
+    /// `next_seats`: the occupied slots of `self.next`; `matched`: how the prediction of
+    /// this part's bullets matches them, when the filter knows.
+    fn advance(
+        &mut self,
+        next_seats: Seats,
+        matched: Option<MatchedBullets<'_>>,
+        flown: &[Bullet],
+        flown_index: &IdIndex,
+        cells: Option<&HoleCells>,
+    ) {
         self.delta.clear();
         let globals = &self.ids.globals;
-        let mut fly = |bullets: &mut Vec<Bullet>| {
-            let mut global = globals.iter();
-            bullets.retain_mut(|b| {
-                let id = global.next().and_then(|&g| find(Some(flown_index), flown, g, |f| f.id));
-                id.map(|i| *b = Bullet { id: b.id, ..flown[i].clone() }).is_some()
-            });
+        let fly = || {
+            move |bullets: &mut Vec<Bullet>| {
+                let mut global = globals.iter();
+                bullets.retain_mut(|b| {
+                    let id = global.next().and_then(|&g| find(Some(flown_index), flown, g, |f| f.id));
+                    id.map(|i| *b = Bullet { id: b.id, ..flown[i].clone() }).is_some()
+                });
+            }
         };
         let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
-        delta::encode_over(&mut self.world, &self.next, Some(&mut fly), cells, &mut self.delta);
+        // Debug builds check the described prediction against the flown one, byte for byte.
+        #[cfg(debug_assertions)]
+        let expected = matched.is_some().then(|| {
+            let (mut base, mut expected) = (self.world.clone(), Vec::new());
+            let known = Known { fly: Some(&mut fly()), cells, ..Known::default() };
+            delta::encode_over(&mut base, &self.next, known, &mut expected);
+            expected
+        });
+        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched };
+        delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
+        #[cfg(debug_assertions)]
+        if let Some(expected) = expected {
+            assert_eq!(self.delta, expected, "the described prediction's delta");
+        }
+        self.seats = next_seats;
         std::mem::swap(&mut self.world, &mut self.next);
         std::mem::swap(&mut self.ids, &mut self.next_ids);
     }
@@ -69,6 +100,9 @@ pub struct ViewFrames {
     /// them): every view's prediction looks its bullets up here instead of flying them again.
     flown: Vec<Bullet>,
     flown_index: IdIndex,
+    /// Per bullet of the world after the step: its index in `flown` when the rules left it
+    /// as flown (see `Flight::as_flown`).
+    flown_at: Vec<u32>,
     /// The room's black holes by cell, for the views' predictions of their ships.
     cells: Option<HoleCells>,
     /// The room's `next_bullet_id` before the step.
@@ -92,6 +126,7 @@ impl ViewFrames {
             grid: Grid::new(interest.enter / 2),
             flown: Vec::new(),
             flown_index: IdIndex::default(),
+            flown_at: Vec::new(),
             cells: None,
             fired_from: sent.next_bullet_id,
             filter_scratch: FilterScratch::default(),
@@ -113,9 +148,11 @@ impl ViewFrames {
     /// After a step: the board and every seated player's view of `sent` (the world as of
     /// the step) and their deltas; the views of players no longer seated are dropped.
     pub fn after_step(&mut self, sent: &World) {
-        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, cells, fired_from, filter_scratch } = self;
+        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, flown_at, cells, fired_from, filter_scratch } =
+            self;
         grid.rebuild(sent);
         flown_index.rebuild(flown.iter().map(|b| b.id));
+        as_flown(sent, flown, flown_index, flown_at);
         if !cells.as_ref().is_some_and(|cells| cells.built_for(&sent.black_holes, &sent.physics)) {
             *cells = Some(HoleCells::new(&sent.black_holes, &sent.physics));
         }
@@ -123,15 +160,17 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), None, flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(flown, flown_index, cells);
+        nobody.advance(Seats::default(), None, flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
-            let Part { world, ids, next, next_ids, .. } = part;
-            let seen = Some(Seen { world, ids });
-            filter_near(sent, *fired_from, Some(grid), Some(*player), interest, seen, next, next_ids, filter_scratch);
-            part.advance(flown, flown_index, cells);
+            let Part { world, seats, ids, next, next_ids, .. } = part;
+            let seen = Some(Seen { world, seats: *seats, ids });
+            let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }) };
+            let next_seats = filter_near(sent, *fired_from, near, Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
+            let matched = filter_scratch.matched(flown, &part.next.bullets);
+            part.advance(next_seats, matched, flown, flown_index, cells);
         }
     }
 
@@ -169,5 +208,93 @@ impl ViewFrames {
         let mut view = sent.clone();
         filter(sent, viewer, &self.interest, None, &mut view);
         view
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ArenaConfig, MODE_LARGE};
+    use crate::fixed::{SUBUNITS_PER_UNIT, Vec2};
+    use crate::world::Ship;
+    use orrery_common::game::Phase;
+
+    fn player(n: u128) -> PlayerId {
+        PlayerId(uuid::Uuid::from_u128(n))
+    }
+
+    /// Two ships in each other's view, bullets around the first, nothing pulling.
+    fn room() -> World {
+        let physics = ArenaConfig::large(30, 4).physics;
+        let (cx, cy) = (physics.width / 2, physics.height / 2);
+        let mut world = World::new(physics, 4, Vec::new());
+        world.phase = Phase::Running;
+        world.phase_ticks_left = 10_000;
+        for (slot, dx) in [(0usize, 0), (1, 200 * SUBUNITS_PER_UNIT)] {
+            let mut ship = Ship::seated(player(slot as u128 + 1), format!("s{slot}"), 0xFF);
+            (ship.alive, ship.health, ship.fire) = (true, 100, true);
+            ship.pos = Vec2::new(cx + dx, cy);
+            world.ships[slot] = Some(ship);
+        }
+        for id in 0..8 {
+            let pos = Vec2::new(cx + (id as i32 - 4) * 40 * SUBUNITS_PER_UNIT, cy + 300 * SUBUNITS_PER_UNIT);
+            world.bullets.push(Bullet { id, owner: 1, pos, vel: Vec2::new(0, -SUBUNITS_PER_UNIT), ttl: 500 });
+        }
+        world.next_bullet_id = 8;
+        world
+    }
+
+    /// The room's step as the frames see it: the motion (recording what it flew), then
+    /// `rules`, then every part's delta. Each view's delta, applied to what its client
+    /// held, must give the view (debug builds also check it against the flown prediction).
+    fn step(world: &mut World, frames: &mut ViewFrames, rules: impl FnOnce(&mut World)) {
+        frames.before_step(world, world);
+        let held: Vec<(PlayerId, World)> = frames.views.iter().map(|(p, part)| (*p, part.world.clone())).collect();
+        let fired_from = world.next_bullet_id;
+        world.advance();
+        let fired = world.next_bullet_id.wrapping_sub(fired_from);
+        let flown = frames.flown_mut();
+        flown.clear();
+        flown.extend(world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
+        flown.sort_unstable_by_key(|b| b.id);
+        rules(world);
+        frames.after_step(world);
+        for (p, mut client) in held {
+            let part = &frames.views[&p];
+            delta::apply(&mut client, &part.delta).unwrap();
+            assert_eq!(client, part.world, "{p:?}'s client");
+        }
+    }
+
+    #[test]
+    fn views_predict_their_bullets_through_hits_changes_and_exits() {
+        let interest = Interest::for_mode(MODE_LARGE).unwrap();
+        let mut world = room();
+        let mut frames = ViewFrames::new(interest, &world);
+        step(&mut world, &mut frames, |_| {});
+        step(&mut world, &mut frames, |_| {});
+        let held = |frames: &ViewFrames| frames.views[&player(1)].world.bullets.len();
+        assert!(held(&frames) >= 8, "the view holds the bullets and its shots");
+        // A rule that changes a bullet without removing it (none does today): mispredicted.
+        step(&mut world, &mut frames, |w| w.bullets[2].vel.x += 7);
+        assert!(frames.views[&player(1)].delta.len() > 1);
+        // A hit: a held bullet is spent.
+        step(&mut world, &mut frames, |w| {
+            w.bullets.remove(3);
+        });
+        // One thrown out of every view, one changed, one spent, in the same tick.
+        step(&mut world, &mut frames, |w| {
+            w.bullets[0].pos.y -= 2000 * SUBUNITS_PER_UNIT;
+            w.bullets[1].ttl -= 1;
+            w.bullets.remove(4);
+        });
+        let before = held(&frames);
+        for _ in 0..5 {
+            step(&mut world, &mut frames, |_| {});
+        }
+        assert!(held(&frames) > before, "shots keep coming");
+        // The viewer's ship respawns far away: every bullet leaves its view at once.
+        step(&mut world, &mut frames, |w| w.ships[0].as_mut().unwrap().pos = Vec2::new(1000, 1000));
+        assert!(frames.views[&player(1)].world.bullets.is_empty());
     }
 }

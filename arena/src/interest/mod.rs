@@ -25,6 +25,17 @@
 //! view builds its next state in a buffer of its own and predicts its delta over its
 //! previous state, so a tick copies and allocates about what the view holds.
 //!
+//! The delta of a view is written from what the filter learnt on its way: the slots the
+//! view holds (`Seats`: the delta, the prediction and the filter visit only those, never
+//! the room's 64), and how the prediction of the bullets it held matches those it keeps.
+//! The room flew them already and the rules only remove bullets, so a held bullet the
+//! room's flight left is predicted exactly as the room holds it: the filter records which
+//! the prediction removes (and which it would mispredict, should a rule ever change a
+//! bullet), and the delta neither flies nor compares them (`wire::delta::MatchedBullets`);
+//! only the shots the prediction fires and the bullets entering the view cost it. Whatever
+//! that match cannot state exactly falls back to flying and comparing; debug builds encode
+//! every such delta both ways and assert the same bytes.
+//!
 //! **Hysteresis.** An entity enters a view within [`Interest::enter`] of the viewer's ship
 //! and leaves it only beyond [`Interest::leave`], so one moving along the edge does not
 //! flicker. Which entities a view holds is remembered between ticks ([`ViewFrames`]); it is

@@ -29,6 +29,7 @@ use super::codec::{Reader, put_varint, put_zigzag};
 use crate::config::{MAX_SLOTS, Physics};
 use crate::fixed::Vec2;
 use crate::kinematics::HoleCells;
+use crate::seats::Seats;
 use crate::world::{BlackHole, Bullet, MAX_NAME_BYTES, Pickup, PickupKind, Ship, World};
 use orrery_common::PlayerId;
 use orrery_common::game::Phase;
@@ -46,33 +47,69 @@ pub const STATICS: u8 = 64;
 /// (reused between calls to save allocations).
 pub fn encode(base: &World, world: &World, scratch: &mut World, out: &mut Vec<u8>) {
     scratch.copy_from(base);
-    encode_over(scratch, world, None, None, out);
+    encode_over(scratch, world, Known::default(), out);
 }
 
 /// Flies a prediction's bullets one tick (see [`World::advance_with`]).
 pub(crate) type BulletFlight<'a> = &'a mut dyn FnMut(&mut Vec<Bullet>);
 
+/// What the caller of [`encode_over`] already knows, to spare it work. None of it changes
+/// a byte of the delta.
+#[derive(Default)]
+pub(crate) struct Known<'a> {
+    /// Flies the prediction's bullets (see [`World::advance_with`]): the flight computed
+    /// once for all of a room's views.
+    pub fly: Option<BulletFlight<'a>>,
+    /// Where ships look for black holes (built for `base`'s holes and physics).
+    pub cells: Option<&'a HoleCells>,
+    /// The occupied slots of `base` and of `world` (`Seats::of` each), which a view's
+    /// filter knows without scanning 64 seats.
+    pub seats: Option<(Seats, Seats)>,
+    /// How the prediction's bullets (those `base` holds, as its flight leaves them) match
+    /// `world`'s, when the caller already knows (a view's filter does): they are then
+    /// neither flown nor compared here, and `fly` is not used.
+    pub bullets: Option<MatchedBullets<'a>>,
+}
+
+/// The first items of a prediction's bullet list matched against the first items of the
+/// actual list, as [`encode_list`] would match them (see `interest/bullets.rs`, which
+/// writes it): the first `predicted` predicted items are the bullets the prediction's
+/// flight leaves of `base`'s, and the first `kept` actual items are those of them still
+/// there, in the same order, each equal to its prediction but those in `changed`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatchedBullets<'a> {
+    pub predicted: usize,
+    pub kept: usize,
+    /// The indices (into the prediction, increasing) of those not kept.
+    pub removed: &'a [u32],
+    /// The kept items (by index into the actual list, increasing) that differ from their
+    /// prediction, and where the predicted fields (all but the id) are in `contents`.
+    pub changed: &'a [(u32, u32)],
+    pub contents: &'a [Bullet],
+}
+
 /// [`encode`] for a caller that no longer needs `base`: the prediction is computed in it
-/// (it is left holding the prediction, not `world`), which saves copying it. The
-/// prediction's bullet flight is done by `fly` when given (see [`World::advance_with`]):
-/// the same bytes, the flight computed once for all of a room's views; and ships look only
-/// at the black holes `cells` give (built for `base`'s holes and physics), when given.
-pub(crate) fn encode_over(base: &mut World, world: &World, fly: Option<BulletFlight<'_>>, cells: Option<&HoleCells>, out: &mut Vec<u8>) {
+/// (it is left holding the prediction, not `world`), which saves copying it; `known` spares
+/// it what the caller already knows.
+pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out: &mut Vec<u8>) {
     let sections_at = out.len();
     out.push(0);
     let pred = base;
+    let (base_seats, seated) = known.seats.unwrap_or_else(|| (Seats::of(&pred.ships), Seats::of(&world.ships)));
+    debug_assert_eq!((base_seats, seated), (Seats::of(&pred.ships), Seats::of(&world.ships)), "seats known wrongly");
     let mut sections = 0;
-    if encode_roster(pred, world, out) {
+    if encode_roster(pred, world, base_seats.union(seated), out) {
         sections |= ROSTER;
     }
     // From here on a slot holds a ship in the prediction exactly when it does in `world`.
-    let seated = occupied(&world.ships);
     if encode_intents(pred, world, seated, out) {
         sections |= INTENTS;
     }
-    match fly {
-        Some(fly) => pred.advance_with(|bullets, _, _| fly(bullets), cells),
-        None => pred.advance(),
+    match (known.bullets, known.fly) {
+        // The prediction's flight is described: it fires only (its shots follow the items).
+        (Some(_), _) => pred.advance_with(|bullets, _, _| bullets.clear(), known.cells, Some(seated)),
+        (None, Some(fly)) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated)),
+        (None, None) => pred.advance(),
     }
     if encode_match(pred, world, out) {
         sections |= MATCH;
@@ -80,10 +117,13 @@ pub(crate) fn encode_over(base: &mut World, world: &World, fly: Option<BulletFli
     if encode_ships(pred, world, seated, out) {
         sections |= SHIPS;
     }
-    if encode_list(&pred.bullets, &world.bullets, out) {
+    // Described, the prediction's list holds only the shots it fired: they follow.
+    let start =
+        known.bullets.map(|m| Start { predicted: m.predicted, kept: m.kept, removed: m.removed, changed: m.changed, contents: m.contents });
+    if encode_list(start, &pred.bullets, &world.bullets, out) {
         sections |= BULLETS;
     }
-    if encode_list(&pred.pickups, &world.pickups, out) {
+    if encode_list(None, &pred.pickups, &world.pickups, out) {
         sections |= PICKUPS;
     }
     if pred.physics != world.physics || pred.black_holes != world.black_holes {
@@ -149,46 +189,22 @@ fn seat_changed(before: Option<&Ship>, after: Option<&Ship>) -> bool {
     }
 }
 
-/// The slots of `ships` that hold a ship, as bits (a room has at most 64 seats: the masks
-/// of the wire). The sections below visit only these: a player's view holds a handful of a
-/// large room's seats.
-fn occupied(ships: &[Option<Ship>]) -> u64 {
-    let (mut mask, mut bit) = (0u64, 1u64);
-    for ship in ships.iter().take(64) {
-        if ship.is_some() {
-            mask |= bit;
-        }
-        bit <<= 1;
-    }
-    mask
-}
-
-/// The slots of `mask`, lowest first.
-fn slots_of(mut mask: u64) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        let slot = mask.trailing_zeros() as usize;
-        mask &= mask.wrapping_sub(1);
-        (slot < 64).then_some(slot)
-    })
-}
-
 /// After it, `pred`'s seats are `world`'s: a slot holds a ship in both or in neither.
-fn encode_roster(pred: &mut World, world: &World, out: &mut Vec<u8>) -> bool {
+/// `either`: the slots that hold a ship in `pred` or in `world` (only they can change).
+fn encode_roster(pred: &mut World, world: &World, either: Seats, out: &mut Vec<u8>) -> bool {
     let changed = |slot: usize| seat_changed(pred.ships.get(slot).and_then(Option::as_ref), world.ships[slot].as_ref());
-    // Only a slot that holds a ship on one side can have changed.
-    let either = occupied(&pred.ships) | occupied(&world.ships);
-    let mut changed_slots = 0u64;
-    for slot in slots_of(either).filter(|&slot| slot < world.ships.len() && changed(slot)) {
-        changed_slots |= 1 << slot;
+    let mut changed_slots = Seats::default();
+    for slot in either.slots().filter(|&slot| slot < world.ships.len() && changed(slot)) {
+        changed_slots.insert(slot);
     }
-    let count = changed_slots.count_ones();
+    let count = changed_slots.count();
     if count == 0 && pred.ships.len() == world.ships.len() {
         return false;
     }
     put_varint(out, world.ships.len() as u64);
     put_varint(out, u64::from(count));
     pred.ships.resize(world.ships.len(), None);
-    for slot in slots_of(changed_slots) {
+    for slot in changed_slots.slots() {
         put_varint(out, slot as u64);
         match &world.ships[slot] {
             None => {
@@ -235,20 +251,20 @@ fn apply_roster(world: &mut World, r: &mut Reader<'_>) -> Result<(), DecodeError
 // --- intents --------------------------------------------------------------------------
 
 /// `seated`: the slots that hold a ship in both `pred` and `world`.
-fn encode_intents(pred: &mut World, world: &World, seated: u64, out: &mut Vec<u8>) -> bool {
-    let mut mask = 0u64;
-    for slot in slots_of(seated) {
+fn encode_intents(pred: &mut World, world: &World, seated: Seats, out: &mut Vec<u8>) -> bool {
+    let mut mask = Seats::default();
+    for slot in seated.slots() {
         if let (Some(p), Some(w)) = (&pred.ships[slot], &world.ships[slot])
             && (p.turn, p.thrust, p.fire) != (w.turn, w.thrust, w.fire)
         {
-            mask |= 1 << slot;
+            mask.insert(slot);
         }
     }
-    if mask == 0 {
+    if mask == Seats::default() {
         return false;
     }
-    put_varint(out, mask);
-    for slot in slots_of(mask) {
+    put_varint(out, mask.0);
+    for slot in mask.slots() {
         let (Some(p), Some(w)) = (pred.ships[slot].as_mut(), world.ships[slot].as_ref()) else {
             continue;
         };
@@ -386,9 +402,9 @@ fn ship_field_mask(pred: &Ship, ship: &Ship, residuals: &[i64; SHIP_NUMERIC_FIEL
 }
 
 /// `seated`: the slots that hold a ship in both `pred` and `world`.
-fn encode_ships(pred: &World, world: &World, seated: u64, out: &mut Vec<u8>) -> bool {
+fn encode_ships(pred: &World, world: &World, seated: Seats, out: &mut Vec<u8>) -> bool {
     let pairs = || {
-        slots_of(seated).filter_map(|slot| match (&pred.ships[slot], &world.ships[slot]) {
+        seated.slots().filter_map(|slot| match (&pred.ships[slot], &world.ships[slot]) {
             (Some(p), Some(w)) => Some((slot, p, w)),
             _ => None,
         })
@@ -470,33 +486,57 @@ trait ListItem: Sized {
 
 const MAX_LIST_LEN: usize = 4096;
 
+/// What the caller matched of a list already (see [`MatchedBullets`]).
+struct Start<'a, T> {
+    predicted: usize,
+    kept: usize,
+    removed: &'a [u32],
+    changed: &'a [(u32, u32)],
+    contents: &'a [T],
+}
+
 /// Matches `actual` against `pred` in order by id: what is unmatched in `pred` was
 /// removed, matched pairs may carry residuals, the unmatched tail of `actual` is new.
-fn encode_list<T: ListItem + PartialEq>(pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool {
+/// With `start`, `pred` follows the predicted items `start` matched already.
+fn encode_list<T: ListItem + PartialEq>(start: Option<Start<'_, T>>, pred: &[T], actual: &[T], out: &mut Vec<u8>) -> bool {
     let mut removed = Vec::new();
     let mut changed = Vec::new();
     let mut fields = Vec::new();
+    let residuals = |p: &T, a: &T, kept: usize, fields: &mut Vec<u8>, changed: &mut Vec<(usize, usize)>| {
+        let at = fields.len();
+        fields.push(0);
+        let mask = T::residuals(p, a, fields);
+        if mask == 0 {
+            fields.truncate(at);
+        } else {
+            fields[at] = mask;
+            changed.push((kept, at));
+        }
+    };
+    // `kept` counts the kept items (the index of a change), `first` the predicted items
+    // matched before `pred`.
+    let (mut kept, first) = match &start {
+        Some(start) => {
+            removed.extend(start.removed.iter().map(|&i| i as usize));
+            for &(k, at) in start.changed {
+                residuals(&start.contents[at as usize], &actual[k as usize], k as usize, &mut fields, &mut changed);
+            }
+            (start.kept, start.predicted)
+        }
+        None => (0, 0),
+    };
     // One pass: a predicted item is kept when it is the next actual one (same id), and then
-    // compared with it; `kept` counts the kept items (the index of a change).
-    let mut kept = 0usize;
+    // compared with it.
     for (i, p) in pred.iter().enumerate() {
         match actual.get(kept) {
             Some(a) if a.id() == p.id() => {
                 // As predicted (most are): no residual.
                 if p != a {
-                    let at = fields.len();
-                    fields.push(0);
-                    let mask = T::residuals(p, a, &mut fields);
-                    if mask == 0 {
-                        fields.truncate(at);
-                    } else {
-                        fields[at] = mask;
-                        changed.push((kept, at));
-                    }
+                    residuals(p, a, kept, &mut fields, &mut changed);
                 }
                 kept += 1;
             }
-            _ => removed.push(i),
+            _ => removed.push(first + i),
         }
     }
     let added = &actual[kept..];
