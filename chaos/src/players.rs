@@ -112,7 +112,7 @@ async fn run(
                         report.reconnects.push(after);
                     }
                 }
-                SessionEvent::Message(_) => {}
+                SessionEvent::CommandAck(_) | SessionEvent::Message(_) => {}
             }
         }
     }

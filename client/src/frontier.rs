@@ -2,43 +2,41 @@
 //! it is sent and, each turn, submits what the game's bot orders from that view (the same
 //! fog as any player).
 //!
-//! It survives its connection as protocol §7.3 says a client must: when the socket is lost
-//! (a gateway killed, a network error, a `GoAway`) it connects to the next gateway, joins
-//! with the position of the last frame it applied (its keyframe then holds everything up
-//! to there, and only later frames follow) and resends the one command it holds that was
-//! not acknowledged, with the same id, so the room applies it at most once. A command the
-//! room did not answer (`RoomUnavailable`, a failover) is resent the same way; one whose
-//! acknowledgement does not come at all (a gateway that hangs) counts as a lost socket.
-//! After a reconnect it orders only from the new keyframe's view.
+//! It plays through a [`Session`], which survives the connection as protocol §7.3 says a
+//! client must: when the socket is lost (a gateway killed, a network error, a `GoAway`,
+//! or a command unanswered for [`FrontierPlayer::ack_patience`]: a hung gateway) the
+//! session joins through the next gateway with the position of the last frame applied
+//! (its keyframe then holds everything up to there, and only later frames follow) and
+//! resends the command not acknowledged yet, with the same id, so the room applies it at
+//! most once. This player adds only the game: after a reconnect it orders only from the
+//! new keyframe's view, and it keeps one command in flight at a time (a turn's orders).
 
-use crate::connection::{Connection, Event};
+use crate::commands::Answered;
+use crate::session::{Session, SessionConfig, SessionEvent};
 use crate::{Error, Result};
 use orrery_common::game::Phase;
-use orrery_common::protocol::client::{ClientMsg, CommandOutcome, ErrorCode, Frame, FrameKind, ServerMsg};
-use orrery_common::protocol::close;
+use orrery_common::protocol::client::{CommandOutcome, Frame, FrameKind, ServerMsg};
 use orrery_common::{ClientMsgId, HistoryPos, PlayerId, RoomId};
 use orrery_frontier::state::Order;
 use orrery_frontier::{Action, FrontierCommand, FrontierView, encode_command};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How long an acknowledgement may take before the socket is taken for lost: a gateway
-/// that works answers within 2 s, with `RoomUnavailable` when the room does not (§4.3).
+/// How long an acknowledgement may take before the socket is taken for lost (the
+/// session's default: a gateway that works answers within 2 s, §4.3).
 const ACK_PATIENCE: Duration = Duration::from_secs(3);
-/// How long opening a socket and joining may take (a hung gateway may accept the TCP
-/// connection and never answer).
-const JOIN_PATIENCE: Duration = Duration::from_secs(10);
-/// Failed connection attempts in a row before the player gives up.
-const MAX_FAILED_ATTEMPTS: u32 = 12;
 
-/// One turn's orders as this player submitted them, and every answer it got.
+/// One turn's orders as this player submitted them, and the answer it got.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submission {
     pub turn: u32,
     pub id: ClientMsgId,
     pub orders: Vec<Order>,
-    /// How many times it was sent (more than once after `RoomUnavailable` or a lost socket).
+    /// How many times it was sent (more than once after `RoomUnavailable` or a lost
+    /// socket), as the session counted when the answer came.
     pub sends: u32,
+    /// The answers reported: the session reports a command's first answer only, so one
+    /// once answered.
     pub outcomes: Vec<CommandOutcome>,
 }
 
@@ -54,7 +52,7 @@ pub struct FrontierStats {
     pub turns_submitted: u32,
     pub accepted: u32,
     pub rejected: Vec<String>,
-    /// Commands sent again with their id (after `RoomUnavailable` or a reconnect).
+    /// Sends of answered commands beyond their first (after `RoomUnavailable` or a reconnect).
     pub resent: u32,
     /// Connections replaced after one was lost.
     pub reconnects: u32,
@@ -75,33 +73,22 @@ pub enum Note<'a> {
     Resumed { gateway: &'a str },
 }
 
-/// The command sent and not yet acknowledged.
-struct Pending {
-    id: ClientMsgId,
-    payload: Vec<u8>,
-    since: Instant,
-}
-
 /// A seat in one room, played through any of several gateways.
 pub struct FrontierPlayer {
-    gateways: Vec<String>,
-    token: String,
-    room: RoomId,
-    gateway: usize,
-    conn: Option<Connection>,
-    cursor: Option<HistoryPos>,
-    pending: Option<Pending>,
+    config: SessionConfig,
+    /// Started by the first `play`.
+    session: Option<Session>,
     /// Whether the view is from this connection (its keyframe came): never order from a
     /// view the socket lost, whose turn may be over.
     synced: bool,
-    next_id: u32,
     submitted_turn: u32,
     /// When the current turn was first seen, for `think`.
     turn_seen: (u32, Instant),
     /// How long to wait after a turn starts before ordering (a person thinks; a bot that
     /// answers at once ends a blitz match in seconds).
     pub think: Duration,
-    /// How long an acknowledgement may take before the socket is given up for lost.
+    /// How long an acknowledgement may take before the socket is given up for lost (read
+    /// when the session starts, at the first `play`).
     pub ack_patience: Duration,
     pub stats: FrontierStats,
 }
@@ -110,20 +97,14 @@ impl FrontierPlayer {
     /// A player of `room` with `token`, through `gateways` (WebSocket URLs, the first tried first).
     pub fn new(gateways: Vec<String>, token: String, room: RoomId) -> Self {
         assert!(!gateways.is_empty(), "a player needs a gateway");
+        let mut config = SessionConfig::new(gateways, token, room);
+        // A turn lasts seconds: retry soon, and through more gateways before giving up.
+        config.backoff_max = Duration::from_secs(2);
+        config.breaker_failures = 12;
         Self {
-            gateways,
-            token,
-            room,
-            gateway: 0,
-            conn: None,
-            cursor: None,
-            pending: None,
+            config,
+            session: None,
             synced: false,
-            // Ids a room remembers are answered with their first outcome and not applied:
-            // a player started again in the same room must not reuse its earlier ones, so
-            // they start from the wall clock in milliseconds (one command a millisecond
-            // would be needed to catch up with it).
-            next_id: orrery_common::time::now_ms() as u32,
             submitted_turn: 0,
             turn_seen: (0, Instant::now()),
             think: Duration::ZERO,
@@ -146,11 +127,17 @@ impl FrontierPlayer {
         observe: &mut (dyn FnMut(Note<'_>) + Send),
     ) -> Result<()> {
         let until = Instant::now() + limit;
+        if self.session.is_none() {
+            let mut config = self.config.clone();
+            config.ack_patience = self.ack_patience;
+            let session = tokio::time::timeout_at(until, Session::start(config)).await.map_err(|_| Error::Timeout("Joined"))??;
+            self.stats.player = session.player();
+            observe(Note::Resumed { gateway: session.gateway() });
+            self.session = Some(session);
+        }
         while !self.stats.match_ended {
-            if self.conn.is_none() {
-                self.reconnect(until, observe).await?;
-            }
-            if self.pending.is_none() && self.stats.view.as_ref().is_some_and(&mut *stop) {
+            let idle = self.session.as_ref().is_some_and(|s| s.unanswered() == 0);
+            if idle && self.stats.view.as_ref().is_some_and(&mut *stop) {
                 return Ok(());
             }
             let order_at = self.order_at();
@@ -158,20 +145,16 @@ impl FrontierPlayer {
                 self.submit(observe).await;
                 continue;
             }
-            let ack_due = self.pending.as_ref().map(|p| p.since + self.ack_patience);
-            let wake = [order_at, ack_due].into_iter().flatten().min();
-            let conn = self.conn.as_mut().expect("connected above");
+            let session = self.session.as_mut().expect("started above");
+            // Waking up to order drops a reconnect under way, which only starts again:
+            // `order_at` is none while the session has no socket, so this is at most once.
             let woke = tokio::select! {
                 _ = tokio::time::sleep_until(until) => return Ok(()),
-                _ = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => None,
-                e = conn.next_event() => Some(e),
+                _ = async { match order_at { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => None,
+                e = session.next_event() => Some(e),
             };
-            match woke {
-                // A command unanswered for too long: the gateway hangs; go elsewhere.
-                None if ack_due.is_some_and(|at| at <= Instant::now()) => self.lose_connection(),
-                None => {}
-                Some(Ok(event)) => self.handle(event, observe).await?,
-                Some(Err(_)) => self.lose_connection(),
+            if let Some(event) = woke {
+                self.handle(event?, observe).await;
             }
         }
         Ok(())
@@ -180,25 +163,25 @@ impl FrontierPlayer {
     /// Close the socket as a player closing the page does (the room's grace starts); the
     /// next `play` comes back through the next gateway with where this one was.
     pub async fn disconnect(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.cursor = conn.cursor();
+        if let Some(session) = self.session.as_mut() {
+            session.disconnect().await;
             self.synced = false;
-            let _ = conn.close().await;
-            self.gateway = (self.gateway + 1) % self.gateways.len();
         }
     }
 
     /// The position of the last frame applied.
     pub fn cursor(&self) -> Option<HistoryPos> {
-        self.conn.as_ref().map_or(self.cursor, Connection::cursor)
+        self.session.as_ref().and_then(Session::cursor)
     }
 
     /// When this turn's orders are due, if they are.
     fn order_at(&mut self) -> Option<Instant> {
+        // One command in flight, and none sent into a socket that is not there.
+        self.session.as_ref().filter(|s| s.is_connected() && s.unanswered() == 0)?;
         let view = self.stats.view.as_ref().filter(|_| self.synced)?;
         let mine = view.mine.as_ref()?;
         let done = view.public.seats.get(usize::from(mine.seat)).is_none_or(|s| s.submitted || !s.alive);
-        if view.public.phase != Phase::Running || done || self.submitted_turn >= view.public.turn || self.pending.is_some() {
+        if view.public.phase != Phase::Running || done || self.submitted_turn >= view.public.turn {
             return None;
         }
         if self.turn_seen.0 != view.public.turn {
@@ -208,28 +191,23 @@ impl FrontierPlayer {
     }
 
     async fn submit(&mut self, observe: &mut (dyn FnMut(Note<'_>) + Send)) {
-        let Some(view) = &self.stats.view else { return };
+        let (Some(view), Some(session)) = (&self.stats.view, self.session.as_mut()) else { return };
         let Some(mine) = &view.mine else { return };
         let turn = view.public.turn;
         let orders = orrery_frontier::bots::orders(mine, view.public.width, view.public.height);
         let payload = encode_command(&FrontierCommand { turn, action: Action::Submit(orders.clone()) });
-        let id = ClientMsgId(self.next_id);
-        self.next_id = self.next_id.wrapping_add(1);
+        let id = session.next_command_id();
         observe(Note::Sending { turn, id });
         self.submitted_turn = turn;
         self.stats.turns_submitted += 1;
         self.stats.submissions.push(Submission { turn, id, orders, sends: 1, outcomes: Vec::new() });
-        self.pending = Some(Pending { id, payload: payload.clone(), since: Instant::now() });
-        if let Some(conn) = self.conn.as_mut()
-            && conn.send(&ClientMsg::Command { id, payload }).await.is_err()
-        {
-            self.lose_connection();
-        }
+        let sent = session.command(payload).await;
+        debug_assert_eq!(sent, id, "the id announced is the one sent");
     }
 
-    async fn handle(&mut self, event: Event, observe: &mut (dyn FnMut(Note<'_>) + Send)) -> Result<()> {
+    async fn handle(&mut self, event: SessionEvent, observe: &mut (dyn FnMut(Note<'_>) + Send)) {
         match event {
-            Event::Frame(frame) => {
+            SessionEvent::Frame(frame) => {
                 observe(Note::Frame(&frame));
                 self.stats.frames += 1;
                 let applied = match (frame.kind, self.stats.view.as_mut()) {
@@ -241,16 +219,24 @@ impl FrontierPlayer {
                 if applied.is_err() {
                     self.stats.decode_errors += 1;
                     self.stats.view = None;
-                    self.send(&ClientMsg::Resync).await;
+                    if let Some(session) = self.session.as_mut() {
+                        session.resync().await;
+                    }
                 } else if self.stats.view.as_ref().is_some_and(|v| v.public.phase == Phase::Closable) {
                     self.stats.match_ended = true;
                 }
             }
-            Event::Message(ServerMsg::CommandAck { id, outcome }) => {
-                if self.pending.as_ref().is_some_and(|p| p.id == id) {
-                    self.pending = None;
-                }
+            SessionEvent::Resumed { gateway, .. } => {
+                // The view is the lost socket's until the new keyframe comes.
+                self.synced = false;
+                self.stats.reconnects += 1;
+                self.stats.player = self.session.as_ref().and_then(Session::player);
+                observe(Note::Resumed { gateway: &gateway });
+            }
+            SessionEvent::CommandAck(Answered { id, outcome, sends }) => {
+                self.stats.resent += sends.saturating_sub(1);
                 if let Some(s) = self.stats.submissions.iter_mut().find(|s| s.id == id) {
+                    s.sends = sends;
                     s.outcomes.push(outcome.clone());
                 }
                 match outcome {
@@ -258,102 +244,12 @@ impl FrontierPlayer {
                     CommandOutcome::Rejected { reason } => self.stats.rejected.push(reason),
                 }
             }
-            Event::Message(ServerMsg::Error { code: ErrorCode::RoomUnavailable, .. }) => {
-                if let Some(p) = self.pending.as_mut() {
-                    // The gateway answers: it is the room that is slow (a failover).
-                    p.since = Instant::now();
-                    let msg = ClientMsg::Command { id: p.id, payload: p.payload.clone() };
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    self.count_resend();
-                    self.send(&msg).await;
-                }
-            }
-            Event::Message(ServerMsg::GoAway { reconnect_after_ms, .. }) => {
-                tokio::time::sleep(Duration::from_millis(u64::from(reconnect_after_ms))).await;
-                self.lose_connection();
-            }
-            Event::Message(ServerMsg::RoomClosed { .. }) => self.stats.match_ended = true,
-            Event::Gap { .. } => self.stats.gaps += 1,
-            Event::Duplicate { .. } => self.stats.duplicates += 1,
-            Event::Closed { code, reason } if resumable(code, &reason) => self.lose_connection(),
-            Event::Closed { code, reason } => return Err(Error::Closed { code, reason }),
-            Event::Message(_) => {}
+            SessionEvent::Message(ServerMsg::RoomClosed { .. }) => self.stats.match_ended = true,
+            SessionEvent::Gap => self.stats.gaps += 1,
+            SessionEvent::Message(_) => {}
         }
-        Ok(())
+        self.stats.duplicates = self.session.as_ref().map_or(0, Session::duplicates);
     }
-
-    async fn send(&mut self, msg: &ClientMsg) {
-        if let Some(conn) = self.conn.as_mut()
-            && conn.send(msg).await.is_err()
-        {
-            self.lose_connection();
-        }
-    }
-
-    /// The socket is gone: keep where it was, and try the next gateway first.
-    fn lose_connection(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.cursor = conn.cursor();
-            self.synced = false;
-            self.gateway = (self.gateway + 1) % self.gateways.len();
-        }
-    }
-
-    /// Connect (rotating gateways, backing off), join with the cursor, resend the
-    /// unacknowledged command.
-    async fn reconnect(&mut self, until: Instant, observe: &mut (dyn FnMut(Note<'_>) + Send)) -> Result<()> {
-        let mut attempt = 0;
-        loop {
-            let url = self.gateways[self.gateway].clone();
-            let joined = tokio::time::timeout(JOIN_PATIENCE, self.try_join(&url)).await.unwrap_or(Err(Error::Timeout("Joined")));
-            match joined {
-                Ok(()) => {
-                    if self.stats.player.is_some() {
-                        self.stats.reconnects += 1;
-                    }
-                    self.stats.player = self.conn.as_ref().map(Connection::player);
-                    observe(Note::Resumed { gateway: &url });
-                    return Ok(());
-                }
-                Err(Error::Server { code, message }) if code != ErrorCode::RoomUnavailable => return Err(Error::Server { code, message }),
-                Err(e) if attempt + 1 >= MAX_FAILED_ATTEMPTS || Instant::now() >= until => return Err(e),
-                Err(_) => {
-                    self.gateway = (self.gateway + 1) % self.gateways.len();
-                    let wait = crate::session::backoff(attempt, Duration::from_millis(50), Duration::from_secs(2));
-                    tokio::time::sleep(wait.min(until.saturating_duration_since(Instant::now()))).await;
-                    attempt += 1;
-                }
-            }
-        }
-    }
-
-    async fn try_join(&mut self, url: &str) -> Result<()> {
-        let mut conn = Connection::connect(url, &self.token).await?;
-        conn.resume_from(self.cursor);
-        conn.join(self.room).await?;
-        if let Some(p) = self.pending.as_mut() {
-            conn.send(&ClientMsg::Command { id: p.id, payload: p.payload.clone() }).await?;
-            p.since = Instant::now();
-            self.count_resend();
-        }
-        self.conn = Some(conn);
-        Ok(())
-    }
-
-    fn count_resend(&mut self) {
-        self.stats.resent += 1;
-        let id = self.pending.as_ref().map(|p| p.id);
-        if let Some(s) = self.stats.submissions.iter_mut().find(|s| Some(s.id) == id) {
-            s.sends += 1;
-        }
-    }
-}
-
-/// Whether a close code says "reconnect and resume" (§8.2): a draining or failed gateway,
-/// a slow or idle socket, a transport failure; not a kick, a replacement or a client bug.
-fn resumable(code: u16, reason: &str) -> bool {
-    matches!(code, close::GOING_AWAY | close::INTERNAL | close::SLOW_CONSUMER | close::IDLE_TIMEOUT | 1005 | 1006)
-        || (code == close::NORMAL && reason == "transport")
 }
 
 /// Join `room` through `gateways` with `token` and play until the match closes or

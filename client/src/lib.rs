@@ -4,13 +4,15 @@
 //! - [`connection`]: one authenticated WebSocket speaking protocol v1: join, inputs with
 //!   sequence numbers, frames with gap detection.
 //! - [`session`]: a session that survives its connection: backoff, jitter, circuit
-//!   breaker, resume, unacked inputs resent.
+//!   breaker, resume, unacked inputs and unanswered commands resent ([`commands`]).
+//! - [`frontier`]: a Frontier player on top of a [`session::Session`].
 //! - [`predict`]: client-side prediction, reconciliation, smooth correction and
 //!   interpolation for the space arena.
 //! - [`bot`]: a scripted player of the space arena; [`fill`]: bots that keep a few
 //!   matchmaking tickets waiting so a person's quick play fills at once.
 
 pub mod bot;
+pub mod commands;
 pub mod connection;
 pub mod fill;
 pub mod frontier;
@@ -41,6 +43,8 @@ pub enum Error {
     Server { code: ErrorCode, message: String },
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

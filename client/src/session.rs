@@ -1,21 +1,34 @@
 //! A game session that survives its connection: reconnect with exponential backoff and
 //! jitter, through any of several gateways, resume the room from the last frame applied,
-//! and resend every input the room has not acknowledged.
+//! and resend every input and every command the room has not acknowledged.
 //!
 //! Reconnects are normal here, not emergencies: a socket that closes, a
 //! gateway that says `GoAway` or dies, all end in [`SessionEvent::Resumed`] and the
-//! frames carry on. A circuit breaker gives up with
-//! [`SessionError::CircuitOpen`] after `breaker_failures` failed attempts within
-//! `breaker_window`, so a client never retries forever against a dead service.
+//! frames carry on. A gateway that hangs is noticed by a command it does not answer: a
+//! command whose `CommandAck` (or `RoomUnavailable`) has not come within
+//! [`SessionConfig::ack_patience`] means the socket is lost, and the command goes again,
+//! with the same id, through the next gateway (protocol §4.3: the room applies an id at
+//! most once). A circuit breaker gives up with [`SessionError::CircuitOpen`] after
+//! `breaker_failures` failed attempts within `breaker_window`, so a client never retries
+//! forever against a dead service.
+//!
+//! The rules are the TypeScript SDK's (sdk/src/session/): the same names for the same
+//! things (`CommandTracker`, `command`, `resync`), the same fatal close codes.
 
+use crate::commands::{Answered, CommandTracker};
 use crate::connection::{Connection, Event};
 use crate::{Error, ErrorCode};
 use orrery_common::protocol::client::{ClientMsg, Frame, ServerMsg};
-use orrery_common::{HistoryPos, InputSeq, RoomId};
+use orrery_common::protocol::close;
+use orrery_common::{ClientMsgId, HistoryPos, InputSeq, PlayerId, RoomId};
 use rand::Rng;
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// How long after `RoomUnavailable` ("the room did not answer; resend the command") the
+/// unanswered commands go again (the TypeScript SDK's `COMMAND_RETRY_MS`).
+const COMMAND_RETRY: Duration = Duration::from_millis(500);
 
 /// How a session reconnects.
 #[derive(Clone, Debug)]
@@ -30,6 +43,13 @@ pub struct SessionConfig {
     /// Failed attempts within `breaker_window` that open the circuit.
     pub breaker_failures: usize,
     pub breaker_window: Duration,
+    /// How long a command sent may go unanswered before the socket is taken for lost: a
+    /// gateway that works answers within 2 s, with `RoomUnavailable` when the room does
+    /// not (protocol §4.3).
+    pub ack_patience: Duration,
+    /// How long opening a socket and joining may take (a hung gateway may accept the TCP
+    /// connection and never answer).
+    pub join_patience: Duration,
 }
 
 impl SessionConfig {
@@ -42,6 +62,8 @@ impl SessionConfig {
             backoff_max: Duration::from_secs(5),
             breaker_failures: 6,
             breaker_window: Duration::from_secs(30),
+            ack_patience: Duration::from_secs(3),
+            join_patience: Duration::from_secs(10),
         }
     }
 }
@@ -51,10 +73,13 @@ impl SessionConfig {
 pub enum SessionEvent {
     /// A frame that applies to what this client has.
     Frame(Frame),
-    /// The connection was replaced: `after` from losing it to the new join.
-    Resumed { gateway: String, after: Duration, resent: usize },
+    /// The connection was replaced: `after` from losing it to the new join; `resent`
+    /// inputs and `resent_commands` commands went again on the new socket.
+    Resumed { gateway: String, after: Duration, resent: usize, resent_commands: usize },
     /// A delta did not apply; a keyframe was requested.
     Gap,
+    /// The room answered a command (its first answer; a later duplicate is not reported).
+    CommandAck(Answered),
     /// Any other server message.
     Message(ServerMsg),
 }
@@ -66,34 +91,63 @@ pub enum SessionError {
     CircuitOpen { failures: usize, window: Duration, last: String },
     #[error("the room refused the session ({code:?}): {message}")]
     Refused { code: ErrorCode, message: String },
+    /// A close code that says not to come back (see [`is_fatal_close`]).
+    #[error("the server ended the session (close {code}: {reason})")]
+    Closed { code: u16, reason: String },
+}
+
+/// Whether a close code means "do not reconnect": `MALFORMED` and `TOO_LARGE` (fix the
+/// client), `KICKED` (removed from the room) and `REPLACED` (another session of this player
+/// is active). Every other code is worth a reconnect and resume (protocol §8.2; the
+/// TypeScript SDK's `isFatalClose`).
+pub fn is_fatal_close(code: u16) -> bool {
+    matches!(code, close::MALFORMED | close::TOO_LARGE | close::KICKED | close::REPLACED)
 }
 
 /// A session in one room.
 pub struct Session {
     config: SessionConfig,
     conn: Option<Connection>,
+    player: Option<PlayerId>,
     gateway: usize,
     cursor: Option<HistoryPos>,
     next_seq: InputSeq,
     unacked: VecDeque<(InputSeq, Vec<u8>)>,
+    commands: CommandTracker,
+    /// When the unanswered commands go again after a `RoomUnavailable`.
+    retry_at: Option<Instant>,
     failures: VecDeque<Instant>,
     lost_at: Option<Instant>,
     duplicates: u64,
+    late_acks: u64,
+}
+
+/// What woke [`Session::next_event`].
+enum Woke {
+    Event(crate::Result<Event>),
+    Timer,
 }
 
 impl Session {
     /// Connect and join; retries like a reconnect.
     pub async fn start(config: SessionConfig) -> Result<Self, SessionError> {
+        // Ids start at random: the room remembers a player's recent ids across sessions
+        // (a reused token), and answers those without applying them.
+        let first = ClientMsgId(1 + rand::rng().random_range(0..0x7fff_ffff));
         let mut s = Self {
             config,
             conn: None,
+            player: None,
             gateway: 0,
             cursor: None,
             next_seq: InputSeq(1),
             unacked: VecDeque::new(),
+            commands: CommandTracker::new(first),
+            retry_at: None,
             failures: VecDeque::new(),
             lost_at: None,
             duplicates: 0,
+            late_acks: 0,
         };
         s.reconnect().await?;
         Ok(s)
@@ -114,9 +168,34 @@ impl Session {
         self.unacked.len()
     }
 
-    /// The gateway in use.
+    /// Commands sent (or waiting for a socket) and not yet answered by the room.
+    pub fn unanswered(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// The id the next [`command`](Self::command) gets.
+    pub fn next_command_id(&self) -> ClientMsgId {
+        self.commands.next_id()
+    }
+
+    /// Acknowledgements of commands already answered (a resend crossed the first answer).
+    pub fn late_acks(&self) -> u64 {
+        self.late_acks
+    }
+
+    /// This player, from the last `Welcome`.
+    pub fn player(&self) -> Option<PlayerId> {
+        self.player
+    }
+
+    /// The gateway in use (or tried next).
     pub fn gateway(&self) -> &str {
         &self.config.gateways[self.gateway]
+    }
+
+    /// Whether a socket is joined to the room now.
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
     }
 
     /// Send an input; it is kept until the room acknowledges it, and resent after a resume.
@@ -132,14 +211,68 @@ impl Session {
         seq
     }
 
+    /// Send a command; it is kept until the room answers it, and resent with the same id
+    /// after a resume or a `RoomUnavailable`. Its answer comes as
+    /// [`SessionEvent::CommandAck`], once.
+    pub async fn command(&mut self, payload: Vec<u8>) -> ClientMsgId {
+        let id = self.commands.add(payload.clone());
+        if let Some(conn) = self.conn.as_mut() {
+            self.commands.sent(id);
+            if conn.send(&ClientMsg::Command { id, payload }).await.is_err() {
+                self.drop_connection();
+            }
+        }
+        id
+    }
+
+    /// Ask for a keyframe (after a payload the game could not apply).
+    pub async fn resync(&mut self) {
+        if let Some(conn) = self.conn.as_mut()
+            && conn.send(&ClientMsg::Resync).await.is_err()
+        {
+            self.drop_connection();
+        }
+    }
+
+    /// Close the socket as a player closing the page does (the room's grace starts). The
+    /// next [`next_event`](Self::next_event) comes back through the next gateway, from the
+    /// cursor, with what is unacknowledged.
+    pub async fn disconnect(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.close().await;
+            self.drop_connection();
+        }
+    }
+
     /// The next event, reconnecting as needed.
     pub async fn next_event(&mut self) -> Result<SessionEvent, SessionError> {
         loop {
             if self.conn.is_none() {
                 return self.reconnect().await;
             }
+            let ack_due = self.commands.due(self.config.ack_patience);
+            let wake = [ack_due, self.retry_at].into_iter().flatten().min();
             let conn = self.conn.as_mut().expect("checked");
-            match conn.next_event().await {
+            let woke = tokio::select! {
+                e = conn.next_event() => Woke::Event(e),
+                () = async { match wake { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => Woke::Timer,
+            };
+            let event = match woke {
+                Woke::Event(e) => e,
+                Woke::Timer => {
+                    let now = Instant::now();
+                    if self.retry_at.is_some_and(|at| at <= now) {
+                        self.retry_at = None;
+                        self.resend_commands().await;
+                    } else if ack_due.is_some_and(|at| at <= now) {
+                        // Not a word about a command for longer than a working gateway
+                        // takes: it hangs. Go elsewhere; the command goes with us.
+                        self.drop_connection();
+                    }
+                    continue;
+                }
+            };
+            match event {
                 Ok(Event::Frame(frame)) => {
                     self.cursor = Some(frame.pos());
                     if let Some(ack) = frame.ack {
@@ -155,13 +288,51 @@ impl Session {
                     self.duplicates += 1;
                     continue;
                 }
+                Ok(Event::Message(ServerMsg::CommandAck { id, outcome })) => match self.commands.settle(id, outcome) {
+                    Some(answered) => return Ok(SessionEvent::CommandAck(answered)),
+                    None => {
+                        self.late_acks += 1;
+                        continue;
+                    }
+                },
+                Ok(Event::Message(m @ ServerMsg::Error { code: ErrorCode::RoomUnavailable, .. })) => {
+                    // The gateway answers: it is the room that is slow (a failover).
+                    if !self.commands.is_empty() {
+                        self.commands.heard_of_all();
+                        self.retry_at = Some(Instant::now() + COMMAND_RETRY);
+                    }
+                    return Ok(SessionEvent::Message(m));
+                }
+                Ok(Event::Message(m @ ServerMsg::RoomClosed { .. })) => {
+                    // Protocol §4.3: stop resending; no one will answer them.
+                    self.commands = CommandTracker::new(self.commands.next_id());
+                    self.retry_at = None;
+                    return Ok(SessionEvent::Message(m));
+                }
                 Ok(Event::Message(ServerMsg::GoAway { reconnect_after_ms, .. })) => {
                     tokio::time::sleep(Duration::from_millis(u64::from(reconnect_after_ms))).await;
                     self.drop_connection();
                 }
                 Ok(Event::Message(m)) => return Ok(SessionEvent::Message(m)),
+                Ok(Event::Closed { code, reason }) if is_fatal_close(code) => {
+                    self.drop_connection();
+                    return Err(SessionError::Closed { code, reason });
+                }
                 Ok(Event::Closed { .. }) | Err(_) => self.drop_connection(),
             }
+        }
+    }
+
+    /// Send every unanswered command again, with its id.
+    async fn resend_commands(&mut self) {
+        let again: Vec<(ClientMsgId, Vec<u8>)> = self.commands.unanswered().iter().map(|c| (c.id, c.payload.clone())).collect();
+        for (id, payload) in again {
+            let Some(conn) = self.conn.as_mut() else { return };
+            if conn.send(&ClientMsg::Command { id, payload }).await.is_err() {
+                self.drop_connection();
+                return;
+            }
+            self.commands.sent(id);
         }
     }
 
@@ -169,6 +340,7 @@ impl Session {
     /// that failed is the least likely to answer).
     fn drop_connection(&mut self) {
         self.conn = None;
+        self.retry_at = None;
         self.lost_at.get_or_insert_with(Instant::now);
         self.gateway = (self.gateway + 1) % self.config.gateways.len();
     }
@@ -178,11 +350,12 @@ impl Session {
         let mut attempt: u32 = 0;
         loop {
             let url = self.config.gateways[self.gateway].clone();
-            match self.try_join(&url).await {
-                Ok(resent) => {
+            let joined = tokio::time::timeout(self.config.join_patience, self.try_join(&url)).await.unwrap_or(Err(Error::Timeout("Joined")));
+            match joined {
+                Ok((resent, resent_commands)) => {
                     self.failures.clear();
                     let after = self.lost_at.take().map(|t| t.elapsed()).unwrap_or_default();
-                    return Ok(SessionEvent::Resumed { gateway: url, after, resent });
+                    return Ok(SessionEvent::Resumed { gateway: url, after, resent, resent_commands });
                 }
                 Err(Error::Server { code, message }) if code != ErrorCode::RoomUnavailable => {
                     return Err(SessionError::Refused { code, message });
@@ -208,7 +381,9 @@ impl Session {
         }
     }
 
-    async fn try_join(&mut self, url: &str) -> Result<usize, Error> {
+    /// Join with the cursor, then resend the inputs after `Joined.last_input` and every
+    /// unanswered command with its id (protocol §7.3 step 4): how many of each.
+    async fn try_join(&mut self, url: &str) -> Result<(usize, usize), Error> {
         let mut conn = Connection::connect(url, &self.config.token).await?;
         conn.resume_from(self.cursor);
         let joined = conn.join(self.config.room).await?;
@@ -221,8 +396,14 @@ impl Session {
         for (seq, payload) in &self.unacked {
             conn.send(&ClientMsg::Input { seq: *seq, payload: payload.clone() }).await?;
         }
+        let commands: Vec<(ClientMsgId, Vec<u8>)> = self.commands.unanswered().iter().map(|c| (c.id, c.payload.clone())).collect();
+        for (id, payload) in &commands {
+            conn.send(&ClientMsg::Command { id: *id, payload: payload.clone() }).await?;
+            self.commands.sent(*id);
+        }
+        self.player = Some(conn.player());
         self.conn = Some(conn);
-        Ok(self.unacked.len())
+        Ok((self.unacked.len(), commands.len()))
     }
 }
 

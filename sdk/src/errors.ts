@@ -30,13 +30,21 @@ export class DecodeError extends Error {
 /**
  * An error from the server (`code` is the `ErrorCode` variant name, e.g. "RoomNotFound",
  * "JoinRefused") or from the client itself ("CircuitOpen", "Closed", "Http", "Decode").
+ *
+ * A request the gateway refused (code "Http") carries its HTTP `status` (404 for an
+ * unknown invite code, 429 over a quota, ...): branch on it, as on `code`. A request that
+ * got no answer at all (a network failure) has none. The gateway's error body is
+ * `{"error": "<text>"}` (docs/protocol.md §2): its text goes into `message`, for humans.
  */
 export class OrreryError extends Error {
   override readonly name = "OrreryError";
   readonly code: string;
+  /** The HTTP status of a refused request; undefined when no HTTP answer came. */
+  readonly status: number | undefined;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.status = options?.status;
   }
 }

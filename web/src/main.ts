@@ -8,6 +8,7 @@ import { createDebug } from "./debug.js";
 import { elements } from "./dom.js";
 import { configuredGateways, gatewayList } from "./gateways.js";
 import { runMatch } from "./match.js";
+import { describe, inviteLookupError } from "./refusals.js";
 import { type Choice, chooseGame, showGame } from "./start.js";
 
 /** The mode Quick play queues for (cargo xtask up keeps bots waiting in it). */
@@ -58,8 +59,7 @@ async function modeOf(s: Session, choice: Choice): Promise<string> {
   try {
     return (await s.lookupInvite(choice.code)).mode;
   } catch (e) {
-    if (e instanceof OrreryError && / 404 /.test(e.message)) throw new OrreryError("RoomNotFound", e.message);
-    throw e;
+    throw inviteLookupError(e);
   }
 }
 
@@ -101,19 +101,6 @@ async function main(): Promise<void> {
       choice = undefined;
       error = e instanceof OrreryError ? describe(e) : `Something went wrong: ${String(e)}`;
     }
-  }
-}
-
-function describe(e: OrreryError): string {
-  switch (e.code) {
-    case "RoomNotFound":
-      return "No room with that code (or its match is over).";
-    case "JoinRefused":
-      return "That room does not take new players now.";
-    case "CircuitOpen":
-      return "The game servers cannot be reached. Check your connection and try again.";
-    default:
-      return `Could not join (${e.code}).`;
   }
 }
 

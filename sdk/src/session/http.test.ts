@@ -24,12 +24,25 @@ test("createRoom posts the settings in the gateway's names, with the bearer toke
   assert.equal((seen?.init.headers as Record<string, string>)["authorization"], "Bearer tok");
 });
 
-test("an HTTP refusal is an OrreryError with code Http and the server's text", async () => {
+test("an HTTP refusal is an OrreryError with code Http, its status and the server's text", async () => {
   const fetchFn = (async () =>
     new Response(JSON.stringify({ error: "tick_hz must be within 5..=60" }), { status: 400 })) as unknown as typeof fetch;
   await assert.rejects(
     createRoom(fetchFn, "http://gw", "tok", { tickHz: 1 }),
-    (e: unknown) => e instanceof OrreryError && e.code === "Http" && e.message.includes("tick_hz"),
+    (e: unknown) => e instanceof OrreryError && e.code === "Http" && e.status === 400 && e.message.includes("tick_hz"),
+  );
+});
+
+test("an unknown invite code is a refusal with status 404; a request with no answer has no status", async () => {
+  const unknown = (async () =>
+    new Response(JSON.stringify({ error: "no open room has this invite code" }), { status: 404 })) as unknown as typeof fetch;
+  await assert.rejects(lookupInvite(unknown, "http://gw", "tok", "K7QX4MNP"), (e: unknown) => e instanceof OrreryError && e.status === 404);
+  const down = (async () => {
+    throw new TypeError("fetch failed");
+  }) as unknown as typeof fetch;
+  await assert.rejects(
+    lookupInvite(down, "http://gw", "tok", "K7QX4MNP"),
+    (e: unknown) => e instanceof OrreryError && e.code === "Http" && e.status === undefined,
   );
 });
 
@@ -59,17 +72,18 @@ test("lookupInvite asks for the code with the bearer token and gives the room an
 
 test("onAny tries the next gateway after a network failure, never after a refusal", async () => {
   const asked: string[] = [];
+  // A network failure whose text happens to hold a number like a status is still one.
   const down = async (gw: string): Promise<string> => {
     asked.push(gw);
-    if (gw === "a") throw new OrreryError("Http", "a/v1/x: TypeError: fetch failed");
+    if (gw === "a") throw new OrreryError("Http", "a/v1/x: TypeError: connect ECONNREFUSED 127.0.0.1 404 times");
     return gw;
   };
   assert.equal(await onAny(["a", "b"], down), "b");
   asked.length = 0;
   const refusing = async (gw: string): Promise<string> => {
     asked.push(gw);
-    throw new OrreryError("Http", `${gw}/v1/invites/X: 404 no open room has this invite code`);
+    throw new OrreryError("Http", `${gw}/v1/invites/X: no open room has this invite code`, { status: 404 });
   };
-  await assert.rejects(onAny(["a", "b"], refusing), (e: unknown) => e instanceof OrreryError && e.message.includes("404"));
+  await assert.rejects(onAny(["a", "b"], refusing), (e: unknown) => e instanceof OrreryError && e.status === 404);
   assert.deepEqual(asked, ["a"]);
 });

@@ -1,6 +1,6 @@
 // The gateway's HTTP API from the browser: guest tokens, room creation and invite lookups
 // (gateway/src/api.rs, gateway/src/invites.rs), on one gateway or on the first of several that answers. Failures are
-// OrreryError with code "Http".
+// OrreryError with code "Http", and the HTTP `status` when the gateway answered (a refusal).
 
 import { OrreryError } from "../errors.js";
 
@@ -55,7 +55,7 @@ async function call(fetchFn: typeof fetch, url: string, init: RequestInit): Prom
     } catch {
       // not JSON: keep the text
     }
-    throw new OrreryError("Http", `${url}: ${resp.status} ${detail}`);
+    throw new OrreryError("Http", `${url}: ${resp.status} ${detail}`, { status: resp.status });
   }
   try {
     return JSON.parse(text) as unknown;
@@ -136,8 +136,8 @@ export async function onAny<T>(gateways: string[], call: (gateway: string) => Pr
       return await call(gateway);
     } catch (e) {
       last = e;
-      // A refusal is the same everywhere; only a network failure is worth another gateway.
-      if (e instanceof OrreryError && / \d{3} /.test(e.message)) break;
+      // A refusal (an HTTP status) is the same everywhere; only a network failure is worth another gateway.
+      if (e instanceof OrreryError && e.status !== undefined) break;
     }
   }
   throw last instanceof OrreryError ? last : new OrreryError("Http", String(last));

@@ -23,6 +23,7 @@ mod private_rooms;
 mod processes;
 mod quotas;
 mod resume;
+mod session_commands;
 mod sleeping;
 mod sleeping_failover;
 mod slow_database;
