@@ -53,7 +53,7 @@ impl CommandTracker {
     /// A new command, not sent yet (`sends` 0): its id.
     pub fn add(&mut self, payload: Vec<u8>) -> ClientMsgId {
         let id = self.next;
-        self.next = if id.get() >= u32::MAX { ClientMsgId(1) } else { id.next() };
+        self.next = if id.get() == u32::MAX { ClientMsgId(1) } else { id.next() };
         self.pending.push(Unanswered { id, payload, since: Instant::now(), sends: 0 });
         id
     }

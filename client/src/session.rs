@@ -350,7 +350,8 @@ impl Session {
         let mut attempt: u32 = 0;
         loop {
             let url = self.config.gateways[self.gateway].clone();
-            let joined = tokio::time::timeout(self.config.join_patience, self.try_join(&url)).await.unwrap_or(Err(Error::Timeout("Joined")));
+            let joined =
+                tokio::time::timeout(self.config.join_patience, self.try_join(&url)).await.unwrap_or(Err(Error::Timeout("Joined")));
             match joined {
                 Ok((resent, resent_commands)) => {
                     self.failures.clear();

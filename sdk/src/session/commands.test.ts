@@ -26,3 +26,41 @@ test("a command resolves on its ack, and is resent with the same id after a resu
   ws2.serve({ type: "CommandAck", id: id.id, outcome: { type: "Rejected", reason: "no" } });
   assert.deepEqual(await second, { type: "Rejected", reason: "no" });
 });
+
+test("a command unanswered for ackPatienceMs gives up the socket and goes, with its id, through the next gateway", async () => {
+  const { t, s, ws } = await inRoom();
+  const outcome = s.command(Uint8Array.of(9));
+  const sent = ws.said().find((m) => m.type === "Command");
+  assert.ok(sent?.type === "Command");
+  const sockets = FakeWebSocket.instances.length;
+  t.advance(2999);
+  assert.equal(FakeWebSocket.instances.length, sockets, "still patient");
+  assert.equal(ws.closedByClient, undefined);
+  t.advance(1);
+  assert.ok(ws.closedByClient !== undefined, "the hung gateway's socket is given up");
+  t.advance(0);
+  const ws2 = FakeWebSocket.last();
+  assert.notEqual(ws2, ws);
+  assert.match(ws2.url, /b\.test/, "through the next gateway");
+  ws2.accept().serve(welcome()).serve(joined(42));
+  assert.deepEqual(
+    ws2.said().filter((m) => m.type === "Command"),
+    [{ type: "Command", id: sent.id, payload: Uint8Array.of(9) }],
+  );
+  ws2.serve({ type: "CommandAck", id: sent.id, outcome: { type: "Accepted" } });
+  assert.deepEqual(await outcome, { type: "Accepted" });
+  t.advance(10_000);
+  assert.equal(FakeWebSocket.last(), ws2, "answered: nothing more to wait for");
+});
+
+test("RoomUnavailable says the gateway is alive: the patience starts again and the command is resent on the same socket", async () => {
+  const { t, s, ws } = await inRoom();
+  void s.command(Uint8Array.of(5));
+  t.advance(2500);
+  ws.serve({ type: "Error", code: "RoomUnavailable", message: "the room did not answer; resend the command" });
+  t.advance(2900);
+  assert.equal(ws.closedByClient, undefined, "patient again from the RoomUnavailable, and from the resend");
+  assert.equal(ws.said().filter((m) => m.type === "Command").length, 2, "resent once, on the same socket");
+  t.advance(700);
+  assert.ok(ws.closedByClient !== undefined, "then nothing for the patience: given up");
+});

@@ -1,6 +1,8 @@
 // Commands: each gets an id (ClientMsgId) and a promise of its outcome. The room applies a
 // command at most once per id, so unanswered ones are resent with the same id after a resume
-// (or when the room did not answer). `CommandTracker` keeps them; `Commands` sends them.
+// (or when the room did not answer). `CommandTracker` keeps them; `Commands` sends them, and
+// gives up a socket on which one went unanswered for the ack patience (a hung gateway), as
+// the Rust SDK's Session does (client/src/session.rs, client/src/commands.rs).
 
 import { OrreryError } from "../errors.js";
 import type { CommandOutcome } from "../protocol/types.js";
@@ -12,6 +14,8 @@ const COMMAND_RETRY_MS = 500;
 interface Pending {
   id: number;
   payload: Uint8Array;
+  /** When it was last sent, or last heard of (RoomUnavailable); undefined before its first send. */
+  since: number | undefined;
   resolve: (outcome: CommandOutcome) => void;
   reject: (error: OrreryError) => void;
 }
@@ -30,7 +34,7 @@ export class CommandTracker {
     const id = this.#next;
     this.#next = this.#next >= 0xffff_ffff ? 1 : this.#next + 1;
     const outcome = new Promise<CommandOutcome>((resolve, reject) => {
-      this.#pending.set(id, { id, payload, resolve, reject });
+      this.#pending.set(id, { id, payload, since: undefined, resolve, reject });
     });
     return { id, outcome };
   }
@@ -49,6 +53,24 @@ export class CommandTracker {
     return [...this.#pending.values()].map(({ id, payload }) => ({ id, payload }));
   }
 
+  /** `id` went out (again) at `now`. */
+  sent(id: number, now: number): void {
+    const p = this.#pending.get(id);
+    if (p !== undefined) p.since = now;
+  }
+
+  /** The gateway is alive and says the room is slow: every sent command's patience starts again. */
+  heardOfAll(now: number): void {
+    for (const p of this.#pending.values()) if (p.since !== undefined) p.since = now;
+  }
+
+  /** When the longest-waiting sent command runs out of `patienceMs` (undefined: none sent). */
+  due(patienceMs: number): number | undefined {
+    let min: number | undefined;
+    for (const p of this.#pending.values()) if (p.since !== undefined && (min === undefined || p.since < min)) min = p.since;
+    return min === undefined ? undefined : min + patienceMs;
+  }
+
   get size(): number {
     return this.#pending.size;
   }
@@ -65,13 +87,16 @@ export class CommandTracker {
 export class Commands {
   readonly #tracker: CommandTracker;
   #retryTimer: unknown;
+  #patienceTimer: unknown;
 
   readonly #timers: Timers;
   readonly #reconnector: Reconnector;
+  readonly #ackPatienceMs: number;
 
-  constructor(timers: Timers, reconnector: Reconnector) {
+  constructor(timers: Timers, reconnector: Reconnector, ackPatienceMs: number) {
     this.#timers = timers;
     this.#reconnector = reconnector;
+    this.#ackPatienceMs = ackPatienceMs;
     // Ids start at random: the room remembers a player's recent ids across sessions (a reused token).
     this.#tracker = new CommandTracker(1 + Math.floor(timers.random() * 0x7fff_ffff));
   }
@@ -79,23 +104,29 @@ export class Commands {
   /** A new command: sent now if the socket is joined, else after the next Joined. */
   send(payload: Uint8Array): Promise<CommandOutcome> {
     const { id, outcome } = this.#tracker.add(payload);
-    if (this.#reconnector.conn?.joined) this.#reconnector.send({ type: "Command", id, payload });
+    if (this.#reconnector.conn?.joined) this.#sendOne(id, payload);
+    this.#watch();
     return outcome;
   }
 
   /** A CommandAck. */
   settle(id: number, outcome: CommandOutcome): void {
     this.#tracker.settle(id, outcome);
+    this.#watch();
   }
 
   /** Send every unanswered command again (with its id). */
   resend(): void {
-    for (const c of this.#tracker.unanswered()) this.#reconnector.send({ type: "Command", id: c.id, payload: c.payload });
+    for (const c of this.#tracker.unanswered()) this.#sendOne(c.id, c.payload);
+    this.#watch();
   }
 
   /** "the room did not answer; resend the command": the room applies an id at most once. */
   retrySoon(conn: Conn): void {
     if (!conn.joined || this.#tracker.size === 0) return;
+    // The gateway answers: it is the room that is slow, not the socket.
+    this.#tracker.heardOfAll(this.#timers.now());
+    this.#watch();
     this.#timers.clearTimeout(this.#retryTimer);
     this.#retryTimer = this.#timers.setTimeout(() => {
       if (this.#reconnector.conn !== conn || !conn.joined) return;
@@ -109,11 +140,32 @@ export class Commands {
 
   failAll(error: OrreryError): void {
     this.#tracker.failAll(error);
+    this.#watch();
   }
 
   /** The session is over. */
   stop(error: OrreryError): void {
     this.#timers.clearTimeout(this.#retryTimer);
     this.#tracker.failAll(error);
+    this.#watch();
+  }
+
+  #sendOne(id: number, payload: Uint8Array): void {
+    if (this.#reconnector.send({ type: "Command", id, payload })) this.#tracker.sent(id, this.#timers.now());
+  }
+
+  /** (Re)arm the ack patience for the longest-waiting sent command, on the socket in use. */
+  #watch(): void {
+    this.#timers.clearTimeout(this.#patienceTimer);
+    const due = this.#tracker.due(this.#ackPatienceMs);
+    const conn = this.#reconnector.conn;
+    if (due === undefined || conn === undefined) return;
+    this.#patienceTimer = this.#timers.setTimeout(
+      () => {
+        // Not a word about a command for longer than a working gateway takes: it hangs.
+        if (this.#reconnector.conn === conn && conn.joined) this.#reconnector.abandon(conn, "no answer to a command in time");
+      },
+      Math.max(0, due - this.#timers.now()),
+    );
   }
 }

@@ -21,6 +21,12 @@ export interface SessionOptions {
   welcomeTimeoutMs?: number;
   /** A (re)join fails without an answer within this time (10000). */
   joinTimeoutMs?: number;
+  /**
+   * A command sent and not answered (CommandAck, or RoomUnavailable) within this time means
+   * the gateway hangs: the socket is given up, and the command goes again, with its id,
+   * through the next gateway (3000; a working gateway answers within 2 s).
+   */
+  ackPatienceMs?: number;
   /** Injectable (tests); default globalThis.WebSocket. */
   WebSocket?: typeof WebSocket;
   fetch?: typeof fetch;
@@ -34,7 +40,14 @@ export interface SessionOptions {
 export type SessionConfig = Required<
   Pick<
     SessionOptions,
-    "backoffInitialMs" | "backoffMaxMs" | "breakerFailures" | "breakerWindowMs" | "pingIntervalMs" | "welcomeTimeoutMs" | "joinTimeoutMs"
+    | "backoffInitialMs"
+    | "backoffMaxMs"
+    | "breakerFailures"
+    | "breakerWindowMs"
+    | "pingIntervalMs"
+    | "welcomeTimeoutMs"
+    | "joinTimeoutMs"
+    | "ackPatienceMs"
   >
 >;
 
@@ -47,5 +60,6 @@ export function sessionConfig(opts: SessionOptions): SessionConfig {
     pingIntervalMs: opts.pingIntervalMs ?? 1000,
     welcomeTimeoutMs: opts.welcomeTimeoutMs ?? 5000,
     joinTimeoutMs: opts.joinTimeoutMs ?? 10_000,
+    ackPatienceMs: opts.ackPatienceMs ?? 3000,
   };
 }

@@ -210,6 +210,11 @@ export class Reconnector {
     });
   }
 
+  /** Give up on a socket that did not answer in time (a hung gateway): the next gateway, and resume. */
+  abandon(conn: Conn, reason: string): void {
+    this.#abandon(conn, reason);
+  }
+
   /** Give up on a socket that did not answer in time. */
   #abandon(conn: Conn, reason: string): void {
     if (conn !== this.#conn) return;

@@ -102,7 +102,7 @@ export class Session {
         },
       },
     );
-    this.#commands = new Commands(this.#timers, this.#reconnector);
+    this.#commands = new Commands(this.#timers, this.#reconnector, timing.ackPatienceMs);
     this.#frames = new FrameOrder(this.#timers, this.#events, this.#inputs, this.#reconnector, () => this.#membership.room);
     this.#membership = new Membership({
       timers: this.#timers,

@@ -38,12 +38,16 @@ async fn playing(first: &GatewayProcess, gateways: Vec<String>, ack_patience: Du
     }
 }
 
-/// Read until the command's answer: the answer, and every `Resumed` on the way
-/// (gateway, commands resent).
+/// Read until the command's answer (within 20 s in all: frames and reconnects keep
+/// coming without it): the answer, and every `Resumed` on the way (gateway, commands resent).
 async fn answer(session: &mut Session) -> (Answered, Vec<(String, usize)>) {
+    let until = tokio::time::Instant::now() + Duration::from_secs(20);
     let mut resumed = Vec::new();
     loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), session.next_event()).await.expect("the command's answer").unwrap();
+        let event = tokio::time::timeout_at(until, session.next_event())
+            .await
+            .unwrap_or_else(|_| panic!("no answer within 20 s; reconnects on the way: {resumed:?}"))
+            .unwrap();
         match event {
             SessionEvent::Resumed { gateway, resent_commands, .. } => resumed.push((gateway, resent_commands)),
             SessionEvent::CommandAck(answered) => return (answered, resumed),
