@@ -54,6 +54,9 @@ pub struct FrontierStats {
     pub rejected: Vec<String>,
     /// Sends of answered commands beyond their first (after `RoomUnavailable` or a reconnect).
     pub resent: u32,
+    /// Answers to commands already answered: the session reports a command's first answer
+    /// only, so a second answer to the same id shows up here and nowhere else.
+    pub late_acks: u64,
     /// Connections replaced after one was lost.
     pub reconnects: u32,
     pub submissions: Vec<Submission>,
@@ -249,6 +252,7 @@ impl FrontierPlayer {
             SessionEvent::Message(_) => {}
         }
         self.stats.duplicates = self.session.as_ref().map_or(0, Session::duplicates);
+        self.stats.late_acks = self.session.as_ref().map_or(0, Session::late_acks);
     }
 }
 
