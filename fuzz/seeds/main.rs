@@ -10,7 +10,7 @@ use orrery_common::auth::{Claims, sign_hs256};
 use orrery_common::game::{Game, RoomSettings};
 use orrery_common::protocol::client::{CommandOutcome, FrameKind};
 use orrery_common::protocol::encode;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputBatch, InputEnvelope, LeaveReason, PlayerEvent, StateFrame};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputBatch, InputEnvelope, LeaveReason, Parts, PlayerEvent, StateFrame};
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use orrery_fuzz::{InternalKind, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, JwtMode, join_prefixed};
 use serde_json::Value;
@@ -116,7 +116,7 @@ fn played_room(ticks: u64) -> (ArenaGame, Vec<StateFrame>) {
         game.encode_delta(&mut payload);
         let acks = bots.players().iter().map(|p| (*p, InputSeq(tick as u32))).collect();
         let input_waits_us = vec![(bots.players()[0], 1_250)];
-        frames.push(StateFrame { room: RoomId(9), epoch: Epoch(1), tick: Tick(tick), kind, acks, input_waits_us, payload });
+        frames.push(StateFrame { room: RoomId(9), epoch: Epoch(1), tick: Tick(tick), kind, acks, input_waits_us, payload, parts: Parts::Shared });
     }
     (game, frames)
 }
@@ -147,6 +147,7 @@ fn internal_seeds() -> Seeds {
         acks: vec![(ada, InputSeq(3)), (bob, InputSeq(u32::MAX))],
         input_waits_us: vec![],
         payload,
+        parts: Parts::Shared,
     };
     add("state-keyframe", InternalKind::State, encode(&keyframe));
     let requests = [
