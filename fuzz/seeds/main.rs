@@ -10,7 +10,7 @@ use orrery_common::auth::{Claims, sign_hs256};
 use orrery_common::game::{Game, RoomSettings};
 use orrery_common::protocol::client::{CommandOutcome, FrameKind};
 use orrery_common::protocol::encode;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputBatch, InputEnvelope, LeaveReason, Parts, PlayerEvent, StateFrame};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope, LeaveReason, Parts, PlayerEvent, StateFrame};
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, SocketId, Tick};
 use orrery_fuzz::{InternalKind, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, JwtMode, join_prefixed};
 use serde_json::Value;
@@ -130,9 +130,7 @@ fn internal_seeds() -> Seeds {
     };
     let (ada, bob) = (player(1), player(2));
     let intent = orrery_arena::encode_intent(&orrery_arena::Intent { turn: -0.25, thrust: true, fire: true });
-    let input = |player, seq| InputEnvelope { player, seq: InputSeq(seq), payload: intent.clone() };
-    add("input", InternalKind::Input, encode(&InputBatch { inputs: vec![input(ada, 41)] }));
-    add("input-batch", InternalKind::Input, encode(&InputBatch { inputs: vec![input(ada, 41), input(bob, 7), input(ada, 42)] }));
+    add("input", InternalKind::Input, encode(&InputEnvelope { player: ada, seq: InputSeq(41), payload: intent }));
     let (game, frames) = played_room(120);
     for tick in [1, 60, 120] {
         add(&format!("state-delta-{tick}"), InternalKind::State, encode(&frames[tick - 1]));

@@ -46,7 +46,7 @@ pub fn pick<T: Copy>(all: &[T], byte: u8) -> T {
 /// `internal_msg`'s first byte: which NATS message the rest is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InternalKind {
-    /// `room.<id>.input` (an `InputBatch`), read by the owner.
+    /// `room.<id>.input`, read by the owner.
     Input = 0,
     /// `room.<id>.state`, read by every gateway.
     State = 1,

@@ -47,11 +47,6 @@ pub struct Config {
     /// Burst above the sustained rate.
     #[arg(long, env = "ORRERY_MESSAGE_BURST", default_value_t = 120)]
     pub message_burst: u16,
-    /// How long the first input held for a room waits for others before they all leave
-    /// as one NATS message, in microseconds (rounded up to tokio's 1 ms timer resolution);
-    /// 0 sends them after one turn of the event loop. See `input_batcher.rs`.
-    #[arg(long, env = "ORRERY_INPUT_WINDOW_US", default_value_t = 1000)]
-    pub input_window_us: u64,
     /// Frames queued per socket before frames are dropped for it.
     #[arg(long, env = "ORRERY_SOCKET_QUEUE", default_value_t = 64)]
     pub socket_queue: usize,

@@ -15,8 +15,6 @@
 //!   per file: the reader (size, rate and idle limits), dispatch (each client message to
 //!   its handler), membership (join, leave, resync), the writer with its
 //!   [`socket::outbox`] and the input [`socket::pipeline`] timing.
-//! - [`input_batcher`]: every socket's inputs, held per room for a short window and
-//!   published as one message per room.
 //! - [`hub`]: fan-out of room frames to this gateway's sockets; per socket a cursor
 //!   (`hub/sink.rs`).
 //! - [`owner_client`]: the one client of a room's owner (join, leave, kick, resync,
@@ -39,7 +37,6 @@ pub mod config;
 pub mod error;
 pub mod hub;
 pub mod inbox;
-pub mod input_batcher;
 pub mod invites;
 pub mod leaderboard;
 pub mod matchmaking;
@@ -103,8 +100,6 @@ pub struct App {
     /// Requests to rooms' owners (join, leave, resync, command, vouch).
     pub owner: OwnerClient,
     pub hub: Hub,
-    /// Inputs held per room and published together.
-    pub inputs: input_batcher::InputBatcher,
     /// Player events (placements, kicks) for this gateway's sockets.
     pub inboxes: Arc<inbox::Inboxes>,
     pub room_records: RoomRecords,
@@ -168,11 +163,6 @@ impl Gateway {
                 names.clone(),
                 OwnerClient::new(nats.clone(), names.clone()),
                 room_records.clone(),
-                metrics.clone(),
-            ),
-            inputs: input_batcher::InputBatcher::spawn(
-                input_batcher::NatsOutlet { nats: nats.clone(), names: names.clone() },
-                Duration::from_micros(config.input_window_us),
                 metrics.clone(),
             ),
             room_records,

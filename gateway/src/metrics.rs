@@ -46,7 +46,6 @@ pub struct Metrics {
     pub join_duration: Histogram,
     pub resume_duration: Histogram,
     pub input_pipeline: Histogram,
-    pub input_batches: IntCounter,
     pub fanout: Histogram,
     pub quota_refusals: IntCounterVec,
 }
@@ -113,11 +112,6 @@ impl Metrics {
                 "Time from reading a client's input to writing the frame that acknowledges it, \
                  minus the input's wait in the owner for its tick.",
                 PIPELINE_BUCKETS,
-            ),
-            input_batches: counter(
-                r,
-                "orrery_gateway_input_batches_total",
-                "NATS messages of inputs published to rooms (each carries every input held for the room in its window).",
             ),
             fanout: seconds_histogram(
                 r,

@@ -1,7 +1,6 @@
 //! `--nats-direct`: the worker alone under load. Players' inputs are published straight
 //! onto the rooms' NATS subjects, the same wire as a gateway's (`ControlRequest::Join` on
-//! `room.<id>.control`, then `InputBatch`es on `room.<id>.input`, one input each: the
-//! inputs of a room are due at independent times, as a gateway's sockets' are), so a worker is measured
+//! `room.<id>.control`, then `InputEnvelope`s on `room.<id>.input`), so a worker is measured
 //! without gateways and clients sharing its cores. Nobody subscribes to the frames.
 //!
 //! Rooms are created through `--gateways` (only for that: no socket is opened, so the
@@ -21,7 +20,7 @@ use futures::StreamExt;
 use orrery_arena::{Intent, encode_intent};
 use orrery_client::http::Api;
 use orrery_common::names::Names;
-use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputBatch, InputEnvelope};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::{InputSeq, PlayerId, RoomId, SocketId};
 use rand::rngs::StdRng;
@@ -230,8 +229,7 @@ impl RoomInputs {
             let intent = Intent { turn: self.rng.random_range(-1.0..=1.0), thrust: self.rng.random_bool(0.2), ..Intent::default() };
             next[i].1 += 1;
             let envelope = InputEnvelope { player: self.players[i], seq: InputSeq(next[i].1), payload: encode_intent(&intent) };
-            let batch = InputBatch { inputs: vec![envelope] };
-            let sent = self.nats.publish(self.subject.clone(), encode(&batch).into()).await;
+            let sent = self.nats.publish(self.subject.clone(), encode(&envelope).into()).await;
             if due >= self.counted_from {
                 let counter = if sent.is_ok() { &self.inputs } else { &self.errors };
                 counter.fetch_add(1, Ordering::Relaxed);

@@ -18,7 +18,7 @@ use orrery_common::protocol::client::{
 use orrery_common::protocol::close;
 use orrery_common::protocol::encode;
 use orrery_common::protocol::internal::{
-    ControlReply, ControlRequest, InputBatch, InputEnvelope, LeaveReason, Parts, PlayerEvent, StateFrame, ViewPart,
+    ControlReply, ControlRequest, InputEnvelope, LeaveReason, Parts, PlayerEvent, StateFrame, ViewPart,
 };
 use orrery_common::{ClientMsgId, Epoch, InputSeq, PlayerId, RoomId, Tick};
 use orrery_gateway::error::SessionEnd;
@@ -805,21 +805,13 @@ fn arena_deltas(script: &ArenaScript) -> String {
 }
 
 fn internal_messages() -> String {
-    let intent = |turn| encode_intent(&Intent { turn, thrust: true, fire: false });
-    let batch = InputBatch {
-        inputs: vec![
-            InputEnvelope { player: ada(), seq: InputSeq(17), payload: intent(-0.5) },
-            InputEnvelope { player: bob(), seq: InputSeq(4), payload: intent(1.0) },
-        ],
-    };
-    let mut a = Annotated::new(format!("{batch:?}"));
-    a.field(varint(batch.inputs.len() as u64), "inputs: 2 of them");
-    for (input, who) in batch.inputs.iter().zip(["ada", "bob"]) {
-        uuid_field(&mut a, input.player, &format!("{who}'s player"));
-        a.field(pc(&input.seq), format!("{who}'s seq: u32 = {}", input.seq.0));
-        bytes_field(&mut a, &input.payload, &format!("{who}'s payload"));
-    }
-    let mut blocks = vec![a.render(&encode(&batch))];
+    let envelope =
+        InputEnvelope { player: ada(), seq: InputSeq(17), payload: encode_intent(&Intent { turn: -0.5, thrust: true, fire: false }) };
+    let mut a = Annotated::new(format!("{envelope:?}"));
+    uuid_field(&mut a, ada(), "player");
+    a.field(pc(&envelope.seq), "seq: u32 = 17");
+    bytes_field(&mut a, &envelope.payload, "payload");
+    let mut blocks = vec![a.render(&encode(&envelope))];
 
     let state = StateFrame {
         room: RoomId(42),

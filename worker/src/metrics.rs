@@ -35,7 +35,6 @@ pub struct Metrics {
     pub frame_bytes: IntCounter,
     pub inputs_applied: IntCounter,
     pub inputs_rejected: IntCounter,
-    pub input_batches_rejected: IntCounter,
     pub shed_refused: IntCounter,
     pub quota_refusals: IntCounterVec,
     pub retention_deleted: IntCounterVec,
@@ -92,11 +91,6 @@ impl Metrics {
             frame_bytes: counter(r, "orrery_worker_frame_bytes_total", "Bytes of state frames published."),
             inputs_applied: counter(r, "orrery_worker_inputs_applied_total", "Player inputs applied."),
             inputs_rejected: counter(r, "orrery_worker_inputs_rejected_total", "Player inputs rejected (stale sequence or invalid)."),
-            input_batches_rejected: counter(
-                r,
-                "orrery_worker_input_batches_rejected_total",
-                "Messages on a room's input subject dropped whole: not an input batch, or a longer one than a gateway sends.",
-            ),
             shed_refused: counter(r, "orrery_worker_shed_refused_total", "`POST /v1/shed` calls refused for a missing or wrong secret."),
             quota_refusals: counter_vec_zeroed(
                 r,

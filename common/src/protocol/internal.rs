@@ -13,86 +13,13 @@ use crate::ids::{ClientMsgId, Epoch, HistoryPos, InputSeq, PlayerId, RoomId, Soc
 use crate::protocol::client::{CommandOutcome, Frame, FrameKind};
 use serde::{Deserialize, Serialize};
 
-/// One input, stamped by the gateway with the player id of the socket's token.
+/// `room.<id>.input`: one input, stamped by the gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputEnvelope {
     pub player: PlayerId,
     pub seq: InputSeq,
     #[serde(with = "serde_bytes")]
     pub payload: Vec<u8>,
-}
-
-/// `room.<id>.input`: the inputs one gateway held for the room during one short window,
-/// in the order it read them (so each player's inputs in their order). One NATS message
-/// for many inputs: each message costs a wake-up and system calls in the gateway, NATS and
-/// the owner, whatever its size. The owner applies each input as if it had come alone.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputBatch {
-    pub inputs: Vec<InputEnvelope>,
-}
-
-impl InputBatch {
-    /// At most this many inputs in one batch: an owner refuses a longer one as forged.
-    pub const MAX_INPUTS: usize = 256;
-    /// A gateway starts a new batch rather than grow one past this many bytes (unless one
-    /// input alone is larger), far below NATS's smallest usual `max_payload` (1 MiB).
-    pub const MAX_BYTES: usize = 64 * 1024;
-}
-
-/// Builds an encoded [`InputBatch`] an input at a time: each input is encoded once, as it
-/// arrives, and the batch is its count followed by those bytes (postcard writes a `Vec`
-/// as a varint length and its elements; a struct as its fields). Byte for byte
-/// `encode(&InputBatch { inputs })`, without keeping the inputs.
-#[derive(Clone, Debug, Default)]
-pub struct InputBatchBuilder {
-    count: usize,
-    body: Vec<u8>,
-}
-
-impl InputBatchBuilder {
-    /// Append `input`.
-    pub fn push(&mut self, input: &InputEnvelope) {
-        self.body = postcard::to_extend(input, std::mem::take(&mut self.body)).expect("postcard encoding into a Vec cannot fail");
-        self.count += 1;
-    }
-
-    /// Inputs so far.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// No input yet.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Bytes of the encoded batch so far (count included).
-    pub fn encoded_len(&self) -> usize {
-        varint_len(self.count as u64) + self.body.len()
-    }
-
-    /// Whether appending `input` would break one of the batch's limits; never for the
-    /// first input (one input alone is always sent, as it was before batching).
-    pub fn would_overflow(&self, input: &InputEnvelope) -> bool {
-        if self.is_empty() {
-            return false;
-        }
-        let added = postcard::experimental::serialized_size(input).unwrap_or(usize::MAX);
-        self.count + 1 > InputBatch::MAX_INPUTS || self.encoded_len().saturating_add(added).saturating_add(1) > InputBatch::MAX_BYTES
-    }
-
-    /// The encoded batch.
-    pub fn finish(self) -> Vec<u8> {
-        let mut out = postcard::to_extend(&(self.count as u64), Vec::with_capacity(self.encoded_len()))
-            .expect("postcard encoding into a Vec cannot fail");
-        out.extend_from_slice(&self.body);
-        out
-    }
-}
-
-/// Bytes of `n` as a postcard varint.
-fn varint_len(n: u64) -> usize {
-    (64 - n.max(1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// `room.<id>.state`: one tick of a room, published by its owner.
@@ -385,47 +312,6 @@ mod tests {
         assert_eq!(kept.own_part(ada_v), None, "ada's part is gone");
         assert_eq!(kept.encode_for(Viewer::Spectator), None, "so is the spectators'");
         assert_eq!(kept.encode_for(bob_v), frame.encode_for(bob_v));
-    }
-
-    #[test]
-    fn a_built_batch_is_byte_for_byte_the_encoded_batch() {
-        let (ada, bob) = (PlayerId::random(), PlayerId::random());
-        for n in [0usize, 1, 2, 127, 128, 256] {
-            let inputs: Vec<InputEnvelope> = (0..n)
-                .map(|i| InputEnvelope {
-                    player: if i % 2 == 0 { ada } else { bob },
-                    seq: InputSeq(i as u32 * 300),
-                    payload: vec![i as u8; i % 5],
-                })
-                .collect();
-            let mut builder = InputBatchBuilder::default();
-            for input in &inputs {
-                builder.push(input);
-            }
-            assert_eq!(builder.len(), n);
-            let batch = InputBatch { inputs };
-            assert_eq!(builder.encoded_len(), encode(&batch).len(), "{n} inputs");
-            assert_eq!(builder.finish(), encode(&batch), "{n} inputs");
-        }
-    }
-
-    #[test]
-    fn a_batch_stops_growing_at_its_limits_but_takes_one_input_of_any_size() {
-        let input = |bytes: usize| InputEnvelope { player: PlayerId::random(), seq: InputSeq(1), payload: vec![7; bytes] };
-        let mut builder = InputBatchBuilder::default();
-        assert!(!builder.would_overflow(&input(InputBatch::MAX_BYTES * 2)), "one input alone always goes");
-        while !builder.would_overflow(&input(0)) {
-            builder.push(&input(0));
-        }
-        assert_eq!(builder.len(), InputBatch::MAX_INPUTS);
-
-        let mut builder = InputBatchBuilder::default();
-        while !builder.would_overflow(&input(1000)) {
-            builder.push(&input(1000));
-        }
-        let full = builder.encoded_len();
-        assert!(full <= InputBatch::MAX_BYTES && full + 1030 > InputBatch::MAX_BYTES, "{full} bytes");
-        assert_eq!(builder.finish().len(), full);
     }
 
     #[test]

@@ -1,18 +1,18 @@
 //! Routing: each client message and player event to what handles it. Joins, leaves and
-//! resyncs are [`super::membership`]'s, watching [`super::watch`]'s; inputs go to the room through the
-//! gateway's [`crate::input_batcher`], commands
+//! resyncs are [`super::membership`]'s, watching [`super::watch`]'s; inputs are published to the room here, commands
 //! go to its owner, matchmaking requests to the matchmaker.
 
 use super::Session;
 use crate::error::SessionEnd;
 use crate::matchmaking::QueueOutcome;
 use orrery_common::protocol::client::{ClientMsg, ErrorCode, ServerMsg};
+use orrery_common::protocol::encode;
 use orrery_common::protocol::internal::{LeaveReason, PlayerEvent};
 use orrery_common::time::now_ms;
 use orrery_common::{ClientMsgId, InputSeq, RoomId, SocketId};
 use std::time::Duration;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, warn};
 
 /// Presence (`player:<id>`) is refreshed on pings at most this often while connected.
 const PRESENCE_REFRESH: Duration = Duration::from_secs(60);
@@ -119,8 +119,7 @@ impl Session {
         Some(SessionEnd::Replaced)
     }
 
-    /// Hand an input for the room, stamped with the player id of the socket's token, to the
-    /// gateway's [`crate::input_batcher`], which publishes it with the room's other inputs.
+    /// Publish an input to the room, stamped with the player id of the socket's token.
     async fn input(&mut self, seq: InputSeq, payload: Vec<u8>) {
         let Some(room) = self.room else {
             return self.error(ErrorCode::NotInRoom, "join a room first").await;
@@ -129,7 +128,9 @@ impl Session {
             return;
         }
         let envelope = orrery_common::protocol::internal::InputEnvelope { player: self.identity.player, seq, payload };
-        self.app.inputs.push(room, &envelope);
+        if let Err(e) = self.app.nats.publish(self.app.names.room_input(room), encode(&envelope).into()).await {
+            warn!(%room, error = %e, "input not published");
+        }
     }
 
     /// Forward a command to the room's owner and acknowledge it on this socket.

@@ -11,7 +11,6 @@ mod frontier_gateways;
 mod frontier_return;
 mod frontier_timeline;
 mod hostile_http;
-mod input_batches;
 mod leaderboard;
 mod lifecycle;
 mod malformed;

@@ -7,8 +7,6 @@
 //! - `on_demand`: a sleeping room's task ([`Pace::OnDemand`](orrery_common::game::Pace)):
 //!   no timer, a run only when something is due, each run committed durably before its
 //!   frame is published and its requests answered (I9).
-//! - [`inputs`]: the input subject's batches, each input queued as if it came alone; a
-//!   malformed batch dropped whole.
 //! - [`schedule`]: when the next tick and the next hot and durable snapshots are due.
 //! - [`event_quota`]: how many events about one player are persisted per second.
 //! - [`persist`]: hot and durable snapshots (fenced: I1, I2), close and drain.
@@ -19,7 +17,6 @@
 
 pub mod durable;
 pub mod event_quota;
-pub mod inputs;
 mod on_demand;
 pub mod persist;
 pub mod schedule;

@@ -6,13 +6,12 @@
 //! tick, the durable one handed to the room's writer ([`super::durable`]), whose outcome
 //! comes back here between ticks. Before every tick
 //! and before publishing it checks the lease's local deadline (I6); control replies are
-//! only sent while the lease is valid. Between ticks it queues inputs ([`super::inputs`]) and answers
+//! only sent while the lease is valid. Between ticks it queues inputs and answers
 //! control requests. A room whose game sleeps ([`Pace::OnDemand`]) is run by
 //! [`super::on_demand`] instead ([`run`] picks).
 
 use super::Room;
 use super::durable::DurableWriter;
-use super::inputs::queue_batch;
 use super::persist::{Unchanged, close, drain, durable_outcome, submit_durable, write_durable_now, write_hot};
 use super::schedule::{SnapshotDue, TickSchedule};
 use super::spans::{control_span, drain_span, reply_outcome};
@@ -21,7 +20,7 @@ use crate::lease::LeaseClock;
 use futures::StreamExt;
 use orrery_common::RoomId;
 use orrery_common::game::{Pace, Phase};
-use orrery_common::protocol::internal::{ControlReply, ControlRequest};
+use orrery_common::protocol::internal::{ControlReply, ControlRequest, InputEnvelope};
 use orrery_common::protocol::{decode, encode};
 use orrery_common::trace_context;
 use std::sync::{Arc, OnceLock};
@@ -146,12 +145,10 @@ async fn run_fixed(mut room: Room, app: Arc<App>, signals: RoomSignals, claimed_
                     return exit;
                 }
             }
-            Some(msg) = inputs.next() => {
-                if let Err(error) = queue_batch(&mut room, &msg.payload, Instant::now()) {
-                    m.input_batches_rejected.inc();
-                    warn!(room = %room.id, %error, bytes = msg.payload.len(), "input batch dropped");
-                }
-            }
+            Some(msg) = inputs.next() => match decode::<InputEnvelope>(&msg.payload) {
+                Ok(input) => room.queue_input(input, Instant::now()),
+                Err(_) => m.inputs_rejected.inc(),
+            },
             Some(msg) = control.next() => {
                 let request = decode::<ControlRequest>(&msg.payload);
                 // A span per control request (joins are rare; ticks get none), continuing
