@@ -10,7 +10,7 @@
 //! | `"arena-duel"` ([`MODE_DUEL`]) | the same with `min_players` = 2: for tests, demos and 1-v-1 |
 //! | `"arena-blitz"` ([`MODE_BLITZ`]) | `min_players` = 2, 1 s countdown, 15 s time limit, 2 s float: whole matches in seconds (tests, demos) |
 //! | `"arena-practice"` ([`MODE_PRACTICE`]) | `min_players` = 2, no damage, no black holes, 4 h time limit: nobody dies, so a match lasts while two players stay (practice, load tests) |
-//! | `"arena-large"` ([`MODE_LARGE`]) | [`LARGE_SEATS`] = 64 seats whatever `max_players` says, on a field scaled so that ships are as dense as in a 5-player arena (pickups and black holes scaled too, black holes at most 12); each player sees only what is near its ship ([`crate::interest`]) |
+//! | `"arena-large"` ([`MODE_LARGE`]) | [`LARGE_SEATS`] = 64 seats whatever `max_players` says, on a field scaled so that ships are as dense as in a 5-player arena (pickups and black holes scaled too: 51 and 26 at 64 seats); each player sees only what is near its ship ([`crate::interest`]) |
 //!
 //! # Defaults (all times are converted to ticks of `RoomSettings::tick_hz`)
 //!
@@ -42,8 +42,6 @@ pub const MAX_SLOTS: u8 = 64;
 /// The seats of the room the default field is sized for: [`MODE_LARGE`] scales its area by
 /// `LARGE_SEATS / DENSITY_SEATS`.
 const DENSITY_SEATS: u8 = 5;
-/// Most black holes in a [`MODE_LARGE`] room (each pulls every ship every tick).
-const LARGE_BLACK_HOLES: u8 = 12;
 
 /// Kinematic constants: everything a client needs to replay the motion of ships and
 /// bullets from the quantised state. Lengths in sub-units, speeds per tick.
@@ -233,7 +231,10 @@ impl ArenaConfig {
         self.max_pickups = (f64::from(self.max_pickups) * area).round().min(255.0) as u8;
         let (lo, hi) = self.pickup_interval_ticks;
         self.pickup_interval_ticks = (((f64::from(lo) / area).round() as u32).max(1), ((f64::from(hi) / area).round() as u32).max(1));
-        self.black_holes = ((f64::from(self.black_holes) * area).round() as u8).min(LARGE_BLACK_HOLES);
+        // In proportion like the pickups (26 at 64 seats): a field with fewer hazards per
+        // area keeps more ships alive, and its views are denser. `World::validate` allows
+        // 32 ([`crate::world::MAX_BLACK_HOLES`]), which 64 seats fit (a test keeps it so).
+        self.black_holes = (f64::from(self.black_holes) * area).round() as u8;
     }
 }
 
@@ -281,7 +282,18 @@ mod tests {
         let density = |c: &ArenaConfig, ships: u8| f64::from(ships) / (f64::from(c.physics.width) * f64::from(c.physics.height));
         let ratio = density(&c, 64) / density(&small, 5);
         assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
-        assert_eq!((c.max_pickups, c.black_holes), (51, 12));
+        assert_eq!((c.max_pickups, c.black_holes), (51, 26));
+    }
+
+    #[test]
+    fn large_rooms_of_every_size_have_holes_in_proportion_that_clients_accept() {
+        for seats in 1..=MAX_SLOTS {
+            let c = ArenaConfig::large(30, seats);
+            let expected = (2.0 * f64::from(seats) / f64::from(DENSITY_SEATS)).round() as usize;
+            assert_eq!(usize::from(c.black_holes), expected, "{seats} seats");
+            assert!(usize::from(c.black_holes) <= crate::world::MAX_BLACK_HOLES, "{seats} seats");
+        }
+        assert_eq!([16, 32].map(|seats| ArenaConfig::large(30, seats).black_holes), [6, 13]);
     }
 
     #[test]

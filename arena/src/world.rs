@@ -20,7 +20,12 @@ pub const MAX_SPEED_COMPONENT: i32 = 1 << 18;
 pub const MAX_NAME_BYTES: usize = 32;
 const MAX_BULLETS: usize = 4096;
 const MAX_PICKUPS: usize = 256;
-const MAX_BLACK_HOLES: usize = 16;
+/// Most black holes in a world. `arena-large` places them in proportion to its area, 26 at
+/// its 64 seats (`ArenaConfig::large`); 32 is the round bound above that (it was 16 while
+/// that mode was capped at 12). Gravity looks only at the holes near each body when there
+/// are many (`kinematics::HoleCells`), so a tick's cost follows the holes per area, not
+/// this bound.
+pub const MAX_BLACK_HOLES: usize = 32;
 
 /// A ship's seat number: a small index used instead of the player id in deltas.
 pub type Slot = u8;

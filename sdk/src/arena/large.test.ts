@@ -51,6 +51,9 @@ test("every frame of a large room gives exactly Rust's view and board", () => {
   assert.ok(view);
   assert.equal(view.scores().length, large.seats, "the scores list every seat of the board");
   assert.ok(view.ships().length < large.seats, "the world holds only the ships in view");
+  // arena-large places black holes in proportion to its area (26 at 64 seats): more than
+  // the old bound of 16, which the decoder must accept (MAX_BLACK_HOLES is 32).
+  assert.equal(view.blackHoles.length, 26, "the large room's black holes");
 });
 
 test("a refused split delta leaves the view and the board as they were", () => {

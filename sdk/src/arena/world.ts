@@ -15,7 +15,11 @@ export const MAX_NAME_BYTES = 32;
 export const MAX_SLOTS = 64;
 const MAX_BULLETS = 4096;
 const MAX_PICKUPS = 256;
-const MAX_BLACK_HOLES = 16;
+/**
+ * Most black holes in a world (arena/src/world.rs `MAX_BLACK_HOLES`): `arena-large` places
+ * them in proportion to its area, 26 at its 64 seats; 32 is the round bound above that.
+ */
+export const MAX_BLACK_HOLES = 32;
 
 /** Where a match is in its life (`orrery_common::game::Phase`). */
 export type Phase = "Lobby" | "Countdown" | "Running" | "Over" | "Closable";
