@@ -6,7 +6,8 @@
 //! `dispatch.rs` routes each message and player event; `membership.rs` joins, leaves and
 //! resyncs the socket's room; `watch.rs` watches a room without a seat (a spectator);
 //! `writer.rs` drains the socket's [`outbox`], which the hub fills with frames, and times
-//! the input [`pipeline`]. Control messages to the writer (close) bypass the outbox.
+//! the input [`pipeline`]; it runs in the socket's one task, beside the reader. Control
+//! messages to the writer (close) bypass the outbox.
 
 mod dispatch;
 mod membership;
@@ -22,7 +23,8 @@ use crate::error::{DomainError, SessionEnd};
 use crate::hub::SessionId;
 use crate::quota::sockets::SocketPermit;
 use axum::extract::ws::WebSocket;
-use futures::StreamExt;
+use futures::future::FusedFuture;
+use futures::{FutureExt, StreamExt};
 use orrery_common::auth::Identity;
 use orrery_common::protocol::client::{ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use orrery_common::protocol::encode;
@@ -31,6 +33,7 @@ use orrery_common::{RoomId, SocketId};
 use outbox::{Outbound, Outbox, OutboxReader};
 use pipeline::NewestInput;
 use rate_limit::TokenBucket;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -131,26 +134,44 @@ impl Session {
 
     /// The socket's life: start its writer, welcome it, read until it ends, leave its
     /// room, then close with the end's code and finish the close handshake.
+    ///
+    /// The writer is not a task of its own: it is polled in this task beside the reading
+    /// (see [`writer::alongside`]), so it keeps draining the queue while a join or a full
+    /// queue makes the reading wait. One task per socket instead of two (issue 14: idle
+    /// socket memory).
     async fn serve(mut self, socket: Box<WebSocket>) -> SessionEnd {
         let (ws_tx, mut ws_rx) = socket.split();
         let (close_tx, close_rx) = oneshot::channel();
-        let writer = tokio::spawn(writer::write_loop(
-            ws_tx,
-            self.rx.take().expect("taken once"),
-            close_rx,
-            self.newest_input.clone(),
-            writer::Timings { fanout: self.app.metrics.fanout.clone(), input_pipeline: self.app.metrics.input_pipeline.clone() },
-        ));
-        let welcome = ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
-        self.send(&welcome).await;
-        // Placements and kicks for this player, whichever gateway decided them.
-        let inbox = self.app.inboxes.register(self.identity.player, self.id);
-
-        let end = self.read_until_end(&mut ws_rx, &inbox).await;
-        self.app.inboxes.unregister(self.identity.player, self.id);
-        Box::pin(self.cleanup()).await;
+        // Both pinned where they are made: moved, each would be kept twice in this future's
+        // state (see `writer::alongside`).
+        let mut writer = pin!(
+            writer::write_loop(
+                ws_tx,
+                self.rx.take().expect("taken once"),
+                close_rx,
+                self.newest_input.clone(),
+                writer::Timings { fanout: self.app.metrics.fanout.clone(), input_pipeline: self.app.metrics.input_pipeline.clone() },
+            )
+            .fuse()
+        );
+        let end = {
+            let reading = pin!(async {
+                let welcome =
+                    ServerMsg::Welcome { protocol: PROTOCOL_VERSION, player: self.identity.player, limits: self.app.config.limits() };
+                self.send(&welcome).await;
+                // Placements and kicks for this player, whichever gateway decided them.
+                let inbox = self.app.inboxes.register(self.identity.player, self.id);
+                let end = self.read_until_end(&mut ws_rx, &inbox).await;
+                self.app.inboxes.unregister(self.identity.player, self.id);
+                Box::pin(self.cleanup()).await;
+                end
+            });
+            writer::alongside(reading, writer.as_mut()).await
+        };
         let _ = close_tx.send(end);
-        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        if !writer.is_terminated() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        }
         // Finish the close handshake: read (and drop) what the client still sends until it
         // closes too, bounded. Closing with unread data makes the kernel reset the
         // connection, and the client could lose our close frame and its code.

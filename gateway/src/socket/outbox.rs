@@ -58,7 +58,7 @@ pub struct Outbox {
     shared: Arc<Shared>,
 }
 
-/// The reading half (the socket's writer task).
+/// The reading half (the socket's writer, polled in its session's task).
 #[derive(Debug)]
 pub struct OutboxReader {
     shared: Arc<Shared>,
