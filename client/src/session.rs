@@ -10,7 +10,9 @@
 //! with the same id, through the next gateway (protocol §4.3: the room applies an id at
 //! most once). A circuit breaker gives up with [`SessionError::CircuitOpen`] after
 //! `breaker_failures` failed attempts within `breaker_window`, so a client never retries
-//! forever against a dead service.
+//! forever against a dead service; commands left unanswered past their patience count
+//! apart, and a join does not forgive them (gateways that let a session join but never
+//! answer its commands are no better than dead ones).
 //!
 //! The rules are the TypeScript SDK's (sdk/src/session/): the same names for the same
 //! things (`CommandTracker`, `command`, `resync`), the same fatal close codes.
@@ -117,6 +119,8 @@ pub struct Session {
     /// When the unanswered commands go again after a `RoomUnavailable`.
     retry_at: Option<Instant>,
     failures: VecDeque<Instant>,
+    /// When a command went unanswered past `ack_patience`; only an answer clears it.
+    hung: VecDeque<Instant>,
     lost_at: Option<Instant>,
     duplicates: u64,
     late_acks: u64,
@@ -145,6 +149,7 @@ impl Session {
             commands: CommandTracker::new(first),
             retry_at: None,
             failures: VecDeque::new(),
+            hung: VecDeque::new(),
             lost_at: None,
             duplicates: 0,
             late_acks: 0,
@@ -267,6 +272,10 @@ impl Session {
                     } else if ack_due.is_some_and(|at| at <= now) {
                         // Not a word about a command for longer than a working gateway
                         // takes: it hangs. Go elsewhere; the command goes with us.
+                        self.hung.push_back(now);
+                        if let Some(open) = self.circuit(Circuit::Hung, now) {
+                            return Err(open);
+                        }
                         self.drop_connection();
                     }
                     continue;
@@ -289,7 +298,10 @@ impl Session {
                     continue;
                 }
                 Ok(Event::Message(ServerMsg::CommandAck { id, outcome })) => match self.commands.settle(id, outcome) {
-                    Some(answered) => return Ok(SessionEvent::CommandAck(answered)),
+                    Some(answered) => {
+                        self.hung.clear();
+                        return Ok(SessionEvent::CommandAck(answered));
+                    }
                     None => {
                         self.late_acks += 1;
                         continue;
@@ -321,6 +333,20 @@ impl Session {
                 Ok(Event::Closed { .. }) | Err(_) => self.drop_connection(),
             }
         }
+    }
+
+    /// Forget the failures of `which` kind older than the window; the error to give up
+    /// with if as many as `breaker_failures` are left.
+    fn circuit(&mut self, which: Circuit, now: Instant) -> Option<SessionError> {
+        let window = self.config.breaker_window;
+        let (times, last) = match which {
+            Circuit::Joins(e) => (&mut self.failures, e.to_string()),
+            Circuit::Hung => (&mut self.hung, format!("no gateway answered a command within {:?}", self.config.ack_patience)),
+        };
+        while times.front().is_some_and(|t| now.duration_since(*t) > window) {
+            times.pop_front();
+        }
+        (times.len() >= self.config.breaker_failures).then_some(SessionError::CircuitOpen { failures: times.len(), window, last })
     }
 
     /// Send every unanswered command again, with its id.
@@ -364,15 +390,8 @@ impl Session {
                 Err(e) => {
                     let now = Instant::now();
                     self.failures.push_back(now);
-                    while self.failures.front().is_some_and(|t| now.duration_since(*t) > self.config.breaker_window) {
-                        self.failures.pop_front();
-                    }
-                    if self.failures.len() >= self.config.breaker_failures {
-                        return Err(SessionError::CircuitOpen {
-                            failures: self.failures.len(),
-                            window: self.config.breaker_window,
-                            last: e.to_string(),
-                        });
+                    if let Some(open) = self.circuit(Circuit::Joins(e), now) {
+                        return Err(open);
                     }
                     self.gateway = (self.gateway + 1) % self.config.gateways.len();
                     tokio::time::sleep(backoff(attempt, self.config.backoff_initial, self.config.backoff_max)).await;
@@ -406,6 +425,13 @@ impl Session {
         self.conn = Some(conn);
         Ok((self.unacked.len(), commands.len()))
     }
+}
+
+/// What the circuit breaker counts, apart: joins that failed, and commands a gateway let
+/// go unanswered past their patience.
+enum Circuit {
+    Joins(Error),
+    Hung,
 }
 
 /// Exponential backoff with "equal jitter": half the delay fixed, half random.

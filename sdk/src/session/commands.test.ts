@@ -2,8 +2,9 @@
 
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
-import { FakeWebSocket, joined, welcome } from "./fakes.test.util.js";
-import { inRoom } from "./session.test.util.js";
+import { OrreryError } from "../errors.js";
+import { FakeWebSocket, joined, keyframe, welcome } from "./fakes.test.util.js";
+import { connected, inRoom } from "./session.test.util.js";
 
 beforeEach(() => FakeWebSocket.reset());
 
@@ -63,4 +64,37 @@ test("RoomUnavailable says the gateway is alive: the patience starts again and t
   assert.equal(ws.said().filter((m) => m.type === "Command").length, 2, "resent once, on the same socket");
   t.advance(700);
   assert.ok(ws.closedByClient !== undefined, "then nothing for the patience: given up");
+});
+
+test("gateways that seat the session but never answer its commands open the circuit: a join does not forgive them", async () => {
+  const { t, s, ws } = await connected({ breakerFailures: 3, breakerWindowMs: 30_000 });
+  const joining = s.join(42);
+  ws.serve(joined(42)).serve(keyframe(42, 3, 100));
+  await joining;
+  const failures: OrreryError[] = [];
+  s.on("failed", (e) => failures.push(e));
+  const outcome = s.command(Uint8Array.of(3));
+  outcome.catch(() => {});
+  const sockets = [ws];
+  for (let i = 0; i < 2; i++) {
+    t.advance(3000);
+    t.advance(0);
+    const next = FakeWebSocket.last();
+    assert.notEqual(next, sockets.at(-1), `patience ${i + 1}: the hung socket is given up`);
+    next.accept().serve(welcome()).serve(joined(42));
+    sockets.push(next);
+  }
+  assert.equal(failures.length, 0, "two patiences ran out: still trying");
+  t.advance(3000);
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]!.code, "CircuitOpen");
+  assert.match(failures[0]!.message, /3 failed attempts.*no answer to a command/);
+  await assert.rejects(outcome, (e: unknown) => e instanceof OrreryError);
+  t.advance(60_000);
+  assert.equal(FakeWebSocket.instances.length, 3, "no socket after the circuit opened");
+  assert.deepEqual(
+    sockets.map((w) => w.said().filter((m) => m.type === "Command").length),
+    [1, 1, 1],
+    "the command went once on each socket",
+  );
 });

@@ -111,7 +111,7 @@ export class Commands {
 
   /** A CommandAck. */
   settle(id: number, outcome: CommandOutcome): void {
-    this.#tracker.settle(id, outcome);
+    if (this.#tracker.settle(id, outcome)) this.#reconnector.commandAnswered();
     this.#watch();
   }
 
@@ -163,7 +163,7 @@ export class Commands {
     this.#patienceTimer = this.#timers.setTimeout(
       () => {
         // Not a word about a command for longer than a working gateway takes: it hangs.
-        if (this.#reconnector.conn === conn && conn.joined) this.#reconnector.abandon(conn, "no answer to a command in time");
+        if (this.#reconnector.conn === conn && conn.joined) this.#reconnector.commandHung(conn);
       },
       Math.max(0, due - this.#timers.now()),
     );

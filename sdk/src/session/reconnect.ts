@@ -64,6 +64,8 @@ export interface Link {
 
 export class Reconnector {
   readonly #breaker: CircuitBreaker;
+  /** Commands a joined socket let go unanswered past the ack patience; only an answer clears it. */
+  readonly #hung: CircuitBreaker;
   #gatewayIndex: number;
   #state: SessionState = "reconnecting";
   #conn: Conn | undefined;
@@ -95,6 +97,7 @@ export class Reconnector {
     this.#gatewayIndex = link.start;
     this.#player = link.player;
     this.#breaker = new CircuitBreaker(settings.breakerFailures, settings.breakerWindowMs);
+    this.#hung = new CircuitBreaker(settings.breakerFailures, settings.breakerWindowMs);
   }
 
   /** Open the first socket; resolves once it works (or fails like the session). */
@@ -210,9 +213,26 @@ export class Reconnector {
     });
   }
 
-  /** Give up on a socket that did not answer in time (a hung gateway): the next gateway, and resume. */
-  abandon(conn: Conn, reason: string): void {
+  /**
+   * A joined socket let a command go unanswered past its patience (a hung gateway): the next
+   * gateway, and resume. Counted apart from failed attempts, because the next join succeeds
+   * and would forgive it: gateways that seat a session but never answer its commands open
+   * the circuit like dead ones.
+   */
+  commandHung(conn: Conn): void {
+    if (conn !== this.#conn) return;
+    const reason = "no answer to a command in time";
+    if (this.#hung.fail(this.#timers.now())) {
+      this.#lastFailure = reason;
+      this.#fail(this.#hung.count);
+      return;
+    }
     this.#abandon(conn, reason);
+  }
+
+  /** The room answered a command: the path to it works. */
+  commandAnswered(): void {
+    this.#hung.succeed();
   }
 
   /** Give up on a socket that did not answer in time. */
@@ -274,10 +294,10 @@ export class Reconnector {
     this.#reconnectTimer = this.#timers.setTimeout(() => this.#open(), delay);
   }
 
-  #fail(): void {
+  #fail(failures = this.#breaker.count): void {
     const error = new OrreryError(
       "CircuitOpen",
-      `giving up: ${this.#breaker.count} failed attempts within ${this.#settings.breakerWindowMs} ms; last: ${this.#lastFailure}`,
+      `giving up: ${failures} failed attempts within ${this.#settings.breakerWindowMs} ms; last: ${this.#lastFailure}`,
     );
     this.#shutdown("failed", error);
     this.#events.emit("failed", error);
