@@ -2,7 +2,7 @@
 //! (its view).
 
 use super::Interest;
-use super::bullets::{BulletIds, BulletScratch, Flight, Seen, filter_bullets};
+use super::bullets::{BulletIds, BulletScratch, Circle, Flight, Seen, filter_bullets};
 use super::grid::Grid;
 use crate::fixed::Vec2;
 use crate::seats::Seats;
@@ -131,8 +131,9 @@ pub(super) fn filter_near(
             let near = known.then_some(near.as_slice());
             let index = grid.map(|grid| &grid.bullet_ids);
             let view = (&out.ships[..], in_view);
+            let within = Circle { centre, r2: i64::from(interest.leave) * i64::from(interest.leave) };
             out.next_bullet_id =
-                filter_bullets(world, fired_from, near, index, flight, seen, view, sees, &mut out.bullets, ids, bullet_scratch);
+                filter_bullets(world, fired_from, near, index, flight, seen, view, sees, within, &mut out.bullets, ids, bullet_scratch);
         }
         None => {
             let bullets = Candidates { list: &world.bullets, near: known.then_some(near.as_slice()) };
