@@ -108,7 +108,8 @@ impl Game for ArenaGame {
         match &mut self.frames {
             Some(frames) => {
                 frames.before_step(&self.room.sent, &self.room.world);
-                self.room.step(&mut self.scratch, events, StepOutput::Flown(frames.flown_mut()));
+                let (flown, moved) = frames.motion_mut();
+                self.room.step(&mut self.scratch, events, StepOutput::Flown(flown, moved));
                 frames.after_step(&self.room.sent);
             }
             None => self.room.step(&mut self.scratch, events, StepOutput::Delta),

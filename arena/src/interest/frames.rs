@@ -8,6 +8,7 @@ use super::grid::Grid;
 use super::ids::{IdIndex, find};
 use super::{Interest, board, filter, refresh_board};
 use crate::kinematics::HoleCells;
+use crate::rules::MovedShips;
 use crate::seats::Seats;
 use crate::wire::delta::{self, Known, MatchedBullets};
 use crate::wire::split;
@@ -44,11 +45,15 @@ impl Part {
     /// room's bullets flown one tick, by id, indexed by `flown_index`), and its ships look
     /// only at the holes `cells` give when they are the cells of this part's holes.
     /// `next_seats`: the occupied slots of `self.next`; `matched`: how the prediction of
-    /// this part's bullets matches them, when the filter knows.
+    /// this part's bullets matches them, when the filter knows; `moved`: the slots of
+    /// ships the room's step left as moved (`rules::MovedShips`), which this part's
+    /// prediction then need not move if it held them and holds them still.
+    #[allow(clippy::too_many_arguments)] // what the filter and the step learnt, and the flight
     fn advance(
         &mut self,
         next_seats: Seats,
         matched: Option<MatchedBullets<'_>>,
+        moved: Seats,
         flown: &[Bullet],
         flown_index: &IdIndex,
         cells: Option<&HoleCells>,
@@ -66,18 +71,19 @@ impl Part {
         };
         let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
         // Debug builds check the described prediction against the flown one, byte for byte.
+        let moved = Seats(moved.0 & self.seats.0 & next_seats.0);
         #[cfg(debug_assertions)]
-        let expected = matched.is_some().then(|| {
+        let expected = (matched.is_some() || moved != Seats::default()).then(|| {
             let (mut base, mut expected) = (self.world.clone(), Vec::new());
             let known = Known { fly: Some(&mut fly()), cells, ..Known::default() };
             delta::encode_over(&mut base, &self.next, known, &mut expected);
             expected
         });
-        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched };
+        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched, moved };
         delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
         #[cfg(debug_assertions)]
         if let Some(expected) = expected {
-            assert_eq!(self.delta, expected, "the described prediction's delta");
+            assert_eq!(self.delta, expected, "the described prediction's delta (moved ships {moved:?})");
         }
         self.seats = next_seats;
         std::mem::swap(&mut self.world, &mut self.next);
@@ -105,6 +111,8 @@ pub struct ViewFrames {
     flown_at: Vec<u32>,
     /// The room's black holes by cell, for the views' predictions of their ships.
     cells: Option<HoleCells>,
+    /// The ships the step left as moved (it writes them).
+    moved: MovedShips,
     /// The room's `next_bullet_id` before the step.
     fired_from: u32,
     filter_scratch: FilterScratch,
@@ -128,6 +136,7 @@ impl ViewFrames {
             flown_index: IdIndex::default(),
             flown_at: Vec::new(),
             cells: None,
+            moved: MovedShips::default(),
             fired_from: sent.next_bullet_id,
             filter_scratch: FilterScratch::default(),
         }
@@ -148,8 +157,20 @@ impl ViewFrames {
     /// After a step: the board and every seated player's view of `sent` (the world as of
     /// the step) and their deltas; the views of players no longer seated are dropped.
     pub fn after_step(&mut self, sent: &World) {
-        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, flown_at, cells, fired_from, filter_scratch } =
-            self;
+        let Self {
+            interest,
+            board: board_part,
+            views,
+            nobody,
+            grid,
+            flown,
+            flown_index,
+            flown_at,
+            cells,
+            moved,
+            fired_from,
+            filter_scratch,
+        } = self;
         grid.rebuild(sent);
         flown_index.rebuild(flown.iter().map(|b| b.id));
         as_flown(sent, flown, flown_index, flown_at);
@@ -160,23 +181,25 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(Seats::of(&board_part.next.ships), None, flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), None, Seats::default(), flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(Seats::default(), None, flown, flown_index, cells);
+        nobody.advance(Seats::default(), None, Seats::default(), flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
             let Part { world, seats, ids, next, next_ids, .. } = part;
             let seen = Some(Seen { world, seats: *seats, ids });
             let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }) };
             let next_seats = filter_near(sent, *fired_from, near, Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
             let matched = filter_scratch.matched(flown, &part.next.bullets);
-            part.advance(next_seats, matched, flown, flown_index, cells);
+            part.advance(next_seats, matched, moved.slots, flown, flown_index, cells);
         }
     }
 
-    /// Where the step writes the bullets it flew (see `StepOutput::Flown`).
-    pub fn flown_mut(&mut self) -> &mut Vec<Bullet> {
-        &mut self.flown
+    /// Where the step writes the bullets it flew and the ships it left as moved (see
+    /// `StepOutput::Flown`).
+    pub fn motion_mut(&mut self) -> (&mut Vec<Bullet>, &mut MovedShips) {
+        self.moved.slots = Seats::default();
+        (&mut self.flown, &mut self.moved)
     }
 
     /// The shared part of a keyframe.
@@ -253,7 +276,7 @@ mod tests {
         let fired_from = world.next_bullet_id;
         world.advance();
         let fired = world.next_bullet_id.wrapping_sub(fired_from);
-        let flown = frames.flown_mut();
+        let (flown, _) = frames.motion_mut();
         flown.clear();
         flown.extend(world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
         flown.sort_unstable_by_key(|b| b.id);

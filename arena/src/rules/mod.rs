@@ -5,11 +5,14 @@
 //! kinematics.
 
 pub mod combat;
+mod moved;
 pub mod phase;
 pub mod pickups;
 pub mod ranking;
 pub mod seats;
 pub mod spawn;
+
+pub use moved::MovedShips;
 
 use crate::state::Room;
 use crate::wire::delta;
@@ -22,9 +25,10 @@ pub enum StepOutput<'a> {
     /// (a room where everybody is sent everything).
     Delta,
     /// The bullets of the world before the step, flown one tick and sorted by id, for
-    /// per-player views to predict from (see `World::advance_flown`); no whole-world delta,
-    /// which such a room never sends.
-    Flown(&'a mut Vec<Bullet>),
+    /// per-player views to predict from (see `World::advance_flown`), and which ships the
+    /// step left as moved ([`MovedShips`]); no whole-world delta, which such a room never
+    /// sends.
+    Flown(&'a mut Vec<Bullet>, &'a mut MovedShips),
 }
 
 impl Room {
@@ -32,8 +36,12 @@ impl Room {
     pub fn step(&mut self, scratch: &mut World, events: &mut Vec<GameEvent>, mut output: StepOutput<'_>) {
         self.apply_pending_intents();
         let fired_from = self.world.next_bullet_id;
+        if let StepOutput::Flown(_, moved) = &mut output {
+            moved.before_motion(&self.world, &self.sent);
+        }
         self.world.advance();
-        if let StepOutput::Flown(flown) = &mut output {
+        if let StepOutput::Flown(flown, moved) = &mut output {
+            moved.after_motion(&self.world);
             let fired = self.world.next_bullet_id.wrapping_sub(fired_from);
             let flown = &mut **flown;
             flown.clear();
@@ -48,6 +56,9 @@ impl Room {
             self.spawn_pickups();
         }
         self.update_phase();
+        if let StepOutput::Flown(_, moved) = &mut output {
+            moved.finish(&self.world);
+        }
         events.extend(self.pending_events.drain(..).map(|e| e.to_game_event()));
         debug_assert!(self.world.validate().is_ok(), "I7: {:?}", self.world.validate());
         if let StepOutput::Delta = output {

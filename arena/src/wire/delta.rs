@@ -69,6 +69,10 @@ pub(crate) struct Known<'a> {
     /// `world`'s, when the caller already knows (a view's filter does): they are then
     /// neither flown nor compared here, and `fly` is not used.
     pub bullets: Option<MatchedBullets<'a>>,
+    /// Slots held by both `base` and `world` whose ship in `world` is known to be exactly
+    /// what the prediction makes of `base`'s (`rules::MovedShips`): the prediction neither
+    /// moves nor compares them (it only fires their shots).
+    pub moved: Seats,
 }
 
 /// The first items of a prediction's bullet list matched against the first items of the
@@ -105,16 +109,19 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     if encode_intents(pred, world, seated, out) {
         sections |= INTENTS;
     }
+    let moved = (known.moved != Seats::default()).then_some((known.moved, world.ships.as_slice()));
+    debug_assert_eq!(known.moved.0 & !seated.0, 0, "moved ships are seated");
     match (known.bullets, known.fly) {
         // The prediction's flight is described: it fires only (its shots follow the items).
-        (Some(_), _) => pred.advance_with(|bullets, _, _| bullets.clear(), known.cells, Some(seated)),
-        (None, Some(fly)) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated)),
+        (Some(_), _) => pred.advance_with(|bullets, _, _| bullets.clear(), known.cells, Some(seated), moved),
+        (None, Some(fly)) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated), moved),
         (None, None) => pred.advance(),
     }
     if encode_match(pred, world, out) {
         sections |= MATCH;
     }
-    if encode_ships(pred, world, seated, out) {
+    // The moved ships are as predicted: no residual.
+    if encode_ships(pred, world, Seats(seated.0 & !known.moved.0), out) {
         sections |= SHIPS;
     }
     // Described, the prediction's list holds only the shots it fired: they follow.
