@@ -7,12 +7,13 @@ use super::filter::{FilterScratch, Near, filter_near};
 use super::grid::Grid;
 use super::ids::{IdIndex, find};
 use super::{Interest, board, filter, refresh_board};
+use crate::config::Physics;
 use crate::kinematics::HoleCells;
 use crate::rules::MovedShips;
 use crate::seats::Seats;
 use crate::wire::delta::{self, Known, MatchedBullets};
 use crate::wire::split;
-use crate::world::{Bullet, World};
+use crate::world::{BlackHole, Bullet, World};
 use orrery_common::PlayerId;
 use std::collections::HashMap;
 
@@ -47,13 +48,15 @@ impl Part {
     /// `next_seats`: the occupied slots of `self.next`; `matched`: how the prediction of
     /// this part's bullets matches them, when the filter knows; `moved`: the slots of
     /// ships the room's step left as moved (`rules::MovedShips`), which this part's
-    /// prediction then need not move if it held them and holds them still.
+    /// prediction then need not move if it held them and holds them still; `statics_same`:
+    /// the physics and black holes of `self.next` are those of `self.world`.
     #[allow(clippy::too_many_arguments)] // what the filter and the step learnt, and the flight
     fn advance(
         &mut self,
         next_seats: Seats,
         matched: Option<MatchedBullets<'_>>,
         moved: Seats,
+        statics_same: bool,
         flown: &[Bullet],
         flown_index: &IdIndex,
         cells: Option<&HoleCells>,
@@ -69,7 +72,12 @@ impl Part {
                 });
             }
         };
-        let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
+        debug_assert!(
+            !statics_same || (self.world.physics == self.next.physics && self.world.black_holes == self.next.black_holes),
+            "statics said the same"
+        );
+        // The cells are built for the room's statics, which are the next world's.
+        let cells = cells.filter(|cells| statics_same || cells.built_for(&self.world.black_holes, &self.world.physics));
         // Debug builds check the described prediction against the flown one, byte for byte.
         let moved = Seats(moved.0 & self.seats.0 & next_seats.0);
         #[cfg(debug_assertions)]
@@ -79,7 +87,7 @@ impl Part {
             delta::encode_over(&mut base, &self.next, known, &mut expected);
             expected
         });
-        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched, moved };
+        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched, moved, statics_same };
         delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
         #[cfg(debug_assertions)]
         if let Some(expected) = expected {
@@ -113,6 +121,10 @@ pub struct ViewFrames {
     cells: Option<HoleCells>,
     /// The ships the step left as moved (it writes them).
     moved: MovedShips,
+    /// The room's physics and black holes as of the last step, and for how many steps in a
+    /// row they have been the same (then a view's worlds and buffers hold them already).
+    statics: (Physics, Vec<BlackHole>),
+    statics_steps: u32,
     /// The room's `next_bullet_id` before the step.
     fired_from: u32,
     filter_scratch: FilterScratch,
@@ -137,6 +149,8 @@ impl ViewFrames {
             flown_at: Vec::new(),
             cells: None,
             moved: MovedShips::default(),
+            statics: (sent.physics.clone(), sent.black_holes.clone()),
+            statics_steps: 0,
             fired_from: sent.next_bullet_id,
             filter_scratch: FilterScratch::default(),
         }
@@ -168,9 +182,18 @@ impl ViewFrames {
             flown_at,
             cells,
             moved,
+            statics,
+            statics_steps,
             fired_from,
             filter_scratch,
         } = self;
+        if sent.physics == statics.0 && sent.black_holes == statics.1 {
+            *statics_steps = statics_steps.saturating_add(1);
+        } else {
+            statics.0.clone_from(&sent.physics);
+            statics.1.clone_from(&sent.black_holes);
+            *statics_steps = 0;
+        }
         grid.rebuild(sent);
         flown_index.rebuild(flown.iter().map(|b| b.id));
         as_flown(sent, flown, flown_index, flown_at);
@@ -181,17 +204,19 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(Seats::of(&board_part.next.ships), None, Seats::default(), flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), None, Seats::default(), false, flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(Seats::default(), None, Seats::default(), flown, flown_index, cells);
+        nobody.advance(Seats::default(), None, Seats::default(), false, flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
             let Part { world, seats, ids, next, next_ids, .. } = part;
             let seen = Some(Seen { world, seats: *seats, ids });
-            let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }) };
+            // Two steps alike: `next` (the prediction of one step ago) holds them too.
+            let statics_held = *statics_steps >= 2;
+            let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }), statics_held };
             let next_seats = filter_near(sent, *fired_from, near, Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
             let matched = filter_scratch.matched(flown, &part.next.bullets);
-            part.advance(next_seats, matched, moved.slots, flown, flown_index, cells);
+            part.advance(next_seats, matched, moved.slots, *statics_steps >= 1, flown, flown_index, cells);
         }
     }
 

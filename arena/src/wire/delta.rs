@@ -73,6 +73,8 @@ pub(crate) struct Known<'a> {
     /// what the prediction makes of `base`'s (`rules::MovedShips`): the prediction neither
     /// moves nor compares them (it only fires their shots).
     pub moved: Seats,
+    /// `base` and `world` have the same physics and black holes (no statics section).
+    pub statics_same: bool,
 }
 
 /// The first items of a prediction's bullet list matched against the first items of the
@@ -133,7 +135,8 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     if encode_list(None, &pred.pickups, &world.pickups, out) {
         sections |= PICKUPS;
     }
-    if pred.physics != world.physics || pred.black_holes != world.black_holes {
+    debug_assert!(!known.statics_same || (pred.physics == world.physics && pred.black_holes == world.black_holes), "statics same");
+    if !known.statics_same && (pred.physics != world.physics || pred.black_holes != world.black_holes) {
         let statics = postcard::to_allocvec(&(&world.physics, &world.black_holes)).expect("statics serialise");
         put_varint(out, statics.len() as u64);
         out.extend_from_slice(&statics);
