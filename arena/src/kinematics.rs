@@ -25,7 +25,12 @@ impl World {
         // A world with many bodies looks only at the holes near each (the same motion).
         let bodies = self.bullets.len() + self.ships.len();
         let cells = HoleCells::worth_building(bodies, &self.black_holes, &self.physics);
-        let cells = cells.as_ref();
+        self.advance_in(cells.as_ref());
+    }
+
+    /// [`Self::advance`] looking only at the holes `cells` (built for this world's holes
+    /// and physics) give near each body: the same motion.
+    pub(crate) fn advance_in(&mut self, cells: Option<&HoleCells>) {
         self.advance_with(|bullets, physics, holes| fly_bullets(bullets, physics, holes, cells), cells, None, None);
     }
 

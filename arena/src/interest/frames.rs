@@ -9,7 +9,7 @@ use super::ids::{IdIndex, find};
 use super::{Interest, board, filter, refresh_board};
 use crate::config::Physics;
 use crate::kinematics::HoleCells;
-use crate::rules::MovedShips;
+use crate::rules::{ForViews, MovedShips};
 use crate::seats::Seats;
 use crate::wire::delta::{self, Known, MatchedBullets};
 use crate::wire::split;
@@ -220,11 +220,11 @@ impl ViewFrames {
         }
     }
 
-    /// Where the step writes the bullets it flew and the ships it left as moved (see
-    /// `StepOutput::Flown`).
-    pub fn motion_mut(&mut self) -> (&mut Vec<Bullet>, &mut MovedShips) {
+    /// Where the step writes the bullets it flew and the ships it left as moved, and the
+    /// hole cells it may use (see `StepOutput::Flown`).
+    pub fn for_step(&mut self) -> ForViews<'_> {
         self.moved.slots = Seats::default();
-        (&mut self.flown, &mut self.moved)
+        ForViews { flown: &mut self.flown, moved: &mut self.moved, cells: self.cells.as_ref() }
     }
 
     /// The shared part of a keyframe.
@@ -301,7 +301,7 @@ mod tests {
         let fired_from = world.next_bullet_id;
         world.advance();
         let fired = world.next_bullet_id.wrapping_sub(fired_from);
-        let (flown, _) = frames.motion_mut();
+        let flown = frames.for_step().flown;
         flown.clear();
         flown.extend(world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
         flown.sort_unstable_by_key(|b| b.id);

@@ -97,7 +97,7 @@ mod tests {
     use crate::config::ArenaConfig;
     use crate::fixed::{SUBUNITS_PER_UNIT, Vec2};
     use crate::input::{Intent, encode_intent};
-    use crate::rules::StepOutput;
+    use crate::rules::{ForViews, StepOutput};
     use crate::state::Room;
     use crate::world::Bullet;
     use orrery_common::PlayerId;
@@ -123,7 +123,7 @@ mod tests {
 
     fn step(room: &mut Room, moved: &mut MovedShips) {
         let mut scratch = room.world.clone();
-        room.step(&mut scratch, &mut Vec::new(), StepOutput::Flown(&mut Vec::new(), moved));
+        room.step(&mut scratch, &mut Vec::new(), StepOutput::Flown(ForViews { flown: &mut Vec::new(), moved, cells: None }));
     }
 
     /// What a view that held `slot` as `sent` predicts of it: that ship with the intents
