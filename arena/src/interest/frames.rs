@@ -6,6 +6,7 @@ use super::bullets::{BulletIds, Flight, Seen, as_flown};
 use super::filter::{FilterScratch, Near, filter_near};
 use super::grid::Grid;
 use super::ids::{IdIndex, find};
+use super::players::PlayerMap;
 use super::{Interest, board, filter, refresh_board};
 use crate::config::Physics;
 use crate::kinematics::HoleCells;
@@ -15,7 +16,6 @@ use crate::wire::delta::{self, Known, MatchedBullets};
 use crate::wire::split;
 use crate::world::{BlackHole, Bullet, World};
 use orrery_common::PlayerId;
-use std::collections::HashMap;
 
 /// One part (the board, or one player's view): the world as of the last step, the room's
 /// ids of its bullets, and the delta that step produced; and where its next world is built.
@@ -105,7 +105,7 @@ pub struct ViewFrames {
     interest: Interest,
     board: Part,
     /// Seated players' views.
-    views: HashMap<PlayerId, Part>,
+    views: PlayerMap<Part>,
     /// The view of somebody without a ship (a spectator, a kicked player): the header only.
     nobody: Part,
     /// The bullets and pickups of the world being filtered, by cell (and its bullets by id).
@@ -141,7 +141,7 @@ impl ViewFrames {
         Self {
             interest,
             board: Part::new(board_world),
-            views: HashMap::new(),
+            views: PlayerMap::default(),
             nobody: Part::new(nobody),
             grid: Grid::new(interest.enter / 2),
             flown: Vec::new(),

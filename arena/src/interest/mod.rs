@@ -53,6 +53,7 @@ mod filter;
 mod frames;
 mod grid;
 mod ids;
+mod players;
 
 pub use board::{BOARD_REFRESHES_PER_SECOND, board, refresh_board};
 pub use filter::filter;
