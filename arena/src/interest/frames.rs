@@ -48,14 +48,16 @@ impl Part {
     /// `next_seats`: the occupied slots of `self.next`; `matched`: how the prediction of
     /// this part's bullets matches them, when the filter knows; `moved`: the slots of
     /// ships the room's step left as moved (`rules::MovedShips`), which this part's
-    /// prediction then need not move if it held them and holds them still; `statics_same`:
+    /// prediction then need not move if it held them and holds them still, and the slots
+    /// whose seat the step kept (no seat change where this part held the ship and holds it
+    /// still); `statics_same`:
     /// the physics and black holes of `self.next` are those of `self.world`.
     #[allow(clippy::too_many_arguments)] // what the filter and the step learnt, and the flight
     fn advance(
         &mut self,
         next_seats: Seats,
         matched: Option<MatchedBullets<'_>>,
-        moved: Seats,
+        (moved, seats_kept): (Seats, Seats),
         statics_same: bool,
         flown: &[Bullet],
         flown_index: &IdIndex,
@@ -80,14 +82,23 @@ impl Part {
         let cells = cells.filter(|cells| statics_same || cells.built_for(&self.world.black_holes, &self.world.physics));
         // Debug builds check the described prediction against the flown one, byte for byte.
         let moved = Seats(moved.0 & self.seats.0 & next_seats.0);
+        let same_seats = Seats(seats_kept.0 & self.seats.0 & next_seats.0);
         #[cfg(debug_assertions)]
-        let expected = (matched.is_some() || moved != Seats::default()).then(|| {
+        let expected = (matched.is_some() || moved != Seats::default() || same_seats != Seats::default()).then(|| {
             let (mut base, mut expected) = (self.world.clone(), Vec::new());
             let known = Known { fly: Some(&mut fly()), cells, ..Known::default() };
             delta::encode_over(&mut base, &self.next, known, &mut expected);
             expected
         });
-        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched, moved, statics_same };
+        let known = Known {
+            fly: Some(&mut fly()),
+            cells,
+            seats: Some((self.seats, next_seats)),
+            bullets: matched,
+            moved,
+            same_seats,
+            statics_same,
+        };
         delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
         #[cfg(debug_assertions)]
         if let Some(expected) = expected {
@@ -204,10 +215,10 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(Seats::of(&board_part.next.ships), None, Seats::default(), false, flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), None, (Seats::default(), Seats::default()), false, flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(Seats::default(), None, Seats::default(), false, flown, flown_index, cells);
+        nobody.advance(Seats::default(), None, (Seats::default(), Seats::default()), false, flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
             let Part { world, seats, ids, next, next_ids, .. } = part;
             let seen = Some(Seen { world, seats: *seats, ids });
@@ -216,14 +227,14 @@ impl ViewFrames {
             let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }), statics_held };
             let next_seats = filter_near(sent, *fired_from, near, Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
             let matched = filter_scratch.matched(flown, &part.next.bullets);
-            part.advance(next_seats, matched, moved.slots, *statics_steps >= 1, flown, flown_index, cells);
+            part.advance(next_seats, matched, (moved.slots, moved.seats_kept), *statics_steps >= 1, flown, flown_index, cells);
         }
     }
 
     /// Where the step writes the bullets it flew and the ships it left as moved, and the
     /// hole cells it may use (see `StepOutput::Flown`).
     pub fn for_step(&mut self) -> ForViews<'_> {
-        self.moved.slots = Seats::default();
+        (self.moved.slots, self.moved.seats_kept) = (Seats::default(), Seats::default());
         ForViews { flown: &mut self.flown, moved: &mut self.moved, cells: self.cells.as_ref() }
     }
 

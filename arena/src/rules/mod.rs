@@ -70,7 +70,7 @@ impl Room {
         }
         self.update_phase();
         if let StepOutput::Flown(views) = &mut output {
-            views.moved.finish(&self.world);
+            views.moved.finish(&self.world, &self.sent);
         }
         events.extend(self.pending_events.drain(..).map(|e| e.to_game_event()));
         debug_assert!(self.world.validate().is_ok(), "I7: {:?}", self.world.validate());

@@ -17,6 +17,9 @@ pub struct MovedShips {
     /// After [`Self::finish`]: the slots whose ship is what moving the sent ship (with the
     /// intents it has now) gives.
     pub(crate) slots: Seats,
+    /// After [`Self::finish`]: the slots whose seat (player, name, colour) is the one
+    /// clients hold, so that a view that held the ship and holds it still has no seat change.
+    pub(crate) seats_kept: Seats,
     /// The ships as the motion left them (only the recorded slots are meaningful).
     moved: Vec<Option<Ship>>,
 }
@@ -27,6 +30,7 @@ impl MovedShips {
     /// `sent`'s too (the motion depends on them).
     pub fn before_motion(&mut self, world: &World, sent: &World) {
         self.slots = Seats::default();
+        self.seats_kept = Seats::default();
         let same_world = world.phase == sent.phase && world.physics == sent.physics && world.black_holes == sent.black_holes;
         if !same_world || world.ships.len() != sent.ships.len() {
             return;
@@ -51,8 +55,17 @@ impl MovedShips {
         }
     }
 
-    /// After the rules: keeps only the slots whose ship is still as moved.
-    pub fn finish(&mut self, world: &World) {
+    /// After the rules: keeps only the slots whose ship is still as moved, and notes the
+    /// seats that are those of `sent`.
+    pub fn finish(&mut self, world: &World, sent: &World) {
+        self.seats_kept = Seats::default();
+        for (slot, (now, then)) in world.ships.iter().zip(&sent.ships).enumerate() {
+            if let (Some(now), Some(then)) = (now, then)
+                && now.same_seat(then)
+            {
+                self.seats_kept.insert(slot);
+            }
+        }
         let mut slots = Seats::default();
         for slot in self.slots.slots() {
             if let (Some(Some(moved)), Some(Some(ship))) = (self.moved.get(slot), world.ships.get(slot))
@@ -157,6 +170,7 @@ mod tests {
         step(&mut room, &mut moved);
         assert!(room.world.bullets.iter().any(|b| b.owner == 0), "slot 0 fired");
         assert_eq!(moved.slots, Seats(0b0001));
+        assert_eq!(moved.seats_kept, Seats(0b1111), "nobody changed seats");
         for slot in 0..4 {
             let (prediction, ship) = (predicted(&sent, &room.world, slot), room.world.ships[slot].as_ref().unwrap());
             assert_eq!(moved.slots.contains(slot), prediction == *ship, "slot {slot}");

@@ -73,6 +73,9 @@ pub(crate) struct Known<'a> {
     /// what the prediction makes of `base`'s (`rules::MovedShips`): the prediction neither
     /// moves nor compares them (it only fires their shots).
     pub moved: Seats,
+    /// Slots held by both `base` and `world` whose seat (player, name, colour) is known not
+    /// to have changed: the roster does not compare them.
+    pub same_seats: Seats,
     /// `base` and `world` have the same physics and black holes (no statics section).
     pub statics_same: bool,
 }
@@ -101,10 +104,14 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     let sections_at = out.len();
     out.push(0);
     let pred = base;
+    debug_assert!(
+        known.same_seats.slots().all(|slot| !seat_changed(pred.ships[slot].as_ref(), world.ships[slot].as_ref())),
+        "seats known the same"
+    );
     let (base_seats, seated) = known.seats.unwrap_or_else(|| (Seats::of(&pred.ships), Seats::of(&world.ships)));
     debug_assert_eq!((base_seats, seated), (Seats::of(&pred.ships), Seats::of(&world.ships)), "seats known wrongly");
     let mut sections = 0;
-    if encode_roster(pred, world, base_seats.union(seated), out) {
+    if encode_roster(pred, world, Seats(base_seats.union(seated).0 & !known.same_seats.0), out) {
         sections |= ROSTER;
     }
     // From here on a slot holds a ship in the prediction exactly when it does in `world`.
@@ -200,7 +207,8 @@ fn seat_changed(before: Option<&Ship>, after: Option<&Ship>) -> bool {
 }
 
 /// After it, `pred`'s seats are `world`'s: a slot holds a ship in both or in neither.
-/// `either`: the slots that hold a ship in `pred` or in `world` (only they can change).
+/// `either`: the slots that hold a ship in `pred` or in `world` (only they can change),
+/// but those known to hold the same seat in both.
 fn encode_roster(pred: &mut World, world: &World, either: Seats, out: &mut Vec<u8>) -> bool {
     let changed = |slot: usize| seat_changed(pred.ships.get(slot).and_then(Option::as_ref), world.ships[slot].as_ref());
     let mut changed_slots = Seats::default();
