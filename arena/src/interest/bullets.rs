@@ -319,11 +319,12 @@ impl<'a> FreeIds<'a> {
         let span = (held + wanted).min(below as usize);
         flags.clear();
         flags.resize(span, false);
-        for id in taken {
+        // `for_each`, not `for`: a chain of two lists folds into two plain loops.
+        taken.for_each(|id| {
             if let Some(flag) = flags.get_mut(id as usize) {
                 *flag = true;
             }
-        }
+        });
         Self { taken: flags, candidate: 0 }
     }
 }
