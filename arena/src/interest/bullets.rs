@@ -281,23 +281,48 @@ impl Common<'_> {
     /// with its view id and its room id, marks it); returns how many it kept.
     #[inline(never)]
     fn keep(&self, marks: &mut [u32], call: u32, out: &mut Vec<Bullet>, globals: &mut Vec<u32>) -> usize {
+        // Lists of one length, so that one check of an index serves them all.
+        let n = self.room.len().min(marks.len()).min(self.as_flown.map_or(usize::MAX, <[u32]>::len));
+        let (room, marks) = (&self.room[..n], &mut marks[..n]);
+        match self.as_flown {
+            // Not matching: every bullet counts as flown here.
+            None => self.keep_in(room, |_| true, marks, call, out, globals),
+            Some(as_flown) => {
+                let as_flown = &as_flown[..n];
+                self.keep_in(room, |i| as_flown[i] != NOT_AS_FLOWN, marks, call, out, globals)
+            }
+        }
+    }
+
+    /// [`Self::keep`] over lists of one length `room.len()`; `flown(i)`: whether room
+    /// bullet `i` counts as flown.
+    #[inline(always)]
+    fn keep_in(
+        &self,
+        room: &[Bullet],
+        flown: impl Fn(usize) -> bool,
+        marks: &mut [u32],
+        call: u32,
+        out: &mut Vec<Bullet>,
+        globals: &mut Vec<u32>,
+    ) -> usize {
         let (first, at) = self.table;
+        let n = room.len().min(marks.len());
+        let Circle { centre, r2 } = self.within;
         let mut kept = 0;
         for (old, &global) in self.held.iter().zip(self.globals) {
-            let i = match at.get(global.wrapping_sub(first) as usize) {
-                Some(&i) if (i as usize) < self.room.len() => i as usize,
-                _ => break,
+            let Some(&i) = at.get(global.wrapping_sub(first) as usize) else {
+                break;
             };
-            let bullet = &self.room[i];
-            if bullet.pos.distance_squared(self.within.centre) > self.within.r2
-                || self.as_flown.is_some_and(|f| f.get(i).is_none_or(|&f| f == NOT_AS_FLOWN))
-            {
+            let i = i as usize;
+            if i >= n {
                 break;
             }
-            let Some(mark) = marks.get_mut(i) else {
+            let bullet = &room[i];
+            if bullet.pos.distance_squared(centre) > r2 || !flown(i) {
                 break;
-            };
-            *mark = call;
+            }
+            marks[i] = call;
             out.push(Bullet { id: old.id, ..bullet.clone() });
             globals.push(global);
             kept += 1;
