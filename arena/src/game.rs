@@ -108,7 +108,7 @@ impl Game for ArenaGame {
         match &mut self.frames {
             Some(frames) => {
                 frames.before_step(&self.room.sent, &self.room.world);
-                self.room.step(&mut self.scratch, events, StepOutput::Flown(frames.flown_mut()));
+                self.room.step(&mut self.scratch, events, StepOutput::Flown(frames.for_step()));
                 frames.after_step(&self.room.sent);
             }
             None => self.room.step(&mut self.scratch, events, StepOutput::Delta),

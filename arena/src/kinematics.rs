@@ -25,8 +25,13 @@ impl World {
         // A world with many bodies looks only at the holes near each (the same motion).
         let bodies = self.bullets.len() + self.ships.len();
         let cells = HoleCells::worth_building(bodies, &self.black_holes, &self.physics);
-        let cells = cells.as_ref();
-        self.advance_with(|bullets, physics, holes| fly_bullets(bullets, physics, holes, cells), cells, None);
+        self.advance_in(cells.as_ref());
+    }
+
+    /// [`Self::advance`] looking only at the holes `cells` (built for this world's holes
+    /// and physics) give near each body: the same motion.
+    pub(crate) fn advance_in(&mut self, cells: Option<&HoleCells>) {
+        self.advance_with(|bullets, physics, holes| fly_bullets(bullets, physics, holes, cells), cells, None, None);
     }
 
     /// [`Self::advance`] with the bullets' flight done by `fly` (which must leave them as
@@ -34,12 +39,16 @@ impl World {
     /// prediction looks its own up. Ships look only at the holes `cells` (built for this
     /// world's holes and physics) give for where they are, when given.
     /// `seats`, when given, are the occupied slots (`Seats::of(&self.ships)`): only they are
-    /// visited, not every seat of the room.
+    /// visited, not every seat of the room. `moved`, when given, names slots whose ship is
+    /// known to end the tick as in the given ships (`rules::MovedShips`): those are not
+    /// moved (this world's ship stays as it was), only their shots are fired, from the
+    /// given ship.
     pub(crate) fn advance_with(
         &mut self,
         fly: impl FnOnce(&mut Vec<Bullet>, &Physics, &[BlackHole]),
         cells: Option<&HoleCells>,
         seats: Option<Seats>,
+        moved: Option<(Seats, &[Option<Ship>])>,
     ) {
         self.tick = self.tick.wrapping_add(1);
         self.phase_ticks_left = self.phase_ticks_left.saturating_sub(1);
@@ -54,6 +63,18 @@ impl World {
             let Some(ship) = ship.as_mut().filter(|s| s.alive) else {
                 return;
             };
+            if let Some((_, ships)) = moved.filter(|(slots, _)| slots.contains(slot)) {
+                // As steering and firing below would: the cooldown is down to zero this tick.
+                if firing
+                    && ship.fire
+                    && ship.fire_cooldown.saturating_sub(1) == 0
+                    && let Some(Some(moved)) = ships.get(slot)
+                {
+                    bullets.push(spawn_bullet(moved, slot as Slot, *next_bullet_id, physics));
+                    *next_bullet_id = next_bullet_id.wrapping_add(1);
+                }
+                return;
+            }
             steer_ship(ship, physics);
             if moving {
                 move_ship(ship, physics, cells.map_or(holes, |cells| cells.near(ship.pos, holes)));

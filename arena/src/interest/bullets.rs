@@ -128,6 +128,7 @@ pub(super) fn filter_bullets(
     seen: &Seen<'_>,
     (view_ships, view_seats): (&[Option<Ship>], Seats),
     sees: impl Fn(Vec2, bool) -> bool,
+    within: Circle,
     out: &mut Vec<Bullet>,
     ids: &mut BulletIds,
     scratch: &mut BulletScratch,
@@ -152,8 +153,28 @@ pub(super) fn filter_bullets(
     }
     let call = *call;
     let find = |id: u32| find_id(index, &world.bullets, id, |b| b.id);
+    let (held, held_globals) = (seen.world.bullets.as_slice(), seen.ids.globals.as_slice());
+    out.reserve(held.len());
+    ids.globals.reserve(held.len());
+    let table = index.and_then(IdIndex::table);
     // Still in view: in the view's order, with the view's ids.
-    for (old, &global) in seen.world.bullets.iter().zip(&seen.ids.globals) {
+    let mut at = 0;
+    while at < held.len().min(held_globals.len()) {
+        // Most bullets: in the room, still in view, and (matching) exactly as flown.
+        if let Some(table) = table {
+            let as_flown = flight.filter(|_| matchable).map(|f| f.as_flown);
+            let common = Common { held: &held[at..], globals: &held_globals[at..], room: &world.bullets, table, as_flown, within };
+            let taken = common.keep(marks, call, out, &mut ids.globals);
+            if as_flown.is_some() {
+                predicted += taken;
+            }
+            at += taken;
+            if at >= held.len().min(held_globals.len()) {
+                break;
+            }
+        }
+        let (old, global) = (&held[at], held_globals[at]);
+        at += 1;
         let found = find(global);
         let kept = found.filter(|&i| sees(world.bullets[i].pos, true));
         if let Some(i) = kept {
@@ -161,27 +182,28 @@ pub(super) fn filter_bullets(
             ids.globals.push(global);
             marks[i] = call;
         }
+        let Some(flight) = flight.filter(|_| matchable) else {
+            continue;
+        };
         // The prediction flies it as the room did: it holds it when the room's flight left
         // it, and then exactly as kept here when the rules left it alone.
-        if let Some(flight) = flight.filter(|_| matchable) {
-            let as_flown = found.map_or(NOT_AS_FLOWN, |i| flight.as_flown[i]);
-            let flown_at = || find_id(Some(flight.index), flight.flown, global, |f| f.id);
-            match (as_flown, kept) {
-                (NOT_AS_FLOWN, Some(_)) => match flown_at() {
-                    Some(at) => changed.push(((out.len() - 1) as u32, at as u32)),
-                    // Kept but not predicted: let the delta match the lists.
-                    None => matchable = false,
-                },
-                (_, Some(_)) => {}
-                (NOT_AS_FLOWN, None) if flown_at().is_none() => continue,
-                // Predicted, not kept: removed (unless the next kept item has its id).
-                (_, None) => {
-                    removed.push(predicted as u32);
-                    removed_ids.push((old.id, out.len() as u32));
-                }
+        let as_flown = found.map_or(NOT_AS_FLOWN, |i| flight.as_flown[i]);
+        let flown_at = || find_id(Some(flight.index), flight.flown, global, |f| f.id);
+        match (as_flown, kept) {
+            (NOT_AS_FLOWN, Some(_)) => match flown_at() {
+                Some(at) => changed.push(((out.len() - 1) as u32, at as u32)),
+                // Kept but not predicted: let the delta match the lists.
+                None => matchable = false,
+            },
+            (_, Some(_)) => {}
+            (NOT_AS_FLOWN, None) if flown_at().is_none() => continue,
+            // Predicted, not kept: removed (unless the next kept item has its id).
+            (_, None) => {
+                removed.push(predicted as u32);
+                removed_ids.push((old.id, out.len() as u32));
             }
-            predicted += 1;
         }
+        predicted += 1;
     }
     *matched = matchable.then_some((predicted, out.len()));
     // Shots the view's prediction fires: ships in the view before and after, in slot order.
@@ -234,6 +256,81 @@ pub(super) fn filter_bullets(
     next
 }
 
+/// Where a view keeps what it held: within `r2` (the leave radius, squared) of `centre`
+/// (as `sees(pos, true)`).
+#[derive(Clone, Copy)]
+pub(super) struct Circle {
+    pub centre: Vec2,
+    pub r2: i64,
+}
+
+/// The common case of the bullets a view held, in a loop of its own (few live values, so
+/// nothing spills): each in the room (`table`: its ids, see `IdIndex::table`), still within
+/// the circle and, when matching (`as_flown`), exactly as flown.
+struct Common<'a> {
+    held: &'a [Bullet],
+    globals: &'a [u32],
+    room: &'a [Bullet],
+    table: (u32, &'a [u32]),
+    as_flown: Option<&'a [u32]>,
+    within: Circle,
+}
+
+impl Common<'_> {
+    /// Keeps the held bullets from the first on while each is the common case (pushes it
+    /// with its view id and its room id, marks it); returns how many it kept.
+    #[inline(never)]
+    fn keep(&self, marks: &mut [u32], call: u32, out: &mut Vec<Bullet>, globals: &mut Vec<u32>) -> usize {
+        // Lists of one length, so that one check of an index serves them all.
+        let n = self.room.len().min(marks.len()).min(self.as_flown.map_or(usize::MAX, <[u32]>::len));
+        let (room, marks) = (&self.room[..n], &mut marks[..n]);
+        match self.as_flown {
+            // Not matching: every bullet counts as flown here.
+            None => self.keep_in(room, |_| true, marks, call, out, globals),
+            Some(as_flown) => {
+                let as_flown = &as_flown[..n];
+                self.keep_in(room, |i| as_flown[i] != NOT_AS_FLOWN, marks, call, out, globals)
+            }
+        }
+    }
+
+    /// [`Self::keep`] over lists of one length `room.len()`; `flown(i)`: whether room
+    /// bullet `i` counts as flown.
+    #[inline(always)]
+    fn keep_in(
+        &self,
+        room: &[Bullet],
+        flown: impl Fn(usize) -> bool,
+        marks: &mut [u32],
+        call: u32,
+        out: &mut Vec<Bullet>,
+        globals: &mut Vec<u32>,
+    ) -> usize {
+        let (first, at) = self.table;
+        let n = room.len().min(marks.len());
+        let Circle { centre, r2 } = self.within;
+        let mut kept = 0;
+        for (old, &global) in self.held.iter().zip(self.globals) {
+            let Some(&i) = at.get(global.wrapping_sub(first) as usize) else {
+                break;
+            };
+            let i = i as usize;
+            if i >= n {
+                break;
+            }
+            let bullet = &room[i];
+            if bullet.pos.distance_squared(centre) > r2 || !flown(i) {
+                break;
+            }
+            marks[i] = call;
+            out.push(Bullet { id: old.id, ..bullet.clone() });
+            globals.push(global);
+            kept += 1;
+        }
+        kept
+    }
+}
+
 /// The ids below `below` that none of the `held` ids `taken` is, smallest first, for up to
 /// `wanted` of them: among the first `held + wanted` ids at least `wanted` are free, so only
 /// those are marked (a table of flags, no sort).
@@ -247,11 +344,12 @@ impl<'a> FreeIds<'a> {
         let span = (held + wanted).min(below as usize);
         flags.clear();
         flags.resize(span, false);
-        for id in taken {
+        // `for_each`, not `for`: a chain of two lists folds into two plain loops.
+        taken.for_each(|id| {
             if let Some(flag) = flags.get_mut(id as usize) {
                 *flag = true;
             }
-        }
+        });
         Self { taken: flags, candidate: 0 }
     }
 }

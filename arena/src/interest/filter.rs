@@ -2,7 +2,7 @@
 //! (its view).
 
 use super::Interest;
-use super::bullets::{BulletIds, BulletScratch, Flight, Seen, filter_bullets};
+use super::bullets::{BulletIds, BulletScratch, Circle, Flight, Seen, filter_bullets};
 use super::grid::Grid;
 use crate::fixed::Vec2;
 use crate::seats::Seats;
@@ -24,7 +24,7 @@ pub fn filter(world: &World, viewer: Option<PlayerId>, interest: &Interest, seen
     let seen = seen.zip(ids.as_ref()).map(|(world, ids)| Seen { world, seats: Seats::of(&world.ships), ids });
     let fired_from = seen.as_ref().map_or(world.next_bullet_id, |s| s.world.next_bullet_id);
     let out_seats = Seats::of(&out.ships);
-    let near = Near { grid: None, flight: None };
+    let near = Near { grid: None, flight: None, statics_held: false };
     filter_near(world, fired_from, near, viewer, interest, seen, out, out_seats, &mut BulletIds::default(), &mut FilterScratch::default());
 }
 
@@ -35,6 +35,8 @@ pub(super) struct Near<'a> {
     pub grid: Option<&'a Grid>,
     /// The room's flight of its bullets.
     pub flight: Option<Flight<'a>>,
+    /// `out` holds the world's physics and black holes already.
+    pub statics_held: bool,
 }
 
 /// Buffers [`filter_near`] reuses between calls.
@@ -65,7 +67,7 @@ impl FilterScratch {
 pub(super) fn filter_near(
     world: &World,
     fired_from: u32,
-    Near { grid, flight }: Near<'_>,
+    Near { grid, flight, statics_held }: Near<'_>,
     viewer: Option<PlayerId>,
     interest: &Interest,
     seen: Option<Seen<'_>>,
@@ -76,8 +78,13 @@ pub(super) fn filter_near(
 ) -> Seats {
     debug_assert_eq!(out_seats, Seats::of(&out.ships), "the seats of the buffer");
     scratch.bullets.forget();
-    copy_header(world, out);
-    out.black_holes.clone_from(&world.black_holes);
+    if statics_held {
+        debug_assert!(out.physics == world.physics && out.black_holes == world.black_holes, "statics said held");
+        copy_clock(world, out);
+    } else {
+        copy_header(world, out);
+        out.black_holes.clone_from(&world.black_holes);
+    }
     let slot_of = |p: PlayerId| grid.map_or_else(|| world.slot_of(p), |grid| grid.slot_of(p));
     let centre = viewer.and_then(slot_of).and_then(|slot| world.ships[usize::from(slot)].as_ref()).map(|s| s.pos);
     out.ships.resize(world.ships.len(), None);
@@ -131,8 +138,9 @@ pub(super) fn filter_near(
             let near = known.then_some(near.as_slice());
             let index = grid.map(|grid| &grid.bullet_ids);
             let view = (&out.ships[..], in_view);
+            let within = Circle { centre, r2: i64::from(interest.leave) * i64::from(interest.leave) };
             out.next_bullet_id =
-                filter_bullets(world, fired_from, near, index, flight, seen, view, sees, &mut out.bullets, ids, bullet_scratch);
+                filter_bullets(world, fired_from, near, index, flight, seen, view, sees, within, &mut out.bullets, ids, bullet_scratch);
         }
         None => {
             let bullets = Candidates { list: &world.bullets, near: known.then_some(near.as_slice()) };
@@ -157,6 +165,11 @@ struct Candidates<'a, T> {
 
 pub(super) fn copy_header(world: &World, out: &mut World) {
     out.physics.clone_from(&world.physics);
+    copy_clock(world, out);
+}
+
+/// The header but the physics.
+fn copy_clock(world: &World, out: &mut World) {
     out.tick = world.tick;
     out.phase = world.phase;
     out.phase_ticks_left = world.phase_ticks_left;

@@ -6,14 +6,16 @@ use super::bullets::{BulletIds, Flight, Seen, as_flown};
 use super::filter::{FilterScratch, Near, filter_near};
 use super::grid::Grid;
 use super::ids::{IdIndex, find};
+use super::players::PlayerMap;
 use super::{Interest, board, filter, refresh_board};
+use crate::config::Physics;
 use crate::kinematics::HoleCells;
+use crate::rules::{ForViews, MovedShips};
 use crate::seats::Seats;
 use crate::wire::delta::{self, Known, MatchedBullets};
 use crate::wire::split;
-use crate::world::{Bullet, World};
+use crate::world::{BlackHole, Bullet, World};
 use orrery_common::PlayerId;
-use std::collections::HashMap;
 
 /// One part (the board, or one player's view): the world as of the last step, the room's
 /// ids of its bullets, and the delta that step produced; and where its next world is built.
@@ -44,11 +46,19 @@ impl Part {
     /// room's bullets flown one tick, by id, indexed by `flown_index`), and its ships look
     /// only at the holes `cells` give when they are the cells of this part's holes.
     /// `next_seats`: the occupied slots of `self.next`; `matched`: how the prediction of
-    /// this part's bullets matches them, when the filter knows.
+    /// this part's bullets matches them, when the filter knows; `moved`: the slots of
+    /// ships the room's step left as moved (`rules::MovedShips`), which this part's
+    /// prediction then need not move if it held them and holds them still, and the slots
+    /// whose seat the step kept (no seat change where this part held the ship and holds it
+    /// still); `statics_same`:
+    /// the physics and black holes of `self.next` are those of `self.world`.
+    #[allow(clippy::too_many_arguments)] // what the filter and the step learnt, and the flight
     fn advance(
         &mut self,
         next_seats: Seats,
         matched: Option<MatchedBullets<'_>>,
+        (moved, seats_kept): (Seats, Seats),
+        statics_same: bool,
         flown: &[Bullet],
         flown_index: &IdIndex,
         cells: Option<&HoleCells>,
@@ -64,20 +74,35 @@ impl Part {
                 });
             }
         };
-        let cells = cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
+        debug_assert!(
+            !statics_same || (self.world.physics == self.next.physics && self.world.black_holes == self.next.black_holes),
+            "statics said the same"
+        );
+        // The cells are built for the room's statics, which are the next world's.
+        let cells = cells.filter(|cells| statics_same || cells.built_for(&self.world.black_holes, &self.world.physics));
         // Debug builds check the described prediction against the flown one, byte for byte.
+        let moved = Seats(moved.0 & self.seats.0 & next_seats.0);
+        let same_seats = Seats(seats_kept.0 & self.seats.0 & next_seats.0);
         #[cfg(debug_assertions)]
-        let expected = matched.is_some().then(|| {
+        let expected = (matched.is_some() || moved != Seats::default() || same_seats != Seats::default()).then(|| {
             let (mut base, mut expected) = (self.world.clone(), Vec::new());
             let known = Known { fly: Some(&mut fly()), cells, ..Known::default() };
             delta::encode_over(&mut base, &self.next, known, &mut expected);
             expected
         });
-        let known = Known { fly: Some(&mut fly()), cells, seats: Some((self.seats, next_seats)), bullets: matched };
+        let known = Known {
+            fly: Some(&mut fly()),
+            cells,
+            seats: Some((self.seats, next_seats)),
+            bullets: matched,
+            moved,
+            same_seats,
+            statics_same,
+        };
         delta::encode_over(&mut self.world, &self.next, known, &mut self.delta);
         #[cfg(debug_assertions)]
         if let Some(expected) = expected {
-            assert_eq!(self.delta, expected, "the described prediction's delta");
+            assert_eq!(self.delta, expected, "the described prediction's delta (moved ships {moved:?})");
         }
         self.seats = next_seats;
         std::mem::swap(&mut self.world, &mut self.next);
@@ -91,7 +116,7 @@ pub struct ViewFrames {
     interest: Interest,
     board: Part,
     /// Seated players' views.
-    views: HashMap<PlayerId, Part>,
+    views: PlayerMap<Part>,
     /// The view of somebody without a ship (a spectator, a kicked player): the header only.
     nobody: Part,
     /// The bullets and pickups of the world being filtered, by cell (and its bullets by id).
@@ -105,6 +130,12 @@ pub struct ViewFrames {
     flown_at: Vec<u32>,
     /// The room's black holes by cell, for the views' predictions of their ships.
     cells: Option<HoleCells>,
+    /// The ships the step left as moved (it writes them).
+    moved: MovedShips,
+    /// The room's physics and black holes as of the last step, and for how many steps in a
+    /// row they have been the same (then a view's worlds and buffers hold them already).
+    statics: (Physics, Vec<BlackHole>),
+    statics_steps: u32,
     /// The room's `next_bullet_id` before the step.
     fired_from: u32,
     filter_scratch: FilterScratch,
@@ -121,13 +152,16 @@ impl ViewFrames {
         Self {
             interest,
             board: Part::new(board_world),
-            views: HashMap::new(),
+            views: PlayerMap::default(),
             nobody: Part::new(nobody),
             grid: Grid::new(interest.enter / 2),
             flown: Vec::new(),
             flown_index: IdIndex::default(),
             flown_at: Vec::new(),
             cells: None,
+            moved: MovedShips::default(),
+            statics: (sent.physics.clone(), sent.black_holes.clone()),
+            statics_steps: 0,
             fired_from: sent.next_bullet_id,
             filter_scratch: FilterScratch::default(),
         }
@@ -148,8 +182,29 @@ impl ViewFrames {
     /// After a step: the board and every seated player's view of `sent` (the world as of
     /// the step) and their deltas; the views of players no longer seated are dropped.
     pub fn after_step(&mut self, sent: &World) {
-        let Self { interest, board: board_part, views, nobody, grid, flown, flown_index, flown_at, cells, fired_from, filter_scratch } =
-            self;
+        let Self {
+            interest,
+            board: board_part,
+            views,
+            nobody,
+            grid,
+            flown,
+            flown_index,
+            flown_at,
+            cells,
+            moved,
+            statics,
+            statics_steps,
+            fired_from,
+            filter_scratch,
+        } = self;
+        if sent.physics == statics.0 && sent.black_holes == statics.1 {
+            *statics_steps = statics_steps.saturating_add(1);
+        } else {
+            statics.0.clone_from(&sent.physics);
+            statics.1.clone_from(&sent.black_holes);
+            *statics_steps = 0;
+        }
         grid.rebuild(sent);
         flown_index.rebuild(flown.iter().map(|b| b.id));
         as_flown(sent, flown, flown_index, flown_at);
@@ -160,23 +215,27 @@ impl ViewFrames {
         views.retain(|player, _| grid.slot_of(*player).is_some());
         refresh_board(sent, &board_part.world, &mut board_part.next);
         board_part.next_ids = BulletIds::default();
-        board_part.advance(Seats::of(&board_part.next.ships), None, flown, flown_index, cells);
+        board_part.advance(Seats::of(&board_part.next.ships), None, (Seats::default(), Seats::default()), false, flown, flown_index, cells);
         filter(sent, None, interest, None, &mut nobody.next);
         nobody.next_ids = BulletIds::default();
-        nobody.advance(Seats::default(), None, flown, flown_index, cells);
+        nobody.advance(Seats::default(), None, (Seats::default(), Seats::default()), false, flown, flown_index, cells);
         for (player, part) in views.iter_mut() {
             let Part { world, seats, ids, next, next_ids, .. } = part;
             let seen = Some(Seen { world, seats: *seats, ids });
-            let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }) };
+            // Two steps alike: `next` (the prediction of one step ago) holds them too.
+            let statics_held = *statics_steps >= 2;
+            let near = Near { grid: Some(grid), flight: Some(Flight { flown, index: flown_index, as_flown: flown_at }), statics_held };
             let next_seats = filter_near(sent, *fired_from, near, Some(*player), interest, seen, next, *seats, next_ids, filter_scratch);
             let matched = filter_scratch.matched(flown, &part.next.bullets);
-            part.advance(next_seats, matched, flown, flown_index, cells);
+            part.advance(next_seats, matched, (moved.slots, moved.seats_kept), *statics_steps >= 1, flown, flown_index, cells);
         }
     }
 
-    /// Where the step writes the bullets it flew (see `StepOutput::Flown`).
-    pub fn flown_mut(&mut self) -> &mut Vec<Bullet> {
-        &mut self.flown
+    /// Where the step writes the bullets it flew and the ships it left as moved, and the
+    /// hole cells it may use (see `StepOutput::Flown`).
+    pub fn for_step(&mut self) -> ForViews<'_> {
+        (self.moved.slots, self.moved.seats_kept) = (Seats::default(), Seats::default());
+        ForViews { flown: &mut self.flown, moved: &mut self.moved, cells: self.cells.as_ref() }
     }
 
     /// The shared part of a keyframe.
@@ -253,7 +312,7 @@ mod tests {
         let fired_from = world.next_bullet_id;
         world.advance();
         let fired = world.next_bullet_id.wrapping_sub(fired_from);
-        let flown = frames.flown_mut();
+        let flown = frames.for_step().flown;
         flown.clear();
         flown.extend(world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
         flown.sort_unstable_by_key(|b| b.id);

@@ -51,12 +51,26 @@ impl Grid {
     /// ships by x and its seats by player (allocations are reused).
     pub fn rebuild(&mut self, world: &World) {
         self.bullet_ids.rebuild(world.bullets.iter().map(|b| b.id));
-        self.ships_by_x.clear();
-        self.ships_by_x.extend(world.seated().map(|(slot, ship)| (ship.pos.x, slot)));
-        self.ships_by_x.sort_unstable();
-        self.seats.clear();
-        self.seats.extend(world.seated().map(|(slot, ship)| (ship.player.0.as_u128(), slot)));
-        self.seats.sort_unstable();
+        // The same seats as a step ago (mostly): the seats by player stay sorted, and the
+        // ships by x are re-sorted from where they were (an insertion sort, a few moves).
+        let seated = world.seated().count();
+        let ship = |slot: Slot| world.ships.get(usize::from(slot)).and_then(Option::as_ref);
+        let same = self.seats.len() == seated && self.seats.iter().all(|&(p, slot)| ship(slot).is_some_and(|s| s.player.0.as_u128() == p));
+        if same {
+            for (x, slot) in &mut self.ships_by_x {
+                *x = ship(*slot).map_or(i32::MIN, |s| s.pos.x);
+            }
+            insertion_sort(&mut self.ships_by_x);
+        } else {
+            self.ships_by_x.clear();
+            self.ships_by_x.extend(world.seated().map(|(slot, ship)| (ship.pos.x, slot)));
+            self.ships_by_x.sort_unstable();
+            self.seats.clear();
+            self.seats.extend(world.seated().map(|(slot, ship)| (ship.player.0.as_u128(), slot)));
+            self.seats.sort_unstable();
+        }
+        debug_assert!(self.ships_by_x.is_sorted() && self.seats.is_sorted(), "sorted");
+        debug_assert_eq!(self.ships_by_x.len(), seated, "every seated ship by x");
         self.cols = (world.physics.width / self.cell) as usize + 1;
         self.rows = (world.physics.height / self.cell) as usize + 1;
         let cells = self.cols * self.rows;
@@ -100,11 +114,25 @@ impl Grid {
             let hi = ((c.saturating_add(radius).max(0) / self.cell) as usize).min(n - 1);
             lo..=hi
         };
+        let (from, to) = span(centre.x, self.cols).into_inner();
         for row in span(centre.y, self.rows) {
-            let cells = row * self.cols + *span(centre.x, self.cols).start()..=row * self.cols + *span(centre.x, self.cols).end();
-            let (start, end) = (buckets.starts[*cells.start()] as usize, buckets.starts[*cells.end() + 1] as usize);
+            let (start, end) = (buckets.starts[row * self.cols + from] as usize, buckets.starts[row * self.cols + to + 1] as usize);
             out.extend_from_slice(&buckets.items[start..end]);
         }
+    }
+}
+
+/// Sorts a slice that is nearly sorted already in a few moves (the same order as
+/// `sort_unstable`: the items are distinct).
+fn insertion_sort<T: Ord + Copy>(items: &mut [T]) {
+    for i in 1..items.len() {
+        let item = items[i];
+        let mut j = i;
+        while j > 0 && items[j - 1] > item {
+            items[j] = items[j - 1];
+            j -= 1;
+        }
+        items[j] = item;
     }
 }
 
@@ -140,6 +168,37 @@ mod tests {
     use super::*;
     use crate::config::ArenaConfig;
     use crate::world::{Bullet, Pickup, PickupKind};
+
+    #[test]
+    fn ships_and_seats_stay_sorted_as_ships_move_join_and_leave() {
+        let physics = ArenaConfig::large(30, 64).physics;
+        let mut world = World::new(physics.clone(), 64, Vec::new());
+        let mut rng = crate::rng::RoomRng::from_seed(4);
+        let mut grid = Grid::new(90_000);
+        for tick in 0..300 {
+            for slot in 0..64 {
+                let ship = &mut world.ships[slot];
+                match ship {
+                    // Now and then a seat empties or fills (and once in a while, many do).
+                    _ if rng.below(if tick % 50 == 0 { 4 } else { 200 }) == 0 => {
+                        *ship = ship.is_none().then(|| {
+                            let player = orrery_common::PlayerId(uuid::Uuid::from_u128(u128::from(rng.below(1 << 30))));
+                            crate::world::Ship::seated(player, "s".into(), 0)
+                        })
+                    }
+                    Some(ship) => ship.pos.x = (ship.pos.x + rng.range_i32(-3000, 3001)).clamp(0, physics.width),
+                    None => {}
+                }
+            }
+            grid.rebuild(&world);
+            let mut fresh = Grid::new(90_000);
+            fresh.rebuild(&world);
+            let (mut by_x, mut seats) = (fresh.ships_by_x.clone(), fresh.seats.clone());
+            by_x.sort_unstable();
+            seats.sort_unstable();
+            assert_eq!((&grid.ships_by_x, &grid.seats), (&by_x, &seats), "tick {tick}");
+        }
+    }
 
     #[test]
     fn near_finds_every_item_within_the_radius_once() {

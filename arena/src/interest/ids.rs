@@ -51,6 +51,14 @@ impl IdIndex {
     }
 }
 
+impl IdIndex {
+    /// The table itself, when built: the first id, and per id from it the index of the id
+    /// in the list (or an index past its end, for none).
+    pub fn table(&self) -> Option<(u32, &[u32])> {
+        (!self.sparse).then_some((self.first, &self.at))
+    }
+}
+
 /// The index of the item with id `id` in `list` (sorted by id), through `index` when it
 /// can tell.
 pub(super) fn find<T>(index: Option<&IdIndex>, list: &[T], id: u32, key: impl Fn(&T) -> u32) -> Option<usize> {

@@ -36,6 +36,11 @@
 //! that match cannot state exactly falls back to flying and comparing; debug builds encode
 //! every such delta both ways and assert the same bytes.
 //!
+//! Ships likewise (`rules::MovedShips`): the step notes which ships were, before its
+//! motion, what clients hold but for their intents, and which of those the rules then left
+//! as moved. A view that held such a ship and holds it still predicts exactly the room's
+//! ship, so its delta neither moves nor compares it (it only fires its shot).
+//!
 //! **Hysteresis.** An entity enters a view within [`Interest::enter`] of the viewer's ship
 //! and leaves it only beyond [`Interest::leave`], so one moving along the edge does not
 //! flicker. Which entities a view holds is remembered between ticks ([`ViewFrames`]); it is
@@ -48,6 +53,7 @@ mod filter;
 mod frames;
 mod grid;
 mod ids;
+mod players;
 
 pub use board::{BOARD_REFRESHES_PER_SECOND, board, refresh_board};
 pub use filter::filter;

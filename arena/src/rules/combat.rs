@@ -7,6 +7,47 @@ use crate::kinematics::in_any_core;
 use crate::state::Room;
 use crate::world::Slot;
 
+/// Where each column of the field starts in a list sorted by x, so that finding the first
+/// item at or after an x is a lookup and a step or two, not a binary search per bullet.
+struct Columns {
+    /// `starts[c]`: the index of the first item whose x is at least `c × COLUMN` (0 for
+    /// the first column, whatever the x).
+    starts: Vec<u32>,
+}
+
+/// Ships from which [`Columns`] are built.
+const MANY_SHIPS: usize = 16;
+
+/// Width of a column, in sub-units (64 units).
+const COLUMN: i32 = 64 * crate::fixed::SUBUNITS_PER_UNIT;
+
+impl Columns {
+    fn new(by_x: &[(i32, Slot)], width: i32) -> Self {
+        let columns = (width.max(0) / COLUMN) as usize + 2;
+        let mut starts = Vec::with_capacity(columns);
+        let mut at = 0;
+        for c in 0..columns {
+            let left = if c == 0 { i64::MIN } else { c as i64 * i64::from(COLUMN) };
+            while at < by_x.len() && i64::from(by_x[at].0) < left {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        Self { starts }
+    }
+
+    /// The index of the first item of `by_x` (the list it was built from) whose x is at
+    /// least `x`: `by_x.partition_point(|&(ix, _)| ix < x)`.
+    fn first_at_or_after(&self, by_x: &[(i32, Slot)], x: i32) -> usize {
+        let c = ((x.max(0) / COLUMN) as usize).min(self.starts.len() - 1);
+        let mut at = self.starts[c] as usize;
+        while at < by_x.len() && by_x[at].0 < x {
+            at += 1;
+        }
+        at
+    }
+}
+
 impl Room {
     /// Each bullet hits at most one ship (the lowest slot it touches) and is spent.
     pub fn resolve_hits(&mut self) {
@@ -15,10 +56,16 @@ impl Room {
         // Alive ships by x, so that each bullet looks only at the ships within reach on x.
         let mut by_x: Vec<(i32, Slot)> = self.world.seated().filter(|(_, s)| s.alive).map(|(slot, s)| (s.pos.x, slot)).collect();
         by_x.sort_unstable();
+        // With a handful of ships a binary search is as quick as building the columns.
+        let columns = (by_x.len() >= MANY_SHIPS).then(|| Columns::new(&by_x, self.world.physics.width));
         let mut i = 0;
         while i < self.world.bullets.len() {
             let bullet = &self.world.bullets[i];
-            let from = by_x.partition_point(|&(x, _)| x < bullet.pos.x.saturating_sub(reach));
+            let left = bullet.pos.x.saturating_sub(reach);
+            let from = match &columns {
+                Some(columns) => columns.first_at_or_after(&by_x, left),
+                None => by_x.partition_point(|&(x, _)| x < left),
+            };
             let target = by_x[from..]
                 .iter()
                 .take_while(|&&(x, _)| x <= bullet.pos.x.saturating_add(reach))
@@ -99,6 +146,26 @@ mod tests {
     use crate::world::Bullet;
     use orrery_common::PlayerId;
     use orrery_common::game::Phase;
+
+    #[test]
+    fn columns_find_what_a_binary_search_finds() {
+        let mut rng = crate::rng::RoomRng::from_seed(8);
+        let width = 1_500_000;
+        for n in [0usize, 1, 2, 5, 64] {
+            let mut by_x: Vec<(i32, u8)> = (0..n).map(|slot| (rng.range_i32(-20_000, width + 20_000), slot as u8)).collect();
+            by_x.sort_unstable();
+            let columns = super::Columns::new(&by_x, width);
+            for _ in 0..2000 {
+                let x = rng.range_i32(-40_000, width + 40_000);
+                assert_eq!(columns.first_at_or_after(&by_x, x), by_x.partition_point(|&(bx, _)| bx < x), "{x} in {by_x:?}");
+            }
+            for &(bx, _) in &by_x {
+                for x in [bx - 1, bx, bx + 1] {
+                    assert_eq!(columns.first_at_or_after(&by_x, x), by_x.partition_point(|&(ix, _)| ix < x));
+                }
+            }
+        }
+    }
 
     fn running_duel() -> Room {
         let config = ArenaConfig { min_players: 2, countdown_ticks: 1, ..ArenaConfig::default() };

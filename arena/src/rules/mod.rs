@@ -5,12 +5,16 @@
 //! kinematics.
 
 pub mod combat;
+mod moved;
 pub mod phase;
 pub mod pickups;
 pub mod ranking;
 pub mod seats;
 pub mod spawn;
 
+pub use moved::MovedShips;
+
+use crate::kinematics::HoleCells;
 use crate::state::Room;
 use crate::wire::delta;
 use crate::world::{Bullet, World};
@@ -21,10 +25,19 @@ pub enum StepOutput<'a> {
     /// The delta of the whole world against what clients hold, into `Room::last_delta`
     /// (a room where everybody is sent everything).
     Delta,
-    /// The bullets of the world before the step, flown one tick and sorted by id, for
-    /// per-player views to predict from (see `World::advance_flown`); no whole-world delta,
-    /// which such a room never sends.
-    Flown(&'a mut Vec<Bullet>),
+    /// What per-player views predict from ([`ForViews`]); no whole-world delta, which such
+    /// a room never sends.
+    Flown(ForViews<'a>),
+}
+
+/// What a step writes for per-player views, and what they lend it.
+pub struct ForViews<'a> {
+    /// The bullets of the world before the step, flown one tick and sorted by id.
+    pub(crate) flown: &'a mut Vec<Bullet>,
+    /// Which ships the step left as moved.
+    pub(crate) moved: &'a mut MovedShips,
+    /// Black-hole cells the views built, which the motion uses when they are this world's.
+    pub(crate) cells: Option<&'a HoleCells>,
 }
 
 impl Room {
@@ -32,13 +45,21 @@ impl Room {
     pub fn step(&mut self, scratch: &mut World, events: &mut Vec<GameEvent>, mut output: StepOutput<'_>) {
         self.apply_pending_intents();
         let fired_from = self.world.next_bullet_id;
-        self.world.advance();
-        if let StepOutput::Flown(flown) = &mut output {
-            let fired = self.world.next_bullet_id.wrapping_sub(fired_from);
-            let flown = &mut **flown;
-            flown.clear();
-            flown.extend(self.world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
-            flown.sort_unstable_by_key(|b| b.id);
+        match &mut output {
+            StepOutput::Flown(views) => {
+                views.moved.before_motion(&self.world, &self.sent);
+                let cells = views.cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
+                match cells {
+                    Some(cells) => self.world.advance_in(Some(cells)),
+                    None => self.world.advance(),
+                }
+                views.moved.after_motion(&self.world);
+                let fired = self.world.next_bullet_id.wrapping_sub(fired_from);
+                views.flown.clear();
+                views.flown.extend(self.world.bullets.iter().filter(|b| b.id.wrapping_sub(fired_from) >= fired).cloned());
+                views.flown.sort_unstable_by_key(|b| b.id);
+            }
+            StepOutput::Delta => self.world.advance(),
         }
         self.expire_graces();
         if self.world.phase == Phase::Running {
@@ -48,6 +69,9 @@ impl Room {
             self.spawn_pickups();
         }
         self.update_phase();
+        if let StepOutput::Flown(views) = &mut output {
+            views.moved.finish(&self.world, &self.sent);
+        }
         events.extend(self.pending_events.drain(..).map(|e| e.to_game_event()));
         debug_assert!(self.world.validate().is_ok(), "I7: {:?}", self.world.validate());
         if let StepOutput::Delta = output {

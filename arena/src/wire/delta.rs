@@ -69,6 +69,15 @@ pub(crate) struct Known<'a> {
     /// `world`'s, when the caller already knows (a view's filter does): they are then
     /// neither flown nor compared here, and `fly` is not used.
     pub bullets: Option<MatchedBullets<'a>>,
+    /// Slots held by both `base` and `world` whose ship in `world` is known to be exactly
+    /// what the prediction makes of `base`'s (`rules::MovedShips`): the prediction neither
+    /// moves nor compares them (it only fires their shots).
+    pub moved: Seats,
+    /// Slots held by both `base` and `world` whose seat (player, name, colour) is known not
+    /// to have changed: the roster does not compare them.
+    pub same_seats: Seats,
+    /// `base` and `world` have the same physics and black holes (no statics section).
+    pub statics_same: bool,
 }
 
 /// The first items of a prediction's bullet list matched against the first items of the
@@ -95,26 +104,33 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     let sections_at = out.len();
     out.push(0);
     let pred = base;
+    debug_assert!(
+        known.same_seats.slots().all(|slot| !seat_changed(pred.ships[slot].as_ref(), world.ships[slot].as_ref())),
+        "seats known the same"
+    );
     let (base_seats, seated) = known.seats.unwrap_or_else(|| (Seats::of(&pred.ships), Seats::of(&world.ships)));
     debug_assert_eq!((base_seats, seated), (Seats::of(&pred.ships), Seats::of(&world.ships)), "seats known wrongly");
     let mut sections = 0;
-    if encode_roster(pred, world, base_seats.union(seated), out) {
+    if encode_roster(pred, world, Seats(base_seats.union(seated).0 & !known.same_seats.0), out) {
         sections |= ROSTER;
     }
     // From here on a slot holds a ship in the prediction exactly when it does in `world`.
     if encode_intents(pred, world, seated, out) {
         sections |= INTENTS;
     }
+    let moved = (known.moved != Seats::default()).then_some((known.moved, world.ships.as_slice()));
+    debug_assert_eq!(known.moved.0 & !seated.0, 0, "moved ships are seated");
     match (known.bullets, known.fly) {
         // The prediction's flight is described: it fires only (its shots follow the items).
-        (Some(_), _) => pred.advance_with(|bullets, _, _| bullets.clear(), known.cells, Some(seated)),
-        (None, Some(fly)) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated)),
+        (Some(_), _) => pred.advance_with(|bullets, _, _| bullets.clear(), known.cells, Some(seated), moved),
+        (None, Some(fly)) => pred.advance_with(|bullets, _, _| fly(bullets), known.cells, Some(seated), moved),
         (None, None) => pred.advance(),
     }
     if encode_match(pred, world, out) {
         sections |= MATCH;
     }
-    if encode_ships(pred, world, seated, out) {
+    // The moved ships are as predicted: no residual.
+    if encode_ships(pred, world, Seats(seated.0 & !known.moved.0), out) {
         sections |= SHIPS;
     }
     // Described, the prediction's list holds only the shots it fired: they follow.
@@ -126,7 +142,8 @@ pub(crate) fn encode_over(base: &mut World, world: &World, known: Known<'_>, out
     if encode_list(None, &pred.pickups, &world.pickups, out) {
         sections |= PICKUPS;
     }
-    if pred.physics != world.physics || pred.black_holes != world.black_holes {
+    debug_assert!(!known.statics_same || (pred.physics == world.physics && pred.black_holes == world.black_holes), "statics same");
+    if !known.statics_same && (pred.physics != world.physics || pred.black_holes != world.black_holes) {
         let statics = postcard::to_allocvec(&(&world.physics, &world.black_holes)).expect("statics serialise");
         put_varint(out, statics.len() as u64);
         out.extend_from_slice(&statics);
@@ -190,7 +207,8 @@ fn seat_changed(before: Option<&Ship>, after: Option<&Ship>) -> bool {
 }
 
 /// After it, `pred`'s seats are `world`'s: a slot holds a ship in both or in neither.
-/// `either`: the slots that hold a ship in `pred` or in `world` (only they can change).
+/// `either`: the slots that hold a ship in `pred` or in `world` (only they can change),
+/// but those known to hold the same seat in both.
 fn encode_roster(pred: &mut World, world: &World, either: Seats, out: &mut Vec<u8>) -> bool {
     let changed = |slot: usize| seat_changed(pred.ships.get(slot).and_then(Option::as_ref), world.ships[slot].as_ref());
     let mut changed_slots = Seats::default();
