@@ -105,3 +105,69 @@ async fn eventually_metric(ops: std::net::SocketAddr, name: &str, at_least: f64)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The same through real processes: the owner is SIGSTOPped past its TTL, another worker
+/// process takes the room over (through the dead worker lease), the first is SIGCONTed with
+/// an order and a resync for the room waiting in its subscription: only the new owner
+/// answers either, and the order is committed once.
+#[tokio::test]
+async fn a_sigstopped_owner_of_a_sleeping_room_wakes_up_answering_nothing() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let env = Env::new().await;
+    let first = super::processes::worker(&env, "turns");
+    let gw = env.gateway().await;
+    let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
+    let room = gw.room(serde_json::json!({ "mode": "turns-60000", "max_players": 2 })).await;
+    let until = tokio::time::Instant::now() + Duration::from_secs(20);
+    while epoch(&pg, room).await == 0 {
+        assert!(tokio::time::Instant::now() < until, "the worker process never claimed the room");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut ada = Player::join(&gw, "ada", room).await;
+    let mut bob = Player::join(&gw, "bob", room).await;
+    for p in [&mut ada, &mut bob] {
+        p.until(5, "the start", |v| v.board.turn == 1).await;
+    }
+    let claimed_in = epoch(&pg, room).await;
+    let pid = Pid::from_raw(first.id().expect("running") as i32);
+    super::processes::freeze(pid);
+    let _second = super::processes::worker(&env, "turns");
+    let until = tokio::time::Instant::now() + Duration::from_secs(20);
+    while epoch(&pg, room).await == claimed_in {
+        assert!(tokio::time::Instant::now() < until, "nobody took the paused owner's room over");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ada.order(None, Order { turn: 1, pick: 3 }).await, CommandOutcome::Accepted);
+
+    // An order for the room reaches both subscriptions; then the paused owner wakes.
+    let nats = async_nats::connect(&env.nats_url).await.unwrap();
+    let inbox = nats.new_inbox();
+    let mut replies = nats.subscribe(inbox.clone()).await.unwrap();
+    let order = ControlRequest::Command { player: bob.me(), id: ClientMsgId(7), payload: encode_order(&Order { turn: 1, pick: 5 }) };
+    // And a resync, which a room answers from memory without a run: only a valid lease
+    // lets it (I6).
+    let resync = ControlRequest::Resync { player: bob.me() };
+    for request in [&resync, &order] {
+        nats.publish_with_reply(env.names().room_control(room), inbox.clone(), encode(request).into()).await.unwrap();
+    }
+    nats.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    kill(pid, Signal::SIGCONT).expect("SIGCONT");
+    let mut answers = Vec::new();
+    let window = tokio::time::sleep(Duration::from_secs(3));
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            _ = &mut window => break,
+            Some(msg) = replies.next() => answers.push(decode::<ControlReply>(&msg.payload).unwrap()),
+        }
+    }
+    let acks = answers.iter().filter(|a| **a == ControlReply::CommandAck { outcome: CommandOutcome::Accepted }).count();
+    let keyframes = answers.iter().filter(|a| matches!(a, ControlReply::Keyframe { .. })).count();
+    assert_eq!((acks, keyframes, answers.len()), (1, 1, 2), "only the new owner answers: {answers:?}");
+    assert_eq!(epoch(&pg, room).await, claimed_in + 1, "the woken owner did not take the room back");
+    let bobs = event_log(&pg, room).await.into_iter().filter(|e| e.kind == "ordered" && e.player == Some(bob.me())).count();
+    assert_eq!(bobs, 1, "bob's order committed once, by the new owner");
+    drop(first);
+}
