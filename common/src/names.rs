@@ -113,6 +113,20 @@ impl Names {
     pub fn leases_given_back(&self) -> String {
         format!("{}:leases:given_back", self.prefix)
     }
+    /// A worker's own lease, which its sleeping rooms hold theirs through (`worker` is
+    /// the lease's token, one per worker lease: `<worker id>:<random>`), with a PX ttl.
+    pub fn worker_lease(&self, worker: &str) -> String {
+        format!("{}:lease:worker:{worker}", self.prefix)
+    }
+    /// ZSET worker lease token -> lease expiry (ms since the epoch): where claimers find
+    /// dead workers whose sleeping rooms must move.
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+    /// SET of the sleeping rooms held through the worker lease `worker`.
+    pub fn rooms_sleeping(&self, worker: &str) -> String {
+        format!("{}:rooms:sleeping:{worker}", self.prefix)
+    }
     /// HASH of a player's presence: current room, gateway session; with a TTL.
     pub fn player(&self, player: PlayerId) -> String {
         format!("{}:player:{player}", self.prefix)

@@ -150,6 +150,7 @@ impl Env {
         let worker = Worker::connect(&config, factory).await.expect("worker connects");
         let id = worker.id().to_owned();
         let owned = worker.owned();
+        let worker_lease = worker.worker_lease();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let ops = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -161,7 +162,7 @@ impl Env {
                 .await
                 .expect("worker runs");
         });
-        WorkerHandle { id, owned, ops, stop: Some(stop), task }
+        WorkerHandle { id, owned, worker_lease, ops, stop: Some(stop), task }
     }
 
     pub async fn worker(&self) -> WorkerHandle {
@@ -255,6 +256,8 @@ impl GatewayHandle {
 pub struct WorkerHandle {
     pub id: String,
     pub owned: Arc<OwnedRooms>,
+    /// The lease its sleeping rooms hold theirs through.
+    pub worker_lease: Arc<orrery_worker::worker_lease::WorkerLease>,
     pub ops: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     pub task: JoinHandle<()>,

@@ -47,6 +47,26 @@ async fn lease_counters(ops: std::net::SocketAddr) -> String {
         .join(", ")
 }
 
+/// Redis's own time so far (`INFO commandstats`): (calls, µs) of `EVALSHA` and of every
+/// command. Run the bench against a Redis of its own for these to be the worker's alone.
+async fn redis_time(redis: &mut redis::aio::ConnectionManager) -> [(u64, u64); 2] {
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(redis).await.unwrap();
+    let mut out = [(0, 0); 2];
+    for line in info.lines().filter_map(|l| l.strip_prefix("cmdstat_")) {
+        let (name, fields) = line.split_once(':').unwrap();
+        let field = |key: &str| -> u64 {
+            fields.split(',').find_map(|f| f.strip_prefix(key)).and_then(|v| v.trim_start_matches('=').parse().ok()).unwrap_or(0)
+        };
+        let (calls, usec) = (field("calls"), field("usec"));
+        if name == "evalsha" {
+            out[0] = (calls, usec);
+        }
+        out[1].0 += calls;
+        out[1].1 += usec;
+    }
+    out
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -92,9 +112,11 @@ async fn sleeping_rooms_cost_little_and_wake_fast() {
     let claimed_in = claiming.elapsed();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_full = rss();
+    let redis_start = redis_time(&mut redis).await;
     let cpu_start = cpu_seconds();
     tokio::time::sleep(Duration::from_secs(30)).await;
     let idle_full = (cpu_seconds() - cpu_start) / 30.0;
+    let redis_end = redis_time(&mut redis).await;
     let still_owned = worker.owned.len();
 
     println!(
@@ -108,6 +130,14 @@ async fn sleeping_rooms_cost_little_and_wake_fast() {
         idle_empty * 100.0,
     );
     println!("lease counters after the idle window: {}", lease_counters(worker.ops).await);
+    let [(scripts, script_us), (commands, command_us)] =
+        [0, 1].map(|i| (redis_end[i].0 - redis_start[i].0, redis_end[i].1 - redis_start[i].1));
+    println!(
+        "Redis during the idle window (30 s, the whole server's): {scripts} EVALSHA using {script_us} µs \
+         ({:.1} µs each), {commands} commands in all using {command_us} µs ({:.3} % of a core)",
+        script_us as f64 / scripts.max(1) as f64,
+        command_us as f64 / 30e6 * 100.0,
+    );
     // Wake → apply → ack: two players in each of 100 rooms play their 5 turns. A request
     // nobody answers (a room that lost its lease under load) is counted, not waited for again.
     let nats = async_nats::connect(&env.nats_url).await.unwrap();

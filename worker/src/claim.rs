@@ -3,14 +3,17 @@
 //! Every worker scans `rooms:unowned` and the expired end of `rooms:owned` each scan
 //! interval, and at once when a `rooms.new` wake-up arrives. `SET NX PX` picks one
 //! claimant; PostgreSQL then issues the epoch that fences everything it writes. The
-//! room continues from the newest snapshot, hot or durable, by (epoch, tick).
+//! room continues from the newest snapshot, hot or durable, by (epoch, tick). A room
+//! whose game sleeps then holds its lease through the worker lease
+//! ([`crate::worker_lease`]); each scan also moves the sleeping rooms of dead workers to
+//! `rooms:unowned` first.
 
 use crate::App;
 use crate::lease::{LeaseClock, Renewal, Renewed};
 use crate::room::Room;
 use crate::snapshot::RoomSnapshot;
 use futures::StreamExt;
-use orrery_common::game::{Game, GameFactory, RoomSettings};
+use orrery_common::game::{Game, GameFactory, Pace, RoomSettings};
 use orrery_common::{Epoch, HistoryPos, RoomId};
 use rand::seq::SliceRandom;
 use std::sync::Arc;
@@ -49,6 +52,14 @@ pub async fn claim_loop(app: Arc<App>, stop: CancellationToken) {
 }
 
 async fn claim_some(app: &Arc<App>) {
+    // Dead workers' sleeping rooms first: they become claimable here (I4).
+    match app.worker_lease.recover(DEAD_WORKERS_PER_SCAN).await {
+        Ok(0) => {}
+        Ok(_) => {
+            let _ = app.nats.publish(app.names.rooms_new(), "recovered".into()).await;
+        }
+        Err(e) => warn!(error = %e, "moving dead workers' sleeping rooms failed"),
+    }
     let free = app.capacity.saturating_sub(app.owned.len());
     if free == 0 {
         return;
@@ -65,6 +76,9 @@ async fn claim_some(app: &Arc<App>) {
     candidates.truncate(free.min(app.timing.claim_batch()));
     futures::future::join_all(candidates.into_iter().map(|room| claim(app, room))).await;
 }
+
+/// Dead worker leases whose sleeping rooms one scan moves.
+const DEAD_WORKERS_PER_SCAN: usize = 16;
 
 /// Try to become the owner of `room` (the `claim` span; `restore` inside it).
 #[tracing::instrument(name = "claim", skip(app, room), fields(%room, worker = %app.worker_id, epoch = Empty, failover = Empty, outcome = Empty))]
@@ -118,30 +132,53 @@ pub async fn claim(app: &Arc<App>, room: RoomId) {
             return;
         }
     };
+    // A sleeping room holds its lease through the worker lease from now on (I4, I6).
+    let held = match game.pace() {
+        Pace::OnDemand => match app.worker_lease.adopt(room, &token).await {
+            Ok(Some(held)) => Some(held),
+            Ok(None) => {
+                warn!(%room, "lease taken by another worker while claiming");
+                span.record("outcome", "lease_taken");
+                return;
+            }
+            Err(e) => {
+                warn!(%room, error = %e, "holding the lease through the worker lease failed; giving the lease back");
+                let _ = app.leases.release(room, &token, true).await;
+                return;
+            }
+        },
+        Pace::Fixed => None,
+    };
     // Reading the epoch and the snapshots may have eaten much of the lease (a loaded
     // machine, a slow database): renew once more so the room starts with a full budget,
-    // instead of starting past its deadline and stopping at once.
-    let renew_sent = Instant::now();
-    match app.leases.renew(&[Renewal { room, token: &token, may_take_again: clock.valid() }]).await {
-        Ok(renewed) if renewed == [Renewed::Extended] => clock.extend(renew_sent, app.timing.lease_budget()),
-        Ok(_) => {
-            warn!(%room, "lease taken by another worker while claiming");
-            span.record("outcome", "lease_taken");
-            return;
-        }
-        Err(e) => {
-            warn!(%room, error = %e, "lease renewal failed while claiming; giving the lease back");
-            let _ = app.leases.release(room, &token, true).await;
-            return;
+    // instead of starting past its deadline and stopping at once. (A sleeping room's
+    // deadline is the worker lease's, renewed on its own.)
+    if held.is_none() {
+        let renew_sent = Instant::now();
+        match app.leases.renew(&[Renewal { room, token: &token, may_take_again: clock.valid() }]).await {
+            Ok(renewed) if renewed == [Renewed::Extended] => clock.extend(renew_sent, app.timing.lease_budget()),
+            Ok(_) => {
+                warn!(%room, "lease taken by another worker while claiming");
+                span.record("outcome", "lease_taken");
+                return;
+            }
+            Err(e) => {
+                warn!(%room, error = %e, "lease renewal failed while claiming; giving the lease back");
+                let _ = app.leases.release(room, &token, true).await;
+                return;
+            }
         }
     }
     span.record("outcome", "claimed");
     info!(%room, epoch = %claimed.epoch, from = ?restored.as_ref().map(|(e, s)| (e.get(), s.tick.get())), "claimed");
     let game_version = app.factory.snapshot_version(&claimed.settings);
-    let room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s))
+    let mut room_state = Room::new(room, claimed.epoch, claimed.settings, token, clock, game, restored.map(|(_, s)| s))
         .with_game_version(game_version)
         .with_event_quota(app.event_quota)
         .with_spectator_limit(app.max_spectators);
+    if let Some((held, token)) = held {
+        room_state = room_state.held_through(held, token);
+    }
     app.owned.spawn(room_state, app.clone(), sent);
 }
 

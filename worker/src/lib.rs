@@ -12,7 +12,8 @@
 //!   [`config`]: flags, timing and their validation. [`metrics`]: `orrery_worker_*`.
 //! - Owning rooms: [`claim`] (scan, lease, epoch, restore, spawn), [`lease`] (the Redis
 //!   lease scripts and `LeaseClock`, the local deadline: I6), [`renew`] (every lease in one
-//!   round trip), [`reconcile`] (re-queue rooms Redis forgot: I4).
+//!   round trip), [`worker_lease`] (the one lease a worker's sleeping rooms hold theirs
+//!   through, and the recovery of a dead worker's sleeping rooms), [`reconcile`] (re-queue rooms Redis forgot: I4).
 //! - Running rooms: [`owned_rooms`] (the set of owned rooms, their signals, shedding) and
 //!   [`room`], one room: [`room::state`] (the state machine: I5),
 //!   [`room::task`] (the tick loop), [`room::schedule`] (when ticks and snapshots are due,
@@ -42,6 +43,7 @@ pub mod shed;
 pub mod snapshot;
 pub mod store;
 pub mod tick_grid;
+pub mod worker_lease;
 
 use crate::config::{Config, ConfigError, Timing};
 use crate::lease::Leases;
@@ -49,6 +51,7 @@ use crate::metrics::Metrics;
 use crate::owned_rooms::OwnedRooms;
 use crate::snapshot::HotSnapshots;
 use crate::store::Store;
+use crate::worker_lease::WorkerLease;
 use orrery_common::game::GameFactory;
 use orrery_common::http_serve::{self, HttpLimits};
 use orrery_common::names::Names;
@@ -79,6 +82,8 @@ pub struct App {
     pub names: Names,
     pub nats: async_nats::Client,
     pub leases: Leases,
+    /// The worker's own lease, which its sleeping rooms hold theirs through ([`worker_lease`]).
+    pub worker_lease: Arc<WorkerLease>,
     pub hot: HotSnapshots,
     /// Hot snapshot writes of every room, in batches ([`hot_batch`]).
     pub hot_batch: hot_batch::HotBatcher,
@@ -112,12 +117,19 @@ impl Worker {
         let metrics = Metrics::new(&registry);
         let hot = HotSnapshots::new(redis.clone(), names.clone(), config.timing.lease_ttl());
         let app = Arc::new(App {
-            worker_id,
+            worker_id: worker_id.clone(),
             capacity: config.capacity,
             timing: config.timing.clone(),
             names: names.clone(),
             nats: nats.clone(),
             leases: Leases::new(redis.clone(), names.clone(), config.timing.lease_ttl()),
+            worker_lease: Arc::new(WorkerLease::new(
+                redis.clone(),
+                names.clone(),
+                worker_id.clone(),
+                config.timing.lease_ttl(),
+                config.timing.lease_budget(),
+            )),
             hot_batch: hot_batch::HotBatcher::spawn(hot.clone(), metrics.clone()),
             hot,
             store: Store::new(pg.clone()),
@@ -138,6 +150,11 @@ impl Worker {
     /// The rooms owned right now (for tests and tools).
     pub fn owned(&self) -> Arc<OwnedRooms> {
         self.app.owned.clone()
+    }
+
+    /// The worker's lease for its sleeping rooms (for tests and tools).
+    pub fn worker_lease(&self) -> Arc<WorkerLease> {
+        self.app.worker_lease.clone()
     }
 
     /// Serve ops on `listener`, claim and run rooms until `shutdown` resolves, then drain:
@@ -176,6 +193,9 @@ impl Worker {
         .await;
         stop_renewing.cancel();
         let _ = renewer.await;
+        if let Err(e) = app.worker_lease.retire().await {
+            tracing::warn!(error = %e, "giving the worker lease back failed; it will expire");
+        }
         stop_ops.cancel();
         ops_server.await.map_err(std::io::Error::other)??;
         info!(worker = %app.worker_id, "worker stopped");

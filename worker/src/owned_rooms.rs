@@ -16,6 +16,8 @@ struct Owned {
     epoch: Epoch,
     token: String,
     clock: Arc<LeaseClock>,
+    /// Held through the worker lease (a sleeping room): not renewed per room.
+    sleeping: bool,
     signals: RoomSignals,
     task: Option<JoinHandle<Exit>>,
 }
@@ -60,12 +62,13 @@ impl OwnedRooms {
 
     /// Every lease to renew: those of the owned rooms that have not given theirs back
     /// (a room that closes or drains stays here until its task ends, after the release).
+    /// Sleeping rooms hold theirs through the worker lease, renewed on its own.
     pub fn leases(&self) -> Vec<LeaseView> {
         self.rooms
             .lock()
             .expect("poisoned")
             .iter()
-            .filter(|(_, o)| !o.clock.given_back())
+            .filter(|(_, o)| !o.sleeping && !o.clock.given_back())
             .map(|(room, o)| LeaseView { room: *room, token: o.token.clone(), clock: o.clock.clone(), lost: o.signals.lost.clone() })
             .collect()
     }
@@ -73,11 +76,23 @@ impl OwnedRooms {
     /// Start running `room`; it removes itself from the set when it ends.
     pub fn spawn(self: &Arc<Self>, room: Room, app: Arc<App>, claimed_at: Instant) {
         let id = room.id;
-        let signals = RoomSignals::default();
+        // A sleeping room stops with the worker lease it is held through.
+        let signals = match &room.worker_lease {
+            Some(held) => RoomSignals { lost: held.lost.child_token(), ..RoomSignals::default() },
+            None => RoomSignals::default(),
+        };
+        let sleeping = room.worker_lease.is_some();
         let mut map = self.rooms.lock().expect("poisoned");
         map.insert(
             id,
-            Owned { epoch: room.epoch, token: room.token.clone(), clock: room.clock.clone(), signals: signals.clone(), task: None },
+            Owned {
+                epoch: room.epoch,
+                token: room.token.clone(),
+                clock: room.clock.clone(),
+                sleeping,
+                signals: signals.clone(),
+                task: None,
+            },
         );
         app.metrics.rooms_owned.set(map.len() as i64);
         let me = self.clone();
@@ -149,7 +164,14 @@ mod tests {
         let clock = Arc::new(LeaseClock::new(Instant::now(), Duration::from_secs(1)));
         owned.rooms.lock().unwrap().insert(
             RoomId(1),
-            Owned { epoch: Epoch(1), token: "w:1".into(), clock: clock.clone(), signals: RoomSignals::default(), task: None },
+            Owned {
+                epoch: Epoch(1),
+                token: "w:1".into(),
+                clock: clock.clone(),
+                sleeping: false,
+                signals: RoomSignals::default(),
+                task: None,
+            },
         );
         assert_eq!(owned.leases().len(), 1);
         // The room closes: it gives the lease back, then stays owned until its task ends.

@@ -25,6 +25,7 @@ mod resume;
 mod session_commands;
 mod sleeping;
 mod sleeping_failover;
+mod sleeping_worker_lease;
 mod slow_database;
 mod spectators;
 mod timeline_http;

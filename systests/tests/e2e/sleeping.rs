@@ -274,11 +274,12 @@ async fn epoch(pg: &sqlx::PgPool, room: RoomId) -> i64 {
     epoch
 }
 
-/// A sleeping room's lease deadline (I6) can pass while it sleeps because a renewal came
-/// late (a busy worker renewing many leases), not because the lease is gone: the next order
-/// then asks Redis once, with the room's token (`on_demand.rs::still_ours`), and is answered
-/// by the same owner in the same epoch. A room whose lease another owner holds answers
-/// nothing and stops, writing nothing.
+/// A sleeping room's lease deadline (I6, the worker lease's) can pass while it sleeps
+/// because a renewal came late (a busy worker), not because the lease is gone: the next
+/// order then asks Redis once (`on_demand.rs::still_ours`: the worker lease renewed if it
+/// still exists, and the room's own lease holding the room's token), and is answered by the
+/// same owner in the same epoch. A room whose lease another owner holds answers nothing and
+/// stops, writing nothing.
 #[tokio::test]
 async fn a_sleeping_room_whose_lease_deadline_lapsed_asks_redis_before_giving_up() {
     let env = Env::new().await;
@@ -293,13 +294,15 @@ async fn a_sleeping_room_whose_lease_deadline_lapsed_asks_redis_before_giving_up
         p.until(5, "the start", |v| v.board.turn == 1).await;
     }
     let claimed_in = epoch(&pg, room).await;
-    let lapse = || worker.owned.leases().iter().filter(|l| l.room == room).for_each(|l| l.clock.lapse());
+    let held = worker.worker_lease.held().expect("a sleeping room holds its lease through the worker lease");
+    assert!(worker.owned.leases().iter().all(|l| l.room != room), "a sleeping room's lease is not renewed per room");
+    let lapse = || held.clock.lapse();
     lapse();
-    assert!(worker.owned.leases().iter().all(|l| l.room != room || !l.clock.valid()), "the deadline lapsed");
+    assert!(!held.clock.valid(), "the deadline lapsed");
     assert_eq!(ada.order(Some(1), Order { turn: 1, pick: 3 }).await, CommandOutcome::Accepted);
     assert!(worker.owned.contains(room), "the owner kept its room");
     assert_eq!(epoch(&pg, room).await, claimed_in, "no new epoch: nobody else took the room");
-    assert!(worker.owned.leases().iter().any(|l| l.room == room && l.clock.valid()), "the deadline moved");
+    assert!(held.clock.valid(), "the deadline moved");
 
     // Now another owner holds the lease: a lapsed owner must not take it back.
     let mut redis = orrery_common::services::connect_redis(&env.redis_url, None).await.unwrap();

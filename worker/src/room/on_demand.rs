@@ -8,6 +8,10 @@
 //! it costs nothing per tick. What a run awaits (the commit, the publish, a close, a drain)
 //! is boxed for the run only, so a sleeping room's task keeps just its waiting state.
 //!
+//! Its lease is held through the worker lease ([`crate::worker_lease`]): nothing is renewed
+//! per sleeping room, and the room stops when the worker lease is lost (its `lost` signal is
+//! a child of the worker lease's).
+//!
 //! One run ([`run_once`]) is: the lease's local deadline checked (I6; one that passed while
 //! the room slept is asked of Redis once, [`still_ours`]), the wall clock told
 //! to the game, what is due applied, one step, then ONE durable commit — snapshot, the run's
@@ -26,9 +30,9 @@ use super::spans::{control_span, drain_span};
 use super::task::answer_control;
 use super::{Exit, Room, RoomSignals};
 use crate::App;
-use crate::lease::{Renewal, Renewed};
 use crate::snapshot::RoomSnapshot;
 use crate::store::{Seats, WriteError};
+use crate::worker_lease::Confirmed;
 use async_nats::Subscriber;
 use futures::StreamExt;
 use orrery_common::game::{Phase, WallMs};
@@ -147,30 +151,34 @@ async fn answer(room: &mut Room, app: &App, msg: async_nats::Message) -> Result<
     .await
 }
 
-/// The lease's local deadline (I6) before a run. A sleeping room does nothing between runs,
-/// so its deadline may have passed while it slept because a renewal came late (a busy
-/// worker, a slow Redis round trip for many leases), not because the lease is gone. Then it
-/// asks Redis once, with its own token, exactly what the renewer asks
-/// ([`crate::lease::Leases::renew`]): the lease is still this owner's only if Redis holds
-/// its token, and then the deadline moves as after any renewal. Anything else stops the
-/// room as before, writing and answering nothing; and whatever it commits is still fenced
-/// by the epoch (I1).
+/// The lease's local deadline (I6) before a run. A sleeping room holds its lease through
+/// the worker lease ([`crate::worker_lease`]), whose clock it shares. It does nothing
+/// between runs, so that deadline may have passed while it slept because a renewal came
+/// late (a busy worker, a slow Redis), not because anything is gone. Then it asks Redis
+/// once: the worker lease is renewed only if it still exists (a worker lease once gone is
+/// never taken again: claimers may have moved its rooms), and the room runs only if its own
+/// lease also still holds its token. Anything else stops the room, writing and answering
+/// nothing; and whatever it commits is still fenced by the epoch (I1).
 async fn still_ours(room: &mut Room, app: &App) -> Result<(), Exit> {
     if room.clock.valid() {
         return Ok(());
     }
-    let sent = Instant::now();
-    // Its deadline has passed, so a lease Redis no longer holds may not be taken again
-    // (another owner may have held it meanwhile): only our token still there extends it.
-    let ask = Renewal { room: room.id, token: &room.token, may_take_again: false };
-    match app.leases.renew(&[ask]).await {
-        Ok(ours) if ours == [Renewed::Extended] => {
-            room.clock.extend(sent, app.timing.lease_budget());
-            app.metrics.leases_renewed.inc();
-            info!(room = %room.id, epoch = %room.epoch, "lease deadline had passed while asleep; renewed, still ours");
+    if let Some(held) = room.worker_lease.clone() {
+        match app.worker_lease.confirm(&held, room.id, &room.token).await {
+            Ok(Confirmed::Ours) => {
+                app.metrics.leases_renewed.inc();
+                info!(room = %room.id, epoch = %room.epoch, "lease deadline had passed while asleep; the worker lease was renewed, still ours");
+            }
+            Ok(Confirmed::RoomTaken) => {
+                warn!(room = %room.id, epoch = %room.epoch, "lease deadline passed and another owner holds the room's lease: stopping");
+                app.metrics.leases_expired_by_deadline.inc();
+                return Err(Exit::LeaseLost);
+            }
+            Ok(Confirmed::WorkerLost) => {
+                warn!(room = %room.id, epoch = %room.epoch, "lease deadline passed and the worker lease is gone: stopping")
+            }
+            Err(e) => warn!(room = %room.id, error = %e, "lease deadline passed and Redis cannot say whose it is: stopping"),
         }
-        Ok(_) => warn!(room = %room.id, epoch = %room.epoch, "lease deadline passed and another owner holds the lease: stopping"),
-        Err(e) => warn!(room = %room.id, error = %e, "lease deadline passed and Redis cannot say whose it is: stopping"),
     }
     if room.clock.valid() {
         return Ok(());

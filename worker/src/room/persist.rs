@@ -129,8 +129,13 @@ async fn store_durable(room: &mut Room, app: &App, phase: Phase) -> Result<usize
 /// Give the room's lease back (`requeue`: with a wake-up for a new owner). The worker's
 /// renewer leaves it out from now on, and a renewal already under way does not take it
 /// again (`lease.rs`): a released lease stays released, so the room can be claimed at
-/// once (I4) and a closed room leaves no lease behind.
+/// once (I4) and a closed room leaves no lease behind. A sleeping room's lease is held
+/// through the worker lease, whose clock it shares and nobody renews per room: it is
+/// given back by its own script, and the worker lease's clock is left alone.
 pub(crate) async fn release_lease(room: &mut Room, app: &App, requeue: bool) -> crate::lease::RedisResult<bool> {
+    if let Some(held) = &room.worker_lease {
+        return app.worker_lease.release(held, room.id, &room.token, requeue).await;
+    }
     room.clock.give_back();
     app.leases.release(room.id, &room.token, requeue).await
 }

@@ -17,6 +17,7 @@ use super::spectators::Spectators;
 use super::views::{self, Encoding, Viewers};
 use crate::lease::LeaseClock;
 use crate::snapshot::{PendingEvent, RoomSnapshot};
+use crate::worker_lease::Held;
 use orrery_common::game::{Game, GameEvent, MIN_COUNTED_PLAYERS, Pace, Phase, PlayerResult, RoomSettings, Viewer, Views, WallMs};
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::client::FrameKind;
@@ -42,6 +43,9 @@ pub struct Room {
     pub settings: RoomSettings,
     pub token: String,
     pub clock: Arc<LeaseClock>,
+    /// A sleeping room's lease is held through the worker lease ([`crate::worker_lease`]):
+    /// `clock` is then that lease's, and `token` the room lease's value under it.
+    pub(crate) worker_lease: Option<Arc<Held>>,
     game: Box<dyn Game>,
     /// How the game's frames are encoded, asked once.
     views: Views,
@@ -96,6 +100,14 @@ impl Room {
         self
     }
 
+    /// Hold the room's lease through the worker lease `held` (a sleeping room), under `token`.
+    pub fn held_through(mut self, held: Arc<Held>, token: String) -> Self {
+        self.clock = held.clock.clone();
+        self.token = token;
+        self.worker_lease = Some(held);
+        self
+    }
+
     /// A room about to run under `epoch`, from a fresh game or a restored snapshot.
     pub fn new(
         id: RoomId,
@@ -113,6 +125,7 @@ impl Room {
             settings,
             token,
             clock,
+            worker_lease: None,
             game,
             views,
             tick: Tick(0),
