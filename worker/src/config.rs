@@ -90,6 +90,10 @@ pub struct Timing {
     /// How often live rooms without a lease are re-queued (after Redis lost its data).
     #[arg(long, env = "ORRERY_RECONCILE_INTERVAL_MS", default_value_t = Timing::default().reconcile_interval_ms)]
     pub reconcile_interval_ms: u64,
+    /// Most live rooms one reconcile pass looks at; the next pass goes on after the last
+    /// one seen, so every room is looked at within ⌈live rooms ÷ batch⌉ passes.
+    #[arg(long, env = "ORRERY_RECONCILE_BATCH", default_value_t = Timing::default().reconcile_batch)]
+    pub reconcile_batch: u32,
     /// Most rooms claimed per scan (spreads rooms across workers).
     #[arg(long, env = "ORRERY_CLAIM_BATCH", default_value_t = Timing::default().claim_batch)]
     pub claim_batch: usize,
@@ -111,6 +115,7 @@ impl Default for Timing {
             lease_margin_ms: 150,
             scan_interval_ms: 250,
             reconcile_interval_ms: 5000,
+            reconcile_batch: 10_000,
             claim_batch: 16,
             drain_grace_ms: 5000,
             hot_snapshot_ms: 100,

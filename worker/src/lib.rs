@@ -171,7 +171,7 @@ impl Worker {
         };
         let claimer = tokio::spawn(claim::claim_loop(app.clone(), stop_claiming.clone()));
         let renewer = tokio::spawn(renew::renew_loop(app.clone(), stop_renewing.clone()));
-        let reconciler = tokio::spawn(reconcile::reconcile_loop(app.clone(), stop_claiming.clone(), app.timing.reconcile_interval()));
+        let reconciler = tokio::spawn(reconcile::reconcile_loop(app.clone(), stop_claiming.clone()));
         let retention = retention::Retention::new(self.ops.pg.clone(), self.retention, app.metrics.clone());
         let retainer = tokio::spawn(retention::retention_loop(retention, stop_claiming.clone()));
         info!(worker = %app.worker_id, capacity = app.capacity, "worker running");

@@ -5,30 +5,41 @@
 //! owner, or whose owner died at the same time, would have no lease and no place in the
 //! waiting set, and nobody would ever claim it. Every few seconds each worker compares
 //! the rooms that are not closed with the leases that exist and puts orphans back in
-//! `rooms:unowned`, so I4 holds even then.
+//! `rooms:unowned`, so I4 holds even then. A pass looks at a batch of rooms in id order
+//! and the next one goes on after it (from the start again past the last room), so with
+//! more live rooms than a batch every room is still looked at, within ⌈rooms ÷ batch⌉
+//! passes.
 
 use crate::App;
+use orrery_common::RoomId;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-/// Most rooms looked at per pass.
-const BATCH: i64 = 10_000;
-
-/// Reconcile until `stop` is cancelled.
-pub async fn reconcile_loop(app: Arc<App>, stop: CancellationToken, every: Duration) {
-    let mut tick = tokio::time::interval(every);
+/// Reconcile every `--reconcile-interval-ms` until `stop` is cancelled.
+pub async fn reconcile_loop(app: Arc<App>, stop: CancellationToken) {
+    let batch = app.timing.reconcile_batch.max(1);
+    let mut tick = tokio::time::interval(app.timing.reconcile_interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut after = None;
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        if let Err(e) = reconcile_once(&app).await {
-            warn!(error = %e, "reconcile pass failed");
+        match reconcile_once(&app, after, batch).await {
+            Ok(pass) => after = pass.next,
+            Err(e) => warn!(error = %e, "reconcile pass failed"),
         }
     }
+}
+
+/// What one pass did.
+pub struct Pass {
+    /// Rooms re-queued.
+    pub requeued: usize,
+    /// Where the next pass goes on: after this room, or from the start.
+    pub next: Option<RoomId>,
 }
 
 /// Why a reconcile pass failed (the next one tries again).
@@ -40,14 +51,16 @@ pub enum ReconcileError {
     Redis(#[from] redis::RedisError),
 }
 
-/// One pass: returns how many rooms were re-queued.
-pub async fn reconcile_once(app: &App) -> Result<usize, ReconcileError> {
-    let live = app.store.live_rooms(BATCH).await?;
+/// One pass over at most `batch` live rooms after `after`.
+pub async fn reconcile_once(app: &App, after: Option<RoomId>, batch: u32) -> Result<Pass, ReconcileError> {
+    let live = app.store.live_rooms(after, batch).await?;
+    // A short batch reached the last room: start again from the first.
+    let next = if live.len() < batch as usize { None } else { live.last().copied() };
     let orphans = app.leases.orphans(&live).await?;
     if !orphans.is_empty() {
         info!(rooms = orphans.len(), "re-queueing live rooms without a lease");
         app.leases.requeue(&orphans).await?;
         let _ = app.nats.publish(app.names.rooms_new(), "reconcile".into()).await;
     }
-    Ok(orphans.len())
+    Ok(Pass { requeued: orphans.len(), next })
 }

@@ -175,13 +175,16 @@ impl Store {
         Ok(())
     }
 
-    /// Rooms that should be running (at most `limit`, oldest first): not closed, and not
-    /// waiting in the matchmaker's pool (a pooled room runs only once it is placed).
-    pub async fn live_rooms(&self, limit: i64) -> Result<Vec<RoomId>, sqlx::Error> {
-        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM rooms WHERE status NOT IN ('closed', 'pooled') ORDER BY id LIMIT $1")
-            .bind(limit)
-            .fetch_all(&self.pg)
-            .await?;
+    /// Rooms that should be running, in id order after `after` (at most `limit`): not
+    /// closed, and not waiting in the matchmaker's pool (a pooled room runs only once it
+    /// is placed).
+    pub async fn live_rooms(&self, after: Option<RoomId>, limit: u32) -> Result<Vec<RoomId>, sqlx::Error> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM rooms WHERE status NOT IN ('closed', 'pooled') AND id > $1 ORDER BY id LIMIT $2")
+                .bind(after.map_or(0, |r| r.get() as i64))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pg)
+                .await?;
         Ok(rows.into_iter().map(|(id,)| RoomId(id as u64)).collect())
     }
 

@@ -74,6 +74,27 @@ async fn rooms_survive_redis_forgetting_their_leases() {
     assert!(worker.owned.contains(waiting), "and kept running the room");
 }
 
+/// With more live rooms than one reconcile pass looks at, the passes go on from where the
+/// last one stopped: a forgotten room with a high id is found too, not only the lowest ids.
+#[tokio::test]
+async fn reconcile_passes_cover_more_rooms_than_a_batch() {
+    let env = Env::new().await;
+    let gw = env.gateway().await;
+    let mut rooms = Vec::new();
+    for _ in 0..5 {
+        rooms.push(gw.room(serde_json::json!({})).await);
+    }
+    let redis_client = redis::Client::open(env.redis_url.as_str()).unwrap();
+    let mut redis = redis_client.get_multiplexed_async_connection().await.unwrap();
+    // Redis forgets every waiting room before any worker saw them.
+    let _: () = redis::cmd("DEL").arg(env.names().rooms_unowned()).query_async(&mut redis).await.unwrap();
+
+    let worker = env.worker_with(&["--reconcile-interval-ms", "200", "--reconcile-batch", "2"]).await;
+    for room in rooms {
+        eventually(15, "every forgotten room is claimed, two looked at per pass", || worker.owned.contains(room)).await;
+    }
+}
+
 /// A worker claims no more than its capacity, and hands rooms over when told to shed load.
 #[tokio::test]
 async fn capacity_is_respected_and_a_worker_can_shed_rooms() {
