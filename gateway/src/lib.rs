@@ -111,8 +111,6 @@ pub struct App {
     pub metrics: Metrics,
     /// Per-address and per-player quotas.
     pub quotas: Arc<quota::Quotas>,
-    /// Cancelled when the gateway starts draining: every session says goodbye.
-    pub draining: CancellationToken,
     /// Every live session, so a drain can wait for them.
     pub sessions: TaskTracker,
     next_session: AtomicU64,
@@ -177,7 +175,6 @@ impl Gateway {
             names,
             metrics,
             quotas: Arc::new(quota::Quotas::new(&config.quotas)),
-            draining: CancellationToken::new(),
             sessions: TaskTracker::new(),
             next_session: AtomicU64::new(1),
             config,
@@ -251,7 +248,8 @@ impl Gateway {
         async {
             info!(gateway = %app.gateway_id, "draining");
             self.ops.start_draining();
-            app.draining.cancel();
+            // Every session says goodbye: sockets learn it from their inboxes.
+            app.inboxes.drain();
             app.sessions.close();
             if tokio::time::timeout(app.config.drain_grace(), app.sessions.wait()).await.is_err() {
                 tracing::warn!("drain grace passed with sockets still open");

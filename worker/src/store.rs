@@ -76,6 +76,11 @@ impl Store {
     /// fenced by `epoch`; with the match's results, the players' new ratings too (ranked
     /// rooms: [`crate::ratings`]); for a sleeping room, its [`Seats`] too. Events already
     /// stored (same room and seq) are not written twice.
+    ///
+    /// Without results (every write but a match's last) it is one statement
+    /// ([`Store::write_in_one_statement`]): one round trip, where a transaction of its own
+    /// took one per statement (begin, fence, each event, seats, snapshot, commit), and it
+    /// is on the path of every sleeping room's acknowledgement (issue 16).
     #[allow(clippy::too_many_arguments)] // one transaction's inputs, each named at the call site
     pub async fn write_durable(
         &self,
@@ -88,6 +93,9 @@ impl Store {
         results: Option<&[PlayerResult]>,
         seats: Option<Seats<'_>>,
     ) -> Result<(), WriteError> {
+        if results.is_none() {
+            return self.write_in_one_statement(room, epoch, phase, snapshot, encoded, events, seats).await;
+        }
         let mut tx = self.pg.begin().await?;
         let fenced: Option<(bool,)> = sqlx::query_as(
             "UPDATE rooms SET status = $3, updated_at = now() WHERE id = $1 AND epoch = $2 AND status <> 'closed' RETURNING matchmade",
@@ -157,6 +165,70 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::write_durable`] without results, as one statement: PostgreSQL runs it in a
+    /// transaction of its own, so it is as atomic as the transaction it replaces (the events
+    /// are durable with the snapshot, or neither is). The fence is the same `UPDATE` of the
+    /// room's row; every write reads from its result, so a write fenced out (no row: a newer
+    /// epoch owns the room, I1) writes nothing at all, and the statement says so by
+    /// counting the rows fenced in.
+    #[allow(clippy::too_many_arguments)] // as `write_durable`
+    async fn write_in_one_statement(
+        &self,
+        room: RoomId,
+        epoch: Epoch,
+        phase: Phase,
+        snapshot: &RoomSnapshot,
+        encoded: &[u8],
+        events: &[PendingEvent],
+        seats: Option<Seats<'_>>,
+    ) -> Result<(), WriteError> {
+        let ids = |ps: &[PlayerId]| ps.iter().map(|p| p.0).collect::<Vec<uuid::Uuid>>();
+        let (fenced_in,): (i64,) = sqlx::query_as(
+            "WITH fence AS (
+                 UPDATE rooms SET status = $3, updated_at = now() WHERE id = $1 AND epoch = $2 AND status <> 'closed' RETURNING id
+             ), events AS (
+                 INSERT INTO match_events (room, seq, tick, epoch, kind, player, payload, audience)
+                 SELECT fence.id, e.seq, e.tick, $2, e.kind, e.player, e.payload::jsonb, e.audience::uuid[]
+                 FROM fence, unnest($6::bigint[], $7::bigint[], $8::text[], $9::uuid[], $10::text[], $11::text[])
+                     AS e(seq, tick, kind, player, payload, audience)
+                 ON CONFLICT (room, seq) DO NOTHING
+             ), seated AS (
+                 INSERT INTO match_players (room, player) SELECT fence.id, p FROM fence, unnest($13::uuid[]) AS p
+                 ON CONFLICT DO NOTHING
+             ), done AS (
+                 DELETE FROM match_waiting WHERE $12 AND room = $1 AND player <> ALL($14::uuid[]) AND EXISTS (SELECT 1 FROM fence)
+             ), waiting AS (
+                 INSERT INTO match_waiting (room, player) SELECT fence.id, p FROM fence, unnest($14::uuid[]) AS p
+                 ON CONFLICT DO NOTHING
+             ), snapshot AS (
+                 INSERT INTO room_snapshots (room, epoch, tick, state) SELECT fence.id, $2, $4, $5 FROM fence
+                 ON CONFLICT (room) DO UPDATE SET epoch = EXCLUDED.epoch, tick = EXCLUDED.tick, state = EXCLUDED.state, written_at = now()
+                 WHERE (room_snapshots.epoch, room_snapshots.tick) < (EXCLUDED.epoch, EXCLUDED.tick)
+             )
+             SELECT count(*) FROM fence",
+        )
+        .bind(room.get() as i64)
+        .bind(epoch.get() as i64)
+        .bind(phase.as_str())
+        .bind(snapshot.tick.get() as i64)
+        .bind(encoded)
+        .bind(events.iter().map(|e| e.seq as i64).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.tick.get() as i64).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.player.map(|p| p.0)).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.detail_json.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| audience_literal(&e.audience)).collect::<Vec<_>>())
+        .bind(seats.is_some())
+        .bind(seats.map(|s| ids(s.seated)).unwrap_or_default())
+        .bind(seats.map(|s| ids(s.awaiting)).unwrap_or_default())
+        .fetch_one(&self.pg)
+        .await?;
+        if fenced_in == 0 {
+            return Err(WriteError::Fenced(room));
+        }
+        Ok(())
+    }
+
     /// The match is finished: mark the room closed (fenced by `epoch`) so nobody claims it again.
     pub async fn close_room(&self, room: RoomId, epoch: Epoch) -> Result<(), WriteError> {
         let done = sqlx::query(
@@ -196,6 +268,15 @@ impl Store {
             .execute(&self.pg)
             .await?;
         Ok(())
+    }
+}
+
+/// An event's audience as PostgreSQL's text for a `uuid[]` (`None`: everyone), so that
+/// one array of them can be bound, one per event.
+fn audience_literal(audience: &Audience) -> Option<String> {
+    match audience {
+        Audience::Everyone => None,
+        Audience::Players(ps) => Some(format!("{{{}}}", ps.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(","))),
     }
 }
 

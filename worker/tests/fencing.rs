@@ -91,3 +91,105 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     pg.close().await;
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;
 }
+
+/// A sleeping room's write (events with their audiences, seats, whom the match waits on,
+/// the snapshot: one statement since issue 16) is fenced whole: from an older epoch it
+/// writes none of it; from the current one all of it, and again without doubling events or
+/// moving the snapshot back.
+#[tokio::test]
+async fn a_sleeping_rooms_write_is_fenced_whole_and_keeps_seats_and_audiences() {
+    use orrery_common::game::Audience;
+    use orrery_worker::store::Seats;
+    let pg_server = url("ORRERY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432");
+    let database = format!("orrery_fence_{:08x}", rand::random::<u32>());
+    let admin = sqlx::PgPool::connect(&format!("{pg_server}/postgres")).await.expect("PostgreSQL must be running");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.unwrap();
+    let pg = sqlx::PgPool::connect(&format!("{pg_server}/{database}")).await.unwrap();
+    orrery_common::services::migrate(&pg).await.unwrap();
+    let store = Store::new(pg.clone());
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO rooms (mode, settings) VALUES ('arena', $1) RETURNING id")
+        .bind(sqlx::types::Json(RoomSettings::default()))
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    let room = RoomId(id as u64);
+    let old = store.claim_epoch(room, "worker-a").await.unwrap().unwrap().epoch;
+    let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
+    let (ada, bob) = (PlayerId::random(), PlayerId::random());
+    let event = |seq: u64, player: Option<PlayerId>, audience: Audience| PendingEvent {
+        seq,
+        tick: Tick(seq),
+        kind: "moved".into(),
+        player,
+        detail_json: format!("{{\"n\":{seq}}}"),
+        audience,
+    };
+    let events = [
+        event(1, Some(ada), Audience::Everyone),
+        event(2, None, Audience::Players(vec![ada, bob])),
+        event(3, None, Audience::Players(vec![])),
+    ];
+    let seats = Seats { seated: &[ada, bob], awaiting: &[bob] };
+    let count = |table: &'static str| {
+        let pg = pg.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"))).fetch_one(&pg).await.unwrap();
+            n
+        }
+    };
+
+    let stale =
+        store.write_durable(room, old, Phase::Running, &snapshot(500, 4), &snapshot(500, 4).encode(), &events, None, Some(seats)).await;
+    assert!(matches!(stale, Err(WriteError::Fenced(_))), "the old owner's write matches no row: {stale:?}");
+    for table in ["match_events", "match_players", "match_waiting", "room_snapshots"] {
+        assert_eq!(count(table).await, 0, "nothing of the fenced write in {table}");
+    }
+
+    store
+        .write_durable(room, new, Phase::Running, &snapshot(10, 4), &snapshot(10, 4).encode(), &events, None, Some(seats))
+        .await
+        .expect("the owner writes");
+    /// seq, tick, epoch, kind, player, payload, audience
+    type Row = (i64, i64, i64, String, Option<uuid::Uuid>, serde_json::Value, Option<Vec<uuid::Uuid>>);
+    let written: Vec<Row> =
+        sqlx::query_as("SELECT seq, tick, epoch, kind, player, payload, audience FROM match_events WHERE room = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&pg)
+            .await
+            .unwrap();
+    let e = new.get() as i64;
+    assert_eq!(
+        written,
+        vec![
+            (1, 1, e, "moved".into(), Some(ada.0), serde_json::json!({"n": 1}), None),
+            (2, 2, e, "moved".into(), None, serde_json::json!({"n": 2}), Some(vec![ada.0, bob.0])),
+            (3, 3, e, "moved".into(), None, serde_json::json!({"n": 3}), Some(vec![])),
+        ]
+    );
+    let waiting = || async {
+        let rows: Vec<(uuid::Uuid,)> =
+            sqlx::query_as("SELECT player FROM match_waiting WHERE room = $1").bind(id).fetch_all(&pg).await.unwrap();
+        rows.into_iter().map(|(p,)| p).collect::<Vec<_>>()
+    };
+    assert_eq!(count("match_players").await, 2);
+    assert_eq!(waiting().await, vec![bob.0]);
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM rooms WHERE id = $1").bind(id).fetch_one(&pg).await.unwrap();
+    assert_eq!(status, Phase::Running.as_str());
+
+    // The next turn: an event written again is not doubled, the match now waits on ada.
+    let next = Seats { seated: &[ada, bob], awaiting: &[ada] };
+    store
+        .write_durable(room, new, Phase::Running, &snapshot(11, 4), &snapshot(11, 4).encode(), &events[2..], None, Some(next))
+        .await
+        .unwrap();
+    assert_eq!(count("match_events").await, 3);
+    assert_eq!(waiting().await, vec![ada.0]);
+    // A write without seats leaves them; an older tick does not move the snapshot back.
+    store.write_durable(room, new, Phase::Running, &snapshot(9, 4), &snapshot(9, 4).encode(), &[], None, None).await.unwrap();
+    assert_eq!(waiting().await, vec![ada.0]);
+    let (tick,): (i64,) = sqlx::query_as("SELECT tick FROM room_snapshots WHERE room = $1").bind(id).fetch_one(&pg).await.unwrap();
+    assert_eq!(tick, 11);
+
+    pg.close().await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;
+}

@@ -168,7 +168,6 @@ mod tests {
     use crate::hub::sink::Cursor;
     use orrery_common::protocol::client::FrameKind;
     use orrery_common::{HistoryPos, RoomId};
-    use tokio_util::sync::CancellationToken;
 
     fn frame(epoch: u64, tick: u64) -> StateFrame {
         StateFrame {
@@ -186,7 +185,7 @@ mod tests {
     fn feed_with(player: PlayerId) -> Feed {
         let (tx, _rx) = crate::socket::outbox::outbox(4);
         let mut feed = Feed::new(Instant::now());
-        feed.sinks.insert(1, Sink::joining(Role::Player(player), tx, CancellationToken::new()));
+        feed.sinks.insert(1, Sink::joining(Role::Player(player), tx));
         feed
     }
 
@@ -259,7 +258,7 @@ mod tests {
         // the spectator is seated.
         let (tx, _rx) = crate::socket::outbox::outbox(4);
         let watcher = Role::Spectator { player: bob, socket: orrery_common::SocketId(5) };
-        feed.sinks.insert(2, Sink::joining(watcher, tx, CancellationToken::new()));
+        feed.sinks.insert(2, Sink::joining(watcher, tx));
         let mut f = frame(1, 6);
         f.parts = Parts::PerViewer(parts);
         feed.keep_local_parts(&mut f);

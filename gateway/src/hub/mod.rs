@@ -36,7 +36,6 @@ use sink::{Cursor, Offer, Sink};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 /// A socket's id within this gateway (a counter; it never leaves the process). Room owners
@@ -66,16 +65,10 @@ impl Hub {
 
     /// Add a socket to a room's fan-out (subscribing to the room if this is its first).
     /// Frames are held back until [`Hub::deliver_keyframe`].
-    /// `slow` is cancelled if the hub gives up on the socket as a slow consumer.
-    pub async fn attach(
-        &self,
-        room: RoomId,
-        session: SessionId,
-        role: Role,
-        tx: Outbox,
-        slow: CancellationToken,
-    ) -> Result<(), async_nats::SubscribeError> {
-        let sink = Sink::joining(role, tx, slow);
+    /// If the hub gives up on the socket as a slow consumer, it says so on `tx`
+    /// ([`Outbox::give_up`]).
+    pub async fn attach(&self, room: RoomId, session: SessionId, role: Role, tx: Outbox) -> Result<(), async_nats::SubscribeError> {
+        let sink = Sink::joining(role, tx);
         let needs_subscription = {
             let mut feeds = self.inner.feeds.lock().expect("poisoned");
             match feeds.get_mut(&room) {

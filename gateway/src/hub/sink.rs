@@ -15,7 +15,6 @@ use orrery_common::protocol::client::FrameKind;
 use orrery_common::protocol::internal::StateFrame;
 use orrery_common::{Epoch, HistoryPos};
 use std::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 /// Frames dropped in a row for a socket before it is disconnected as a slow consumer.
 const MAX_DROPPED_IN_A_ROW: u32 = 90;
@@ -73,9 +72,9 @@ impl Cursor {
 /// A socket attached to a room.
 pub(super) struct Sink {
     pub(super) role: Role,
+    /// The socket's queue; also where the hub gives up on it as a slow consumer
+    /// ([`Outbox::give_up`]).
     pub(super) tx: Outbox,
-    /// Cancelled when the socket is dropped as a slow consumer.
-    slow: CancellationToken,
     pub(super) cursor: Cursor,
     dropped_in_a_row: u32,
 }
@@ -90,8 +89,8 @@ pub(super) enum Offer {
 
 impl Sink {
     /// A socket that joined (or watches) and waits for its keyframe.
-    pub(super) fn joining(role: Role, tx: Outbox, slow: CancellationToken) -> Self {
-        Self { role, tx, slow, cursor: Cursor::Joining, dropped_in_a_row: 0 }
+    pub(super) fn joining(role: Role, tx: Outbox) -> Self {
+        Self { role, tx, cursor: Cursor::Joining, dropped_in_a_row: 0 }
     }
 
     /// Whether the socket's queue has room for a keyframe and what follows it (half empty).
@@ -133,7 +132,7 @@ impl Sink {
                 self.dropped_in_a_row += 1;
                 self.cursor = self.cursor.needs_keyframe(false);
                 if self.dropped_in_a_row > MAX_DROPPED_IN_A_ROW {
-                    self.slow.cancel();
+                    self.tx.give_up();
                     return Offer::Gone;
                 }
                 Offer::NeedKeyframe
@@ -173,11 +172,10 @@ mod tests {
     fn a_slow_socket_loses_frames_not_memory_then_gets_a_keyframe_or_is_dropped() {
         let metrics = Metrics::new(&prometheus::Registry::new());
         let (tx, mut rx) = crate::socket::outbox::outbox(4);
-        let slow = CancellationToken::new();
+        let given_up = tx.clone();
         let mut sink = Sink {
             role: Role::Player(PlayerId::random()),
             tx,
-            slow: slow.clone(),
             cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
             dropped_in_a_row: 0,
         };
@@ -206,7 +204,11 @@ mod tests {
                 _ => t += 1,
             }
         };
-        assert!(gone && slow.is_cancelled(), "dropped as a slow consumer after {} frames", t - 19);
+        assert!(
+            gone && given_up.poll_given_up(&mut std::task::Context::from_waker(std::task::Waker::noop())).is_ready(),
+            "dropped as a slow consumer after {} frames",
+            t - 19
+        );
     }
 
     #[test]
@@ -216,7 +218,6 @@ mod tests {
         let mut sink = Sink {
             role: Role::Player(PlayerId::random()),
             tx,
-            slow: CancellationToken::new(),
             cursor: Cursor::Live(HistoryPos::new(Epoch(2), Tick(5))),
             dropped_in_a_row: 0,
         };
@@ -234,13 +235,7 @@ mod tests {
         let metrics = Metrics::new(&prometheus::Registry::new());
         let (tx, mut rx) = crate::socket::outbox::outbox(16);
         let (ada, bob) = (PlayerId::random(), PlayerId::random());
-        let mut sink = Sink {
-            role: Role::Player(ada),
-            tx,
-            slow: CancellationToken::new(),
-            cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
-            dropped_in_a_row: 0,
-        };
+        let mut sink = Sink { role: Role::Player(ada), tx, cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))), dropped_in_a_row: 0 };
         let with_parts = |mut frame: StateFrame, parts: Vec<(Viewer, u8)>| {
             frame.parts = Parts::PerViewer(parts.into_iter().map(|(viewer, b)| ViewPart { viewer, bytes: vec![b] }).collect());
             frame
@@ -275,7 +270,6 @@ mod tests {
         let mut sink = Sink {
             role: Role::Spectator { player: eve, socket: SocketId(9) },
             tx,
-            slow: CancellationToken::new(),
             cursor: Cursor::Live(HistoryPos::new(Epoch(1), Tick(10))),
             dropped_in_a_row: 0,
         };

@@ -32,7 +32,7 @@ impl Session {
             self.leave(old, LeaveReason::Left).await;
         }
         let player = self.identity.player;
-        if let Err(e) = self.app.hub.attach(room, self.id, self.role(), self.tx.clone(), self.slow.clone()).await {
+        if let Err(e) = self.app.hub.attach(room, self.id, self.role(), self.tx.clone()).await {
             warn!(%room, error = %e, "cannot subscribe to the room");
             return self.error(ErrorCode::Internal, crate::error::INTERNAL_MESSAGE).await;
         }

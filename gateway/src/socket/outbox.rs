@@ -9,10 +9,19 @@
 //!
 //! One reader and any number of writers. The queue is closed for writers once the reader
 //! is dropped, and for the reader once every writer is dropped and it is empty.
+//!
+//! It also carries the hub's verdict on a socket that does not keep up ([`Outbox::give_up`]):
+//! the hub holds the socket's writing half anyway, so the verdict needs no token of its own.
+//!
+//! The reader and the verdict's watcher wait without a future of their own
+//! ([`OutboxReader::poll_recv`], [`Outbox::poll_given_up`]): each leaves its waker in the
+//! queue's state, so an idle socket's task keeps no waiting future for either (issue 14).
 
 use orrery_common::protocol::internal::AppliedInput;
 use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 use tokio::sync::Notify;
 
@@ -45,8 +54,15 @@ const KEPT_WHEN_EMPTY: usize = 8;
 /// A queue of `capacity` messages: the writing half and the reading half.
 pub fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State { queue: VecDeque::new(), capacity: capacity.max(1), writers: 1, reader_gone: false }),
-        readable: Notify::new(),
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            capacity: capacity.max(1),
+            writers: 1,
+            reader_gone: false,
+            reader: None,
+            given_up: false,
+            verdict_watcher: None,
+        }),
         writable: Notify::new(),
     });
     (Outbox { shared: shared.clone() }, OutboxReader { shared })
@@ -78,8 +94,6 @@ pub struct Closed(pub Outbound);
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
-    /// Woken when a message is queued or the last writer leaves.
-    readable: Notify,
     /// Woken when a message is taken or the reader leaves.
     writable: Notify,
 }
@@ -90,6 +104,19 @@ struct State {
     capacity: usize,
     writers: usize,
     reader_gone: bool,
+    /// The reader waiting for a message (or for the last writer to leave).
+    reader: Option<Waker>,
+    /// The hub gave up on this socket as a slow consumer.
+    given_up: bool,
+    /// The one waiting for that verdict (the socket's session).
+    verdict_watcher: Option<Waker>,
+}
+
+/// Keep `waker` in `slot`, unless what is there already wakes the same task.
+fn keep(slot: &mut Option<Waker>, waker: &Waker) {
+    if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        *slot = Some(waker.clone());
+    }
 }
 
 impl Shared {
@@ -110,8 +137,11 @@ impl Outbox {
             return Err(TryPushError::Full(message));
         }
         state.queue.push_back(message);
+        let reader = state.reader.take();
         drop(state);
-        self.shared.readable.notify_one();
+        if let Some(reader) = reader {
+            reader.wake();
+        }
         Ok(())
     }
 
@@ -139,6 +169,29 @@ impl Outbox {
     pub fn capacity(&self) -> usize {
         self.shared.state().capacity
     }
+
+    /// The hub gives up on this socket as a slow consumer: whoever waits in
+    /// [`Outbox::poll_given_up`] learns it.
+    pub fn give_up(&self) {
+        let mut state = self.shared.state();
+        state.given_up = true;
+        let watcher = state.verdict_watcher.take();
+        drop(state);
+        if let Some(watcher) = watcher {
+            watcher.wake();
+        }
+    }
+
+    /// Ready once the hub gave up on this socket ([`Outbox::give_up`]). One watcher: the
+    /// waker of the last call is the one woken.
+    pub fn poll_given_up(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.shared.state();
+        if state.given_up {
+            return Poll::Ready(());
+        }
+        keep(&mut state.verdict_watcher, cx.waker());
+        Poll::Pending
+    }
 }
 
 impl Clone for Outbox {
@@ -155,8 +208,8 @@ impl Drop for Outbox {
             state.writers -= 1;
             state.writers == 0
         };
-        if last {
-            self.shared.readable.notify_one();
+        if last && let Some(reader) = self.shared.state().reader.take() {
+            reader.wake();
         }
     }
 }
@@ -164,17 +217,23 @@ impl Drop for Outbox {
 impl OutboxReader {
     /// The next message; `None` once every writer is gone and the queue is empty.
     pub async fn recv(&mut self) -> Option<Outbound> {
-        loop {
-            // One reader: `notify_one` keeps a permit for it when it is not waiting yet,
-            // so a message queued between the check and the wait is not missed.
-            if let Some(next) = self.try_recv() {
-                return Some(next);
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The next message, or the waker kept to be woken when one is queued (or the last
+    /// writer leaves); `None` once every writer is gone and the queue is empty.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outbound>> {
+        let mut state = self.shared.state();
+        // Checked and registered under the lock: a message queued after it wakes us.
+        if state.queue.is_empty() {
+            if state.writers == 0 {
+                return Poll::Ready(None);
             }
-            if self.shared.state().writers == 0 {
-                return self.try_recv();
-            }
-            self.shared.readable.notified().await;
+            keep(&mut state.reader, cx.waker());
+            return Poll::Pending;
         }
+        drop(state);
+        Poll::Ready(self.try_recv())
     }
 
     /// The next message, if one is queued.

@@ -33,7 +33,7 @@ impl Session {
         self.watching = true;
         // A spectator holds no seat: no later join of the player replaces it.
         self.joined_at_ms = 0;
-        if let Err(e) = self.app.hub.attach(room, self.id, self.role(), self.tx.clone(), self.slow.clone()).await {
+        if let Err(e) = self.app.hub.attach(room, self.id, self.role(), self.tx.clone()).await {
             warn!(%room, error = %e, "cannot subscribe to the room");
             self.watching = false;
             return self.error(ErrorCode::Internal, crate::error::INTERNAL_MESSAGE).await;
