@@ -150,6 +150,13 @@ impl HoleCells {
         self.cell(pos).map_or(all, |c| self.pull.get(c))
     }
 
+    /// The holes whose core can hold a body at `pos`, or a bullet that starts a tick there
+    /// where it lands (`all` when `pos` is off the field).
+    #[inline(always)]
+    pub fn cores<'a>(&'a self, pos: Vec2, all: &'a [BlackHole]) -> &'a [BlackHole] {
+        self.cell(pos).map_or(all, |c| self.cores.get(c))
+    }
+
     /// The holes that can pull a bullet at `pos`, and those whose core can hold it where it
     /// lands after one tick (`all` for both when `pos` is off the field).
     #[inline(always)]
@@ -197,7 +204,7 @@ mod tests {
                 for cells in [&lasting, &per_step] {
                     assert_eq!(gravity(pos, cells.near(pos, &holes), physics), gravity(pos, &holes, physics), "{pos:?}");
                     let (near, cores) = cells.near_and_cores(pos, &holes);
-                    assert_eq!(near, cells.near(pos, &holes));
+                    assert_eq!((near, cores), (cells.near(pos, &holes), cells.cores(pos, &holes)));
                     assert_eq!(in_any_core(pos, cores), in_any_core(pos, &holes), "{pos:?}");
                     assert_eq!(in_any_core(landed, cores), in_any_core(landed, &holes), "{pos:?} to {landed:?}");
                 }
