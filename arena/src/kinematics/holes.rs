@@ -12,8 +12,8 @@
 //!   + speed limit of the cell on both axes; a cell lists those.
 //!
 //! Cells are squares of a power of two (a shift finds a body's cell), a quarter to half of the
-//! pull's reach when built to last ([`HoleCells::new`]), as large as the reach when built for
-//! one step ([`HoleCells::worth_building`]).
+//! pull's reach when built to last ([`HoleCells::new`]), one to two reaches when built for one
+//! step ([`HoleCells::worth_building`], where building is most of the cost).
 
 use crate::config::Physics;
 use crate::fixed::{Vec2, isqrt};
@@ -95,20 +95,22 @@ impl HoleCells {
     /// The cells of `holes` for `bodies` bodies for one step, or `None` when looking at every
     /// hole is cheaper.
     pub fn worth_building(bodies: usize, holes: &[BlackHole], physics: &Physics) -> Option<Self> {
-        (bodies * holes.len() >= WORTH_PAIRS).then(|| Self::with_cells_per_reach(holes, physics, 1))
+        (bodies * holes.len() >= WORTH_PAIRS).then(|| Self::with_cells_per_reach(holes, physics, (2, 1)))
     }
 
     /// Cells to keep while the holes stay (finer: cheaper to use, dearer to build).
     pub fn new(holes: &[BlackHole], physics: &Physics) -> Self {
-        Self::with_cells_per_reach(holes, physics, CELLS_PER_REACH)
+        Self::with_cells_per_reach(holes, physics, (1, CELLS_PER_REACH))
     }
 
-    fn with_cells_per_reach(holes: &[BlackHole], physics: &Physics, per_reach: i64) -> Self {
+    /// Cells of the largest power of two not above `times / per_reach` of the reach (or the
+    /// field's longer side / [`MAX_CELLS_PER_SIDE`]).
+    fn with_cells_per_reach(holes: &[BlackHole], physics: &Physics, (times, per_reach): (i64, i64)) -> Self {
         let core = holes.iter().map(|h| h.core_radius).max().unwrap_or(0);
         let pull = i64::try_from(isqrt(physics.gravity.max(0) as u64) + 1).unwrap_or(i64::MAX);
         let reach = pull.max(i64::from(core) + i64::from(physics.bullet_max_speed.max(0)));
         let (width, height) = (physics.width.max(1), physics.height.max(1));
-        let least = (reach / per_reach).max(i64::from(width.max(height)) / MAX_CELLS_PER_SIDE).clamp(1, 1 << 30);
+        let least = (reach.saturating_mul(times) / per_reach).max(i64::from(width.max(height)) / MAX_CELLS_PER_SIDE).clamp(1, 1 << 30);
         // The largest power of two not above `least`.
         let shift = 63 - least.leading_zeros();
         let (cols, rows) = ((width >> shift) + 1, (height >> shift) + 1);
@@ -186,7 +188,7 @@ mod tests {
             let holes = crate::rules::spawn::place_black_holes(&config, &mut rng);
             assert!(!holes.is_empty());
             let lasting = HoleCells::new(&holes, physics);
-            let per_step = HoleCells::with_cells_per_reach(&holes, physics, 1);
+            let per_step = HoleCells::with_cells_per_reach(&holes, physics, (2, 1));
             let (mut pulled, mut landed_in_core) = (0, 0);
             for _ in 0..20_000 {
                 // Bodies anywhere, and many right next to a hole (where the pull is).
