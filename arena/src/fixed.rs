@@ -75,8 +75,17 @@ impl Vec2 {
     }
 }
 
+/// Inputs below this need no correction of the floating-point root.
+const EXACT_ROOT_BELOW: u64 = 1 << 52;
+
 /// Integer square root (floor), exact for every input below 2^62.
 pub fn isqrt(v: u64) -> u64 {
+    // Below 2^52 `v` converts exactly and the correctly rounded root never reaches the
+    // next integer (it is at least 1/(2(r + 1)) below it, far more than half an ulp), so
+    // truncating it is the floor already (`isqrt_needs_no_correction_below_2_52`).
+    if v < EXACT_ROOT_BELOW {
+        return (v as f64).sqrt() as u64;
+    }
     // IEEE square root is correctly rounded everywhere; the corrections make it exact.
     let mut r = (v as f64).sqrt() as u64;
     while r > 0 && r.saturating_mul(r) > v {
@@ -162,6 +171,35 @@ mod tests {
             let r = isqrt(v);
             assert!(r * r <= v && (r + 1) * (r + 1) > v, "{v}");
         }
+    }
+
+    /// The floor by the corrections alone, as `isqrt` computed it for every input.
+    fn isqrt_corrected(v: u64) -> u64 {
+        let mut r = (v as f64).sqrt() as u64;
+        while r > 0 && r.saturating_mul(r) > v {
+            r -= 1;
+        }
+        while (r + 1).saturating_mul(r + 1) <= v {
+            r += 1;
+        }
+        r
+    }
+
+    #[test]
+    fn isqrt_needs_no_correction_below_2_52() {
+        // Around every square (where a rounded root would cross an integer), up to the bound.
+        let mut rng = crate::rng::RoomRng::from_seed(9);
+        let top = 1u64 << 26;
+        let roots = (0..4096).chain(top - 4096..top).chain((0..100_000).map(|_| rng.range_i32(0, i32::MAX) as u64 % top));
+        for r in roots {
+            for v in [r * r, (r * r).saturating_sub(1), r * r + 1, (r + 1) * (r + 1) - 1] {
+                if v < EXACT_ROOT_BELOW {
+                    assert_eq!(isqrt(v), isqrt_corrected(v), "{v}");
+                }
+            }
+        }
+        assert_eq!(isqrt(EXACT_ROOT_BELOW - 1), (1 << 26) - 1);
+        assert_eq!(isqrt(EXACT_ROOT_BELOW), 1 << 26);
     }
 
     #[test]

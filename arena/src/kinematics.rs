@@ -128,18 +128,23 @@ fn move_ship(ship: &mut Ship, physics: &Physics, holes: &[BlackHole]) {
 }
 
 /// Moves every bullet by one tick and drops those that are gone (lifetime, wall, core);
-/// with `cells`, each looks only at the holes near where it starts the tick (the same
-/// result: the cells reach a bullet's whole move, see [`HoleCells`]).
+/// with `cells`, each looks only at the holes that can pull it where it starts the tick and
+/// at the cores that can hold it where it lands (the same result, see [`HoleCells`]).
 fn fly_bullets(bullets: &mut Vec<Bullet>, physics: &Physics, holes: &[BlackHole], cells: Option<&HoleCells>) {
     match cells {
-        Some(cells) => bullets.retain_mut(|b| fly_bullet(b, physics, cells.near(b.pos, holes))),
-        None => bullets.retain_mut(|b| fly_bullet(b, physics, holes)),
+        Some(cells) => bullets.retain_mut(|b| {
+            let (near, cores) = cells.near_and_cores(b.pos, holes);
+            fly_bullet(b, physics, near, cores)
+        }),
+        None => bullets.retain_mut(|b| fly_bullet(b, physics, holes, holes)),
     }
 }
 
 /// Moves a bullet; `false` when it is gone (lifetime, wall or black-hole core). `holes`
-/// must hold every hole that can pull the bullet where it is or hold it where it lands.
-fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole]) -> bool {
+/// must hold every hole that can pull the bullet where it is, `cores` every hole whose
+/// core can hold it where it lands.
+#[inline(always)]
+fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole], cores: &[BlackHole]) -> bool {
     bullet.ttl = bullet.ttl.saturating_sub(1);
     if bullet.ttl == 0 {
         return false;
@@ -148,7 +153,7 @@ fn fly_bullet(bullet: &mut Bullet, physics: &Physics, holes: &[BlackHole]) -> bo
     bullet.pos = bullet.pos.wrapping_add(bullet.vel);
     let p = bullet.pos;
     let inside = (0..=physics.width).contains(&p.x) && (0..=physics.height).contains(&p.y);
-    inside && !in_any_core(p, holes)
+    inside && !in_any_core(p, cores)
 }
 
 fn spawn_bullet(ship: &Ship, owner: Slot, id: u32, physics: &Physics) -> Bullet {
@@ -169,6 +174,7 @@ pub fn in_any_core(pos: Vec2, holes: &[BlackHole]) -> bool {
 
 /// The pull of all black holes at `pos`: `G / max(d, d_min)²`, at most the clamp,
 /// toward each centre; truncated toward zero.
+#[inline(always)]
 fn gravity(pos: Vec2, holes: &[BlackHole], physics: &Physics) -> Vec2 {
     let mut accel = Vec2::ZERO;
     let min_d = i64::from(physics.gravity_min_distance);

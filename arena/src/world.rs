@@ -86,7 +86,10 @@ impl Clone for Ship {
             alive,
             connected,
         } = from;
-        self.name.clone_from(name);
+        // Most copies are of the same seat: comparing is cheaper than copying.
+        if self.name != *name {
+            self.name.clone_from(name);
+        }
         (self.player, self.colour, self.turn, self.thrust, self.fire) = (*player, *colour, *turn, *thrust, *fire);
         (self.pos, self.vel, self.angle, self.thrust_cooldown, self.fire_cooldown) = (*pos, *vel, *angle, *thrust_cooldown, *fire_cooldown);
         (self.health, self.score, self.kills, self.alive, self.connected) = (*health, *score, *kills, *alive, *connected);

@@ -3,7 +3,7 @@
 
 use crate::events::{ArenaEvent, KillCause};
 use crate::fixed::Vec2;
-use crate::kinematics::in_any_core;
+use crate::kinematics::{HoleCells, in_any_core};
 use crate::state::Room;
 use crate::world::Slot;
 
@@ -103,10 +103,14 @@ impl Room {
         }
     }
 
-    /// Ships inside a core are destroyed.
-    pub fn resolve_black_hole_cores(&mut self) {
+    /// Ships inside a core are destroyed. `cells`, when given, are the cells of this
+    /// world's holes: each ship looks only at the cores its cell lists (the same result).
+    pub(crate) fn resolve_black_hole_cores(&mut self, cells: Option<&HoleCells>) {
         for slot in 0..self.world.ships.len() {
-            let doomed = self.world.ships[slot].as_ref().is_some_and(|s| s.alive && in_any_core(s.pos, &self.world.black_holes));
+            let holes = &self.world.black_holes;
+            let doomed = self.world.ships[slot]
+                .as_ref()
+                .is_some_and(|s| s.alive && in_any_core(s.pos, cells.map_or(holes, |cells| cells.cores(s.pos, holes))));
             if doomed {
                 self.destroy(slot as Slot, None, KillCause::BlackHole);
             }
@@ -242,7 +246,7 @@ mod tests {
         let mut room = running_duel();
         let core = room.world.black_holes[0].pos;
         room.world.ships[0].as_mut().unwrap().pos = core;
-        room.resolve_black_hole_cores();
+        room.resolve_black_hole_cores(None);
         assert!(!room.world.ships[0].as_ref().unwrap().alive);
         assert!(room.world.ships[1].as_ref().unwrap().alive);
         assert!(room.pending_events.iter().any(|e| matches!(e, ArenaEvent::Killed { killer: None, cause: KillCause::BlackHole, .. })));

@@ -45,10 +45,12 @@ impl Room {
     pub fn step(&mut self, scratch: &mut World, events: &mut Vec<GameEvent>, mut output: StepOutput<'_>) {
         self.apply_pending_intents();
         let fired_from = self.world.next_bullet_id;
+        // The views' hole cells, when they are this world's (the rules do not move holes).
+        let mut cells = None;
         match &mut output {
             StepOutput::Flown(views) => {
                 views.moved.before_motion(&self.world, &self.sent);
-                let cells = views.cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
+                cells = views.cells.filter(|cells| cells.built_for(&self.world.black_holes, &self.world.physics));
                 match cells {
                     Some(cells) => self.world.advance_in(Some(cells)),
                     None => self.world.advance(),
@@ -64,7 +66,7 @@ impl Room {
         self.expire_graces();
         if self.world.phase == Phase::Running {
             self.resolve_hits();
-            self.resolve_black_hole_cores();
+            self.resolve_black_hole_cores(cells);
             self.take_pickups();
             self.spawn_pickups();
         }
