@@ -28,25 +28,50 @@ fn snapshot(tick: u64, next_event_seq: u64) -> RoomSnapshot {
     }
 }
 
+/// A database of its own, dropped at the end of the test.
+struct Db {
+    admin: sqlx::PgPool,
+    database: String,
+    pg: sqlx::PgPool,
+}
+
+impl Db {
+    async fn new() -> Self {
+        let pg_server = url("ORRERY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432");
+        let database = format!("orrery_fence_{:08x}", rand::random::<u32>());
+        let admin = sqlx::PgPool::connect(&format!("{pg_server}/postgres")).await.expect("PostgreSQL must be running");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.unwrap();
+        let pg = sqlx::PgPool::connect(&format!("{pg_server}/{database}")).await.unwrap();
+        orrery_common::services::migrate(&pg).await.unwrap();
+        Self { admin, database, pg }
+    }
+
+    /// A new room claimed twice: its row id, and the first (`old`) and second (`new`) epochs.
+    async fn room_claimed_twice(&self, store: &Store) -> (i64, RoomId, Epoch, Epoch) {
+        let (id,): (i64,) = sqlx::query_as("INSERT INTO rooms (mode, settings) VALUES ('arena', $1) RETURNING id")
+            .bind(sqlx::types::Json(RoomSettings::default()))
+            .fetch_one(&self.pg)
+            .await
+            .unwrap();
+        let room = RoomId(id as u64);
+        let old = store.claim_epoch(room, "worker-a").await.unwrap().unwrap().epoch;
+        let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
+        (id, room, old, new)
+    }
+
+    async fn drop_database(self) {
+        self.pg.close().await;
+        let _ =
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))).execute(&self.admin).await;
+    }
+}
+
 #[tokio::test]
 async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
-    let pg_server = url("ORRERY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432");
-    let database = format!("orrery_fence_{:08x}", rand::random::<u32>());
-    let admin = sqlx::PgPool::connect(&format!("{pg_server}/postgres")).await.expect("PostgreSQL must be running");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.unwrap();
-    let pg = sqlx::PgPool::connect(&format!("{pg_server}/{database}")).await.unwrap();
-    orrery_common::services::migrate(&pg).await.unwrap();
-    let store = Store::new(pg.clone());
-    let (id,): (i64,) = sqlx::query_as("INSERT INTO rooms (mode, settings) VALUES ('arena', $1) RETURNING id")
-        .bind(sqlx::types::Json(RoomSettings::default()))
-        .fetch_one(&pg)
-        .await
-        .unwrap();
-    let room = RoomId(id as u64);
-
+    let db = Db::new().await;
+    let (pg, store) = (db.pg.clone(), Store::new(db.pg.clone()));
+    let (id, room, old, new) = db.room_claimed_twice(&store).await;
     // PostgreSQL: two claims, two epochs.
-    let old = store.claim_epoch(room, "worker-a").await.unwrap().unwrap().epoch;
-    let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
     assert!(new > old, "epochs strictly increase (I1)");
     let event = PendingEvent {
         seq: 1,
@@ -88,8 +113,7 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
     assert!(hot.write(room, "token-b", HistoryPos::new(new, Tick(9)), b"d").await.unwrap(), "an earlier tick is not a loss either");
     assert_eq!(hot.read(room).await.unwrap(), Some((HistoryPos::new(new, Tick(10)), b"c".to_vec())), "but it is not written");
 
-    pg.close().await;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;
+    db.drop_database().await;
 }
 
 /// A sleeping room's write (events with their audiences, seats, whom the match waits on,
@@ -100,21 +124,9 @@ async fn an_older_epoch_can_write_nothing_once_a_newer_one_claimed_the_room() {
 async fn a_sleeping_rooms_write_is_fenced_whole_and_keeps_seats_and_audiences() {
     use orrery_common::game::Audience;
     use orrery_worker::store::Seats;
-    let pg_server = url("ORRERY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432");
-    let database = format!("orrery_fence_{:08x}", rand::random::<u32>());
-    let admin = sqlx::PgPool::connect(&format!("{pg_server}/postgres")).await.expect("PostgreSQL must be running");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.unwrap();
-    let pg = sqlx::PgPool::connect(&format!("{pg_server}/{database}")).await.unwrap();
-    orrery_common::services::migrate(&pg).await.unwrap();
-    let store = Store::new(pg.clone());
-    let (id,): (i64,) = sqlx::query_as("INSERT INTO rooms (mode, settings) VALUES ('arena', $1) RETURNING id")
-        .bind(sqlx::types::Json(RoomSettings::default()))
-        .fetch_one(&pg)
-        .await
-        .unwrap();
-    let room = RoomId(id as u64);
-    let old = store.claim_epoch(room, "worker-a").await.unwrap().unwrap().epoch;
-    let new = store.claim_epoch(room, "worker-b").await.unwrap().unwrap().epoch;
+    let db = Db::new().await;
+    let (pg, store) = (db.pg.clone(), Store::new(db.pg.clone()));
+    let (id, room, old, new) = db.room_claimed_twice(&store).await;
     let (ada, bob) = (PlayerId::random(), PlayerId::random());
     let event = |seq: u64, player: Option<PlayerId>, audience: Audience| PendingEvent {
         seq,
@@ -190,6 +202,5 @@ async fn a_sleeping_rooms_write_is_fenced_whole_and_keeps_seats_and_audiences() 
     let (tick,): (i64,) = sqlx::query_as("SELECT tick FROM room_snapshots WHERE room = $1").bind(id).fetch_one(&pg).await.unwrap();
     assert_eq!(tick, 11);
 
-    pg.close().await;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))).execute(&admin).await;
+    db.drop_database().await;
 }
