@@ -269,7 +269,7 @@ async fn a_drained_sleeping_room_moves_at_once_and_keeps_its_orders() {
 }
 
 /// The room's current epoch in PostgreSQL.
-async fn epoch(pg: &sqlx::PgPool, room: RoomId) -> i64 {
+pub async fn epoch(pg: &sqlx::PgPool, room: RoomId) -> i64 {
     let (epoch,): (i64,) = sqlx::query_as("SELECT epoch FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_one(pg).await.unwrap();
     epoch
 }

@@ -5,21 +5,16 @@
 //! would be fenced by the epoch, I1). The dead owner's case (SIGKILL, a real process, the
 //! deadline firing once on the new owner) is `sleeping_failover.rs`.
 
-use super::sleeping::{Player, event_log};
+use super::sleeping::{Player, epoch, event_log};
 use futures::StreamExt;
+use orrery_common::ClientMsgId;
 use orrery_common::protocol::client::CommandOutcome;
 use orrery_common::protocol::internal::{ControlReply, ControlRequest};
 use orrery_common::protocol::{decode, encode};
-use orrery_common::{ClientMsgId, RoomId};
 use orrery_systests::{Env, eventually, metric};
 use orrery_testgame::turns::{Order, TurnsFactory, encode_order};
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn epoch(pg: &sqlx::PgPool, room: RoomId) -> i64 {
-    let (epoch,): (i64,) = sqlx::query_as("SELECT epoch FROM rooms WHERE id = $1").bind(room.get() as i64).fetch_one(pg).await.unwrap();
-    epoch
-}
 
 #[tokio::test]
 async fn a_paused_owner_whose_sleeping_rooms_moved_neither_answers_nor_commits() {
