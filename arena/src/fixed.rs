@@ -69,7 +69,9 @@ impl Vec2 {
         }
         // Round the length up, so the truncated components can never exceed `max`.
         let floor = isqrt(len_sq as u64) as i64;
-        let len = if floor * floor < len_sq { floor + 1 } else { floor };
+        // At least 1 (len_sq > max² ≥ 0): `max(1)` changes nothing and spares the divisions
+        // their zero and overflow checks.
+        let len = (if floor * floor < len_sq { floor + 1 } else { floor }).max(1);
         let scale = |c: i32| (i64::from(c) * max / len) as i32;
         Vec2::new(scale(self.x), scale(self.y))
     }

@@ -184,10 +184,13 @@ fn gravity(pos: Vec2, holes: &[BlackHole], physics: &Physics) -> Vec2 {
         let d2 = dx * dx + dy * dy;
         // Beyond √G the pull truncates to zero: skipping the square root and the divisions
         // there gives the same result (most bodies are that far from most holes).
-        if d2 == 0 || d2 > physics.gravity {
+        // Written as a range (d2 is a sum of squares, never negative) and with `max(1)` on
+        // the root (at least 1 here): the divisors below are then provably positive and the
+        // divisions carry no zero or overflow checks.
+        if !(1..=physics.gravity).contains(&d2) {
             continue;
         }
-        let d = isqrt(d2 as u64) as i64;
+        let d = (isqrt(d2 as u64) as i64).max(1);
         let a = (physics.gravity / d2.max(min_d * min_d)).min(i64::from(physics.gravity_max_accel));
         accel = accel.wrapping_add(Vec2::new((a * dx / d) as i32, (a * dy / d) as i32));
     }
