@@ -14,9 +14,28 @@ use tokio::time::Instant;
 /// The HS256 secret of the chaos deployment (test only).
 pub const SECRET: &str = "orrery-chaos-secret-0123456789abcdef";
 
-/// A free TCP port on 127.0.0.1.
+/// Where the ports handed to the cluster's processes come from: below Linux's ephemeral
+/// range (32768–60999), which the kernel draws the local ports of outgoing connections
+/// from. A port the kernel handed out as free (`bind(:0)`) could be taken by any
+/// process's next outgoing connection before the server that was given it binds it (a run
+/// failed so: "cannot listen on 127.0.0.1:44295: Address already in use"); one below the
+/// range stays free unless something binds it on purpose.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A free TCP port on 127.0.0.1 from [`PORTS`], never the same twice in one run.
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = PORTS.end - PORTS.start;
+    // The first call starts at a random place, so that two runs at once rarely meet.
+    let _ = NEXT.compare_exchange(0, rand::random_range(0..span) + 1, Ordering::Relaxed, Ordering::Relaxed);
+    for _ in 0..span {
+        let port = PORTS.start + NEXT.fetch_add(1, Ordering::Relaxed) % span;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port in {PORTS:?}")
 }
 
 /// Gateway quotas for a fleet whose players all come from 127.0.0.1 and whose rooms one
