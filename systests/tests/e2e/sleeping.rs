@@ -35,6 +35,15 @@ impl Player {
         Player { conn, token, view, acks: HashMap::new(), keyframes: 0, next_id: 1000 }
     }
 
+    /// Ada and Bob take the two seats of a turn-based `room` and see its first turn.
+    pub async fn ada_and_bob_at_the_start(gw: &GatewayHandle, room: RoomId) -> (Player, Player) {
+        let (mut ada, mut bob) = (Player::join(gw, "ada", room).await, Player::join(gw, "bob", room).await);
+        for p in [&mut ada, &mut bob] {
+            p.until(5, "the start", |v| v.board.turn == 1).await;
+        }
+        (ada, bob)
+    }
+
     pub fn me(&self) -> PlayerId {
         self.conn.player()
     }
@@ -124,11 +133,7 @@ async fn a_sleeping_room_runs_only_when_due_acks_durable_orders_and_replays_to_i
     let nats = async_nats::connect(&env.nats_url).await.unwrap();
     let mut published = nats.subscribe(env.names().room_state(room)).await.unwrap();
 
-    let mut ada = Player::join(&gw, "ada", room).await;
-    let mut bob = Player::join(&gw, "bob", room).await;
-    for p in [&mut ada, &mut bob] {
-        p.until(5, "the start", |v| v.board.turn == 1).await;
-    }
+    let (mut ada, mut bob) = Player::ada_and_bob_at_the_start(&gw, room).await;
     // Asleep: nobody acts and the deadline is 1.5 s away, so nothing is published.
     while tokio::time::timeout(Duration::from_millis(50), published.next()).await.is_ok() {}
     let idle = tokio::time::timeout(Duration::from_millis(700), published.next()).await;
@@ -239,11 +244,7 @@ async fn a_drained_sleeping_room_moves_at_once_and_keeps_its_orders() {
     let first = env.worker_of(Arc::new(TurnsFactory), &[]).await;
     let gw = env.gateway().await;
     let room = gw.room(serde_json::json!({ "mode": "turns-60000", "max_players": 2 })).await;
-    let mut ada = Player::join(&gw, "ada", room).await;
-    let mut bob = Player::join(&gw, "bob", room).await;
-    for p in [&mut ada, &mut bob] {
-        p.until(5, "the start", |v| v.board.turn == 1).await;
-    }
+    let (mut ada, mut bob) = Player::ada_and_bob_at_the_start(&gw, room).await;
     assert_eq!(ada.order(Some(1), Order { turn: 1, pick: 3 }).await, CommandOutcome::Accepted);
     let second = env.worker_of(Arc::new(TurnsFactory), &[]).await;
     first.stop().await;
@@ -288,11 +289,7 @@ async fn a_sleeping_room_whose_lease_deadline_lapsed_asks_redis_before_giving_up
     let gw = env.gateway().await;
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
     let room = gw.room(serde_json::json!({ "mode": "turns-60000", "max_players": 2 })).await;
-    let mut ada = Player::join(&gw, "ada", room).await;
-    let mut bob = Player::join(&gw, "bob", room).await;
-    for p in [&mut ada, &mut bob] {
-        p.until(5, "the start", |v| v.board.turn == 1).await;
-    }
+    let (mut ada, bob) = Player::ada_and_bob_at_the_start(&gw, room).await;
     let claimed_in = epoch(&pg, room).await;
     let held = worker.worker_lease.held().expect("a sleeping room holds its lease through the worker lease");
     assert!(worker.owned.leases().iter().all(|l| l.room != room), "a sleeping room's lease is not renewed per room");

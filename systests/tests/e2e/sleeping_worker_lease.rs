@@ -25,11 +25,7 @@ async fn a_paused_owner_whose_sleeping_rooms_moved_neither_answers_nor_commits()
     let gw = env.gateway().await;
     let pg = sqlx::PgPool::connect(&env.database_url).await.unwrap();
     let room = gw.room(serde_json::json!({ "mode": "turns-60000", "max_players": 2 })).await;
-    let mut ada = Player::join(&gw, "ada", room).await;
-    let mut bob = Player::join(&gw, "bob", room).await;
-    for p in [&mut ada, &mut bob] {
-        p.until(5, "the start", |v| v.board.turn == 1).await;
-    }
+    let (mut ada, bob) = Player::ada_and_bob_at_the_start(&gw, room).await;
     assert_eq!(ada.order(None, Order { turn: 1, pick: 3 }).await, CommandOutcome::Accepted);
 
     // The room's lease is held through the worker lease: no expiry, in the worker's set,
@@ -71,15 +67,7 @@ async fn a_paused_owner_whose_sleeping_rooms_moved_neither_answers_nor_commits()
     let order = ControlRequest::Command { player: bob.me(), id: ClientMsgId(7), payload: encode_order(&Order { turn: 1, pick: 5 }) };
     nats.publish_with_reply(names.room_control(room), inbox, encode(&order).into()).await.unwrap();
     nats.flush().await.unwrap();
-    let mut answers = Vec::new();
-    let window = tokio::time::sleep(Duration::from_secs(3));
-    tokio::pin!(window);
-    loop {
-        tokio::select! {
-            _ = &mut window => break,
-            Some(msg) = replies.next() => answers.push(decode::<ControlReply>(&msg.payload).unwrap()),
-        }
-    }
+    let answers = replies_within(&mut replies, Duration::from_secs(3)).await;
     assert_eq!(answers, vec![ControlReply::CommandAck { outcome: CommandOutcome::Accepted }], "only the new owner answers");
     eventually(5, "the paused owner to stop its room", || {
         // It may claim the room back later, under a new epoch and a new worker lease.
@@ -119,11 +107,7 @@ async fn a_sigstopped_owner_of_a_sleeping_room_wakes_up_answering_nothing() {
         assert!(tokio::time::Instant::now() < until, "the worker process never claimed the room");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut ada = Player::join(&gw, "ada", room).await;
-    let mut bob = Player::join(&gw, "bob", room).await;
-    for p in [&mut ada, &mut bob] {
-        p.until(5, "the start", |v| v.board.turn == 1).await;
-    }
+    let (mut ada, bob) = Player::ada_and_bob_at_the_start(&gw, room).await;
     let claimed_in = epoch(&pg, room).await;
     let pid = Pid::from_raw(first.id().expect("running") as i32);
     super::processes::freeze(pid);
@@ -149,15 +133,7 @@ async fn a_sigstopped_owner_of_a_sleeping_room_wakes_up_answering_nothing() {
     nats.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     kill(pid, Signal::SIGCONT).expect("SIGCONT");
-    let mut answers = Vec::new();
-    let window = tokio::time::sleep(Duration::from_secs(3));
-    tokio::pin!(window);
-    loop {
-        tokio::select! {
-            _ = &mut window => break,
-            Some(msg) = replies.next() => answers.push(decode::<ControlReply>(&msg.payload).unwrap()),
-        }
-    }
+    let answers = replies_within(&mut replies, Duration::from_secs(3)).await;
     let acks = answers.iter().filter(|a| **a == ControlReply::CommandAck { outcome: CommandOutcome::Accepted }).count();
     let keyframes = answers.iter().filter(|a| matches!(a, ControlReply::Keyframe { .. })).count();
     assert_eq!((acks, keyframes, answers.len()), (1, 1, 2), "only the new owner answers: {answers:?}");
@@ -165,4 +141,17 @@ async fn a_sigstopped_owner_of_a_sleeping_room_wakes_up_answering_nothing() {
     let bobs = event_log(&pg, room).await.into_iter().filter(|e| e.kind == "ordered" && e.player == Some(bob.me())).count();
     assert_eq!(bobs, 1, "bob's order committed once, by the new owner");
     drop(first);
+}
+
+/// Every reply that arrives on `replies` within `window`.
+async fn replies_within(replies: &mut async_nats::Subscriber, window: Duration) -> Vec<ControlReply> {
+    let mut answers = Vec::new();
+    let window = tokio::time::sleep(window);
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            _ = &mut window => return answers,
+            Some(msg) = replies.next() => answers.push(decode::<ControlReply>(&msg.payload).unwrap()),
+        }
+    }
 }

@@ -30,11 +30,7 @@ async fn players_see_what_waits_on_them_and_read_a_finished_matchs_log_for_them(
     let gw = env.gateway().await;
     let base = format!("http://{}", gw.addr);
     let room = gw.room(serde_json::json!({ "mode": "turns-60000", "max_players": 2 })).await;
-    let mut ada = Player::join(&gw, "ada", room).await;
-    let mut bob = Player::join(&gw, "bob", room).await;
-    for p in [&mut ada, &mut bob] {
-        p.until(5, "the start", |v| v.board.turn == 1).await;
-    }
+    let (mut ada, mut bob) = Player::ada_and_bob_at_the_start(&gw, room).await;
     let stranger = gw.api().guest(Some("eve")).await.unwrap().token;
 
     // Whose decision the match waits on, as it changes.
