@@ -122,6 +122,17 @@ pub async fn connect_redis(url: &str, ca: Option<&Path>) -> Result<redis::aio::C
     redis::aio::ConnectionManager::new_with_config(client, config).await.map_err(err)
 }
 
+/// A pooled PostgreSQL connection idle at least this long is pinged before it is handed
+/// out again; one used more recently is handed out as it is. A ping is a round trip on
+/// the path of every statement (on a sleeping room's acknowledgement, 0.1–0.3 ms at the
+/// median and several ms in the tail on a busy machine: `docs/BENCHMARKS.md`, sleeping
+/// rooms), and a connection that just answered is very likely still alive. If one broke
+/// in that second anyway (the server restarted), the one statement on it fails, as a
+/// statement whose connection breaks while it runs does, and every caller already handles
+/// that (a room gives its lease back and is restored from its last commit; an HTTP request
+/// is answered with an error). `common/tests/postgres_pool.rs` checks the idle case.
+pub const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// A PostgreSQL pool, verifying the server against the CA in `ca` when one is given.
 pub async fn connect_postgres(url: &str, ca: Option<&Path>, max_connections: u32) -> Result<sqlx::PgPool, ServiceError> {
     let err = |source| ServiceError::connecting(Service::Postgres, url, source, |url, source| ServiceError::Postgres { url, source });
@@ -132,6 +143,15 @@ pub async fn connect_postgres(url: &str, ca: Option<&Path>, max_connections: u32
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(err)
